@@ -1,0 +1,134 @@
+"""Plain values that cross the engine's boundary.
+
+The engine (``bot.engine``) takes an ``InboundMessage`` and a ``ConversationState``
+and returns an ``Outcome``: replies, the new state and events.  Nothing here does
+I/O.  Fields that may hold what a reporter wrote, or where they wrote from, are
+``repr=False`` so that a value printed into a log or a traceback shows none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Callable
+
+# Channels the engine knows.  SMS and WhatsApp share carrier-keyword rules.
+SMS = "sms"
+WHATSAPP = "whatsapp"
+TELEGRAM = "telegram"
+TERMINAL = "terminal"
+CHANNELS = (SMS, WHATSAPP, TELEGRAM, TERMINAL)
+
+
+@dataclass(frozen=True)
+class Hints:
+    """Evidence used in memory only, never stored (DESIGN.md, "Language")."""
+
+    language_code: str | None = None  # Telegram app language: a prior, not the message language
+    country: str | None = None  # the sender's calling-code country: a prior only
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message from a reporter, already authenticated and normalised by its edge."""
+
+    channel: str
+    address: str = field(repr=False)
+    text: str = field(repr=False)
+    provider_id: str | None = field(default=None, repr=False)
+    # Telegram inline-button press: the button's callback data (checked against state).
+    button: str | None = field(default=None, repr=False)
+    # Telegram /start deep-link payload (language or campaign region), already split off ``text``.
+    start_payload: str | None = field(default=None, repr=False)
+    has_media: bool = False
+    hints: Hints = field(default_factory=Hints, repr=False)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str = field(repr=False)
+    data: str = field(repr=False)  # compact, at most 64 bytes (Telegram callback_data)
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One outgoing message.  ``buttons`` are rows of inline buttons (Telegram only)."""
+
+    text: str = field(repr=False)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+class EventKind(StrEnum):
+    URGENT = "urgent"  # a danger answer or a possible minor: seal and route now
+    COMPLETE = "complete"  # the reporter reached the close
+    INCOMPLETE = "incomplete"  # DONE, EXIT, expiry, or an unsafe self-report: seal what was given
+    UPDATED = "updated"  # a reporter who came back added information
+    OPTED_OUT = "opted_out"  # carrier opt-out keyword: send nothing more to this address
+    OPTED_IN = "opted_in"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    reason: str  # e.g. "danger", "minor", "done", "exit", "expiry", "close", "more"
+    # A reference code shown to the reporter with this event; storage keeps only its slow hash.
+    code: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class ConversationState:
+    """Everything the engine needs to resume; stored encrypted, never in plaintext.
+
+    ``answers`` maps a flow step id to its answer: "yes" / "no" / "unsure" for
+    yes-no-unsure steps, an option key for a choice, a list of option keys for a
+    checklist, a string for free text.  A skipped step maps to ``None``.
+    """
+
+    locale: str
+    step: str | None = None
+    status: str = "new"  # new | active | finished | ended | opted_out
+    answers: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    misses: int = 0
+    tip_open: bool = False  # a tip exists for this conversation (sealed at least once)
+    code_given: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # engine-private bookkeeping
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ConversationState":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Region:
+    """What a deployment region supplies to replies; never derived from a phone number."""
+
+    code: str
+    emergency: str
+    hotline: str
+    areas: tuple[str, ...]  # option keys for "where"; their words live in the catalogs
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine may know about the world for one step."""
+
+    now: float  # seconds since the epoch
+    region: Region
+    new_code: Callable[[], str]  # makes a fresh reference code when one is shown
+    partners: tuple[str, ...] = ()  # partner kinds named in the notice
+    idle_seconds: int = 3600
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply]
+    state: ConversationState
+    events: list[Event] = field(default_factory=list)
+    # False when the channel must send nothing at all (carrier opt-out keywords).
+    send: bool = True

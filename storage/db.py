@@ -1,0 +1,70 @@
+"""Database engines and transactions, for SQLite (default) and PostgreSQL.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (a webhook is acknowledged only
+after its transaction is on disk), ``secure_delete`` (deleted rows are zeroed,
+not left in free pages) and ``BEGIN IMMEDIATE`` for every transaction, so that
+writers queue on the lock up front instead of failing half-way on an upgrade
+from a read lock.  That makes SQLite a single writer, which is what the design
+asks of it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message says what to fix."""
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):])
+    return None
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create an engine with the pragmas and transaction mode this project relies on."""
+    path = _sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "isolation_level": None, "check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("sqlite"):
+        raise DatabaseError(f"unsupported SQLite URL {url!r}: use sqlite:////absolute/path.sqlite3")
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA secure_delete=ON")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction: commits on success, rolls back on any exception."""
+    with engine.begin() as conn:
+        yield conn

@@ -1,0 +1,86 @@
+"""Shared fixtures: a fresh database per test, on SQLite and on PostgreSQL.
+
+PostgreSQL runs where ``TIPLINE_TEST_DATABASE_URL`` is set or a server answers on
+127.0.0.1:5432 (trust auth, database ``test``).  Each test gets its own schema,
+dropped afterwards, so tests never share rows.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from storage.db import make_engine
+from storage.schema import upgrade
+from tipline.settings import KdfParams, Settings, load_settings
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+if not SHARED.exists():  # CI lays shared/ beside the clone
+    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+# Cheap but real Argon2id: tests lower the cost, they never turn it off.
+CHEAP_KDF = KdfParams(time_cost=1, memory_cost_kib=1024, parallelism=1)
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TIPLINE_TEST_DATABASE_URL")
+    if url:
+        return url
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return DEFAULT_PG
+    except OSError:
+        return None
+
+
+PG_URL = _postgres_url()
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'tipline.sqlite3'}"
+        return
+    assert PG_URL is not None
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    base = load_settings(
+        {
+            "TIPLINE_DATA_DIR": str(tmp_path),
+            "TIPLINE_SECRETS_DIR": str(tmp_path / "secrets"),
+            "TIPLINE_DATABASE_URL": database_url,
+        }
+    )
+    return base.with_(code_kdf=CHEAP_KDF, staff_kdf=CHEAP_KDF)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

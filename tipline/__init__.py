@@ -1,0 +1,1 @@
+"""tipline: the composition root (settings, app factories, CLI)."""

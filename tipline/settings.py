@@ -1,0 +1,149 @@
+"""Settings, read once from the environment into a frozen value.
+
+Only this module reads ``TIPLINE_*`` variables; everything else receives a
+``Settings`` object.  Secret-bearing fields are ``repr=False`` so a settings
+object printed into a log or a traceback shows no token.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost.  Tests lower it; it is never turned off."""
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    secrets_dir: Path
+    database_url: str
+    region: str = "US"
+    locales: tuple[str, ...] = ("en",)
+    default_locale: str = "en"
+    locales_dir: Path = ROOT / "locales"
+    # How long a quiet conversation stays open before what was given is sealed.
+    conversation_idle_minutes: int = 60
+    # How long a finished reporter can come back from the same address, and how
+    # long an address stays decryptable (its period key is destroyed after it).
+    followup_days: int = 7
+    max_text_chars: int = 1000
+    partners: tuple[str, ...] = ()
+    code_kdf: KdfParams = KdfParams(time_cost=2, memory_cost_kib=19456)
+    staff_kdf: KdfParams = KdfParams()
+    public_base_url: str = ""
+    twilio_account_sid: str = field(default="", repr=False)
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_from: str = field(default="", repr=False)
+    telegram_bot_token: str = field(default="", repr=False)
+    telegram_webhook_secret: str = field(default="", repr=False)
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    twilio_api_base: str = ""
+    intake_passphrase: str = field(default="", repr=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token and self.telegram_webhook_secret)
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{key} must be positive, got {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(key)
+    if not raw:
+        return default
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("TIPLINE_DATA_DIR") or (Path.cwd() / "var")).resolve()
+    secrets_dir = Path(env.get("TIPLINE_SECRETS_DIR") or (data_dir / "secrets")).resolve()
+    database_url = env.get("TIPLINE_DATABASE_URL") or f"sqlite:///{data_dir / 'db' / 'tipline.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    if database_url.startswith("sqlite:///"):
+        db_path = Path(database_url[len("sqlite:///"):]).resolve()
+        if secrets_dir == db_path.parent or secrets_dir in db_path.parents:
+            raise SettingsError(
+                "TIPLINE_SECRETS_DIR must not be the database's folder: a copied database "
+                "folder would carry the keys with it. Point it somewhere else."
+            )
+    locales = _list(env, "TIPLINE_LOCALES", ("en",))
+    default_locale = env.get("TIPLINE_DEFAULT_LOCALE", locales[0])
+    if default_locale not in locales:
+        raise SettingsError(
+            f"TIPLINE_DEFAULT_LOCALE={default_locale!r} is not one of TIPLINE_LOCALES={','.join(locales)}"
+        )
+    base_url = env.get("TIPLINE_PUBLIC_BASE_URL", "").rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise SettingsError(f"TIPLINE_PUBLIC_BASE_URL must start with https://, got {base_url!r}")
+    return Settings(
+        data_dir=data_dir,
+        secrets_dir=secrets_dir,
+        database_url=database_url,
+        region=env.get("TIPLINE_REGION", "US").upper(),
+        locales=locales,
+        default_locale=default_locale,
+        locales_dir=Path(env.get("TIPLINE_LOCALES_DIR") or (ROOT / "locales")),
+        conversation_idle_minutes=_int(env, "TIPLINE_IDLE_MINUTES", 60),
+        followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
+        partners=_list(env, "TIPLINE_PARTNERS", ()),
+        code_kdf=KdfParams(
+            time_cost=_int(env, "TIPLINE_CODE_KDF_TIME", 2),
+            memory_cost_kib=_int(env, "TIPLINE_CODE_KDF_MEMORY_KIB", 19456),
+        ),
+        staff_kdf=KdfParams(
+            time_cost=_int(env, "TIPLINE_STAFF_KDF_TIME", 3),
+            memory_cost_kib=_int(env, "TIPLINE_STAFF_KDF_MEMORY_KIB", 65536),
+        ),
+        public_base_url=base_url,
+        twilio_account_sid=env.get("TIPLINE_TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env.get("TIPLINE_TWILIO_AUTH_TOKEN", ""),
+        twilio_from=env.get("TIPLINE_TWILIO_FROM", ""),
+        telegram_bot_token=env.get("TIPLINE_TELEGRAM_BOT_TOKEN", ""),
+        telegram_webhook_secret=env.get("TIPLINE_TELEGRAM_WEBHOOK_SECRET", ""),
+        telegram_api_base=env.get("TIPLINE_TELEGRAM_API_BASE", "https://api.telegram.org/bot"),
+        twilio_api_base=env.get("TIPLINE_TWILIO_API_BASE", ""),
+        intake_passphrase=env.get("TIPLINE_INTAKE_PASSPHRASE", ""),
+    )
