@@ -1,0 +1,1 @@
+"""Triage: scoring and routing rules (pure functions over versioned TOML), queues and the staff app."""
