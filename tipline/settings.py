@@ -55,6 +55,7 @@ class Settings:
     telegram_api_base: str = "https://api.telegram.org/bot"
     twilio_api_base: str = ""
     intake_passphrase: str = field(default="", repr=False)
+    routing_file: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -146,4 +147,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         telegram_api_base=env.get("TIPLINE_TELEGRAM_API_BASE", "https://api.telegram.org/bot"),
         twilio_api_base=env.get("TIPLINE_TWILIO_API_BASE", ""),
         intake_passphrase=env.get("TIPLINE_INTAKE_PASSPHRASE", ""),
+        routing_file=Path(env["TIPLINE_ROUTING_FILE"]) if env.get("TIPLINE_ROUTING_FILE") else None,
     )

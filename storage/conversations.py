@@ -1,0 +1,157 @@
+"""Conversations: found by a keyed hash of ``channel:address``, state sealed with the server key.
+
+The hot path (one inbound message) uses these functions inside the caller's
+transaction.  Statements are SQLAlchemy Core; rows come back as small dataclasses.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.crypto import Box, ServerSecrets
+from storage.tables import Conversation, OptOut
+
+_T = Conversation.__table__  # type: ignore[attr-defined]
+_OPT = OptOut.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class ConversationRow:
+    id: str
+    channel: str
+    status: str
+    tip_id: str | None
+    expires_at: float
+    address_period: str | None
+    revision: int
+    state: dict[str, Any] | None = field(default=None, repr=False)
+
+
+def lookup_key(secrets: ServerSecrets, channel: str, address: str) -> bytes:
+    """The keyed hash that finds a conversation; the address itself is never stored in the clear."""
+    return secrets.mac("lookup", f"{channel}:{address}".encode())
+
+
+def _insert(conn: Connection) -> Any:
+    return (postgresql.insert(_T) if conn.dialect.name == "postgresql" else sqlite.insert(_T))
+
+
+def open_conversation(
+    conn: Connection,
+    *,
+    box: Box,
+    lookup: bytes,
+    channel: str,
+    now: float,
+    idle_seconds: int,
+    retain_seconds: int,
+) -> tuple[ConversationRow, bool]:
+    """Find the conversation for ``lookup``, creating it if needed, locked for this transaction.
+
+    Two first messages from one sender at once make one conversation: the insert
+    does nothing on a conflicting lookup, and the row is then read ``FOR UPDATE``
+    (on SQLite the whole transaction already holds the write lock).
+    Returns (row, created).
+    """
+    new_id = uuid.uuid4().hex
+    stmt = _insert(conn).values(
+        id=new_id,
+        lookup=lookup,
+        channel=channel,
+        state=b"",
+        status="new",
+        created_at=now,
+        updated_at=now,
+        expires_at=now + idle_seconds,
+        purge_at=now + retain_seconds,
+        revision=0,
+    ).on_conflict_do_nothing(index_elements=["lookup"])
+    conn.execute(stmt)
+    query = select(
+        _T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at,
+        _T.c.address_period, _T.c.revision, _T.c.state,
+    ).where(_T.c.lookup == lookup)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).one()
+    state = None
+    if row.state:
+        state = json.loads(box.decrypt(row.state, row.id.encode()))
+    conv = ConversationRow(
+        id=row.id, channel=row.channel, status=row.status, tip_id=row.tip_id,
+        expires_at=row.expires_at, address_period=row.address_period, revision=row.revision, state=state,
+    )
+    return conv, row.id == new_id
+
+
+def save_conversation(
+    conn: Connection,
+    *,
+    box: Box,
+    conv: ConversationRow,
+    state: dict[str, Any],
+    status: str,
+    now: float,
+    idle_seconds: int,
+    retain_seconds: int,
+    address: tuple[bytes, str] | None = None,
+) -> None:
+    """Write the new state (sealed), status, tip link and timers."""
+    values: dict[str, Any] = {
+        "state": box.encrypt(json.dumps(state, separators=(",", ":")).encode(), conv.id.encode()),
+        "status": status,
+        "tip_id": conv.tip_id,
+        "updated_at": now,
+        "expires_at": now + idle_seconds,
+        "purge_at": now + retain_seconds,
+        "revision": conv.revision + 1,
+    }
+    if address is not None:
+        values["address"], values["address_period"] = address
+    conn.execute(update(_T).where(_T.c.id == conv.id).values(**values))
+
+
+def is_opted_out(conn: Connection, lookup: bytes) -> bool:
+    return conn.execute(select(_OPT.c.at).where(_OPT.c.lookup == lookup)).first() is not None
+
+
+def set_opt_out(conn: Connection, *, lookup: bytes, opted_out: bool, now: float) -> None:
+    """Record a carrier opt-out (kept as a keyed hash only) or clear it on opt-in."""
+    conn.execute(delete(_OPT).where(_OPT.c.lookup == lookup))
+    if opted_out:
+        conn.execute(_OPT.insert().values(lookup=lookup, at=now))
+
+
+def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> list[ConversationRow]:
+    """Open conversations whose idle timer has run out, locked for sealing."""
+    query = (
+        select(
+            _T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at,
+            _T.c.address_period, _T.c.revision, _T.c.state,
+        )
+        .where(_T.c.expires_at < now, _T.c.status.in_(("new", "active")))
+        .order_by(_T.c.expires_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [
+        ConversationRow(
+            id=row.id, channel=row.channel, status=row.status, tip_id=row.tip_id,
+            expires_at=row.expires_at, address_period=row.address_period, revision=row.revision,
+            state=json.loads(box.decrypt(row.state, row.id.encode())) if row.state else None,
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def purge_finished(conn: Connection, *, now: float) -> int:
+    """Delete conversations past their follow-up window: the address hash goes with them."""
+    result = conn.execute(delete(_T).where(_T.c.purge_at < now))
+    return int(result.rowcount or 0)

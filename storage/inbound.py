@@ -1,0 +1,50 @@
+"""Inbound provider message ids, so that a redelivered message is handled once.
+
+The id is stored as a keyed hash with the (sealed) replies it got, so that a
+redelivery is answered with the same replies again, never with an empty one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.crypto import Box, ServerSecrets
+from storage.tables import Inbound
+
+_T = Inbound.__table__  # type: ignore[attr-defined]
+
+
+def inbound_key(secrets: ServerSecrets, channel: str, provider_id: str) -> bytes:
+    return secrets.mac("inbound", f"{channel}:{provider_id}".encode())
+
+
+def claim(conn: Connection, *, key: bytes, now: float) -> bool:
+    """Record ``key``; False if it was already recorded (a redelivery).
+
+    On PostgreSQL a concurrent first delivery holds the unique index entry until it
+    commits, so a parallel redelivery waits here and then sees the committed row.
+    """
+    ins = postgresql.insert(_T) if conn.dialect.name == "postgresql" else sqlite.insert(_T)
+    result = conn.execute(ins.values(key=key, received_at=now).on_conflict_do_nothing(index_elements=["key"]))
+    return bool(result.rowcount)
+
+
+def store_response(conn: Connection, *, box: Box, key: bytes, replies: list[dict[str, Any]]) -> None:
+    blob = box.encrypt(json.dumps(replies, separators=(",", ":")).encode(), key)
+    conn.execute(update(_T).where(_T.c.key == key).values(response=blob))
+
+
+def stored_response(conn: Connection, *, box: Box, key: bytes) -> list[dict[str, Any]]:
+    row = conn.execute(select(_T.c.response).where(_T.c.key == key)).first()
+    if row is None or row.response is None:
+        return []
+    return list(json.loads(box.decrypt(row.response, key)))
+
+
+def purge(conn: Connection, *, before: float) -> int:
+    """Forget ids (and their replies) received before ``before`` (48 hours by default)."""
+    return int(conn.execute(delete(_T).where(_T.c.received_at < before)).rowcount or 0)

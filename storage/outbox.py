@@ -1,0 +1,159 @@
+"""The outbox: replies waiting to leave, at least once and in order per conversation.
+
+Bodies are sealed with the server key and destinations with the address's period
+key; a row is deleted once delivered, so delivered text does not linger.  A reply
+that keeps failing becomes ``dead`` (kept for the operator, ``tipline outbox list``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy.orm import aliased
+
+from storage.crypto import Box
+from storage.tables import Outbox
+
+_T = Outbox.__table__  # type: ignore[attr-defined]
+
+MAX_ATTEMPTS = 8
+BASE_DELAY = 2.0
+MAX_DELAY = 600.0
+
+
+@dataclass
+class OutboxItem:
+    id: int
+    conversation_id: str
+    seq: int
+    channel: str
+    attempts: int
+    destination: bytes = field(repr=False)
+    address_period: str | None = None
+    body: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    box: Box,
+    conversation_id: str,
+    channel: str,
+    destination: bytes,
+    address_period: str | None,
+    messages: Sequence[dict[str, Any]],
+    now: float,
+) -> list[int]:
+    """Append messages after the conversation's last queued one; returns their ids."""
+    last = conn.execute(
+        select(func.max(_T.c.seq)).where(_T.c.conversation_id == conversation_id)
+    ).scalar()
+    seq = int(last or 0)
+    ids = []
+    for message in messages:
+        seq += 1
+        body = box.encrypt(json.dumps(message, separators=(",", ":")).encode(), f"{conversation_id}:{seq}".encode())
+        result = conn.execute(
+            _T.insert().values(
+                conversation_id=conversation_id, seq=seq, channel=channel, destination=destination,
+                address_period=address_period, body=body, status="pending", attempts=0,
+                next_attempt_at=now, created_at=now,
+            )
+        )
+        ids.append(int(result.inserted_primary_key[0]))
+    return ids
+
+
+def due(conn: Connection, *, box: Box, now: float, limit: int = 50) -> list[OutboxItem]:
+    """The next deliverable message of each conversation (earlier ones block later ones)."""
+    earlier = aliased(_T)
+    blocked = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.conversation_id == _T.c.conversation_id,
+            earlier.c.seq < _T.c.seq,
+            earlier.c.status == "pending",
+        )
+        .exists()
+    )
+    query = (
+        select(_T)
+        .where(and_(_T.c.status == "pending", _T.c.next_attempt_at <= now, ~blocked))
+        .order_by(_T.c.next_attempt_at, _T.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    items = []
+    for row in conn.execute(query):
+        body = json.loads(box.decrypt(row.body, f"{row.conversation_id}:{row.seq}".encode()))
+        items.append(
+            OutboxItem(
+                id=row.id, conversation_id=row.conversation_id, seq=row.seq, channel=row.channel,
+                attempts=row.attempts, destination=row.destination, address_period=row.address_period,
+                body=body,
+            )
+        )
+    return items
+
+
+def delivered(conn: Connection, *, item_id: int) -> None:
+    """Delivered: the row (body and destination) is deleted."""
+    conn.execute(delete(_T).where(_T.c.id == item_id))
+
+
+def backoff(attempts: int, *, retry_after: float | None = None) -> float:
+    """Exponential back-off with full jitter; a provider's ``retry_after`` is a floor."""
+    delay = random.uniform(0, min(MAX_DELAY, BASE_DELAY * (2 ** attempts)))
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def failed(
+    conn: Connection, *, item_id: int, attempts: int, error: str, now: float,
+    retry_after: float | None = None, permanent: bool = False,
+) -> str:
+    """Record a failed attempt; returns the new status (``pending`` or ``dead``)."""
+    attempts += 1
+    status = "dead" if permanent or attempts >= MAX_ATTEMPTS else "pending"
+    conn.execute(
+        update(_T).where(_T.c.id == item_id).values(
+            attempts=attempts, last_error=error[:64], status=status,
+            next_attempt_at=now + backoff(attempts, retry_after=retry_after),
+        )
+    )
+    return status
+
+
+def cancel_conversation(conn: Connection, *, conversation_id: str) -> int:
+    """Drop everything queued for a conversation (after a carrier opt-out)."""
+    return int(conn.execute(delete(_T).where(_T.c.conversation_id == conversation_id)).rowcount or 0)
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    id: int
+    conversation_id: str
+    seq: int
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: float
+    next_attempt_at: float
+
+
+def list_items(conn: Connection, *, status: str | None = None) -> list[OutboxSummary]:
+    """Metadata only: never bodies or destinations."""
+    query = select(
+        _T.c.id, _T.c.conversation_id, _T.c.seq, _T.c.channel, _T.c.status, _T.c.attempts,
+        _T.c.last_error, _T.c.created_at, _T.c.next_attempt_at,
+    ).order_by(_T.c.id)
+    if status:
+        query = query.where(_T.c.status == status)
+    return [OutboxSummary(*row) for row in conn.execute(query)]

@@ -1,0 +1,111 @@
+"""Tip metadata rows (what triage needs to queue a tip), and on-call alerts.
+
+The content of a tip is never here: it lives only in sealed envelopes
+(``storage.sealing``).  Metadata is priority, categories, queues, status and times.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Sequence
+
+from sqlalchemy import Connection, select, update
+
+from storage.tables import Alert, Tip
+
+_T = Tip.__table__  # type: ignore[attr-defined]
+_A = Alert.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TipMeta:
+    id: str
+    status: str
+    reason: str
+    priority: str
+    categories: tuple[str, ...]
+    rules_version: str
+    queues: tuple[str, ...]
+    version: int
+    created_at: float
+    updated_at: float
+    has_code: bool
+
+
+_COLUMNS = (
+    _T.c.id, _T.c.status, _T.c.reason, _T.c.priority, _T.c.categories, _T.c.rules_version,
+    _T.c.queues, _T.c.version, _T.c.created_at, _T.c.updated_at, _T.c.ref_hash,
+)
+
+
+def _meta(row: object) -> TipMeta:
+    r = row  # a Row with the columns above
+    return TipMeta(
+        id=r.id, status=r.status, reason=r.reason, priority=r.priority,  # type: ignore[attr-defined]
+        categories=tuple(c for c in r.categories.split(",") if c),  # type: ignore[attr-defined]
+        rules_version=r.rules_version,  # type: ignore[attr-defined]
+        queues=tuple(q for q in r.queues.split(",") if q),  # type: ignore[attr-defined]
+        version=r.version, created_at=r.created_at, updated_at=r.updated_at,  # type: ignore[attr-defined]
+        has_code=r.ref_hash is not None,  # type: ignore[attr-defined]
+    )
+
+
+def create_tip(conn: Connection, *, now: float) -> str:
+    tip_id = uuid.uuid4().hex
+    conn.execute(_T.insert().values(id=tip_id, status="open", created_at=now, updated_at=now, version=0))
+    return tip_id
+
+
+def get_tip(conn: Connection, tip_id: str, *, for_update: bool = False) -> TipMeta | None:
+    query = select(*_COLUMNS).where(_T.c.id == tip_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return _meta(row) if row is not None else None
+
+
+def find_by_code_hash(conn: Connection, code_hash: bytes) -> TipMeta | None:
+    row = conn.execute(select(*_COLUMNS).where(_T.c.ref_hash == code_hash)).first()
+    return _meta(row) if row is not None else None
+
+
+def record_seal(
+    conn: Connection,
+    *,
+    tip_id: str,
+    version: int,
+    status: str,
+    reason: str,
+    priority: str,
+    categories: Sequence[str],
+    rules_version: str,
+    queues: Sequence[str],
+    now: float,
+    code_hash: bytes | None = None,
+) -> None:
+    values: dict[str, object] = dict(
+        version=version, status=status, reason=reason, priority=priority,
+        categories=",".join(categories), rules_version=rules_version, queues=",".join(queues),
+        updated_at=now,
+    )
+    if code_hash is not None:
+        values["ref_hash"] = code_hash
+    conn.execute(update(_T).where(_T.c.id == tip_id).values(**values))
+
+
+def list_tips(conn: Connection, *, limit: int = 1000) -> list[TipMeta]:
+    order = (_T.c.priority, _T.c.created_at)
+    return [_meta(row) for row in conn.execute(select(*_COLUMNS).order_by(*order).limit(limit))]
+
+
+def raise_alert(conn: Connection, *, tip_id: str, priority: str, reason: str, now: float) -> None:
+    """The on-call alert, in the same transaction as the urgent tip it is about."""
+    conn.execute(_A.insert().values(tip_id=tip_id, priority=priority, reason=reason, created_at=now))
+
+
+def open_alerts(conn: Connection) -> list[tuple[int, str, str, str, float]]:
+    query = select(_A.c.id, _A.c.tip_id, _A.c.priority, _A.c.reason, _A.c.created_at).where(
+        _A.c.acknowledged_at.is_(None)
+    ).order_by(_A.c.id)
+    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]

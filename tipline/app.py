@@ -1,0 +1,39 @@
+"""App factories.  The public app faces the internet and holds no key that opens a tip."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+from tipline.runtime import Runtime
+from tipline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
+    """The public app: provider webhooks and ``GET /healthz``."""
+    rt = runtime or Runtime(settings)
+    rt.check_ready()
+    app = Flask("tipline.public")
+    # Webhook bodies are small; anything larger is refused before it is parsed.
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.extensions["tipline.runtime"] = rt
+    rt.intake  # noqa: B018 - build (and validate) the flow before the first request
+
+    @app.get("/healthz")
+    def healthz() -> tuple[object, int]:
+        try:
+            with rt.db.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # the health check reports, it does not raise
+            log.warning("health check: database unavailable")
+            return jsonify(status="unavailable", database="down"), 503
+        return jsonify(status="ok", sms=settings.sms_enabled, telegram=settings.telegram_enabled), 200
+
+    from webhooks import register_channels
+
+    register_channels(app, rt)
+    return app

@@ -1,0 +1,223 @@
+"""The ``tipline`` command: init, chat, serve, worker, tips, staff, keys, audit, outbox."""
+
+from __future__ import annotations
+
+import json
+import secrets as pysecrets
+import sys
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from bot.types import CHANNELS, InboundMessage
+from storage import keys, tips
+from storage.crypto import CryptoError, create_server_secrets
+from storage.schema import upgrade
+from tipline.logs import configure_logging
+from tipline.runtime import Runtime
+from tipline.settings import Settings, SettingsError, load_settings
+
+
+class OperatorError(click.ClickException):
+    """An error the operator can fix; printed without a traceback."""
+
+
+def _runtime(ctx: click.Context) -> Runtime:
+    return ctx.ensure_object(dict)["runtime"]  # type: ignore[no-any-return]
+
+
+@click.group()
+@click.option("--log-level", default="WARNING", show_default=True, envvar="TIPLINE_LOG_LEVEL")
+@click.pass_context
+def main(ctx: click.Context, log_level: str) -> None:
+    """tipline: an anonymous tip line for suspected human trafficking."""
+    configure_logging(log_level.upper())
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise OperatorError(str(exc)) from None
+    ctx.ensure_object(dict)["runtime"] = Runtime(settings)
+
+
+def _ts(value: float) -> str:
+    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# -- init ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--admin", "admin_name", default="admin", show_default=True, help="First staff member (an admin).")
+@click.option("--demo", is_flag=True, help="Generate the admin passphrase and show it once (for make run).")
+@click.pass_context
+def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
+    """Create the data folder, server secrets, schema, queues and the first admin (idempotent)."""
+    rt = _runtime(ctx)
+    s = rt.settings
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    created = create_server_secrets(s.secrets_dir)
+    upgrade(rt.db)
+    now = time.time()
+    with rt.db.begin() as conn:
+        if keys.list_staff(conn):
+            click.echo(f"Already initialised: data in {s.data_dir}, secrets in {s.secrets_dir}.")
+            return
+        passphrase = _first_passphrase(s, demo)
+        staff_id = keys.add_staff(
+            conn, username=admin_name, passphrase=passphrase, is_admin=True, secrets=rt.secrets,
+            kdf=s.staff_kdf, now=now,
+        )
+        for queue in rt.routing.queues:
+            pair = keys.create_queue(conn, name=queue.name, title=queue.title, now=now)
+            keys.grant_new_queue(conn, member_id=staff_id, pair=pair, now=now)
+        from storage import audit
+
+        audit.append(conn, secrets=rt.secrets, actor="cli", action="init", subject=admin_name, now=now)
+    click.echo(f"Initialised: data in {s.data_dir}, secrets in {s.secrets_dir}{' (new)' if created else ''}.")
+    click.echo(f"Queues: {', '.join(q.name for q in rt.routing.queues)}; admin: {admin_name}.")
+    if demo:
+        click.echo("")
+        click.echo(f"  Admin passphrase, shown once - write it down: {passphrase}")
+        click.echo("  It opens tips ('tipline tips show CODE'). Without it no tip can be read.")
+        click.echo("")
+
+
+def _first_passphrase(s: Settings, demo: bool) -> str:
+    if s.intake_passphrase:
+        return s.intake_passphrase
+    if demo:
+        return "-".join(pysecrets.token_hex(3) for _ in range(5))
+    return str(click.prompt("Passphrase for the first admin (10+ characters)", hide_input=True,
+                            confirmation_prompt=True))
+
+
+# -- chat ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--channel", type=click.Choice(CHANNELS), default="terminal", show_default=True)
+@click.option("--from", "address", default="terminal-reporter", show_default=True,
+              help="The reporter's address; another address is another reporter.")
+@click.pass_context
+def chat(ctx: click.Context, channel: str, address: str) -> None:
+    """Talk to the tip line in this terminal (one message a line; end with Ctrl-D)."""
+    rt = _runtime(ctx)
+    try:
+        rt.check_ready()
+        service = rt.intake
+    except (SettingsError, CryptoError) as exc:
+        raise OperatorError(str(exc)) from None
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo("Type a message and press Enter. Ctrl-D ends the session.\n")
+    counter = 0
+    while True:
+        if interactive:
+            click.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        text = line.rstrip("\r\n")
+        counter += 1
+        handled = service.handle(InboundMessage(channel=channel, address=address, text=text))
+        for reply in handled.replies:
+            click.echo(_render_reply(reply.text, reply.buttons))
+            click.echo("")
+    if interactive:
+        click.echo("\nBye.")
+
+
+def _render_reply(text: str, buttons: Any) -> str:
+    out = text
+    for row in buttons:
+        out += "\n" + "  ".join(("[x] " if b.selected else "[ ] ") + b.label for b in row)
+    return out
+
+
+# -- serve and worker --------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="gunicorn worker processes")
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--no-jobs", is_flag=True, help="Do not run the outbox sender and scheduled jobs in this process.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, no_jobs: bool) -> None:
+    """Run the public app (webhooks and GET /healthz) under gunicorn."""
+    from tipline.server import run_public
+
+    rt = _runtime(ctx)
+    try:
+        rt.check_ready()
+    except (SettingsError, CryptoError) as exc:
+        raise OperatorError(str(exc)) from None
+    click.echo(f"tipline listens on http://{host}:{port} (health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
+    click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
+    run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run each job once and exit.")
+@click.option("--interval", default=5.0, show_default=True, type=float)
+@click.pass_context
+def worker(ctx: click.Context, once: bool, interval: float) -> None:
+    """Run the scheduled jobs: expiry, erasure, purges (and the outbox sender)."""
+    from tipline.jobs import Jobs
+
+    rt = _runtime(ctx)
+    try:
+        rt.check_ready()
+    except (SettingsError, CryptoError) as exc:
+        raise OperatorError(str(exc)) from None
+    jobs = Jobs(rt)
+    if once:
+        report = jobs.run_once()
+        click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))
+        return
+    jobs.run_forever(interval=interval)
+
+
+# -- tips ------------------------------------------------------------------------------
+
+
+@main.group("tips")
+def tips_group() -> None:
+    """List tips (metadata) and open one."""
+
+
+@tips_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def tips_list(ctx: click.Context, as_json: bool) -> None:
+    """Metadata only: no content, no codes, no addresses."""
+    rt = _runtime(ctx)
+    with rt.db.connect() as conn:
+        rows = tips.list_tips(conn)
+    if as_json:
+        click.echo(json.dumps([
+            {
+                "id": t.id, "status": t.status, "reason": t.reason, "priority": t.priority,
+                "categories": list(t.categories), "queues": list(t.queues), "version": t.version,
+                "rules_version": t.rules_version, "created_at": t.created_at, "updated_at": t.updated_at,
+                "has_code": t.has_code,
+            }
+            for t in rows
+        ], indent=2))
+        return
+    if not rows:
+        click.echo("No tips yet.")
+        return
+    for t in rows:
+        click.echo(
+            f"{t.id[:8]}  {t.priority}  {t.status:<10}  {','.join(t.categories) or '-':<24}  "
+            f"{','.join(t.queues):<30}  {_ts(t.created_at)}"
+        )
+
+
+from tipline import cli_staff  # noqa: E402  (registers staff, keys, audit, outbox, tips show)
+
+cli_staff.register(main, tips_group)

@@ -1,0 +1,276 @@
+"""The one "handle this inbound message" service (DESIGN.md, "The flow of one message").
+
+Every edge (Twilio, Telegram, ``tipline chat``) calls ``IntakeService.handle``.
+Inside one database transaction it records the provider message id, runs the
+engine on the conversation's state, scores, routes and seals the tip on engine
+events, queues the replies and saves the new state: all of it commits together
+or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import Connection, Engine
+
+from bot import Engine as ConversationEngine
+from bot.types import (
+    Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region, Reply, SMS, WHATSAPP,
+)
+from storage import conversations, inbound, outbox, periods, refcodes, sealing, tips
+from storage.conversations import ConversationRow
+from storage.crypto import Box, ServerSecrets
+from tipline.settings import Settings
+from triage.routing import Routing, partner_kinds, route_explained
+from triage.scoring import Assessment, Rules, assess
+
+log = logging.getLogger(__name__)
+
+CARRIER_CHANNELS = (SMS, WHATSAPP)
+
+
+@dataclass
+class Handled:
+    """What an edge needs to answer its provider."""
+
+    conversation_id: str
+    replies: list[Reply] = field(repr=False)
+    duplicate: bool = False
+    send: bool = True
+
+
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "buttons": [[{"label": b.label, "data": b.data, "selected": b.selected} for b in row] for row in reply.buttons],
+    }
+
+
+def reply_from_dict(data: dict[str, Any]) -> Reply:
+    from bot.types import Button
+
+    rows = tuple(tuple(Button(**b) for b in row) for row in data.get("buttons", []))
+    return Reply(text=data["text"], buttons=rows)
+
+
+class IntakeService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Engine,
+        secrets: ServerSecrets,
+        engine: ConversationEngine,
+        region: Region,
+        rules: Rules,
+        routing: Routing,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.secrets = secrets
+        self.engine = engine
+        self.region = region
+        self.rules = rules
+        self.routing = routing
+        self.clock = clock
+        self.partners = partner_kinds(routing)
+        self._state_box: Box = secrets.box("conversation-state")
+        self._inbound_box: Box = secrets.box("inbound-replies")
+        self._outbox_box: Box = secrets.box("outbox")
+        self.idle_seconds = settings.conversation_idle_minutes * 60
+        self.retain_seconds = settings.followup_days * 86400
+
+    # -- the hot path ----------------------------------------------------------------
+
+    def handle(self, msg: InboundMessage, *, inline: bool = True) -> Handled:
+        """Handle one inbound message in one transaction.
+
+        ``inline``: the edge sends the replies itself (terminal, TwiML); otherwise they
+        are queued in the outbox for the sender.  Either way they are kept (sealed) with
+        the provider id, so a redelivery gets the same replies again.
+        """
+        now = self.clock()
+        with self.db.begin() as conn:
+            key = None
+            if msg.provider_id is not None:
+                key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
+                if not inbound.claim(conn, key=key, now=now):
+                    stored = inbound.stored_response(conn, box=self._inbound_box, key=key)
+                    return Handled("", [reply_from_dict(r) for r in stored], duplicate=True, send=bool(stored))
+            lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
+            conv, created = conversations.open_conversation(
+                conn, box=self._state_box, lookup=lookup, channel=msg.channel, now=now,
+                idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
+            )
+            state = ConversationState.from_dict(conv.state) if conv.state else None
+            ctx = self._context(now)
+            if state is not None and conv.status in ("new", "active") and conv.expires_at < now:
+                # Expiry "on the next message": seal what was given before going on.
+                expired = self.engine.expire(state, ctx)
+                self._apply_events(conn, conv, expired.state, expired.events, msg.channel, now)
+                state = expired.state
+            outcome = self.engine.handle(state, msg, ctx)
+            send = outcome.send
+            if msg.channel in CARRIER_CHANNELS:
+                send = send and self._carrier_consent(conn, lookup, conv, outcome.events, now)
+            self._apply_events(conn, conv, outcome.state, outcome.events, msg.channel, now)
+            address = None
+            period = periods.period_of(now, days=self.settings.followup_days)
+            if created or conv.address_period != period:
+                address = periods.seal_address(
+                    conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
+                    followup_days=self.settings.followup_days,
+                )
+            conversations.save_conversation(
+                conn, box=self._state_box, conv=conv, state=outcome.state.to_dict(),
+                status=_row_status(outcome.state), now=now, idle_seconds=self.idle_seconds,
+                retain_seconds=self.retain_seconds, address=address,
+            )
+            replies = outcome.replies if send else []
+            payload = [reply_to_dict(r) for r in replies]
+            if replies and not inline:
+                destination, dest_period = address or periods.seal_address(
+                    conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
+                    followup_days=self.settings.followup_days,
+                )
+                outbox.enqueue(
+                    conn, box=self._outbox_box, conversation_id=conv.id, channel=msg.channel,
+                    destination=destination, address_period=dest_period, messages=payload, now=now,
+                )
+            if key is not None:
+                inbound.store_response(conn, box=self._inbound_box, key=key, replies=payload)
+        log.info("inbound handled", extra={"conversation": conv.id, "events": [e.kind.value for e in outcome.events]})
+        return Handled(conv.id, replies, duplicate=False, send=send)
+
+    def _context(self, now: float) -> Context:
+        return Context(
+            now=now, region=self.region, new_code=refcodes.new_code, partners=self.partners,
+            idle_seconds=self.idle_seconds,
+        )
+
+    def _carrier_consent(
+        self, conn: Connection, lookup: bytes, conv: ConversationRow, events: Sequence[Event], now: float
+    ) -> bool:
+        """Apply carrier opt-out/opt-in words; True if the line may send to this address."""
+        for event in events:
+            if event.kind is EventKind.OPTED_OUT:
+                conversations.set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
+                outbox.cancel_conversation(conn, conversation_id=conv.id)
+                return False
+            if event.kind is EventKind.OPTED_IN:
+                conversations.set_opt_out(conn, lookup=lookup, opted_out=False, now=now)
+                return False
+        return not conversations.is_opted_out(conn, lookup)
+
+    # -- sealing ---------------------------------------------------------------------
+
+    def _apply_events(
+        self, conn: Connection, conv: ConversationRow, state: ConversationState,
+        events: Sequence[Event], channel: str, now: float,
+    ) -> None:
+        sealing_events = [e for e in events if e.kind in _SEALING]
+        if not sealing_events:
+            return
+        if conv.tip_id is None:
+            conv.tip_id = tips.create_tip(conn, now=now)
+        meta = tips.get_tip(conn, conv.tip_id, for_update=True)
+        assert meta is not None
+        previous = None
+        if meta.version > 0:
+            previous = Assessment(
+                priority=meta.priority, categories=meta.categories, score=0.0, reasons=(),
+                rules_version=meta.rules_version,
+            )
+        assessment = assess(state.answers, rules=self.rules, previous=previous)
+        queues, route_reasons = route_explained(
+            assessment, state.answers, routing=self.routing, region=self.region.code, locale=state.locale,
+        )
+        status, reason = _tip_status(meta.status, sealing_events)
+        version = meta.version + 1
+        payload = {
+            "kind": "snapshot",
+            "tip_id": conv.tip_id,
+            "version": version,
+            "status": status,
+            "events": [{"kind": e.kind.value, "reason": e.reason} for e in sealing_events],
+            "channel": channel,
+            "locale": state.locale,
+            "answers": state.answers,
+            "assessment": {
+                "priority": assessment.priority,
+                "categories": list(assessment.categories),
+                "score": assessment.score,
+                "reasons": list(assessment.reasons),
+                "rules_version": assessment.rules_version,
+                "routing": list(route_reasons),
+            },
+            "sealed_at": now,
+        }
+        sealing.seal_tip(
+            conn, tip_id=conv.tip_id, version=version,
+            payload=json.dumps(payload, separators=(",", ":")).encode(), queues=queues, now=now,
+        )
+        code = next((e.code for e in sealing_events if e.code), None)
+        code_hash = None
+        if code is not None:
+            code_hash = refcodes.code_hash(code, secrets=self.secrets, kdf=self.settings.code_kdf)
+        tips.record_seal(
+            conn, tip_id=conv.tip_id, version=version, status=status, reason=reason,
+            priority=assessment.priority, categories=assessment.categories,
+            rules_version=assessment.rules_version, queues=queues, now=now, code_hash=code_hash,
+        )
+        for event in sealing_events:
+            if event.kind is EventKind.URGENT:
+                tips.raise_alert(conn, tip_id=conv.tip_id, priority=assessment.priority, reason=event.reason, now=now)
+        log.info(
+            "tip sealed",
+            extra={"tip": conv.tip_id, "version": version, "priority": assessment.priority, "queues": list(queues)},
+        )
+
+    # -- scheduled work --------------------------------------------------------------
+
+    def expire_idle(self, *, limit: int = 100) -> int:
+        """Seal what idle conversations gave, as incomplete tips.  Returns how many expired."""
+        now = self.clock()
+        ctx = self._context(now)
+        with self.db.begin() as conn:
+            rows = conversations.lock_idle(conn, box=self._state_box, now=now, limit=limit)
+            for conv in rows:
+                if not conv.state:
+                    conversations.save_conversation(
+                        conn, box=self._state_box, conv=conv, state={}, status="ended", now=now,
+                        idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
+                    )
+                    continue
+                outcome: Outcome = self.engine.expire(ConversationState.from_dict(conv.state), ctx)
+                self._apply_events(conn, conv, outcome.state, outcome.events, conv.channel, now)
+                conversations.save_conversation(
+                    conn, box=self._state_box, conv=conv, state=outcome.state.to_dict(),
+                    status="ended", now=now, idle_seconds=self.idle_seconds,
+                    retain_seconds=self.retain_seconds,
+                )
+        return len(rows)
+
+
+_SEALING = (EventKind.URGENT, EventKind.COMPLETE, EventKind.INCOMPLETE, EventKind.UPDATED)
+
+
+def _tip_status(previous: str, events: Sequence[Event]) -> tuple[str, str]:
+    """The tip's status after these events: complete beats incomplete beats open."""
+    kinds = {e.kind for e in events}
+    if EventKind.COMPLETE in kinds:
+        return "complete", next(e.reason for e in events if e.kind is EventKind.COMPLETE)
+    if EventKind.INCOMPLETE in kinds:
+        return "incomplete", next(e.reason for e in events if e.kind is EventKind.INCOMPLETE)
+    if EventKind.UPDATED in kinds:
+        return previous, "updated"
+    return previous, next(e.reason for e in events)
+
+
+def _row_status(state: ConversationState) -> str:
+    return state.status if state.status in ("new", "active", "finished", "ended", "opted_out") else "active"
