@@ -1,0 +1,170 @@
+"""Reference codes (INTAKE decision 5).
+
+A code is 12 random Crockford base32 characters (60 bits from ``secrets``) and one
+check character computed with the Luhn mod N algorithm over base 32, shown in
+groups of 4-4-5: ``7KQ2-M9XD-4TRW5``.
+
+Reading is forgiving: case-insensitive, spaces, dashes and dots ignored, ``O`` read
+as ``0`` and ``I``/``L`` as ``1`` (Crockford).  ``U`` is not in the alphabet.
+
+The check character catches every single-character substitution and every adjacent
+transposition except the swap of ``0`` and ``Z`` (code points 0 and 31, the one
+pair whose Luhn-doubled values differ by the same amount as the values themselves,
+just as ``09``/``90`` in decimal Luhn).  A typo is therefore recognised before it
+is looked up and before it counts against the wrong-code throttles.
+
+Codes are stored only as ``code_hash``: Argon2id (slow) over an HMAC of the code
+under a server pepper, so a copy of the database alone cannot brute-force them.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import secrets as _secrets
+import unicodedata
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+from argon2.exceptions import HashingError
+from argon2.low_level import Type, hash_secret_raw
+
+from storage.crypto import ServerSecrets
+from tipline.settings import KdfParams
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_N = len(ALPHABET)
+_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+_FOLD = {"O": "0", "I": "1", "L": "1"}
+_IGNORED = frozenset(" \t\r\n-.\u2010\u2011\u2012\u2013\u2014\u2212\u00a0")
+DATA_CHARS = 12
+CODE_CHARS = DATA_CHARS + 1
+GROUPS = (4, 4, 5)
+
+
+class RefCodeError(Exception):
+    """Base class for reference-code errors."""
+
+
+class CodeHashError(RefCodeError):
+    """The slow hash could not be computed (bad KDF parameters)."""
+
+
+class CodeStatus(enum.Enum):
+    NOT_A_CODE = "not_a_code"
+    TYPO = "typo"  # shaped like a code, but the check character does not match
+    VALID = "valid"
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """Result of ``check``.  ``code`` is the canonical 13 characters (hidden from repr)."""
+
+    status: CodeStatus
+    code: str | None = field(default=None, repr=False)
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status is CodeStatus.VALID
+
+    @property
+    def is_typo(self) -> bool:
+        return self.status is CodeStatus.TYPO
+
+    @property
+    def is_code_like(self) -> bool:
+        return self.status is not CodeStatus.NOT_A_CODE
+
+
+def check_character(data: str) -> str:
+    """Luhn mod 32 check character for canonical data characters."""
+    factor = 2
+    total = 0
+    for ch in reversed(data):
+        addend = factor * _VALUE[ch]
+        factor = 1 if factor == 2 else 2
+        total += addend // _N + addend % _N
+    return ALPHABET[(_N - total % _N) % _N]
+
+
+def _check_ok(code: str) -> bool:
+    return check_character(code[:-1]) == code[-1]
+
+
+def new_code() -> str:
+    """A fresh code, canonical and without separators (use ``display`` to show it)."""
+    data = "".join(_secrets.choice(ALPHABET) for _ in range(DATA_CHARS))
+    return data + check_character(data)
+
+
+def display(code: str) -> str:
+    """``7KQ2M9XD4TRW5`` -> ``7KQ2-M9XD-4TRW5``."""
+    canonical = normalize(code)
+    if canonical is None:
+        raise RefCodeError("not a reference code")
+    parts, start = [], 0
+    for size in GROUPS:
+        parts.append(canonical[start : start + size])
+        start += size
+    return "-".join(parts)
+
+
+def normalize(text: str) -> str | None:
+    """The canonical 13 characters, or None if ``text`` is not shaped like a code.
+
+    The check character is not verified here (see ``check``).
+    """
+    if not isinstance(text, str) or len(text) > 64:
+        return None
+    out = []
+    for ch in unicodedata.normalize("NFKC", text).upper():
+        if ch in _IGNORED:
+            continue
+        ch = _FOLD.get(ch, ch)
+        if ch not in _VALUE:
+            return None
+        out.append(ch)
+    if len(out) != CODE_CHARS:
+        return None
+    return "".join(out)
+
+
+def check(text: str) -> CodeCheck:
+    """Not a code / a code with a typo (wrong check character) / a valid code."""
+    canonical = normalize(text)
+    if canonical is None:
+        return CodeCheck(CodeStatus.NOT_A_CODE)
+    if not _check_ok(canonical):
+        return CodeCheck(CodeStatus.TYPO, canonical)
+    return CodeCheck(CodeStatus.VALID, canonical)
+
+
+def looks_like_code(text: str) -> bool:
+    """True when a message is shaped like a code (valid or with a typo)."""
+    return normalize(text) is not None
+
+
+def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:
+    """Slow keyed hash of a code, deterministic so the tip table can be looked up by it.
+
+    Argon2id(password = HMAC-SHA256(pepper, canonical code), salt = a fixed
+    server-derived salt).  argon2-cffi does not expose Argon2's own secret input, so
+    the pepper is mixed in by the HMAC: without the server secret nothing can be
+    brute-forced from the database.
+    """
+    canonical = normalize(code)
+    if canonical is None:
+        raise RefCodeError("not a reference code")
+    peppered = hmac.new(secrets.subkey("refcode-pepper"), canonical.encode("ascii"), sha256).digest()
+    try:
+        return hash_secret_raw(
+            secret=peppered,
+            salt=secrets.subkey("refcode-salt")[:16],
+            time_cost=kdf.time_cost,
+            memory_cost=kdf.memory_cost_kib,
+            parallelism=kdf.parallelism,
+            hash_len=32,
+            type=Type.ID,
+        )
+    except HashingError:
+        raise CodeHashError("Argon2id failed: check the code KDF parameters") from None

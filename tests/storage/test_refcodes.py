@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from storage import refcodes
+from storage.crypto import ServerSecrets
+from storage.refcodes import ALPHABET, CodeStatus, check, code_hash, display, looks_like_code, new_code, normalize
+from tests.conftest import CHEAP_KDF
+
+
+def _codes(n: int = 300) -> list[str]:
+    return [new_code() for _ in range(n)]
+
+
+def test_new_code_shape_and_entropy() -> None:
+    codes = _codes(500)
+    assert len(set(codes)) == 500
+    for code in codes:
+        assert len(code) == 13 and set(code) <= set(ALPHABET)
+        assert check(code).is_valid
+    assert 12 * 5 >= 60
+    shown = display(codes[0])
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}", shown)
+    assert normalize(shown) == codes[0]
+    # every alphabet character shows up in data positions (uniform choice)
+    assert set("".join(c[:12] for c in codes)) == set(ALPHABET)
+
+
+def test_round_trip_and_folding() -> None:
+    code = "0I1L" + new_code()[4:]
+    data = "01110" + "ABCDEFG"  # contains 0 and 1 for folding checks
+    code = data + refcodes.check_character(data)
+    assert check(code).is_valid
+    variants = [
+        display(code),
+        display(code).lower(),
+        " " + display(code).replace("-", " ") + " ",
+        display(code).replace("-", "."),
+        code.replace("0", "O").replace("1", "I", 1).replace("1", "l", 1).lower(),
+        code.replace("0", "o").replace("1", "L"),
+        "\uff10" + code[1:],  # a full-width digit typed on a phone
+    ]
+    for text in variants:
+        assert normalize(text) == code, text
+        assert check(text).status is CodeStatus.VALID
+        assert looks_like_code(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "hello", "HELP", "1", "yes please", "0123456789AB", "0123456789ABCD", "7KQ2-M9XD-4TRU5", "7KQ2-M9XD-4TR*5", "  --  "],
+)
+def test_not_a_code(text: str) -> None:
+    assert normalize(text) is None
+    assert check(text).status is CodeStatus.NOT_A_CODE
+    assert not looks_like_code(text)
+
+
+def test_every_single_substitution_is_a_typo() -> None:
+    for code in _codes(100):
+        for i in range(13):
+            for ch in ALPHABET:
+                if ch == code[i]:
+                    continue
+                result = check(code[:i] + ch + code[i + 1 :])
+                assert result.status is CodeStatus.TYPO
+                assert result.is_code_like and not result.is_valid
+
+
+def test_adjacent_transpositions_all_caught_except_0_z() -> None:
+    """Luhn mod 32 misses exactly the adjacent swap of '0' and 'Z' (values 0 and 31),
+    in every position including the check character; every other swap is a typo."""
+    missed: set[frozenset[str]] = set()
+    checked = 0
+    for i in range(12):  # swap positions i and i+1 (i = 11 swaps the check character)
+        for a in ALPHABET:
+            for b in ALPHABET:
+                if a == b:
+                    continue
+                # build a valid code with a, b at positions i, i+1
+                if i < 11:
+                    data = "7KQ2M9XD4TRW"
+                    data = data[:i] + a + b + data[i + 2 :]
+                    code = data + refcodes.check_character(data)
+                else:
+                    # the check character must be b: search the preceding character's partner
+                    code = None
+                    for filler in ALPHABET:
+                        data = "7KQ2M9XD4TR" [:10] + filler + a
+                        if refcodes.check_character(data) == b:
+                            code = data + b
+                            break
+                    if code is None:
+                        continue
+                swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
+                checked += 1
+                if check(swapped).is_valid:
+                    missed.add(frozenset((a, b)))
+    assert checked > 11000
+    assert missed == {frozenset(("0", "Z"))}
+
+
+def test_code_hash_deterministic_and_keyed() -> None:
+    secrets_a = ServerSecrets(os.urandom(32))
+    secrets_b = ServerSecrets(os.urandom(32))
+    code = new_code()
+    h1 = code_hash(code, secrets=secrets_a, kdf=CHEAP_KDF)
+    assert len(h1) == 32
+    assert code_hash(display(code).lower(), secrets=secrets_a, kdf=CHEAP_KDF) == h1
+    assert code_hash(code, secrets=secrets_b, kdf=CHEAP_KDF) != h1
+    assert code_hash(new_code(), secrets=secrets_a, kdf=CHEAP_KDF) != h1
+    with pytest.raises(refcodes.RefCodeError):
+        code_hash("not a code", secrets=secrets_a, kdf=CHEAP_KDF)
+
+
+def test_check_repr_hides_code() -> None:
+    code = new_code()
+    assert code not in repr(check(code))
