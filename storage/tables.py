@@ -173,3 +173,23 @@ class Throttle(SQLModel, table=True):
     key: bytes = Field(sa_column=Column(LargeBinary, primary_key=True), repr=False)
     window_start: float
     count: int = 0
+
+
+class ChatMessage(SQLModel, table=True):
+    """Telegram message ids in a chat (sealed), so EXIT can delete them within the 48-hour limit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(max_length=32, index=True)
+    ref: bytes = Field(sa_column=_blob(), repr=False)  # AEAD under the server key: the message id
+    created_at: float = Field(index=True)
+
+
+class ProviderDeletion(SQLModel, table=True):
+    """Provider copies to delete (Twilio message log), retried until the provider lets go."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    ref: bytes = Field(sa_column=_blob(), repr=False)  # AEAD under the server key: the provider's message id
+    attempts: int = 0
+    next_attempt_at: float = Field(index=True)
+    created_at: float

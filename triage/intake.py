@@ -19,9 +19,9 @@ from sqlalchemy import Connection, Engine
 
 from bot import Engine as ConversationEngine
 from bot.types import (
-    Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region, Reply, SMS, WHATSAPP,
+    TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region, Reply, SMS, WHATSAPP,
 )
-from storage import conversations, inbound, outbox, periods, refcodes, sealing, tips
+from storage import chatlog, conversations, inbound, outbox, periods, refcodes, sealing, tips
 from storage.conversations import ConversationRow
 from storage.crypto import Box, ServerSecrets
 from tipline.settings import Settings
@@ -133,14 +133,17 @@ class IntakeService:
             )
             replies = outcome.replies if send else []
             payload = [reply_to_dict(r) for r in replies]
-            if replies and not inline:
+            queued: list[dict[str, Any]] = list(payload)
+            if msg.channel == TELEGRAM:
+                queued += self._telegram_history(conn, conv, msg, outcome.events, now)
+            if queued and not inline:
                 destination, dest_period = address or periods.seal_address(
                     conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
                     followup_days=self.settings.followup_days,
                 )
                 outbox.enqueue(
                     conn, box=self._outbox_box, conversation_id=conv.id, channel=msg.channel,
-                    destination=destination, address_period=dest_period, messages=payload, now=now,
+                    destination=destination, address_period=dest_period, messages=queued, now=now,
                 )
             if key is not None:
                 inbound.store_response(conn, box=self._inbound_box, key=key, replies=payload)
@@ -152,6 +155,16 @@ class IntakeService:
             now=now, region=self.region, new_code=refcodes.new_code, partners=self.partners,
             idle_seconds=self.idle_seconds,
         )
+
+    def _telegram_history(
+        self, conn: Connection, conv: ConversationRow, msg: InboundMessage, events: Sequence[Event], now: float
+    ) -> list[dict[str, Any]]:
+        """Remember the reporter's message id; on EXIT, queue the deletion of the chat after the reply."""
+        if msg.message_ref:
+            chatlog.record(conn, box=self._outbox_box, conversation_id=conv.id, message_id=msg.message_ref, now=now)
+        if any(e.kind is EventKind.INCOMPLETE and e.reason == "exit" for e in events):
+            return [{"action": "delete_history"}]
+        return []
 
     def _carrier_consent(
         self, conn: Connection, lookup: bytes, conv: ConversationRow, events: Sequence[Event], now: float

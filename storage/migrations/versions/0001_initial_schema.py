@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 10:32:19.809927
+Create Date: 2026-11-28 10:36:11.073850
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,6 +38,17 @@ def upgrade() -> None:
     sa.Column('mac', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('seq')
     )
+    op.create_table('chatmessage',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('ref', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('chatmessage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chatmessage_conversation_id'), ['conversation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_chatmessage_created_at'), ['created_at'], unique=False)
+
     op.create_table('conversation',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('lookup', sa.LargeBinary(), nullable=False),
@@ -119,6 +130,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('periodkey', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_periodkey_destroy_after'), ['destroy_after'], unique=False)
+
+    op.create_table('providerdeletion',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('ref', sa.LargeBinary(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.Float(), nullable=False),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('providerdeletion', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_providerdeletion_next_attempt_at'), ['next_attempt_at'], unique=False)
 
     op.create_table('queue',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -225,6 +248,10 @@ def downgrade() -> None:
 
     op.drop_table('queuekey')
     op.drop_table('queue')
+    with op.batch_alter_table('providerdeletion', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_providerdeletion_next_attempt_at'))
+
+    op.drop_table('providerdeletion')
     with op.batch_alter_table('periodkey', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_periodkey_destroy_after'))
 
@@ -252,6 +279,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_conversation_expires_at'))
 
     op.drop_table('conversation')
+    with op.batch_alter_table('chatmessage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chatmessage_created_at'))
+        batch_op.drop_index(batch_op.f('ix_chatmessage_conversation_id'))
+
+    op.drop_table('chatmessage')
     op.drop_table('auditentry')
     with op.batch_alter_table('alert', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alert_tip_id'))

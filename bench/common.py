@@ -1,0 +1,57 @@
+"""Shared set-up for the benchmarks: a fresh, initialised tip line in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from storage import keys
+from storage.crypto import create_server_secrets
+from storage.schema import upgrade
+from tipline.runtime import Runtime
+from tipline.settings import KdfParams, Settings, load_settings
+
+
+def fresh_runtime(database_url: str | None = None, **env: str) -> Runtime:
+    """An initialised install (secrets, schema, queues, one admin) in a new temporary folder."""
+    root = Path(tempfile.mkdtemp(prefix="tipline-bench-"))
+    values = {"TIPLINE_DATA_DIR": str(root), "TIPLINE_SECRETS_DIR": str(root / "secrets"), **env}
+    if database_url:
+        values["TIPLINE_DATABASE_URL"] = database_url
+    settings: Settings = load_settings(values)
+    # Staff passphrase cost does not touch the measured paths; keep set-up quick.
+    settings = settings.with_(staff_kdf=KdfParams(time_cost=1, memory_cost_kib=8192))
+    create_server_secrets(settings.secrets_dir)
+    rt = Runtime(settings)
+    upgrade(rt.db)
+    now = time.time()
+    with rt.db.begin() as conn:
+        staff = keys.add_staff(conn, username="admin", passphrase="bench passphrase 1", is_admin=True,
+                               secrets=rt.secrets, kdf=settings.staff_kdf, now=now)
+        for queue in rt.routing.queues:
+            keys.grant_new_queue(conn, member_id=staff, pair=keys.create_queue(conn, name=queue.name,
+                                 title=queue.title, now=now), now=now)
+    return rt
+
+
+def bare_sqlite_rate(path: Path, n: int, payload_bytes: int = 200) -> float:
+    """Inserts+commits per second of one row each, same pragmas as the tip line's SQLite."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA secure_delete=ON")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, k BLOB UNIQUE, v BLOB)")
+    blob = os.urandom(payload_bytes)
+    start = time.perf_counter()
+    for _ in range(n):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t (k, v) VALUES (?, ?)", (os.urandom(16), blob))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return n / elapsed
+
+

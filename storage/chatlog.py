@@ -1,0 +1,39 @@
+"""Telegram message ids of a conversation (sealed), kept only while they can still be deleted.
+
+The Bot API deletes messages younger than 48 hours; older ids are useless and purged.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, select
+
+from storage.crypto import Box
+from storage.tables import ChatMessage
+
+_T = ChatMessage.__table__  # type: ignore[attr-defined]
+
+DELETABLE_SECONDS = 48 * 3600
+
+
+def record(conn: Connection, *, box: Box, conversation_id: str, message_id: str, now: float) -> None:
+    conn.execute(_T.insert().values(
+        conversation_id=conversation_id, ref=box.encrypt(message_id.encode(), conversation_id.encode()),
+        created_at=now,
+    ))
+
+
+def deletable(conn: Connection, *, box: Box, conversation_id: str, now: float) -> list[str]:
+    """Message ids of the conversation still inside the deletion window, oldest first."""
+    rows = conn.execute(
+        select(_T.c.ref).where(_T.c.conversation_id == conversation_id, _T.c.created_at > now - DELETABLE_SECONDS)
+        .order_by(_T.c.id)
+    )
+    return [box.decrypt(row.ref, conversation_id.encode()).decode() for row in rows]
+
+
+def forget(conn: Connection, *, conversation_id: str) -> None:
+    conn.execute(delete(_T).where(_T.c.conversation_id == conversation_id))
+
+
+def purge(conn: Connection, *, now: float) -> int:
+    return int(conn.execute(delete(_T).where(_T.c.created_at <= now - DELETABLE_SECONDS)).rowcount or 0)

@@ -1,0 +1,266 @@
+"""Operator commands that touch keys: tips show, staff, keys, audit, outbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+from sqlalchemy import Connection
+
+from storage import audit, keys, outbox, refcodes, sealing, tips
+from storage.keys import KeyManagementError, StaffKeys
+from storage.sealing import SealingError
+from tipline.runtime import Runtime
+
+
+def _rt(ctx: click.Context) -> Runtime:
+    return ctx.ensure_object(dict)["runtime"]  # type: ignore[no-any-return]
+
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(message)
+
+
+def _unlock(rt: Runtime, conn: Connection, username: str, prompt: str = "Passphrase") -> StaffKeys:
+    passphrase = click.prompt(f"{prompt} for {username}", hide_input=True, err=True)
+    try:
+        member = keys.unlock(conn, username=username, passphrase=passphrase, secrets=rt.secrets,
+                             kdf=rt.settings.staff_kdf)
+    except keys.WrongPassphraseError:
+        audit.append(conn, secrets=rt.secrets, actor=username, action="login_failed", subject="", now=time.time())
+        raise _fail(f"Wrong passphrase for {username}. Nothing was opened.") from None
+    except keys.UnknownStaffError:
+        raise _fail(f"No staff member called {username!r} ('tipline staff list' shows them).") from None
+    audit.append(conn, secrets=rt.secrets, actor=username, action="login", subject="", now=time.time())
+    return member
+
+
+def _find_tip(rt: Runtime, conn: Connection, ref: str) -> tips.TipMeta:
+    """A reference code (what a reporter holds) or a tip id / id prefix (what staff see)."""
+    status = refcodes.check(ref)
+    if status.is_valid:
+        meta = tips.find_by_code_hash(
+            conn, refcodes.code_hash(ref, secrets=rt.secrets, kdf=rt.settings.code_kdf)
+        )
+        if meta is None:
+            raise _fail("No tip has that reference code.")
+        return meta
+    if status.is_typo:
+        raise _fail("That reference code has a typo: its last character does not match. Check it and retry.")
+    matches = [t for t in tips.list_tips(conn) if t.id.startswith(ref.lower())] if len(ref) >= 6 else []
+    if len(matches) != 1:
+        raise _fail("Give a reference code (like 7KQ2-M9XD-4TRW5) or at least 6 characters of a tip id.")
+    return matches[0]
+
+
+def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 - a list of commands
+    @tips_group.command("show")
+    @click.argument("ref")
+    @click.option("--user", "username", default="admin", show_default=True)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def tips_show(ctx: click.Context, ref: str, username: str, as_json: bool) -> None:
+        """Open a tip with a staff member's passphrase (written to the audit log)."""
+        rt = _rt(ctx)
+        with rt.db.begin() as conn:
+            meta = _find_tip(rt, conn, ref)
+            member = _unlock(rt, conn, username)
+            opened: list[dict[str, Any]] = []
+            for version in sealing.tip_versions(conn, meta.id):
+                try:
+                    tip = sealing.open_tip(conn, tip_id=meta.id, keys=member, version=version)
+                except keys.NotGrantedError:
+                    continue
+                except SealingError as exc:
+                    raise _fail(f"Tip {meta.id[:8]} version {version}: {exc}") from None
+                opened.append(json.loads(tip.payload))
+            member.forget()
+            if not opened:
+                raise _fail(f"{username} holds no key for the queues of this tip ({', '.join(meta.queues)}).")
+            audit.append(conn, secrets=rt.secrets, actor=username, action="open_tip", subject=meta.id, now=time.time())
+        if as_json:
+            click.echo(json.dumps(opened, indent=2, ensure_ascii=False))
+            return
+        click.echo(_render_tip(meta, opened))
+
+    @main.group("staff")
+    def staff_group() -> None:
+        """Add staff, grant queues, change passphrases."""
+
+    @staff_group.command("add")
+    @click.argument("username")
+    @click.option("--admin", "is_admin", is_flag=True)
+    @click.pass_context
+    def staff_add(ctx: click.Context, username: str, is_admin: bool) -> None:
+        """Create a member; they choose their passphrase now (at the keyboard)."""
+        rt = _rt(ctx)
+        passphrase = click.prompt(f"New passphrase for {username} (10+ characters)", hide_input=True,
+                                  confirmation_prompt=True, err=True)
+        with rt.db.begin() as conn:
+            try:
+                keys.add_staff(conn, username=username, passphrase=passphrase, is_admin=is_admin,
+                               secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=time.time())
+            except KeyManagementError as exc:
+                raise _fail(str(exc)) from None
+            audit.append(conn, secrets=rt.secrets, actor="cli", action="staff_add", subject=username, now=time.time())
+        click.echo(f"Added {username}{' (admin)' if is_admin else ''}. Grant queues with 'tipline staff grant {username} QUEUE'.")
+
+    @staff_group.command("grant")
+    @click.argument("username")
+    @click.argument("queues", nargs=-1, required=True)
+    @click.option("--by", "admin_name", default="admin", show_default=True, help="An admin who holds the queues.")
+    @click.pass_context
+    def staff_grant(ctx: click.Context, username: str, queues: tuple[str, ...], admin_name: str) -> None:
+        """Give a member the keys of queues (asks the granting admin's passphrase)."""
+        rt = _rt(ctx)
+        with rt.db.begin() as conn:
+            admin = _unlock(rt, conn, admin_name)
+            try:
+                for queue in queues:
+                    keys.grant(conn, admin=admin, member=username, queue=queue, now=time.time())
+                    audit.append(conn, secrets=rt.secrets, actor=admin_name, action="grant",
+                                 subject=f"{username}:{queue}", now=time.time())
+            except KeyManagementError as exc:
+                raise _fail(str(exc)) from None
+            finally:
+                admin.forget()
+        click.echo(f"{username} can now open tips of: {', '.join(queues)}.")
+
+    @staff_group.command("passwd")
+    @click.argument("username")
+    @click.pass_context
+    def staff_passwd(ctx: click.Context, username: str) -> None:
+        """Change a passphrase (the member types the old and the new one)."""
+        rt = _rt(ctx)
+        old = click.prompt(f"Current passphrase for {username}", hide_input=True, err=True)
+        new = click.prompt("New passphrase (10+ characters)", hide_input=True, confirmation_prompt=True, err=True)
+        with rt.db.begin() as conn:
+            try:
+                keys.change_passphrase(conn, username=username, old=old, new=new, secrets=rt.secrets,
+                                       kdf=rt.settings.staff_kdf)
+            except keys.WrongPassphraseError:
+                raise _fail(f"Wrong passphrase for {username}; nothing changed.") from None
+            except KeyManagementError as exc:
+                raise _fail(str(exc)) from None
+            audit.append(conn, secrets=rt.secrets, actor=username, action="passwd", subject=username, now=time.time())
+        click.echo("Passphrase changed.")
+
+    @staff_group.command("reset")
+    @click.argument("username")
+    @click.option("--by", "admin_name", default="admin", show_default=True)
+    @click.pass_context
+    def staff_reset(ctx: click.Context, username: str, admin_name: str) -> None:
+        """A forgotten passphrase: new keys for the member, re-granted by an admin."""
+        rt = _rt(ctx)
+        with rt.db.begin() as conn:
+            admin = _unlock(rt, conn, admin_name)
+            new = click.prompt(f"New passphrase for {username} (10+ characters)", hide_input=True,
+                               confirmation_prompt=True, err=True)
+            try:
+                regranted = keys.reset_member(conn, admin=admin, username=username, new_passphrase=new,
+                                              secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=time.time())
+            except KeyManagementError as exc:
+                raise _fail(str(exc)) from None
+            finally:
+                admin.forget()
+            audit.append(conn, secrets=rt.secrets, actor=admin_name, action="reset", subject=username, now=time.time())
+        click.echo(f"{username} has new keys; re-granted: {', '.join(regranted) if regranted else 'none'}.")
+
+    @staff_group.command("list")
+    @click.pass_context
+    def staff_list(ctx: click.Context) -> None:
+        rt = _rt(ctx)
+        with rt.db.connect() as conn:
+            for member in keys.list_staff(conn):
+                queues = keys.member_queues(conn, member.id)
+                click.echo(f"{member.username:<20} {'admin' if member.is_admin else 'member':<7} {', '.join(queues)}")
+
+    @main.group("keys")
+    def keys_group() -> None:
+        """Queue key rotation."""
+
+    @keys_group.command("rotate")
+    @click.argument("queue")
+    @click.option("--by", "admin_name", default="admin", show_default=True)
+    @click.pass_context
+    def keys_rotate(ctx: click.Context, queue: str, admin_name: str) -> None:
+        """New tips are sealed to a new key; old tips still open for every holder."""
+        rt = _rt(ctx)
+        with rt.db.begin() as conn:
+            admin = _unlock(rt, conn, admin_name)
+            try:
+                key_id = keys.rotate(conn, admin=admin, queue=queue, now=time.time())
+            except KeyManagementError as exc:
+                raise _fail(str(exc)) from None
+            finally:
+                admin.forget()
+            audit.append(conn, secrets=rt.secrets, actor=admin_name, action="rotate", subject=queue, now=time.time())
+        click.echo(f"Queue {queue} now seals to key {key_id}.")
+
+    @main.group("audit")
+    def audit_group() -> None:
+        """The tamper-evident audit log."""
+
+    @audit_group.command("head")
+    @click.pass_context
+    def audit_head(ctx: click.Context) -> None:
+        """Print the log's head; keep it outside the database (it proves later truncation)."""
+        rt = _rt(ctx)
+        with rt.db.connect() as conn:
+            click.echo(audit.head(conn, secrets=rt.secrets))
+
+    @audit_group.command("verify")
+    @click.option("--head", "head", default=None, help="A head printed earlier by 'tipline audit head'.")
+    @click.pass_context
+    def audit_verify(ctx: click.Context, head: str | None) -> None:
+        rt = _rt(ctx)
+        with rt.db.connect() as conn:
+            report = audit.verify(conn, secrets=rt.secrets, head=head)
+        if not report.ok:
+            raise _fail(f"Audit log check FAILED: {report.problem}")
+        click.echo(f"Audit log intact: {report.entries} entries.")
+
+    @main.group("outbox")
+    def outbox_group() -> None:
+        """Replies waiting to leave, and dead letters."""
+
+    @outbox_group.command("list")
+    @click.option("--status", type=click.Choice(["pending", "dead"]), default=None)
+    @click.pass_context
+    def outbox_list(ctx: click.Context, status: str | None) -> None:
+        rt = _rt(ctx)
+        with rt.db.connect() as conn:
+            items = outbox.list_items(conn, status=status)
+        if not items:
+            click.echo("Outbox empty.")
+        for item in items:
+            click.echo(
+                f"#{item.id:<6} {item.channel:<9} {item.status:<8} attempts={item.attempts:<2} "
+                f"conversation={item.conversation_id[:8]} error={item.last_error or '-'}"
+            )
+
+
+def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
+    snapshots = [v for v in versions if v.get("kind", "snapshot") == "snapshot"]
+    addenda = [v for v in versions if v.get("kind") == "addendum"]
+    latest = snapshots[-1] if snapshots else versions[-1]
+    lines = [
+        f"Tip {meta.id}  {meta.priority}  {meta.status} ({meta.reason})  queues: {', '.join(meta.queues)}",
+        f"Categories: {', '.join(meta.categories) or '-'}   rules {meta.rules_version}   version {latest.get('version')}",
+    ]
+    assessment = latest.get("assessment", {})
+    for reason in assessment.get("reasons", []):
+        lines.append(f"  why: {reason}")
+    for reason in assessment.get("routing", []):
+        lines.append(f"  route: {reason}")
+    lines.append("Answers:")
+    for step, value in latest.get("answers", {}).items():
+        shown = ", ".join(value) if isinstance(value, list) else ("(skipped)" if value is None else str(value))
+        lines.append(f"  {step}: {shown}")
+    for add in addenda:
+        lines.append(f"Added later (version {add.get('version')}):")
+        for text in add.get("texts", []):
+            lines.append(f"  {text}")
+    return "\n".join(lines)
