@@ -83,7 +83,10 @@ def test_two_strong_indicators_now_give_both_p2_reasons(rules: Rules) -> None:
     [
         ({"A2": "yes"}, "P1: danger now (A2 yes)"),
         ({"C": ["harm"], "C6a": "yes"}, "P1: danger now (C6a yes)"),
-        ({"A4": "self", "V1": "yes", "V2": ["shelter", "emergency"]}, "P1: danger now (V2 emergency)"),
+        (
+            {"A4": "self", "V1": "yes", "V2": ["shelter", "emergency"]},
+            "P1: danger now (V2 emergency)",
+        ),
         ({"emergency": "yes"}, "P1: danger now (emergency yes)"),
     ],
 )
@@ -121,7 +124,7 @@ def test_a2_and_c6a_unsure_count_once(rules: Rules) -> None:
 def test_possible_minor_with_commercial_sex_is_p1(
     rules: Rules, b3: str, sex: dict[str, str], reason: str
 ) -> None:
-    a = run(rules, B3=b3, **sex)
+    a = assess({"B3": b3, **sex}, rules=rules)
     assert a.priority == "P1"
     assert a.reasons[0] == reason
     assert a.categories == ("sex", "child")
