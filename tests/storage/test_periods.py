@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from storage import periods
+from storage.crypto import ServerSecrets
+from storage.periods import AddressTamperedError, period_bounds, period_of
+from storage.tables import PeriodKey
+
+DAY = 86400.0
+NOW = 1_795_000_000.0  # 2026-11-18 (UTC)
+_pk = PeriodKey.__table__
+
+
+def test_period_names() -> None:
+    assert period_of(0.0) == "1970-01-01"
+    assert period_of(NOW) == "2026-11-18"
+    assert period_of(NOW - (NOW % DAY)) == "2026-11-18"
+    assert period_of(NOW - (NOW % DAY) - 0.001) == "2026-11-17"
+    start, end = period_bounds("2026-11-18")
+    assert start <= NOW < end and end - start == DAY
+    three = period_of(NOW, days=3)
+    assert three.endswith("+3")
+    s3, e3 = period_bounds(three)
+    assert s3 <= NOW < e3 and e3 - s3 == 3 * DAY
+    with pytest.raises(periods.BadPeriodError):
+        period_bounds("yesterday")
+
+
+def test_seal_open_and_erase(engine: Engine, server_secrets: ServerSecrets) -> None:
+    with engine.begin() as conn:
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms", now=NOW, followup_days=7)
+        blob2, period2 = periods.seal_address(conn, secrets=server_secrets, address="12345", channel="telegram", now=NOW + 60, followup_days=7)
+        assert period == period2 == "2026-11-18"
+        assert b"15550001111" not in blob
+    _, end = period_bounds(period)
+    destroy_after = end + 7 * DAY
+    with engine.begin() as conn:
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period) == "+15550001111"
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period, now=NOW, channel="sms") == "+15550001111"
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob2, period=period, now=NOW) == "12345"
+        with pytest.raises(AddressTamperedError):
+            periods.open_address(conn, secrets=server_secrets, blob=blob2, period=period, now=NOW, channel="sms")
+        with pytest.raises(AddressTamperedError):
+            periods.open_address(conn, secrets=server_secrets, blob=blob[:-1] + bytes([blob[-1] ^ 1]), period=period, now=NOW)
+        # the cached key is not served at or after destroy_after, even before destruction
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period, now=destroy_after) is None
+        assert periods.address_box(conn, secrets=server_secrets, period=period, now=destroy_after, followup_days=7) is None
+        assert periods.destroy_expired(conn, now=destroy_after - 1) == 0
+    with engine.begin() as conn:
+        assert periods.destroy_expired(conn, now=destroy_after) == 1
+        assert periods.destroy_expired(conn, now=destroy_after) == 0
+        row = conn.execute(select(_pk).where(_pk.c.period == period)).one()
+        assert row.wrapped is None and row.destroyed_at == destroy_after
+    with engine.begin() as conn:
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period) is None
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period, now=NOW) is None
+        assert periods.address_box(conn, secrets=server_secrets, period=period, now=NOW, followup_days=7) is None
+        # a period that never had a key, asked for without create
+        assert periods.address_box(conn, secrets=server_secrets, period="2026-11-19", now=NOW, followup_days=7, create=False) is None
+
+
+def test_other_server_secret_reads_nothing(engine: Engine, server_secrets: ServerSecrets) -> None:
+    with engine.begin() as conn:
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms", now=NOW, followup_days=7)
+    with engine.begin() as conn:
+        with pytest.raises(periods.PeriodKeyTamperedError):
+            periods.open_address(conn, secrets=ServerSecrets(b"\x02" * 32), blob=blob, period=period, now=NOW)
+
+
+def test_rolled_back_key_is_never_cached(engine: Engine, server_secrets: ServerSecrets) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with engine.begin() as conn:
+            periods.seal_address(conn, secrets=server_secrets, address="a", channel="sms", now=NOW, followup_days=7)
+            raise Boom
+    with engine.begin() as conn:
+        assert conn.execute(select(_pk)).first() is None
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="b", channel="sms", now=NOW, followup_days=7)
+    with engine.begin() as conn:  # the DB path (no cache) opens what the hot path sealed
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period) == "b"
+        blob3, _ = periods.seal_address(conn, secrets=server_secrets, address="c", channel="sms", now=NOW + 1, followup_days=7)
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob3, period=period) == "c"
+
+
+def test_destroyed_key_leaves_no_bytes_in_sqlite_file(engine: Engine, server_secrets: ServerSecrets) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("file bytes are a SQLite check")
+    with engine.begin() as conn:
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15557654321", channel="sms", now=NOW, followup_days=7)
+        wrapped = conn.execute(select(_pk.c.wrapped).where(_pk.c.period == period)).scalar_one()
+    path = Path(engine.url.database or "")
+
+    def checkpoint() -> None:
+        raw = sqlite3.connect(str(path), isolation_level=None)
+        try:
+            busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            assert busy == 0
+        finally:
+            raw.close()
+
+    def file_bytes() -> bytes:
+        data = b""
+        for suffix in ("", "-wal", "-journal"):
+            p = Path(str(path) + suffix)
+            if p.exists():
+                data += p.read_bytes()
+        return data
+
+    checkpoint()
+    assert wrapped in file_bytes()  # the planted key really is on disk before
+    assert blob not in file_bytes()  # (the address blob itself was never stored here)
+    _, end = period_bounds(period)
+    with engine.begin() as conn:
+        assert periods.destroy_expired(conn, now=end + 7 * DAY) == 1
+    checkpoint()
+    data = file_bytes()
+    assert wrapped not in data
+    assert wrapped[13:29] not in data  # not even a fragment of the ciphertext
+    with engine.begin() as conn:
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period) is None
+
+
+def test_cache_serves_committed_keys(engine: Engine, server_secrets: ServerSecrets) -> None:
+    with engine.begin() as conn:
+        periods.seal_address(conn, secrets=server_secrets, address="a", channel="sms", now=NOW, followup_days=7)
+        assert periods._cached(conn, (periods._fingerprint(server_secrets), period_of(NOW)), NOW) is None
+    with engine.begin() as conn:
+        box = periods._cached(conn, (periods._fingerprint(server_secrets), period_of(NOW)), NOW)
+        assert box is not None
+        assert periods.address_box(conn, secrets=server_secrets, period=period_of(NOW), now=NOW, followup_days=7) is box
+        # another server secret never gets this engine's cached key
+        assert periods._cached(conn, (periods._fingerprint(ServerSecrets(b"\x03" * 32)), period_of(NOW)), NOW) is None
