@@ -608,15 +608,17 @@ def assess(
 
     fired = _fired(rules, answers)
     categories = _categories(hits, fired, _sector_hints(rules, answers))
-    kept = _keep_child(previous, categories)
+    kept_child = _keep_child(previous, categories)
     priority, why = _priority(rules, answers, fired, categories, score, strong)
     kept_p1 = _keep_p1(previous, priority, categories)
     if kept_p1:
-        priority, kept = "P1", kept_p1 + kept
+        # What decides the priority comes first; the new answers' own verdict follows it.
+        priority = "P1"
     ordered = tuple(c for c in CATEGORIES if c in categories)
     reasons = [
+        *kept_p1,
         *why,
-        *kept,
+        *kept_child,
         *(f"category {c}: {', '.join(categories[c])}" for c in ordered),
         *(h.reason for h in hits),
         *(r for r, _ in extras),

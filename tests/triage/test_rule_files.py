@@ -123,3 +123,18 @@ def test_routing_without_queues(tmp_path: Path) -> None:
     with pytest.raises(RoutingError, match="at least one \\[\\[queue\\]\\]"):
         load_routing(write(tmp_path, 'version = "x"\n'))
 
+
+
+def test_rules_modules_stay_pure() -> None:
+    # triage rules must stay importable without the web, provider or storage layers.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, triage.scoring, triage.routing\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "{'flask', 'twilio', 'telegram', 'storage', 'webhooks', 'tipline', 'sqlalchemy'}]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

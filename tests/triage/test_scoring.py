@@ -308,9 +308,9 @@ def test_previous_p1_is_never_lowered(rules: Rules) -> None:
     second = run(rules, previous=first, A2="no", T1="longer")
     assert second.priority == "P1"
     assert second.reasons[:3] == (
-        "P4: seen longer ago (T1 longer)",
         f"kept: P1 from previous assessment (rules {rules.version})",
         "kept: P1: danger now (A2 yes)",
+        "P4: seen longer ago (T1 longer)",
     )
     assert "danger" in second.categories  # keeps its police route
     third = run(rules, previous=second, A2="no")
