@@ -1,0 +1,117 @@
+"""Words that are not answers: carrier keywords, the engine's commands, emergency words.
+
+Carrier keywords (INTAKE decision 4, CHANNELS C5) are a fixed per-channel table because
+the carrier acts on them whatever the engine does; the engine's own command words and
+emergency words come from the catalogs so a translation can add its equivalents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Mapping
+
+from bot.catalog import Catalogs
+from bot.types import SMS, TELEGRAM, TERMINAL, WHATSAPP
+
+
+class Carrier(StrEnum):
+    OPT_OUT = "opt_out"  # the carrier stops delivery; the line must send nothing more
+    OPT_IN = "opt_in"  # the carrier resumes delivery and sends its own confirmation
+    HELP = "help"  # the carrier sends its own help reply
+
+
+_OPT_OUT = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT")
+_OPT_IN = ("START", "UNSTOP", "YES")
+_HELP = ("HELP", "INFO")
+_CARRIER = {
+    **{w: Carrier.OPT_OUT for w in _OPT_OUT},
+    **{w: Carrier.OPT_IN for w in _OPT_IN},
+    **{w: Carrier.HELP for w in _HELP},
+}
+
+# Which single-word messages each channel's carrier reserves.  Telegram and the
+# terminal have no carrier in between, so there "help" or "stop" are ordinary words.
+CARRIER_WORDS: Mapping[str, Mapping[str, Carrier]] = {
+    SMS: _CARRIER,
+    WHATSAPP: _CARRIER,
+    TELEGRAM: {},
+    TERMINAL: {},
+}
+
+
+def carrier_action(channel: str, text: str) -> Carrier | None:
+    """The carrier meaning of a whole message, or None (multi-word messages never match)."""
+    word = text.strip().rstrip(".!").strip()
+    if not word or any(c.isspace() for c in word):
+        return None
+    return CARRIER_WORDS.get(channel, {}).get(word.upper())
+
+
+class Command(StrEnum):
+    SKIP = "skip"
+    BACK = "back"
+    MENU = "menu"
+    DONE = "done"
+    LANG = "lang"
+    EXIT = "exit"
+
+
+COMMAND_MSGIDS: Mapping[Command, str] = {c: f"cmd.words.{c.value}" for c in Command}
+EMERGENCY_MSGID = "cmd.words.emergency"
+
+# Extra command words only where no carrier claims them (Telegram's "/help" habit).
+CHANNEL_EXTRAS: Mapping[str, Mapping[str, Command]] = {
+    TELEGRAM: {"help": Command.MENU, "start": Command.MENU},
+    TERMINAL: {"help": Command.MENU},
+}
+
+# An emergency word counts only in a short message: "sos", "in danger!", "911 now".
+# A long account that mentions danger is an answer (the first message, B1) and is
+# scored by triage, so the interview is not hijacked by a word in a story.
+EMERGENCY_MAX_WORDS = 4
+
+_TOKEN = re.compile(r"[\w']+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, single-spaced, without surrounding punctuation ("?" alone survives)."""
+    folded = " ".join(text.casefold().split())
+    stripped = folded.strip(" .,!;:\"'()")
+    return stripped or folded
+
+
+@dataclass(frozen=True)
+class CommandWords:
+    """Command and emergency words of all enabled locales (a reporter may mix languages)."""
+
+    commands: Mapping[str, Command]
+    emergency: tuple[str, ...]
+
+    @classmethod
+    def build(cls, catalogs: Catalogs, locales: tuple[str, ...]) -> "CommandWords":
+        commands: dict[str, Command] = {}
+        emergency: list[str] = []
+        for locale in locales:
+            for command, msgid in COMMAND_MSGIDS.items():
+                for word in catalogs.words(locale, msgid):
+                    commands.setdefault(normalize(word), command)
+            emergency.extend(" ".join(_TOKEN.findall(w)) for w in catalogs.words(locale, EMERGENCY_MSGID))
+        return cls(commands=commands, emergency=tuple(w for w in dict.fromkeys(emergency) if w))
+
+    def command(self, channel: str, text: str) -> Command | None:
+        word = normalize(text)
+        if channel == TELEGRAM and word.startswith("/"):
+            word = word[1:].split("@", 1)[0]  # "/skip@tiplinebot" -> "skip"
+        found = self.commands.get(word)
+        if found is None:
+            found = CHANNEL_EXTRAS.get(channel, {}).get(word)
+        return found
+
+    def is_emergency(self, text: str) -> bool:
+        tokens = _TOKEN.findall(text.casefold())
+        if not tokens or len(tokens) > EMERGENCY_MAX_WORDS:
+            return False
+        padded = f" {' '.join(tokens)} "
+        return any(f" {phrase} " in padded for phrase in self.emergency)

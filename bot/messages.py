@@ -1,0 +1,46 @@
+"""Message ids the engine uses outside the flow file, so start-up can check every catalog has them."""
+
+from __future__ import annotations
+
+from bot.commands import COMMAND_MSGIDS, EMERGENCY_MSGID
+from bot.render import ANSWER_WORDS, NONE_WORDS
+
+FIRST = "reply.first"
+LANG_OFFER = "reply.lang_offer"
+LANG_MENU = "reply.lang_menu"
+LANG_ONE = "reply.lang_one"
+LANG_NAME = "lang.name"  # each catalog names its own language, in that language
+HELP = "cmd.help"
+HINT_NUMBER = "reply.hint.number"
+HINT_CHECKLIST = "reply.hint.checklist"
+HINT_AMBIGUOUS = "reply.hint.ambiguous"
+HINT_NONE_WITH_OTHERS = "reply.hint.none_with_others"
+HINT_TEXT = "reply.hint.text"
+HINT_COMMANDS = "reply.hint.commands"
+USE_NUMBERS = "reply.use_numbers"
+TOO_LONG = "reply.too_long"
+MEDIA = "reply.media"
+EXIT = "reply.exit"
+EXIT_SMS = "reply.exit.sms"
+EXIT_TELEGRAM = "reply.exit.telegram"
+DONE_EMPTY = "reply.done_empty"
+FINISHED = "reply.finished"
+ADDENDUM = "reply.addendum"
+UNSAFE = "reply.unsafe"
+ERROR = "reply.error"
+EMERGENCY = "q.A3"  # the emergency interrupt repeats the A3 notice
+PARTNERS_DEFAULT = "partner.default"
+BTN_DONE = "btn.done"
+GREETING_WORDS = "answer.words.greeting"
+
+# Partner kinds a deployment may name in the notice (Settings.partners).
+PARTNER_KINDS = ("police", "ngo", "child_protection", "labour")
+
+SYSTEM = (
+    FIRST, LANG_OFFER, LANG_MENU, LANG_ONE, LANG_NAME, HELP, HINT_NUMBER, HINT_CHECKLIST,
+    HINT_AMBIGUOUS, HINT_NONE_WITH_OTHERS, HINT_TEXT, HINT_COMMANDS, USE_NUMBERS, TOO_LONG,
+    MEDIA, EXIT, EXIT_SMS, EXIT_TELEGRAM, DONE_EMPTY, FINISHED, ADDENDUM, UNSAFE, ERROR,
+    EMERGENCY, PARTNERS_DEFAULT, BTN_DONE, GREETING_WORDS, EMERGENCY_MSGID, NONE_WORDS,
+    *COMMAND_MSGIDS.values(), *ANSWER_WORDS.values(),
+    *(f"partner.{kind}" for kind in PARTNER_KINDS),
+)

@@ -1,0 +1,139 @@
+"""Turn message ids into reply texts, option lists and Telegram buttons.
+
+Every word comes from the catalogs; this module only arranges them.  Replies are
+packed so that none exceeds three SMS segments (DESIGN.md, "The conversation
+contract"): parts that fit together share one reply, others get their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from bot.catalog import Catalogs
+from bot.commands import normalize
+from bot.flow import YN_KEYS, Option, Step
+from bot.options import options_for
+from bot.segments import fits
+from bot.types import TELEGRAM, Button, Region, Reply
+
+PARTNER_PREFIX = "partner."
+SELECTED_MARK = "\u2713 "  # Telegram only: button labels never travel by SMS
+DONE_DATA = "done"
+TOGGLE = "t"
+ANSWER_WORDS = {"yes": "answer.words.yes", "no": "answer.words.no", "unsure": "answer.words.unsure"}
+NONE_WORDS = "answer.words.none"
+
+
+class _Params(dict[str, str]):
+    """Leaves an unknown {placeholder} as it is instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class Renderer:
+    catalogs: Catalogs
+    default_locale: str
+
+    def text(self, locale: str, msgid: str, **params: str) -> str:
+        raw = self.catalogs.text(locale, msgid, self.default_locale)
+        try:
+            return raw.format_map(_Params(params))
+        except (ValueError, IndexError, AttributeError):
+            return raw  # a translator's stray brace must not break a reply
+
+    def partners(self, locale: str, kinds: Iterable[str]) -> str:
+        words = []
+        for kind in kinds:
+            msgid = PARTNER_PREFIX + kind
+            has = self.catalogs.has(locale, msgid) or self.catalogs.has(self.default_locale, msgid)
+            words.append(self.text(locale, msgid) if has else kind)
+        return ", ".join(words)
+
+    def label(self, locale: str, option: Option) -> str:
+        return self.text(locale, option.text)
+
+    def question(self, step: Step, locale: str, region: Region, params: Mapping[str, str]) -> str:
+        """The question with its numbered options: inline for yes/no, one a line for menus."""
+        head = self.text(locale, step.text, **params)
+        options = options_for(step, region)
+        if not options:
+            return head
+        items = [f"{n} {self.label(locale, o)}" for n, o in enumerate(options, start=1)]
+        joiner = " " if step.type in YN_KEYS else "\n"
+        return head + "\n" + joiner.join(items)
+
+    def buttons(
+        self, step: Step, locale: str, region: Region, selected: Iterable[str] = ()
+    ) -> tuple[tuple[Button, ...], ...]:
+        """Inline keyboard: answers for a single choice, toggles plus Done for a checklist."""
+        options = options_for(step, region)
+        if step.type == "checklist":
+            chosen = set(selected)
+            rows = [
+                (Button(
+                    label=(SELECTED_MARK if o.key in chosen else "") + self.label(locale, o),
+                    data=f"{step.id}:{TOGGLE}:{o.key}",
+                    selected=o.key in chosen,
+                ),)
+                for o in options
+            ]
+            rows.append((Button(label=self.text(locale, "btn.done"), data=f"{step.id}:{DONE_DATA}"),))
+            return tuple(rows)
+        buttons = [Button(label=self.label(locale, o), data=f"{step.id}:{o.key}") for o in options]
+        if step.type in YN_KEYS:
+            return (tuple(buttons),)
+        return tuple((b,) for b in buttons)
+
+    def answer_words(self, step: Step, locale: str, region: Region) -> dict[str, str]:
+        """Words that name an option: its label, parts of it, its key, and catalog synonyms."""
+        found: dict[str, set[str]] = {}
+
+        def add(word: str, key: str) -> None:
+            if word:
+                found.setdefault(normalize(word), set()).add(key)
+
+        full: dict[str, str] = {}
+        for option in options_for(step, region):
+            label = normalize(self.label(locale, option))
+            full[label] = option.key
+            add(option.key.replace("_", " "), option.key)
+            for part in _parts(label):
+                add(part, option.key)
+            # yes/no/unsure synonyms ("y", "n") also serve choices keyed yes/no, such as V3.
+            synonyms = ANSWER_WORDS.get(option.key)
+            if step.none_option is not None and option.key == step.none_option.key:
+                synonyms = NONE_WORDS
+            for lang in dict.fromkeys((locale, self.default_locale)):
+                for word in self.catalogs.words(lang, synonyms) if synonyms else ():
+                    add(word, option.key)
+        # A word shared by two options says nothing; a full label always wins.
+        words = {w: next(iter(keys)) for w, keys in found.items() if len(keys) == 1}
+        words.update(full)
+        return words
+
+    def for_channel(self, channel: str, buttons: tuple[tuple[Button, ...], ...]) -> tuple[tuple[Button, ...], ...]:
+        return buttons if channel == TELEGRAM else ()
+
+
+def _parts(label: str) -> list[str]:
+    """ "Farm, building site or factory" -> ["farm", "building site", "factory"]."""
+    cleaned = label.replace("(", ",").replace(")", ",").replace("/", ",").replace(" or ", ",")
+    return [p.strip() for p in cleaned.split(",") if p.strip()]
+
+
+def pack(parts: list[str], buttons: tuple[tuple[Button, ...], ...] = ()) -> list[Reply]:
+    """Join parts into as few replies as fit three segments; buttons go on the last."""
+    texts: list[str] = []
+    for part in (p for p in parts if p):
+        if texts and fits(texts[-1] + "\n" + part):
+            texts[-1] = texts[-1] + "\n" + part
+        else:
+            texts.append(part)
+    if not texts:
+        return []
+    replies = [Reply(text=t) for t in texts]
+    replies[-1] = Reply(text=texts[-1], buttons=buttons)
+    return replies

@@ -1,0 +1,41 @@
+"""SMS segment counting by the characters actually used (3GPP TS 23.038, CHANNELS C7).
+
+One character outside the GSM-7 default alphabet and its extension table turns the
+whole message into UCS-2, so a single curly quote can triple the cost of a reply.
+"""
+
+from __future__ import annotations
+
+# GSM 03.38 default alphabet (basic table), as Unicode characters.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Extension table: each costs two septets (escape + character).
+GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+MAX_SEGMENTS = 3
+
+
+def is_gsm7(text: str) -> bool:
+    return all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text)
+
+
+def units(text: str) -> int:
+    """Length in the units a segment is measured in: septets or UTF-16 code units."""
+    if is_gsm7(text):
+        return sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def segments(text: str) -> int:
+    """Number of SMS segments ``text`` needs (GSM-7 160/153, UCS-2 70/67)."""
+    single, multi = (160, 153) if is_gsm7(text) else (70, 67)
+    length = units(text)
+    if length <= single:
+        return 1
+    return -(-length // multi)
+
+
+def fits(text: str, max_segments: int = MAX_SEGMENTS) -> bool:
+    return segments(text) <= max_segments
