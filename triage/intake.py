@@ -152,7 +152,7 @@ class IntakeService:
 
     def _context(self, now: float) -> Context:
         return Context(
-            now=now, region=self.region, new_code=refcodes.new_code, partners=self.partners,
+            now=now, region=self.region, new_code=_display_code, partners=self.partners,
             idle_seconds=self.idle_seconds,
         )
 
@@ -287,3 +287,8 @@ def _tip_status(previous: str, events: Sequence[Event]) -> tuple[str, str]:
 
 def _row_status(state: ConversationState) -> str:
     return state.status if state.status in ("new", "active", "finished", "ended", "opted_out") else "active"
+
+
+def _display_code(new: Callable[[], str] = refcodes.new_code) -> str:
+    """A fresh reference code in its grouped, readable form (e.g. 7KQ2-M9XD-4TRW5)."""
+    return refcodes.display(new())
