@@ -1,0 +1,65 @@
+"""Fixed-window counters for wrong reference codes.
+
+Keys are keyed hashes chosen by the caller (an HMAC of the sender, and one global
+constant key), never raw addresses.  ``limit`` is the number of wrong attempts
+allowed per window: once ``limit`` hits are counted in the current window the key is
+blocked until the window ends.  ``hit`` returns whether the key is blocked after
+this hit, i.e. ``is_blocked`` as it would answer now.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, case, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.tables import Throttle
+
+_t = Throttle.__table__  # type: ignore[attr-defined]
+
+
+class ThrottleError(Exception):
+    """Base class for the errors of this module."""
+
+
+class BadThrottleArgumentsError(ThrottleError):
+    """limit and window must be positive."""
+
+
+def _validate(limit: int, window_seconds: float) -> None:
+    if limit < 1 or window_seconds <= 0:
+        raise BadThrottleArgumentsError("a throttle needs limit >= 1 and a positive window")
+
+
+def hit(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:
+    """Count one wrong attempt; True if the key is now blocked (limit reached)."""
+    _validate(limit, window_seconds)
+    expired = _t.c.window_start <= now - window_seconds
+    insert = postgresql.insert(_t) if conn.dialect.name == "postgresql" else sqlite.insert(_t)
+    stmt = (
+        insert.values(key=key, window_start=now, count=1)
+        .on_conflict_do_update(
+            index_elements=[_t.c.key],
+            set_={
+                "count": case((expired, 1), else_=_t.c.count + 1),
+                "window_start": case((expired, now), else_=_t.c.window_start),
+            },
+        )
+        .returning(_t.c.count)
+    )
+    count = int(conn.execute(stmt).scalar_one())
+    return count >= limit
+
+
+def is_blocked(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:
+    """True if ``limit`` wrong attempts were counted in the window still running."""
+    _validate(limit, window_seconds)
+    row = conn.execute(select(_t.c.window_start, _t.c.count).where(_t.c.key == key)).first()
+    if row is None or row.window_start <= now - window_seconds:
+        return False
+    return int(row.count) >= limit
+
+
+def prune(conn: Connection, *, now: float, window_seconds: float) -> int:
+    """Delete counters whose window ended; returns how many."""
+    result = conn.execute(_t.delete().where(_t.c.window_start <= now - window_seconds))
+    return int(result.rowcount or 0)
