@@ -29,8 +29,9 @@ def claim(conn: Connection, *, key: bytes, now: float) -> bool:
     commits, so a parallel redelivery waits here and then sees the committed row.
     """
     ins = postgresql.insert(_T) if conn.dialect.name == "postgresql" else sqlite.insert(_T)
-    result = conn.execute(ins.values(key=key, received_at=now).on_conflict_do_nothing(index_elements=["key"]))
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
+    stmt = ins.values(key=key, received_at=now).on_conflict_do_nothing(index_elements=["key"]).returning(_T.c.key)
+    return conn.execute(stmt).first() is not None
 
 
 def store_response(conn: Connection, *, box: Box, key: bytes, replies: list[dict[str, Any]]) -> None:

@@ -117,7 +117,9 @@ class IntakeService:
             outcome = self.engine.handle(state, msg, ctx)
             send = outcome.send
             if msg.channel in CARRIER_CHANNELS:
-                send = send and self._carrier_consent(conn, lookup, conv, outcome.events, now)
+                # Called whatever the engine said: STOP itself has send=False and must be recorded.
+                allowed = self._carrier_consent(conn, lookup, conv, outcome.events, now)
+                send = send and allowed
             self._apply_events(conn, conv, outcome.state, outcome.events, msg.channel, now)
             address = None
             period = periods.period_of(now, days=self.settings.followup_days)

@@ -1,0 +1,81 @@
+"""Builders for an initialised tip line in a test's own folder and database."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import count
+from typing import Callable
+
+from bot.types import InboundMessage
+from storage import keys
+from storage.crypto import create_server_secrets
+from storage.schema import upgrade
+from tipline.runtime import Runtime
+from tipline.settings import Settings
+from triage.intake import Handled, IntakeService
+
+ADMIN = "admin"
+ADMIN_PASSPHRASE = "correct horse battery staple"
+
+
+class FakeClock:
+    """A clock tests move by hand (expiry, follow-up windows, erasure)."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = start if start is not None else time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def initialised_runtime(settings: Settings) -> Runtime:
+    """What ``tipline init`` leaves: secrets, schema, the routing file's queues, one admin holding all."""
+    create_server_secrets(settings.secrets_dir)
+    rt = Runtime(settings)
+    upgrade(rt.db)
+    now = time.time()
+    with rt.db.begin() as conn:
+        admin = keys.add_staff(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, is_admin=True,
+                               secrets=rt.secrets, kdf=settings.staff_kdf, now=now)
+        for queue in rt.routing.queues:
+            pair = keys.create_queue(conn, name=queue.name, title=queue.title, now=now)
+            keys.grant_new_queue(conn, member_id=admin, pair=pair, now=now)
+    return rt
+
+
+def service_with_clock(rt: Runtime, clock: Callable[[], float]) -> IntakeService:
+    return IntakeService(
+        settings=rt.settings, db=rt.db, secrets=rt.secrets, engine=rt.engine, region=rt.region,
+        rules=rt.rules, routing=rt.routing, clock=clock,
+    )
+
+
+@dataclass
+class Reporter:
+    """One person texting the line: sends lines, keeps what came back."""
+
+    service: IntakeService
+    address: str
+    channel: str = "sms"
+    inline: bool = True
+
+    def __post_init__(self) -> None:
+        self._ids = count()
+        self.transcript: list[tuple[str, list[str]]] = []
+
+    def send(self, text: str) -> Handled:
+        handled = self.service.handle(
+            InboundMessage(channel=self.channel, address=self.address, text=text,
+                           provider_id=f"{self.address}-{next(self._ids)}"),
+            inline=self.inline,
+        )
+        self.transcript.append((text, [r.text for r in handled.replies]))
+        return handled
+
+    @property
+    def last(self) -> str:
+        return "\n".join(self.transcript[-1][1]) if self.transcript else ""

@@ -1,0 +1,206 @@
+"""The intake service end to end: one message, one transaction, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from typing import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.types import InboundMessage
+from storage import keys, refcodes, sealing, tips
+from storage.tables import Conversation, Inbound, OptOut
+from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, initialised_runtime, service_with_clock
+from tipline.runtime import Runtime
+from tipline.settings import Settings
+
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
+# A witness who answers every core question and then finishes ("2 No, finish now").
+WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "2", "1", "2"]
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = initialised_runtime(settings)
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def open_latest(rt: Runtime, tip_id: str) -> dict:
+    with rt.db.begin() as conn:
+        member = keys.unlock(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, secrets=rt.secrets,
+                             kdf=rt.settings.staff_kdf)
+        return json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member).payload)
+
+
+def all_tips(rt: Runtime) -> list[tips.TipMeta]:
+    with rt.db.connect() as conn:
+        return tips.list_tips(conn)
+
+
+def count_rows(rt: Runtime, table: type) -> int:
+    with rt.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table.__table__)).scalar() or 0)
+
+
+def test_witness_interview_ends_with_a_code_that_finds_the_sealed_tip(rt: Runtime, clock: FakeClock) -> None:
+    reporter = Reporter(service_with_clock(rt, clock), "+15550001")
+    for line in WITNESS:
+        reporter.send(line)
+    code = CODE.search(reporter.last)
+    assert code, reporter.last
+    assert "911" in reporter.last
+    [tip] = all_tips(rt)
+    assert (tip.status, tip.priority) == ("complete", "P2")
+    assert "labour" in tip.categories and {"triage", "labour", "ngo"} <= set(tip.queues)
+    with rt.db.connect() as conn:
+        found = tips.find_by_code_hash(conn, refcodes.code_hash(code.group(), secrets=rt.secrets,
+                                                                   kdf=rt.settings.code_kdf))
+    assert found is not None and found.id == tip.id
+    payload = open_latest(rt, tip.id)
+    assert payload["answers"]["B1"] == "A man keeps the workers' passports"
+    assert payload["answers"]["C"] == ["leave", "docs"]
+    assert any("C.leave" in r for r in payload["assessment"]["reasons"])
+
+
+def test_typical_witness_needs_fifteen_replies_or_fewer(rt: Runtime, clock: FakeClock) -> None:
+    reporter = Reporter(service_with_clock(rt, clock), "+15550002")
+    for line in WITNESS:
+        reporter.send(line)
+    assert CODE.search(reporter.last)
+    assert len(WITNESS) <= 15
+
+
+def test_danger_answer_seals_routes_and_alerts_at_once(rt: Runtime, clock: FakeClock) -> None:
+    reporter = Reporter(service_with_clock(rt, clock), "+15550003")
+    reporter.send("hi")
+    reporter.send("1")  # someone is in danger right now
+    assert "911" in reporter.last
+    [tip] = all_tips(rt)
+    assert tip.priority == "P1" and "danger" in tip.categories and "police" in tip.queues
+    with rt.db.connect() as conn:
+        alerts = tips.open_alerts(conn)
+    assert [(a[1], a[2]) for a in alerts] == [(tip.id, "P1")]
+    # The interview goes on; later answers never lower the P1.
+    for line in ["1", "Locked in a basement", "2", "2", "9", "1", "5"]:
+        reporter.send(line)
+    [tip] = all_tips(rt)
+    assert tip.priority == "P1"
+
+
+def test_redelivered_message_is_handled_once_and_gets_the_same_replies(rt: Runtime, clock: FakeClock) -> None:
+    service = service_with_clock(rt, clock)
+    first = service.handle(InboundMessage(channel="sms", address="+15550004", text="hi", provider_id="SM1"))
+    again = [service.handle(InboundMessage(channel="sms", address="+15550004", text="hi", provider_id="SM1"))
+             for _ in range(4)]
+    assert all(h.duplicate for h in again)
+    assert all([r.text for r in h.replies] == [r.text for r in first.replies] for h in again)
+    assert first.replies and count_rows(rt, Inbound) == 1
+    # The conversation moved one step only: "2" now answers the danger question.
+    nxt = service.handle(InboundMessage(channel="sms", address="+15550004", text="2", provider_id="SM2"))
+    assert "1 Someone else" in nxt.replies[-1].text
+
+
+def test_parallel_redelivery_and_first_contact_race_make_one_conversation(rt: Runtime, clock: FakeClock) -> None:
+    service = service_with_clock(rt, clock)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def deliver(provider_id: str) -> None:
+        try:
+            handled = service.handle(
+                InboundMessage(channel="sms", address="+15550005", text="hello", provider_id=provider_id)
+            )
+            results.append([r.text for r in handled.replies])
+        except BaseException as exc:  # collected and re-raised below
+            errors.append(exc)
+
+    # Five copies of one message and three distinct first messages, all at once.
+    threads = [threading.Thread(target=deliver, args=(pid,)) for pid in ["SMa"] * 5 + ["SMb", "SMc", "SMd"]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert count_rows(rt, Conversation) == 1
+    assert count_rows(rt, Inbound) == 4
+    assert all(results) and len(results) == 8
+
+
+def test_idle_conversation_is_sealed_by_the_worker_as_incomplete(rt: Runtime, clock: FakeClock) -> None:
+    service = service_with_clock(rt, clock)
+    reporter = Reporter(service, "+15550006")
+    for line in ["hi", "2", "1", "Workers sleep in the warehouse"]:
+        reporter.send(line)
+    assert all_tips(rt) == []
+    clock.advance(rt.settings.conversation_idle_minutes * 60 + 1)
+    assert service.expire_idle() == 1
+    [tip] = all_tips(rt)
+    assert (tip.status, tip.reason) == ("incomplete", "expiry")
+    assert open_latest(rt, tip.id)["answers"]["B1"] == "Workers sleep in the warehouse"
+    assert service.expire_idle() == 0
+
+
+def test_idle_conversation_is_sealed_on_the_next_message(rt: Runtime, clock: FakeClock) -> None:
+    service = service_with_clock(rt, clock)
+    reporter = Reporter(service, "+15550007")
+    for line in ["hi", "2", "1", "Children selling flowers at night"]:
+        reporter.send(line)
+    clock.advance(rt.settings.conversation_idle_minutes * 60 + 1)
+    reporter.send("hello again")
+    assert reporter.last
+    [tip] = all_tips(rt)
+    assert (tip.status, tip.reason) == ("incomplete", "expiry")
+
+
+def test_exit_ends_blandly_and_keeps_what_was_given(rt: Runtime, clock: FakeClock) -> None:
+    reporter = Reporter(service_with_clock(rt, clock), "+15550008")
+    for line in ["hi", "2", "1", "They lock the door at night"]:
+        reporter.send(line)
+    reporter.send("EXIT")
+    assert len(reporter.transcript[-1][1]) == 1
+    assert not CODE.search(reporter.last)
+    [tip] = all_tips(rt)
+    assert (tip.status, tip.reason) == ("incomplete", "exit")
+    assert open_latest(rt, tip.id)["answers"]["B1"] == "They lock the door at night"
+
+
+def test_done_mid_interview_seals_incomplete_and_gives_a_code(rt: Runtime, clock: FakeClock) -> None:
+    reporter = Reporter(service_with_clock(rt, clock), "+15550009")
+    for line in ["hi", "2", "1", "Cleaners are never paid"]:
+        reporter.send(line)
+    reporter.send("DONE")
+    assert CODE.search(reporter.last)
+    [tip] = all_tips(rt)
+    assert (tip.status, tip.reason, tip.has_code) == ("incomplete", "done", True)
+
+
+def test_sms_opt_out_means_nothing_is_sent_until_start(rt: Runtime, clock: FakeClock) -> None:
+    reporter = Reporter(service_with_clock(rt, clock), "+15550010")
+    reporter.send("hi")
+    stop = reporter.send("STOP")
+    assert stop.replies == [] and not stop.send
+    assert count_rows(rt, OptOut) == 1
+    later = reporter.send("2")
+    assert later.replies == []
+    reporter.send("START")
+    assert count_rows(rt, OptOut) == 0
+
+
+def test_reporter_who_comes_back_after_finishing_adds_to_the_same_tip(rt: Runtime, clock: FakeClock) -> None:
+    reporter = Reporter(service_with_clock(rt, clock), "+15550011")
+    for line in WITNESS:
+        reporter.send(line)
+    [before] = all_tips(rt)
+    reporter.send("The van is white with a ladder on top")
+    [after] = all_tips(rt)
+    assert after.id == before.id and after.version == before.version + 1
+    assert "The van is white with a ladder on top" in json.dumps(open_latest(rt, after.id))
