@@ -22,11 +22,11 @@ import os
 import secrets as _secrets
 from dataclasses import dataclass, field
 from hashlib import sha256
-from typing import Sequence
+from typing import Any, Sequence
 
 from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, Row, and_, select
 from sqlalchemy.exc import IntegrityError
 
 from storage import crypto
@@ -211,7 +211,7 @@ def _wrap_private(private: bytes, *, staff_id: str, passphrase: str, secrets: Se
     return box.encrypt(private, aad=_wrap_context(staff_id)), _format_kdf(kdf, salt)
 
 
-def _staff_row(conn: Connection, username: str, *, for_update: bool = False):  # type: ignore[no-untyped-def]
+def _staff_row(conn: Connection, username: str, *, for_update: bool = False) -> Row[Any]:
     stmt = select(_staff_t).where(_staff_t.c.username == username)
     if for_update:
         stmt = stmt.with_for_update()
@@ -227,13 +227,13 @@ def _require_admin(conn: Connection, admin: StaffKeys) -> None:
         raise NotAdminError(f"{admin.username} is not an administrator")
 
 
-def _queue_keys(conn: Connection, queue: str) -> list:  # type: ignore[type-arg]
+def _queue_keys(conn: Connection, queue: str) -> list[Row[Any]]:
     if conn.execute(select(_queue_t.c.name).where(_queue_t.c.name == queue)).first() is None:
         raise UnknownQueueError(f"no queue named {queue!r}")
     return list(conn.execute(select(_key_t).where(_key_t.c.queue == queue).order_by(_key_t.c.created_at)))
 
 
-def _current_key(conn: Connection, queue: str):  # type: ignore[no-untyped-def]
+def _current_key(conn: Connection, queue: str) -> Row[Any]:
     for row in _queue_keys(conn, queue):
         if row.retired_at is None:
             return row
@@ -246,9 +246,12 @@ def _put_grant(conn: Connection, *, staff_id: str, public: bytes, key_id: str, p
     if conn.execute(select(_grant_t.c.id).where(where)).first() is not None:
         conn.execute(_grant_t.update().where(where).values(wrapped=wrapped, granted_by=by, created_at=now))
     else:
-        conn.execute(
-            _grant_t.insert().values(staff_id=staff_id, key_id=key_id, wrapped=wrapped, granted_by=by, created_at=now)
-        )
+        try:
+            conn.execute(
+                _grant_t.insert().values(staff_id=staff_id, key_id=key_id, wrapped=wrapped, granted_by=by, created_at=now)
+            )
+        except IntegrityError:
+            raise DuplicateError("a concurrent grant of the same key to the same member; retry") from None
 
 
 # --- queues --------------------------------------------------------------------------

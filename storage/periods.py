@@ -142,10 +142,9 @@ def _aad(period: str) -> bytes:
 
 def _insert_ignore(conn: Connection, values: dict[str, object]) -> None:
     if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(_period_t).values(**values).on_conflict_do_nothing(index_elements=["period"])
+        conn.execute(postgresql.insert(_period_t).values(**values).on_conflict_do_nothing(index_elements=["period"]))
     else:
-        stmt = sqlite.insert(_period_t).values(**values).on_conflict_do_nothing(index_elements=["period"])
-    conn.execute(stmt)
+        conn.execute(sqlite.insert(_period_t).values(**values).on_conflict_do_nothing(index_elements=["period"]))
 
 
 def address_box(

@@ -54,9 +54,10 @@ def is_blocked(conn: Connection, *, key: bytes, limit: int, window_seconds: floa
     """True if ``limit`` wrong attempts were counted in the window still running."""
     _validate(limit, window_seconds)
     row = conn.execute(select(_t.c.window_start, _t.c.count).where(_t.c.key == key)).first()
-    if row is None or row.window_start <= now - window_seconds:
+    if row is None:
         return False
-    return int(row.count) >= limit
+    window_start, count = float(row[0]), int(row[1])  # (Row.count is the tuple method)
+    return window_start > now - window_seconds and count >= limit
 
 
 def prune(conn: Connection, *, now: float, window_seconds: float) -> int:
