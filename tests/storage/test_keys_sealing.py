@@ -295,3 +295,22 @@ def test_repr_hides_key_material(engine: Engine, server_secrets: ServerSecrets) 
         assert pair.private.hex() not in repr(pair) and repr(pair.private) not in repr(pair)
         with pytest.raises(keys.DuplicateError):
             keys.create_queue(conn, name="q", title="Q", now=NOW)
+
+
+def test_unlock_rewraps_under_new_kdf_cost(engine: Engine, server_secrets: ServerSecrets) -> None:
+    from tipline.settings import KdfParams
+
+    from storage.tables import Staff
+
+    staff_t = Staff.__table__
+    stronger = KdfParams(time_cost=2, memory_cost_kib=2048, parallelism=1)
+    _setup(engine, server_secrets)
+    _seal(engine, "t1", ["police"])
+    with engine.begin() as conn:
+        keys.unlock(conn, username="alice", passphrase=ALICE_PW, secrets=server_secrets, kdf=stronger)
+        spec = conn.execute(select(staff_t.c.kdf).where(staff_t.c.username == "alice")).scalar_one()
+        assert spec.startswith("argon2id-hmac:t=2,m=2048,p=1:")
+    with engine.begin() as conn:
+        alice = keys.unlock(conn, username="alice", passphrase=ALICE_PW, secrets=server_secrets, kdf=stronger)
+        opened = sealing.open_tip(conn, tip_id="t1", keys=alice)
+        assert opened.payload == b"tip t1 v1" and b"tip t1" not in repr(opened).encode()
