@@ -18,6 +18,8 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import Connection, Engine
 
 from bot import Engine as ConversationEngine
+from bot.commands import carrier_action
+from bot.render import pack
 from bot.types import (
     TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region, Reply, SMS, WHATSAPP,
 )
@@ -25,6 +27,7 @@ from storage import chatlog, conversations, inbound, outbox, periods, refcodes, 
 from storage.conversations import ConversationRow
 from storage.crypto import Box, ServerSecrets
 from tipline.settings import Settings
+from triage.followup import FOLLOWUP, FollowUps, is_code_attempt
 from triage.routing import Routing, partner_kinds, route_explained
 from triage.scoring import Assessment, Rules, assess
 
@@ -79,6 +82,7 @@ class IntakeService:
         self.routing = routing
         self.clock = clock
         self.partners = partner_kinds(routing)
+        self.followups = FollowUps(secrets=secrets, kdf=settings.code_kdf, question_box=secrets.box("staff-questions"))
         self._state_box: Box = secrets.box("conversation-state")
         self._inbound_box: Box = secrets.box("inbound-replies")
         self._outbox_box: Box = secrets.box("outbox")
@@ -87,12 +91,17 @@ class IntakeService:
 
     # -- the hot path ----------------------------------------------------------------
 
-    def handle(self, msg: InboundMessage, *, inline: bool = True) -> Handled:
+    def handle(
+        self, msg: InboundMessage, *, inline: bool = True,
+        also: Callable[[Connection, str, float], None] | None = None,
+    ) -> Handled:
         """Handle one inbound message in one transaction.
 
         ``inline``: the edge sends the replies itself (terminal, TwiML); otherwise they
         are queued in the outbox for the sender.  Either way they are kept (sealed) with
         the provider id, so a redelivery gets the same replies again.
+        ``also(conn, conversation_id, now)``: the edge's own bookkeeping (provider-copy
+        deletion, reply windows), run in the same transaction for a first delivery only.
         """
         now = self.clock()
         with self.db.begin() as conn:
@@ -114,7 +123,9 @@ class IntakeService:
                 expired = self.engine.expire(state, ctx)
                 self._apply_events(conn, conv, expired.state, expired.events, msg.channel, now)
                 state = expired.state
-            outcome = self.engine.handle(state, msg, ctx)
+            if state is None or state.status == "ended":
+                conv.tip_id = None  # a new interview makes a new tip
+            outcome = self._followup(conn, msg, lookup, state, now) or self.engine.handle(state, msg, ctx)
             send = outcome.send
             if msg.channel in CARRIER_CHANNELS:
                 # Called whatever the engine said: STOP itself has send=False and must be recorded.
@@ -149,6 +160,8 @@ class IntakeService:
                 )
             if key is not None:
                 inbound.store_response(conn, box=self._inbound_box, key=key, replies=payload)
+            if also is not None:
+                also(conn, conv.id, now)
         log.info("inbound handled", extra={"conversation": conv.id, "events": [e.kind.value for e in outcome.events]})
         return Handled(conv.id, replies, duplicate=False, send=send)
 
@@ -157,6 +170,25 @@ class IntakeService:
             now=now, region=self.region, new_code=_display_code, partners=self.partners,
             idle_seconds=self.idle_seconds,
         )
+
+    def _followup(
+        self, conn: Connection, msg: InboundMessage, lookup: bytes, state: ConversationState | None, now: float
+    ) -> Outcome | None:
+        """Follow-up by reference code, or None when the engine should answer."""
+        text = msg.text or ""
+        if msg.button or carrier_action(msg.channel, text) is not None:
+            return None  # carrier words keep their meaning; buttons belong to the interview
+        locale_state = state or ConversationState(locale=self.settings.default_locale)
+        if FOLLOWUP in locale_state.extra:
+            command = self.engine.words.command(msg.channel, text)
+            result = self.followups.add(conn, text=text, command=command, state=locale_state, now=now)
+        elif locale_state.status in ("new", "finished", "ended") and is_code_attempt(text):
+            result = self.followups.try_code(conn, text=text, lookup=lookup, state=locale_state, now=now)
+        else:
+            return None
+        render = self.engine.render
+        parts = [render.text(result.state.locale, msgid, **params) for msgid, params in result.messages]
+        return Outcome(replies=pack(parts), state=result.state, events=[])
 
     def _telegram_history(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, events: Sequence[Event], now: float

@@ -1,0 +1,97 @@
+"""Follow-up by reference code: a reporter sends their code from any phone or chat.
+
+They can then add information (sealed into the tip as an addendum) and read the
+questions staff left for them.  The public app cannot open the tip, so an addendum
+is its own sealed version, sealed to the queues the tip already reached.
+
+Wrong codes are throttled per sender and globally; a code whose check character
+does not match is a typo, answered at once and not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from bot.commands import Command
+from bot.types import ConversationState
+from storage import questions, refcodes, sealing, throttle, tips
+from storage.crypto import Box, ServerSecrets
+from tipline.settings import KdfParams
+
+log = logging.getLogger(__name__)
+
+FOLLOWUP = "followup_tip"  # state.extra key: the tip this conversation adds to
+SENDER_LIMIT = 5  # wrong codes per sender per window
+GLOBAL_LIMIT = 200  # wrong codes for the whole line per window: slows a distributed guesser
+WINDOW = 3600.0
+_GLOBAL_KEY = b"global:refcode"
+
+
+def is_code_attempt(text: str) -> bool:
+    """Shaped like a code, with a digit or a dash, so that a 13-letter word is not taken for one."""
+    stripped = text.strip()
+    return refcodes.looks_like_code(stripped) and any(c.isdigit() or c == "-" for c in stripped)
+
+
+@dataclass
+class FollowUpResult:
+    messages: list[tuple[str, dict[str, str]]]  # (msgid, params) to render in the reporter's language
+    state: ConversationState
+    tip_id: str | None = None
+
+
+class FollowUps:
+    def __init__(self, *, secrets: ServerSecrets, kdf: KdfParams, question_box: Box) -> None:
+        self.secrets = secrets
+        self.kdf = kdf
+        self.question_box = question_box
+
+    def try_code(
+        self, conn: Connection, *, text: str, lookup: bytes, state: ConversationState, now: float
+    ) -> FollowUpResult:
+        check = refcodes.check(text)
+        if check.is_typo:
+            return FollowUpResult([("followup.typo", {})], state)
+        sender_key = self.secrets.mac("throttle", lookup)
+        if throttle.is_blocked(conn, key=sender_key, limit=SENDER_LIMIT, window_seconds=WINDOW, now=now) or \
+                throttle.is_blocked(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now):
+            return FollowUpResult([("followup.wait", {})], state)
+        meta = tips.find_by_code_hash(conn, refcodes.code_hash(text, secrets=self.secrets, kdf=self.kdf))
+        if meta is None:
+            throttle.hit(conn, key=sender_key, limit=SENDER_LIMIT, window_seconds=WINDOW, now=now)
+            throttle.hit(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now)
+            log.info("follow-up code not found")
+            return FollowUpResult([("followup.unknown", {})], state)
+        state = ConversationState(locale=state.locale, status="finished", extra={FOLLOWUP: meta.id})
+        messages: list[tuple[str, dict[str, str]]] = [("followup.welcome", {})]
+        for question in questions.take_undelivered(conn, box=self.question_box, tip_id=meta.id, now=now):
+            messages.append(("followup.question", {"question": question}))
+        log.info("follow-up opened", extra={"tip": meta.id})
+        return FollowUpResult(messages, state, meta.id)
+
+    def add(
+        self, conn: Connection, *, text: str, command: Command | None, state: ConversationState, now: float
+    ) -> FollowUpResult:
+        """One message in follow-up mode: DONE or EXIT closes it; anything else is sealed into the tip."""
+        tip_id = str(state.extra[FOLLOWUP])
+        if command in (Command.DONE, Command.EXIT):
+            return FollowUpResult([("followup.closed", {})], ConversationState(locale=state.locale, status="ended"))
+        if command is not None or not text.strip():
+            return FollowUpResult([("followup.welcome", {})], state, tip_id)
+        meta = tips.get_tip(conn, tip_id, for_update=True)
+        if meta is None:  # the tip was deleted under retention rules
+            return FollowUpResult([("followup.unknown", {})], ConversationState(locale=state.locale, status="ended"))
+        version = meta.version + 1
+        payload = {"kind": "addendum", "tip_id": tip_id, "version": version, "texts": [text], "sealed_at": now}
+        sealing.seal_tip(conn, tip_id=tip_id, version=version,
+                         payload=json.dumps(payload, separators=(",", ":")).encode(), queues=meta.queues, now=now)
+        tips.record_seal(
+            conn, tip_id=tip_id, version=version, status=meta.status, reason="follow-up",
+            priority=meta.priority, categories=meta.categories, rules_version=meta.rules_version,
+            queues=meta.queues, now=now,
+        )
+        return FollowUpResult([("followup.added", {})], state, tip_id)
