@@ -458,7 +458,7 @@ class Engine:
         if state.extra.pop(st.USE_NUMBERS, False):
             parts = [self._t(state, ctx, m.USE_NUMBERS)] + parts
         question = self.render.question(step, state.locale, ctx.region, self._params(state, ctx))
-        buttons = ()
+        buttons: tuple[tuple[Button, ...], ...] = ()
         if channel == TELEGRAM:
             buttons = self.render.buttons(step, state.locale, ctx.region, st.pending_keys(state, step.id))
         return Outcome(replies=pack(parts + [question], buttons), state=state, events=events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from bot.flow import FlowError
 from bot.types import Region
@@ -37,7 +38,7 @@ def load_region(code: str, path: Path | None = None) -> Region:
         raise RegionError(f"region {key} in the regions file lacks {exc}") from exc
 
 
-def _read(path: Path) -> dict[str, dict[str, object]]:
+def _read(path: Path) -> dict[str, dict[str, Any]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -6,7 +6,9 @@ from typing import Callable
 
 import pytest
 
+from bot import Engine
 from bot.commands import CARRIER_WORDS, Carrier, carrier_action
+from bot.types import Context
 from tests.bot.helpers import CODE, Chat
 
 Make = Callable[..., Chat]
@@ -184,7 +186,7 @@ def test_writing_after_exit_starts_over(chat: Make) -> None:
     assert c.step == "A2" and c.state is not None and c.state.answers == {}
 
 
-def test_expiry_seals_what_was_unsealed(chat: Make, bot_engine, ctx) -> None:  # type: ignore[no-untyped-def]
+def test_expiry_seals_what_was_unsealed(chat: Make, bot_engine: Engine, ctx: Context) -> None:
     c = started(chat)
     c.say("someone sleeps in the shop")
     assert c.state is not None
@@ -194,7 +196,7 @@ def test_expiry_seals_what_was_unsealed(chat: Make, bot_engine, ctx) -> None:  #
     assert bot_engine.expire(out.state, ctx).events == []  # sealed already
 
 
-def test_expiry_after_urgent_seal_with_nothing_new_is_silent(chat: Make, bot_engine, ctx) -> None:  # type: ignore[no-untyped-def]
+def test_expiry_after_urgent_seal_with_nothing_new_is_silent(chat: Make, bot_engine: Engine, ctx: Context) -> None:
     c = chat()
     c.walk("hi", "1")
     assert c.state is not None
@@ -203,7 +205,7 @@ def test_expiry_after_urgent_seal_with_nothing_new_is_silent(chat: Make, bot_eng
     assert [e.reason for e in bot_engine.expire(c.state, ctx).events] == ["expiry"]
 
 
-def test_expiry_with_nothing_given(chat: Make, bot_engine, ctx) -> None:  # type: ignore[no-untyped-def]
+def test_expiry_with_nothing_given(chat: Make, bot_engine: Engine, ctx: Context) -> None:
     c = chat()
     c.say("hi")
     assert c.state is not None and bot_engine.expire(c.state, ctx).events == []
@@ -223,7 +225,7 @@ def test_emergency_words_interrupt_anywhere(chat: Make, word: str, channel: str)
     assert c.state is not None and c.state.answers["emergency"] == "yes"
 
 
-def test_help_is_never_an_emergency_word(bot_engine) -> None:  # type: ignore[no-untyped-def]
+def test_help_is_never_an_emergency_word(bot_engine: Engine) -> None:
     assert not bot_engine.words.is_emergency("help")
     assert not bot_engine.words.is_emergency("info")
 

@@ -185,3 +185,10 @@ def test_come_back_after_finish_adds_information(chat: Make) -> None:
     assert out.events == [] and c.state.answers["addenda"] == ["I remembered the van was white"]
     out = c.say("EXIT")
     assert c.state.status == "ended" and out.events == []
+
+
+def test_first_message_that_is_an_emergency_gets_the_number_at_once(chat: Make) -> None:
+    c = chat()
+    out = c.say("SOS")
+    assert [(e.kind.value, e.reason) for e in out.events] == [("urgent", "danger")]
+    assert "911" in c.last_text and c.step == "A2"

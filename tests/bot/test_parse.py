@@ -6,11 +6,11 @@ import pytest
 
 from bot import Engine
 from bot.options import options_for
-from bot.parse import Miss, parse_answer
+from bot.parse import Miss, Parsed, parse_answer
 from bot.types import Region
 
 
-def parse(engine: Engine, region: Region, step_id: str, text: str):  # type: ignore[no-untyped-def]
+def parse(engine: Engine, region: Region, step_id: str, text: str) -> Parsed:
     step = engine.flow.steps[step_id]
     words = engine.render.answer_words(step, "en", region)
     return parse_answer(step, text, options_for(step, region), words, max_chars=engine.max_text_chars)
