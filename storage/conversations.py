@@ -135,7 +135,8 @@ def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> li
             _T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at,
             _T.c.address_period, _T.c.revision, _T.c.state,
         )
-        .where(_T.c.expires_at < now, _T.c.status.in_(("new", "active")))
+        # Opted-out conversations too: their answers are still sealed at expiry.
+        .where(_T.c.expires_at < now, _T.c.status.in_(("new", "active", "opted_out")))
         .order_by(_T.c.expires_at)
         .limit(limit)
     )

@@ -56,11 +56,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (``read_only``) take no write lock: WAL lets them run beside the writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("tipline_read_only") else "BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only; on SQLite it does not wait for or block the writer."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(tipline_read_only=True)
+        yield conn
+        conn.rollback()
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify
 from sqlalchemy import text
 
+from storage.db import read_only
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 
@@ -26,7 +27,7 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
     @app.get("/healthz")
     def healthz() -> tuple[object, int]:
         try:
-            with rt.db.connect() as conn:
+            with read_only(rt.db) as conn:
                 conn.execute(text("SELECT 1"))
         except Exception:  # the health check reports, it does not raise
             log.warning("health check: database unavailable")

@@ -13,6 +13,7 @@ import click
 
 from bot.types import CHANNELS, InboundMessage
 from storage import keys, tips
+from storage.db import read_only
 from storage.crypto import CryptoError, create_server_secrets
 from storage.schema import upgrade
 from tipline.logs import configure_logging
@@ -195,7 +196,7 @@ def tips_group() -> None:
 def tips_list(ctx: click.Context, as_json: bool) -> None:
     """Metadata only: no content, no codes, no addresses."""
     rt = _runtime(ctx)
-    with rt.db.connect() as conn:
+    with read_only(rt.db) as conn:
         rows = tips.list_tips(conn)
     if as_json:
         click.echo(json.dumps([

@@ -10,6 +10,7 @@ import click
 from sqlalchemy import Connection
 
 from storage import audit, keys, outbox, refcodes, sealing, tips
+from storage.db import read_only
 from storage.keys import KeyManagementError, StaffKeys
 from storage.sealing import SealingError
 from tipline.runtime import Runtime
@@ -172,7 +173,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     @click.pass_context
     def staff_list(ctx: click.Context) -> None:
         rt = _rt(ctx)
-        with rt.db.connect() as conn:
+        with read_only(rt.db) as conn:
             for member in keys.list_staff(conn):
                 queues = keys.member_queues(conn, member.id)
                 click.echo(f"{member.username:<20} {'admin' if member.is_admin else 'member':<7} {', '.join(queues)}")
@@ -208,7 +209,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def audit_head(ctx: click.Context) -> None:
         """Print the log's head; keep it outside the database (it proves later truncation)."""
         rt = _rt(ctx)
-        with rt.db.connect() as conn:
+        with read_only(rt.db) as conn:
             click.echo(audit.head(conn, secrets=rt.secrets))
 
     @audit_group.command("verify")
@@ -216,7 +217,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     @click.pass_context
     def audit_verify(ctx: click.Context, head: str | None) -> None:
         rt = _rt(ctx)
-        with rt.db.connect() as conn:
+        with read_only(rt.db) as conn:
             report = audit.verify(conn, secrets=rt.secrets, head=head)
         if not report.ok:
             raise _fail(f"Audit log check FAILED: {report.problem}")
@@ -231,7 +232,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     @click.pass_context
     def outbox_list(ctx: click.Context, status: str | None) -> None:
         rt = _rt(ctx)
-        with rt.db.connect() as conn:
+        with read_only(rt.db) as conn:
             items = outbox.list_items(conn, status=status)
         if not items:
             click.echo("Outbox empty.")

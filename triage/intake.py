@@ -118,7 +118,7 @@ class IntakeService:
             )
             state = ConversationState.from_dict(conv.state) if conv.state else None
             ctx = self._context(now)
-            if state is not None and conv.status in ("new", "active") and conv.expires_at < now:
+            if state is not None and conv.status in ("new", "active", "opted_out") and conv.expires_at < now:
                 # Expiry "on the next message": seal what was given before going on.
                 expired = self.engine.expire(state, ctx)
                 self._apply_events(conn, conv, expired.state, expired.events, msg.channel, now)
@@ -291,14 +291,15 @@ class IntakeService:
                 if not conv.state:
                     conversations.save_conversation(
                         conn, box=self._state_box, conv=conv, state={}, status="ended", now=now,
-                        idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
+                        idle_seconds=self.retain_seconds, retain_seconds=self.retain_seconds,
                     )
                     continue
                 outcome: Outcome = self.engine.expire(ConversationState.from_dict(conv.state), ctx)
                 self._apply_events(conn, conv, outcome.state, outcome.events, conv.channel, now)
+                # An expired conversation is not looked at again until its purge.
                 conversations.save_conversation(
                     conn, box=self._state_box, conv=conv, state=outcome.state.to_dict(),
-                    status="ended", now=now, idle_seconds=self.idle_seconds,
+                    status=_row_status(outcome.state), now=now, idle_seconds=self.retain_seconds,
                     retain_seconds=self.retain_seconds,
                 )
         return len(rows)

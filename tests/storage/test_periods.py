@@ -4,6 +4,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
+from storage.db import make_engine
+from storage.schema import upgrade
 from sqlalchemy import Engine, select
 
 from storage import periods
@@ -89,9 +92,10 @@ def test_rolled_back_key_is_never_cached(engine: Engine, server_secrets: ServerS
         assert periods.open_address(conn, secrets=server_secrets, blob=blob3, period=period) == "c"
 
 
-def test_destroyed_key_leaves_no_bytes_in_sqlite_file(engine: Engine, server_secrets: ServerSecrets) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("file bytes are a SQLite check")
+def test_destroyed_key_leaves_no_bytes_in_sqlite_file(tmp_path: Path, server_secrets: ServerSecrets) -> None:
+    # A file-level check, so it runs on SQLite only (PostgreSQL files are not ours to read).
+    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'erasure.sqlite3'}")
+    upgrade(engine)
     with engine.begin() as conn:
         blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15557654321", channel="sms", now=NOW, followup_days=7)
         wrapped = conn.execute(select(_pk.c.wrapped).where(_pk.c.period == period)).scalar_one()

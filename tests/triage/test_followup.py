@@ -1,0 +1,122 @@
+"""Follow-up by reference code, from any phone or chat."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterator
+
+import pytest
+
+from storage import keys, questions, refcodes, sealing, tips
+from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, initialised_runtime, service_with_clock
+from tipline.runtime import Runtime
+from tipline.settings import Settings
+from triage import followup
+from triage.intake import IntakeService
+
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
+WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "2", "1", "2"]
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = initialised_runtime(settings)
+    yield runtime
+    runtime.db.dispose()
+
+
+@pytest.fixture
+def service(rt: Runtime) -> IntakeService:
+    return service_with_clock(rt, FakeClock())
+
+
+def finished_tip(service: IntakeService, address: str = "+15550100") -> str:
+    reporter = Reporter(service, address)
+    for line in WITNESS:
+        reporter.send(line)
+    found = CODE.search(reporter.last)
+    assert found
+    return found.group()
+
+
+def opened_versions(rt: Runtime, tip_id: str) -> list[dict]:
+    with rt.db.begin() as conn:
+        member = keys.unlock(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, secrets=rt.secrets,
+                             kdf=rt.settings.staff_kdf)
+        return [json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member, version=v).payload)
+                for v in sealing.tip_versions(conn, tip_id)]
+
+
+def the_tip(rt: Runtime) -> tips.TipMeta:
+    with rt.db.connect() as conn:
+        [tip] = tips.list_tips(conn)
+    return tip
+
+
+def test_code_from_another_phone_adds_to_the_tip(rt: Runtime, service: IntakeService) -> None:
+    code = finished_tip(service)
+    before = the_tip(rt)
+    other = Reporter(service, "81234567", channel="telegram")
+    other.send(code.lower().replace("-", " "))  # typed loosely, from a different app
+    assert "add" in other.last.lower()
+    other.send("The boss moved them to a house on the river road")
+    assert "added" in other.last.lower()
+    other.send("DONE")
+    after = the_tip(rt)
+    assert (after.id, after.version, after.priority) == (before.id, before.version + 1, before.priority)
+    addenda = [v for v in opened_versions(rt, after.id) if v["kind"] == "addendum"]
+    assert addenda[0]["texts"] == ["The boss moved them to a house on the river road"]
+    # After DONE, a new message starts a new interview rather than adding to the tip.
+    other.send("hello")
+    assert "danger" in other.last.lower()
+
+
+def test_reporter_reads_the_question_staff_left_once(rt: Runtime, service: IntakeService) -> None:
+    code = finished_tip(service)
+    tip_id = the_tip(rt).id
+    with rt.db.begin() as conn:
+        questions.add(conn, box=rt.secrets.box("staff-questions"), tip_id=tip_id,
+                      text="Which street is the house on?", now=1.0)
+    reporter = Reporter(service, "+15550101")
+    reporter.send(code)
+    assert "Which street is the house on?" in reporter.last
+    reporter.send("DONE")
+    reporter.send(code)
+    assert "Which street" not in reporter.last
+
+
+def test_a_typo_is_caught_and_does_not_count(rt: Runtime, service: IntakeService) -> None:
+    code = finished_tip(service)
+    wrong_last = code[:-1] + ("2" if code[-1] != "2" else "3")
+    reporter = Reporter(service, "+15550102")
+    for _ in range(followup.SENDER_LIMIT + 3):
+        reporter.send(wrong_last)
+        assert "typo" in reporter.last.lower()
+    reporter.send(code)
+    assert "add" in reporter.last.lower() and "too many" not in reporter.last.lower()
+
+
+def test_wrong_codes_are_throttled_per_sender(rt: Runtime, service: IntakeService) -> None:
+    code = finished_tip(service)
+    guesser = Reporter(service, "+15550103")
+    for _ in range(followup.SENDER_LIMIT):
+        guesser.send(refcodes.display(refcodes.new_code()))
+        assert "don't know" in guesser.last.lower()
+    guesser.send(code)  # even the right code waits now
+    assert "wait" in guesser.last.lower()
+    honest = Reporter(service, "+15550104")
+    honest.send(code)
+    assert "add" in honest.last.lower()
+
+
+def test_wrong_codes_are_throttled_for_the_whole_line(
+    rt: Runtime, service: IntakeService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(followup, "GLOBAL_LIMIT", 3)
+    code = finished_tip(service)
+    for n in range(3):  # a distributed guesser: one try from each of three phones
+        Reporter(service, f"+1555020{n}").send(refcodes.display(refcodes.new_code()))
+    late = Reporter(service, "+15550299")
+    late.send(code)
+    assert "wait" in late.last.lower()
