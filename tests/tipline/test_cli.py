@@ -1,0 +1,121 @@
+"""The ``tipline`` command as an operator and a reporter use it, in real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+TIPLINE = str(Path(sys.executable).with_name("tipline"))
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
+CORE = "hi\n2\n1\nWorkers at the farm are locked in at night\n1\n2\n1 2\n1\n2\n1\n2\n"
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    values = dict(os.environ)
+    values.update({
+        "TIPLINE_DATA_DIR": str(tmp_path / "var"),
+        "TIPLINE_SECRETS_DIR": str(tmp_path / "secrets"),
+        "TIPLINE_DATABASE_URL": database_url,
+        "TIPLINE_STAFF_KDF_TIME": "1", "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024",
+        "TIPLINE_CODE_KDF_TIME": "1", "TIPLINE_CODE_KDF_MEMORY_KIB": "1024",
+    })
+    values.pop("TIPLINE_INTAKE_PASSPHRASE", None)
+    return values
+
+
+def run(env: dict[str, str], *args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([TIPLINE, *args], input=stdin, env=env, capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def init(env: dict[str, str]) -> str:
+    out = run(env, "init", "--demo").stdout
+    found = re.search(r"write it down: (\S+)", out)
+    assert found, out
+    return found.group(1)
+
+
+def test_init_is_idempotent_and_shows_the_passphrase_once(env: dict[str, str]) -> None:
+    init(env)
+    again = run(env, "init", "--demo").stdout
+    assert "Already initialised" in again and "write it down" not in again
+    assert (Path(env["TIPLINE_SECRETS_DIR"]) / "server.key").stat().st_mode & 0o077 == 0
+
+
+def test_piped_chat_ends_with_a_code_that_staff_can_open(env: dict[str, str]) -> None:
+    passphrase = init(env)
+    chat = run(env, "chat", "--channel", "sms", "--from", "+15550142", stdin=CORE)
+    code = CODE.search(chat.stdout)
+    assert code, chat.stdout
+    assert "+15550142" not in chat.stderr
+    listed = json.loads(run(env, "tips", "list", "--json").stdout)
+    assert len(listed) == 1 and listed[0]["status"] == "complete"
+    assert listed[0]["priority"] in {"P1", "P2"} and "labour" in listed[0]["categories"]
+    shown = run(env, "tips", "show", code.group(), stdin=passphrase + "\n").stdout
+    assert "Workers at the farm are locked in at night" in shown and "why:" in shown
+    assert "Audit log intact: " in run(env, "audit", "verify").stdout
+
+
+def test_wrong_passphrase_opens_nothing_and_says_so(env: dict[str, str]) -> None:
+    init(env)
+    code = CODE.search(run(env, "chat", stdin=CORE).stdout)
+    assert code
+    result = run(env, "tips", "show", code.group(), stdin="not the passphrase\n", check=False)
+    assert result.returncode != 0
+    assert "Wrong passphrase" in result.stderr and "locked in" not in result.stdout
+
+
+def test_two_addresses_are_two_reporters(env: dict[str, str]) -> None:
+    init(env)
+    run(env, "chat", "--from", "alice", stdin="hi\n1\n")
+    second = run(env, "chat", "--from", "bob", stdin="hi\n").stdout
+    assert "danger" in second.lower()
+    listed = json.loads(run(env, "tips", "list", "--json").stdout)
+    assert [t["priority"] for t in listed] == ["P1"]  # only alice said someone is in danger
+
+
+def test_commands_before_init_say_what_to_run(env: dict[str, str]) -> None:
+    result = run(env, "chat", stdin="hi\n", check=False)
+    assert result.returncode != 0 and "tipline init" in result.stderr
+
+
+def test_bad_setting_names_the_variable(env: dict[str, str]) -> None:
+    env["TIPLINE_IDLE_MINUTES"] = "soon"
+    result = run(env, "tips", "list", check=False)
+    assert result.returncode != 0 and "TIPLINE_IDLE_MINUTES" in result.stderr
+
+
+def test_worker_once_and_serve_healthz(env: dict[str, str]) -> None:
+    init(env)
+    assert "expired: 0" in run(env, "worker", "--once").stdout
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([TIPLINE, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+                    body = json.loads(resp.read())
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None and body["status"] == "ok"
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=20)
+    assert f"listens on http://127.0.0.1:{port}" in out and "tipline chat" in out
