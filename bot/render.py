@@ -7,7 +7,7 @@ contract"): parts that fit together share one reply, others get their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from bot.catalog import Catalogs
@@ -36,6 +36,7 @@ class _Params(dict[str, str]):
 class Renderer:
     catalogs: Catalogs
     default_locale: str
+    _words_cache: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def text(self, locale: str, msgid: str, **params: str) -> str:
         raw = self.catalogs.text(locale, msgid, self.default_locale)
@@ -88,7 +89,18 @@ class Renderer:
         return tuple((b,) for b in buttons)
 
     def answer_words(self, step: Step, locale: str, region: Region) -> dict[str, str]:
-        """Words that name an option: its label, parts of it, its key, and catalog synonyms."""
+        """Words that name an option: its label, parts of it, its key, and catalog synonyms.
+
+        Built once per (step, locale, region): the catalogs do not change while running,
+        and this is on every typed answer's path.
+        """
+        key = (step.id, locale, region.code)
+        cached = self._words_cache.get(key)
+        if cached is None:
+            cached = self._words_cache[key] = self._answer_words(step, locale, region)
+        return cached
+
+    def _answer_words(self, step: Step, locale: str, region: Region) -> dict[str, str]:
         found: dict[str, set[str]] = {}
 
         def add(word: str, key: str) -> None:

@@ -11,8 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, select, text
 
 from storage.crypto import Box, ServerSecrets
 from storage.tables import Conversation, OptOut
@@ -38,8 +37,34 @@ def lookup_key(secrets: ServerSecrets, channel: str, address: str) -> bytes:
     return secrets.mac("lookup", f"{channel}:{address}".encode())
 
 
-def _insert(conn: Connection) -> Any:
-    return (postgresql.insert(_T) if conn.dialect.name == "postgresql" else sqlite.insert(_T))
+# Hot-path statements, built once (plain SQL both SQLite and PostgreSQL accept), so
+# that no statement is constructed or cache-keyed per message.
+_COLS = "id, channel, status, tip_id, expires_at, address_period, revision, state"
+_FIND = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
+_FIND_LOCKED = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup FOR UPDATE")
+_CREATE = text(
+    "INSERT INTO conversation (id, lookup, channel, state, status, created_at, updated_at, expires_at,"
+    " purge_at, revision) VALUES (:id, :lookup, :channel, :state, 'new', :now, :now, :expires_at,"
+    " :purge_at, 0) ON CONFLICT (lookup) DO NOTHING"
+)
+_SAVE = text(
+    "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
+    " expires_at = :expires_at, purge_at = :purge_at, revision = :revision WHERE id = :id"
+)
+_SAVE_ADDRESS = text(
+    "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
+    " expires_at = :expires_at, purge_at = :purge_at, revision = :revision, address = :address,"
+    " address_period = :address_period WHERE id = :id"
+)
+_OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
+
+
+def _row(box: Box, row: Any) -> ConversationRow:
+    state = json.loads(box.decrypt(row.state, row.id.encode())) if row.state else None
+    return ConversationRow(
+        id=row.id, channel=row.channel, status=row.status, tip_id=row.tip_id, expires_at=row.expires_at,
+        address_period=row.address_period, revision=row.revision, state=state,
+    )
 
 
 def open_conversation(
@@ -59,35 +84,17 @@ def open_conversation(
     (on SQLite the whole transaction already holds the write lock).
     Returns (row, created).
     """
+    find = _FIND_LOCKED if conn.dialect.name == "postgresql" else _FIND
+    row = conn.execute(find, {"lookup": lookup}).first()
+    if row is not None:  # the common case: a conversation in progress
+        return _row(box, row), False
     new_id = uuid.uuid4().hex
-    stmt = _insert(conn).values(
-        id=new_id,
-        lookup=lookup,
-        channel=channel,
-        state=b"",
-        status="new",
-        created_at=now,
-        updated_at=now,
-        expires_at=now + idle_seconds,
-        purge_at=now + retain_seconds,
-        revision=0,
-    ).on_conflict_do_nothing(index_elements=["lookup"])
-    conn.execute(stmt)
-    query = select(
-        _T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at,
-        _T.c.address_period, _T.c.revision, _T.c.state,
-    ).where(_T.c.lookup == lookup)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).one()
-    state = None
-    if row.state:
-        state = json.loads(box.decrypt(row.state, row.id.encode()))
-    conv = ConversationRow(
-        id=row.id, channel=row.channel, status=row.status, tip_id=row.tip_id,
-        expires_at=row.expires_at, address_period=row.address_period, revision=row.revision, state=state,
-    )
-    return conv, row.id == new_id
+    conn.execute(_CREATE, {
+        "id": new_id, "lookup": lookup, "channel": channel, "state": b"", "now": now,
+        "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
+    })
+    row = conn.execute(find, {"lookup": lookup}).one()
+    return _row(box, row), row.id == new_id
 
 
 def save_conversation(
@@ -104,21 +111,24 @@ def save_conversation(
 ) -> None:
     """Write the new state (sealed), status, tip link and timers."""
     values: dict[str, Any] = {
+        "id": conv.id,
         "state": box.encrypt(json.dumps(state, separators=(",", ":")).encode(), conv.id.encode()),
         "status": status,
         "tip_id": conv.tip_id,
-        "updated_at": now,
+        "now": now,
         "expires_at": now + idle_seconds,
         "purge_at": now + retain_seconds,
         "revision": conv.revision + 1,
     }
-    if address is not None:
-        values["address"], values["address_period"] = address
-    conn.execute(update(_T).where(_T.c.id == conv.id).values(**values))
+    if address is None:
+        conn.execute(_SAVE, values)
+        return
+    values["address"], values["address_period"] = address
+    conn.execute(_SAVE_ADDRESS, values)
 
 
 def is_opted_out(conn: Connection, lookup: bytes) -> bool:
-    return conn.execute(select(_OPT.c.at).where(_OPT.c.lookup == lookup)).first() is not None
+    return conn.execute(_OPTED_OUT, {"lookup": lookup}).first() is not None
 
 
 def set_opt_out(conn: Connection, *, lookup: bytes, opted_out: bool, now: float) -> None:
@@ -142,14 +152,7 @@ def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> li
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [
-        ConversationRow(
-            id=row.id, channel=row.channel, status=row.status, tip_id=row.tip_id,
-            expires_at=row.expires_at, address_period=row.address_period, revision=row.revision,
-            state=json.loads(box.decrypt(row.state, row.id.encode())) if row.state else None,
-        )
-        for row in conn.execute(query)
-    ]
+    return [_row(box, row) for row in conn.execute(query)]
 
 
 def purge_finished(conn: Connection, *, now: float) -> int:

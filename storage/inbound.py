@@ -9,13 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete, text
 
 from storage.crypto import Box, ServerSecrets
 from storage.tables import Inbound
 
 _T = Inbound.__table__  # type: ignore[attr-defined]
+
+# Hot-path statements, built once: plain SQL that SQLite and PostgreSQL both accept,
+# so no statement is constructed (or cache-keyed) per message.
+_CLAIM = text("INSERT INTO inbound (key, received_at) VALUES (:key, :now) ON CONFLICT (key) DO NOTHING RETURNING key")
+_STORE = text("UPDATE inbound SET response = :response WHERE key = :key")
+_STORED = text("SELECT response FROM inbound WHERE key = :key")
 
 
 def inbound_key(secrets: ServerSecrets, channel: str, provider_id: str) -> bytes:
@@ -28,19 +33,17 @@ def claim(conn: Connection, *, key: bytes, now: float) -> bool:
     On PostgreSQL a concurrent first delivery holds the unique index entry until it
     commits, so a parallel redelivery waits here and then sees the committed row.
     """
-    ins = postgresql.insert(_T) if conn.dialect.name == "postgresql" else sqlite.insert(_T)
-    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
-    stmt = ins.values(key=key, received_at=now).on_conflict_do_nothing(index_elements=["key"]).returning(_T.c.key)
-    return conn.execute(stmt).first() is not None
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+    return conn.execute(_CLAIM, {"key": key, "now": now}).first() is not None
 
 
 def store_response(conn: Connection, *, box: Box, key: bytes, replies: list[dict[str, Any]]) -> None:
     blob = box.encrypt(json.dumps(replies, separators=(",", ":")).encode(), key)
-    conn.execute(update(_T).where(_T.c.key == key).values(response=blob))
+    conn.execute(_STORE, {"response": blob, "key": key})
 
 
 def stored_response(conn: Connection, *, box: Box, key: bytes) -> list[dict[str, Any]]:
-    row = conn.execute(select(_T.c.response).where(_T.c.key == key)).first()
+    row = conn.execute(_STORED, {"key": key}).first()
     if row is None or row.response is None:
         return []
     return list(json.loads(box.decrypt(row.response, key)))

@@ -129,7 +129,7 @@ class IntakeService:
             send = outcome.send
             if msg.channel in CARRIER_CHANNELS:
                 # Called whatever the engine said: STOP itself has send=False and must be recorded.
-                allowed = self._carrier_consent(conn, lookup, conv, outcome.events, now)
+                allowed = self._carrier_consent(conn, lookup, conv, outcome.events, now, check_table=state is None)
                 send = send and allowed
             self._apply_events(conn, conv, outcome.state, outcome.events, msg.channel, now)
             address = None
@@ -201,9 +201,15 @@ class IntakeService:
         return []
 
     def _carrier_consent(
-        self, conn: Connection, lookup: bytes, conv: ConversationRow, events: Sequence[Event], now: float
+        self, conn: Connection, lookup: bytes, conv: ConversationRow, events: Sequence[Event], now: float,
+        *, check_table: bool,
     ) -> bool:
-        """Apply carrier opt-out/opt-in words; True if the line may send to this address."""
+        """Apply carrier opt-out/opt-in words; True if the line may send to this address.
+
+        A conversation in progress carries its opt-out in its state (the engine stays
+        silent); the table is read only for a new one, whose sender may have opted out
+        in a conversation since purged.
+        """
         for event in events:
             if event.kind is EventKind.OPTED_OUT:
                 conversations.set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
@@ -212,7 +218,7 @@ class IntakeService:
             if event.kind is EventKind.OPTED_IN:
                 conversations.set_opt_out(conn, lookup=lookup, opted_out=False, now=now)
                 return False
-        return not conversations.is_opted_out(conn, lookup)
+        return not (check_table and conversations.is_opted_out(conn, lookup))
 
     # -- sealing ---------------------------------------------------------------------
 
