@@ -157,3 +157,30 @@ def list_items(conn: Connection, *, status: str | None = None) -> list[OutboxSum
     if status:
         query = query.where(_T.c.status == status)
     return [OutboxSummary(*row) for row in conn.execute(query)]
+
+
+# -- used by the channel sender (webhooks/sender.py) ----------------------------------
+
+HOLD_NOTE = "held: reply window closed"
+
+
+def lease(conn: Connection, *, item_ids: Sequence[int], until: float) -> None:
+    """Take items for one delivery attempt: no other sender picks them again before ``until``
+    (a sender that dies mid-send leaves them to be retried then: at least once)."""
+    if item_ids:
+        conn.execute(update(_T).where(_T.c.id.in_(list(item_ids))).values(next_attempt_at=until))
+
+
+def hold(conn: Connection, *, item_id: int, until: float, note: str = HOLD_NOTE) -> None:
+    """Keep an item pending without counting an attempt (the channel's reply window is closed)."""
+    conn.execute(update(_T).where(_T.c.id == item_id).values(next_attempt_at=until, last_error=note[:64]))
+
+
+def release_held(conn: Connection, *, conversation_id: str, now: float) -> int:
+    """Make a conversation's held items due now (the reporter wrote again)."""
+    result = conn.execute(
+        update(_T)
+        .where(_T.c.conversation_id == conversation_id, _T.c.status == "pending", _T.c.last_error == HOLD_NOTE)
+        .values(next_attempt_at=now, last_error=None)
+    )
+    return int(result.rowcount or 0)

@@ -1,0 +1,80 @@
+"""Provider clients: python-telegram-bot's Bot on one long-lived event loop, and twilio's Client.
+
+CHANNELS.md B2: the Bot (its httpx AsyncClient and pooled connections) lives on one
+asyncio loop in a background thread for the life of the process; sync code calls
+into it with ``run_coroutine_threadsafe(...).result(timeout)``.  Build one per
+process, after a fork (never at import time).  Every call has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Future
+from typing import Any, Coroutine, TypeVar
+
+from telegram import Bot
+from telegram.request import HTTPXRequest
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from tipline.logs import install_library_guards
+from tipline.settings import Settings
+
+T = TypeVar("T")
+
+CALL_TIMEOUT = 30.0  # the outer bound of one call; httpx's own timeouts are shorter
+TWILIO_TIMEOUT = 10.0
+
+
+class BotLoop:
+    """One event loop thread that owns one ``telegram.Bot``."""
+
+    def __init__(self, settings: Settings) -> None:
+        install_library_guards()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="tipline-telegram", daemon=True)
+        self._thread.start()
+        request = HTTPXRequest(
+            connection_pool_size=32, connect_timeout=5.0, read_timeout=10.0, write_timeout=10.0, pool_timeout=5.0,
+        )
+        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base, request=request)
+        self._closed = False
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> "Future[T]":
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT) -> T:
+        future = self.submit(coro)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.call(self.bot.shutdown(), timeout=10.0)
+        except Exception:  # closing must not raise; the loop goes anyway
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5.0)
+        if not self._thread.is_alive():
+            self.loop.close()
+
+
+def twilio_client(settings: Settings) -> Client:
+    """twilio's Client with a timeout, isolated from TWILIO_* variables, optionally pointed elsewhere."""
+    install_library_guards()
+    http = TwilioHttpClient(timeout=TWILIO_TIMEOUT, pool_connections=True)
+    # A non-empty environment: with {} the client falls back to os.environ (CHANNELS.md pitfall 28).
+    client = Client(
+        settings.twilio_account_sid, settings.twilio_auth_token, http_client=http,
+        environment={"TIPLINE": "1"},
+    )
+    if settings.twilio_api_base:
+        client.api.base_url = settings.twilio_api_base.rstrip("/")
+    return client

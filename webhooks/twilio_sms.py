@@ -1,0 +1,189 @@
+"""POST /webhooks/twilio/sms (SMS and WhatsApp) and POST /webhooks/twilio/status.
+
+The hot path is: the X-Twilio-Signature check against the public URL (built from
+TIPLINE_PUBLIC_BASE_URL and the raw query string, so it holds behind a reverse
+proxy), one call to the intake service (its transaction also queues the inbound
+message's deletion from Twilio's log), and TwiML.  Replies ride back inline; each
+<Message> carries a status-callback ``action`` so the reply's SID can be deleted
+from Twilio's log once it reaches a final state.  Nothing is logged per message
+above DEBUG, and never a number, a SID or a text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, request
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
+
+from bot.types import SMS, WHATSAPP, Hints, InboundMessage
+from storage import conversations, outbox
+from storage.channel_tables import ChannelWindow
+from webhooks import provider_copies
+
+if TYPE_CHECKING:
+    from tipline.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SMS_PATH = "/webhooks/twilio/sms"
+STATUS_PATH = "/webhooks/twilio/status"
+MAX_BODY = 64 * 1024
+MAX_FIELDS = 200
+FORM = "application/x-www-form-urlencoded"
+# Statuses after which Twilio no longer changes the message: its log copy can go.
+FINAL_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed", "read", "canceled", "received"})
+_SID = re.compile(r"^(SM|MM|SS|MG)[0-9a-fA-F]{32}$")
+_WINDOW = ChannelWindow.__table__  # type: ignore[attr-defined]
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+_XML = "application/xml"
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(text, status=status, mimetype="text/plain")
+
+
+def channel_of(address: str) -> str:
+    return WHATSAPP if address.startswith("whatsapp:") else SMS
+
+
+def is_sid(value: str | None) -> bool:
+    return bool(value) and _SID.match(value or "") is not None
+
+
+class TwilioEdge:
+    """Everything the two endpoints need, built once per app."""
+
+    def __init__(self, rt: "Runtime") -> None:
+        s = rt.settings
+        self.rt = rt
+        self.validator = RequestValidator(s.twilio_auth_token)
+        self.base = s.public_base_url.rstrip("/")
+        self.status_url = self.base + STATUS_PATH
+        self.intake = rt.intake
+        self.secrets = rt.secrets
+        self.copies_box = provider_copies.box(rt.secrets)
+
+    # -- shared checks -------------------------------------------------------------
+
+    def authenticate(self, path: str) -> MultiDict[str, str] | Response:
+        """The signed form, or the 4xx to answer with; nothing is stored before this passes."""
+        signature = request.headers.get("X-Twilio-Signature")
+        if not signature:
+            return _plain(403, "forbidden")
+        length = request.content_length
+        if length is not None and length > MAX_BODY:
+            return _plain(413, "too large")
+        if request.mimetype != FORM:
+            return _plain(415, "form body expected")
+        raw = request.get_data(cache=False)
+        if len(raw) > MAX_BODY:
+            return _plain(413, "too large")
+        try:
+            pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
+        except (UnicodeDecodeError, ValueError):
+            return _plain(400, "malformed body")
+        params: MultiDict[str, str] = MultiDict(pairs)
+        url = self.base + path
+        query = request.environ.get("QUERY_STRING")
+        if query:
+            url += "?" + query
+        if not self.validator.validate(url, params, signature):
+            return _plain(403, "forbidden")
+        return params
+
+    # -- POST /webhooks/twilio/sms ------------------------------------------------------
+
+    def inbound(self) -> Response:
+        params = self.authenticate(SMS_PATH)
+        if isinstance(params, Response):
+            return params
+        sid = params.get("MessageSid")
+        sender = params.get("From")
+        if not is_sid(sid) or not sender or len(sender) > 64:
+            return _plain(400, "missing fields")
+        assert sid is not None
+        channel = channel_of(sender)
+        try:
+            media = int(params.get("NumMedia") or 0) > 0
+        except ValueError:
+            media = "MediaUrl0" in params
+        country = params.get("FromCountry") or None
+        msg = InboundMessage(
+            channel=channel, address=sender, text=params.get("Body", ""), provider_id=sid,
+            has_media=media, hints=Hints(country=country[:2] if country else None),
+        )
+
+        def also(conn: Connection, conversation_id: str, now: float) -> None:
+            provider_copies.queue(conn, box=self.copies_box, channel=channel, sid=sid, now=now)
+            if channel == WHATSAPP:
+                open_window(conn, conversation_id=conversation_id, now=now)
+
+        try:
+            handled = self.intake.handle(msg, inline=True, also=also)
+        except DBAPIError:
+            log.warning("twilio webhook: database unavailable")
+            return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+        if not handled.send or not handled.replies:
+            return Response(EMPTY_TWIML, mimetype=_XML)
+        twiml = MessagingResponse()
+        for reply in handled.replies:
+            twiml.message(reply.text, action=self.status_url, method="POST")
+        return Response(twiml.to_xml(xml_declaration=True), mimetype=_XML)
+
+    # -- POST /webhooks/twilio/status ---------------------------------------------------
+
+    def status(self) -> Response:
+        params = self.authenticate(STATUS_PATH)
+        if isinstance(params, Response):
+            return params
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        state = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+        if not is_sid(sid):
+            return _plain(400, "missing fields")
+        assert sid is not None
+        recipient = params.get("To") or ""
+        opted_out = params.get("ErrorCode") == "21610" and bool(recipient)
+        if state not in FINAL_STATUSES and not opted_out:
+            return Response("", status=204)
+        try:
+            with self.rt.db.begin() as conn:
+                now = time.time()
+                if state in FINAL_STATUSES:
+                    provider_copies.queue(conn, box=self.copies_box, channel=channel_of(recipient), sid=sid, now=now)
+                if opted_out:
+                    # The carrier refused: the number opted out. Send it nothing more.
+                    lookup = conversations.lookup_key(self.secrets, channel_of(recipient), recipient)
+                    conversations.set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
+        except DBAPIError:
+            log.warning("twilio status callback: database unavailable")
+            return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+        return Response("", status=204)
+
+
+def open_window(conn: Connection, *, conversation_id: str, now: float) -> None:
+    """The reporter wrote on WhatsApp: the 24-hour reply window is open; held replies may go."""
+    ins: Any = postgresql.insert(_WINDOW) if conn.dialect.name == "postgresql" else sqlite.insert(_WINDOW)
+    conn.execute(
+        ins.values(conversation_id=conversation_id, last_inbound_at=now)
+        .on_conflict_do_update(index_elements=["conversation_id"], set_={"last_inbound_at": now})
+    )
+    outbox.release_held(conn, conversation_id=conversation_id, now=now)
+
+
+def blueprint(rt: "Runtime") -> Blueprint:
+    edge = TwilioEdge(rt)
+    bp = Blueprint("twilio", __name__)
+    bp.add_url_rule(SMS_PATH, "sms", edge.inbound, methods=["POST"])
+    bp.add_url_rule(STATUS_PATH, "status", edge.status, methods=["POST"])
+    return bp
