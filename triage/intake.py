@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import Connection, Engine
 
 from bot import Engine as ConversationEngine
-from bot.commands import carrier_action
+from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.types import (
     TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region, Reply, SMS, WHATSAPP,
@@ -148,7 +148,9 @@ class IntakeService:
             payload = [reply_to_dict(r) for r in replies]
             queued: list[dict[str, Any]] = list(payload)
             if msg.channel == TELEGRAM:
-                queued += self._telegram_history(conn, conv, msg, outcome.events, now)
+                queued += self._telegram_history(
+                    conn, conv, msg, outcome.events, now, ended=outcome.state.status == "ended",
+                )
             if queued and not inline:
                 destination, dest_period = address or periods.seal_address(
                     conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
@@ -191,12 +193,20 @@ class IntakeService:
         return Outcome(replies=pack(parts), state=result.state, events=[])
 
     def _telegram_history(
-        self, conn: Connection, conv: ConversationRow, msg: InboundMessage, events: Sequence[Event], now: float
+        self, conn: Connection, conv: ConversationRow, msg: InboundMessage, events: Sequence[Event], now: float,
+        *, ended: bool = False,
     ) -> list[dict[str, Any]]:
-        """Remember the reporter's message id; on EXIT, queue the deletion of the chat after the reply."""
+        """Remember the reporter's message id; on EXIT, queue the deletion of the chat after the reply.
+
+        EXIT after a finished report (or before anything was given) carries no event, but its
+        reply still promises the deletion: the ended conversation and the EXIT word say so.
+        """
         if msg.message_ref:
             chatlog.record(conn, box=self._outbox_box, conversation_id=conv.id, message_id=msg.message_ref, now=now)
-        if any(e.kind is EventKind.INCOMPLETE and e.reason == "exit" for e in events):
+        exited = any(e.kind is EventKind.INCOMPLETE and e.reason == "exit" for e in events)
+        if not exited and ended and not msg.button:
+            exited = self.engine.words.command(msg.channel, msg.text or "") is Command.EXIT
+        if exited:
             return [{"action": "delete_history"}]
         return []
 

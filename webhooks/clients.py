@@ -38,7 +38,10 @@ class BotLoop:
         request = HTTPXRequest(
             connection_pool_size=32, connect_timeout=5.0, read_timeout=10.0, write_timeout=10.0, pool_timeout=5.0,
         )
-        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base, request=request)
+        updates = HTTPXRequest(connection_pool_size=1)  # never used: the line takes webhooks
+        self._requests = (request, updates)
+        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base, request=request,
+                       get_updates_request=updates)
         self._closed = False
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> "Future[T]":
@@ -56,10 +59,11 @@ class BotLoop:
         if self._closed:
             return
         self._closed = True
-        try:
-            self.call(self.bot.shutdown(), timeout=10.0)
-        except Exception:  # closing must not raise; the loop goes anyway
-            pass
+        for request in self._requests:  # Bot.shutdown() skips them when initialize() never ran
+            try:
+                self.call(request.shutdown(), timeout=10.0)
+            except Exception:  # closing must not raise; the loop goes anyway
+                pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5.0)
         if not self._thread.is_alive():
