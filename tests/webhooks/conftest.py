@@ -117,7 +117,7 @@ def sender(rt: Runtime) -> Iterator[OutboxSender]:
 def live(app: Flask) -> Iterator[str]:
     """The public app on a real threaded HTTP server (for parallel deliveries)."""
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
