@@ -27,7 +27,6 @@ class ConversationRow:
     status: str
     tip_id: str | None
     expires_at: float
-    address_period: str | None
     revision: int
     state: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -39,7 +38,7 @@ def lookup_key(secrets: ServerSecrets, channel: str, address: str) -> bytes:
 
 # Hot-path statements, built once (plain SQL both SQLite and PostgreSQL accept), so
 # that no statement is constructed or cache-keyed per message.
-_COLS = "id, channel, status, tip_id, expires_at, address_period, revision, state"
+_COLS = "id, channel, status, tip_id, expires_at, revision, state"
 _FIND = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
 _FIND_LOCKED = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup FOR UPDATE")
 _CREATE = text(
@@ -51,11 +50,6 @@ _SAVE = text(
     "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
     " expires_at = :expires_at, purge_at = :purge_at, revision = :revision WHERE id = :id"
 )
-_SAVE_ADDRESS = text(
-    "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
-    " expires_at = :expires_at, purge_at = :purge_at, revision = :revision, address = :address,"
-    " address_period = :address_period WHERE id = :id"
-)
 _OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
 
 
@@ -63,7 +57,7 @@ def _row(box: Box, row: Any) -> ConversationRow:
     state = json.loads(box.decrypt(row.state, row.id.encode())) if row.state else None
     return ConversationRow(
         id=row.id, channel=row.channel, status=row.status, tip_id=row.tip_id, expires_at=row.expires_at,
-        address_period=row.address_period, revision=row.revision, state=state,
+        revision=row.revision, state=state,
     )
 
 
@@ -107,7 +101,6 @@ def save_conversation(
     now: float,
     idle_seconds: int,
     retain_seconds: int,
-    address: tuple[bytes, str] | None = None,
 ) -> None:
     """Write the new state (sealed), status, tip link and timers."""
     values: dict[str, Any] = {
@@ -120,11 +113,7 @@ def save_conversation(
         "purge_at": now + retain_seconds,
         "revision": conv.revision + 1,
     }
-    if address is None:
-        conn.execute(_SAVE, values)
-        return
-    values["address"], values["address_period"] = address
-    conn.execute(_SAVE_ADDRESS, values)
+    conn.execute(_SAVE, values)
 
 
 def is_opted_out(conn: Connection, lookup: bytes) -> bool:
@@ -141,10 +130,7 @@ def set_opt_out(conn: Connection, *, lookup: bytes, opted_out: bool, now: float)
 def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> list[ConversationRow]:
     """Open conversations whose idle timer has run out, locked for sealing."""
     query = (
-        select(
-            _T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at,
-            _T.c.address_period, _T.c.revision, _T.c.state,
-        )
+        select(_T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at, _T.c.revision, _T.c.state)
         # Opted-out conversations too: their answers are still sealed at expiry.
         .where(_T.c.expires_at < now, _T.c.status.in_(("new", "active", "opted_out")))
         .order_by(_T.c.expires_at)

@@ -21,9 +21,10 @@ class Conversation(SQLModel, table=True):
     lookup: bytes = Field(sa_column=_blob(unique=True), repr=False)
     channel: str = Field(max_length=16)
     state: bytes = Field(sa_column=_blob(), repr=False)  # AEAD under the server data key
-    address: bytes | None = Field(default=None, sa_column=_blob(nullable=True), repr=False)
-    address_period: str | None = Field(default=None, max_length=16)  # period key that seals ``address``
     status: str = Field(default="active", max_length=16, index=True)
+    # The tip of an interview in progress (so expiry can seal into it).  Cleared when the
+    # interview ends: from then on the link lives only in the state, sealed under a key
+    # derived from the reporter's address, which the database does not hold.
     tip_id: str | None = Field(default=None, max_length=32, index=True)
     created_at: float
     updated_at: float

@@ -82,16 +82,28 @@ class FollowUps:
             return FollowUpResult([("followup.closed", {})], ConversationState(locale=state.locale, status="ended"))
         if command is not None or not text.strip():
             return FollowUpResult([("followup.welcome", {})], state, tip_id)
-        meta = tips.get_tip(conn, tip_id, for_update=True)
-        if meta is None:  # the tip was deleted under retention rules
+        if not seal_addendum(conn, tip_id=tip_id, texts=[text], now=now):  # deleted under retention rules
             return FollowUpResult([("followup.unknown", {})], ConversationState(locale=state.locale, status="ended"))
-        version = meta.version + 1
-        payload = {"kind": "addendum", "tip_id": tip_id, "version": version, "texts": [text], "sealed_at": now}
-        sealing.seal_tip(conn, tip_id=tip_id, version=version,
-                         payload=json.dumps(payload, separators=(",", ":")).encode(), queues=meta.queues, now=now)
-        tips.record_seal(
-            conn, tip_id=tip_id, version=version, status=meta.status, reason="follow-up",
-            priority=meta.priority, categories=meta.categories, rules_version=meta.rules_version,
-            queues=meta.queues, now=now,
-        )
         return FollowUpResult([("followup.added", {})], state, tip_id)
+
+
+def seal_addendum(conn: Connection, *, tip_id: str, texts: list[str], now: float) -> bool:
+    """Seal texts a reporter added after the interview as a new version of the tip.
+
+    Sealed to the queues the tip already reached; priority and categories stay as they
+    are (the public app cannot open the tip to re-score it; staff re-rank on reading).
+    Returns False if the tip no longer exists.
+    """
+    meta = tips.get_tip(conn, tip_id, for_update=True)
+    if meta is None:
+        return False
+    version = meta.version + 1
+    payload = {"kind": "addendum", "tip_id": tip_id, "version": version, "texts": texts, "sealed_at": now}
+    sealing.seal_tip(conn, tip_id=tip_id, version=version,
+                     payload=json.dumps(payload, separators=(",", ":")).encode(), queues=meta.queues, now=now)
+    tips.record_seal(
+        conn, tip_id=tip_id, version=version, status=meta.status, reason="follow-up",
+        priority=meta.priority, categories=meta.categories, rules_version=meta.rules_version,
+        queues=meta.queues, now=now,
+    )
+    return True

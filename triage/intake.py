@@ -9,6 +9,7 @@ or not at all.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
@@ -25,15 +26,17 @@ from bot.types import (
 )
 from storage import chatlog, conversations, inbound, outbox, periods, refcodes, sealing, tips
 from storage.conversations import ConversationRow
-from storage.crypto import Box, ServerSecrets
+from storage.crypto import Box, DecryptionFailed, ServerSecrets, hkdf
 from tipline.settings import Settings
-from triage.followup import FOLLOWUP, FollowUps, is_code_attempt
+from triage.followup import FOLLOWUP, FollowUps, is_code_attempt, seal_addendum
 from triage.routing import Routing, partner_kinds, route_explained
 from triage.scoring import Assessment, Rules, assess
 
 log = logging.getLogger(__name__)
 
 CARRIER_CHANNELS = (SMS, WHATSAPP)
+TIP_LINK = "tip_link"  # state.extra: the finished interview's tip id, sealed under an address-derived key
+UNSEALED = "unsealed"  # state.extra (set by the engine): answers given since the last seal
 
 
 @dataclass
@@ -84,7 +87,8 @@ class IntakeService:
         self.partners = partner_kinds(routing)
         self.followups = FollowUps(secrets=secrets, kdf=settings.code_kdf, question_box=secrets.box("staff-questions"))
         self._state_box: Box = secrets.box("conversation-state")
-        self._inbound_box: Box = secrets.box("inbound-replies")
+        self._reply_root = secrets.subkey("inbound-replies")
+        self._link_root = secrets.subkey("tip-link")
         self._outbox_box: Box = secrets.box("outbox")
         self.idle_seconds = settings.conversation_idle_minutes * 60
         self.retain_seconds = settings.followup_days * 86400
@@ -105,11 +109,12 @@ class IntakeService:
         """
         now = self.clock()
         with self.db.begin() as conn:
-            key = None
+            key = reply_box = None
             if msg.provider_id is not None:
                 key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
+                reply_box = self._reply_box(msg.channel, msg.provider_id)
                 if not inbound.claim(conn, key=key, now=now):
-                    stored = inbound.stored_response(conn, box=self._inbound_box, key=key)
+                    stored = inbound.stored_response(conn, box=reply_box, key=key)
                     return Handled("", [reply_from_dict(r) for r in stored], duplicate=True, send=bool(stored))
             lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
             conv, created = conversations.open_conversation(
@@ -125,6 +130,8 @@ class IntakeService:
                 state = expired.state
             if state is None or state.status == "ended":
                 conv.tip_id = None  # a new interview makes a new tip
+            elif TIP_LINK in state.extra:
+                conv.tip_id = self._open_link(state.extra[TIP_LINK], msg.channel, msg.address)
             outcome = self._followup(conn, msg, lookup, state, now) or self.engine.handle(state, msg, ctx)
             send = outcome.send
             if msg.channel in CARRIER_CHANNELS:
@@ -132,17 +139,11 @@ class IntakeService:
                 allowed = self._carrier_consent(conn, lookup, conv, outcome.events, now, check_table=state is None)
                 send = send and allowed
             self._apply_events(conn, conv, outcome.state, outcome.events, msg.channel, now)
-            address = None
-            period = periods.period_of(now, days=self.settings.followup_days)
-            if created or conv.address_period != period:
-                address = periods.seal_address(
-                    conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
-                    followup_days=self.settings.followup_days,
-                )
+            stored_state = self._at_rest(conv, outcome.state, msg.channel, msg.address)
             conversations.save_conversation(
-                conn, box=self._state_box, conv=conv, state=outcome.state.to_dict(),
+                conn, box=self._state_box, conv=conv, state=stored_state,
                 status=_row_status(outcome.state), now=now, idle_seconds=self.idle_seconds,
-                retain_seconds=self.retain_seconds, address=address,
+                retain_seconds=self.retain_seconds,
             )
             replies = outcome.replies if send else []
             payload = [reply_to_dict(r) for r in replies]
@@ -152,7 +153,7 @@ class IntakeService:
                     conn, conv, msg, outcome.events, now, ended=outcome.state.status == "ended",
                 )
             if queued and not inline:
-                destination, dest_period = address or periods.seal_address(
+                destination, dest_period = periods.seal_address(
                     conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
                     followup_days=self.settings.followup_days,
                 )
@@ -160,12 +161,44 @@ class IntakeService:
                     conn, box=self._outbox_box, conversation_id=conv.id, channel=msg.channel,
                     destination=destination, address_period=dest_period, messages=queued, now=now,
                 )
-            if key is not None:
-                inbound.store_response(conn, box=self._inbound_box, key=key, replies=payload)
+            if key is not None and reply_box is not None:
+                inbound.store_response(conn, box=reply_box, key=key, replies=payload)
             if also is not None:
                 also(conn, conv.id, now)
         log.info("inbound handled", extra={"conversation": conv.id, "events": [e.kind.value for e in outcome.events]})
         return Handled(conv.id, replies, duplicate=False, send=send)
+
+    def _reply_box(self, channel: str, provider_id: str) -> Box:
+        """Replies kept for a redelivery, under a key only the provider's message id opens.
+
+        The database holds just a keyed hash of that id, so the stored replies (a close
+        reply carries the reference code) stay closed even to a thief with the secrets.
+        """
+        return Box(hkdf(self._reply_root, f"{channel}:{provider_id}".encode()))
+
+    def _link_box(self, channel: str, address: str) -> Box:
+        return Box(hkdf(self._link_root, f"{channel}:{address}".encode()))
+
+    def _open_link(self, blob: str, channel: str, address: str) -> str | None:
+        try:
+            return self._link_box(channel, address).decrypt(base64.b64decode(blob)).decode()
+        except (DecryptionFailed, ValueError):
+            return None
+
+    def _at_rest(self, conv: ConversationRow, state: ConversationState, channel: str, address: str) -> dict[str, Any]:
+        """The state as stored.  Once an interview is over and sealed, its answers are dropped
+        (they live only in the sealed tip) and the link to the tip is sealed under a key
+        derived from the reporter's address, so the stored row no longer says which tip it made.
+        """
+        data = state.to_dict()
+        if state.status not in ("finished", "ended", "opted_out") or state.extra.get(UNSEALED, True):
+            return data
+        extra = {k: v for k, v in state.extra.items() if k != TIP_LINK}
+        if conv.tip_id is not None and state.status == "finished":
+            link = self._link_box(channel, address).encrypt(conv.tip_id.encode())
+            extra[TIP_LINK] = base64.b64encode(link).decode()
+        conv.tip_id = None
+        return {**data, "answers": {}, "history": [], "extra": extra}
 
     def _context(self, now: float) -> Context:
         return Context(
@@ -239,6 +272,13 @@ class IntakeService:
         sealing_events = [e for e in events if e.kind in _SEALING]
         if not sealing_events:
             return
+        if state.status == "finished" and all(e.kind is EventKind.UPDATED for e in sealing_events):
+            # A reporter came back after the close: their words join the tip as an addendum
+            # (the interview's answers were dropped from the state once sealed).
+            texts = [str(t) for t in state.answers.get("addenda", [])]
+            if conv.tip_id is not None and texts:
+                seal_addendum(conn, tip_id=conv.tip_id, texts=texts, now=now)
+                return
         if conv.tip_id is None:
             conv.tip_id = tips.create_tip(conn, now=now)
         meta = tips.get_tip(conn, conv.tip_id, for_update=True)
@@ -314,7 +354,7 @@ class IntakeService:
                 self._apply_events(conn, conv, outcome.state, outcome.events, conv.channel, now)
                 # An expired conversation is not looked at again until its purge.
                 conversations.save_conversation(
-                    conn, box=self._state_box, conv=conv, state=outcome.state.to_dict(),
+                    conn, box=self._state_box, conv=conv, state=self._at_rest(conv, outcome.state, conv.channel, ""),
                     status=_row_status(outcome.state), now=now, idle_seconds=self.retain_seconds,
                     retain_seconds=self.retain_seconds,
                 )

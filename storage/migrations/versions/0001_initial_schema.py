@@ -54,8 +54,6 @@ def upgrade() -> None:
     sa.Column('lookup', sa.LargeBinary(), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('state', sa.LargeBinary(), nullable=False),
-    sa.Column('address', sa.LargeBinary(), nullable=True),
-    sa.Column('address_period', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('tip_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('created_at', sa.Float(), nullable=False),

@@ -1,0 +1,114 @@
+"""What a thief gets with a copy of the database AND the server secrets.
+
+Promise (README, threat model): no tip opens, no answer of a finished interview is
+readable, and no stored row says which address made which tip.  The documented limit:
+someone who already knows a reporter's number can, during the follow-up window, find
+that number's conversation and the tip it made (not the tip's content).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import select
+
+from storage import conversations, crypto, tips
+from storage.crypto import DecryptionFailed, ServerSecrets
+from storage.tables import Conversation, Inbound, Tip, TipEnvelope
+from tests.factories import FakeClock, Reporter, initialised_runtime, service_with_clock
+from tipline.runtime import Runtime
+from tipline.settings import Settings
+
+WITNESS = ["hi", "2", "1", "SECRET-ANSWER-WOMBAT at the nail salon", "4", "2", "1 2 6", "2", "2", "1", "2", "2"]
+SELF_REPORT = ["hi", "2", "2", "1", "2 5", "2", "1 2", "SECRET-ANSWER-PLATYPUS city", "2"]
+PURPOSES = ["conversation-state", "inbound-replies", "outbox", "tip-link", "lookup", "inbound", "staff-questions",
+            "period-wrap", "staff-pepper", "refcode-pepper", "refcode-salt", "audit", "throttle"]
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = initialised_runtime(settings)
+    yield runtime
+    runtime.db.dispose()
+
+
+def finished(rt: Runtime, clock: FakeClock) -> None:
+    service = service_with_clock(rt, clock)
+    for address, script in [("+15553330001", WITNESS), ("+15553330002", SELF_REPORT)]:
+        reporter = Reporter(service, address)
+        for line in script:
+            reporter.send(line)
+        assert "reference code" in reporter.last.lower()
+    reporter = Reporter(service, "+15553330003")
+    for line in ["hi", "2", "1", "SECRET-ANSWER-NUMBAT behind the mall"]:
+        reporter.send(line)
+    reporter.send("EXIT")
+
+
+def server_boxes(secrets: ServerSecrets) -> list[crypto.Box]:
+    return [secrets.box(p) for p in PURPOSES]
+
+
+def try_all(blob: bytes, boxes: list[crypto.Box], aads: list[bytes]) -> bytes | None:
+    for box, aad in itertools.product(boxes, aads):
+        try:
+            return box.decrypt(blob, aad)
+        except DecryptionFailed:
+            continue
+    return None
+
+
+def test_database_and_secrets_open_no_tip_and_link_no_address(rt: Runtime) -> None:
+    finished(rt, FakeClock())
+    secrets = rt.secrets  # the thief has these, and every row below
+    boxes = server_boxes(secrets)
+    with rt.db.connect() as conn:
+        convs = list(conn.execute(select(Conversation.__table__)))
+        inbound_rows = list(conn.execute(select(Inbound.__table__)))
+        envelopes = list(conn.execute(select(TipEnvelope.__table__)))
+        tip_ids = [t.id for t in tips.list_tips(conn)]
+    assert len(tip_ids) == 3 and len(convs) == 3
+    readable: list[str] = []
+    for conv in convs:
+        assert conv.tip_id is None  # no stored column links a finished conversation to its tip
+        state = try_all(conv.state, boxes, [conv.id.encode()])
+        assert state is not None, "conversation states open with the server key (the live server needs them)"
+        data: dict[str, Any] = json.loads(state)
+        assert data["answers"] == {}, "a finished interview's answers live only in the sealed tip"
+        readable.append(state.decode())
+    for row in inbound_rows:  # stored replies need the provider's message id, which is not stored
+        assert row.response is None or try_all(row.response, boxes, [row.key]) is None
+    subkeys = [secrets.subkey(p) for p in PURPOSES] + [secrets.master]
+    for env in envelopes:  # no server-derived key is a queue private key
+        for key in subkeys:
+            with pytest.raises(DecryptionFailed):
+                crypto.open_sealed(env.envelope, recipient_private=key,
+                                   context=f"{env.tip_id}:{env.version}:{env.queue}".encode())
+    everything = "\n".join(readable)
+    for tip_id in tip_ids:
+        assert tip_id not in everything
+    assert "SECRET-ANSWER" not in everything
+
+
+def test_documented_limit_a_known_number_finds_its_tip_until_the_window_ends(rt: Runtime) -> None:
+    clock = FakeClock()
+    finished(rt, clock)
+    service = service_with_clock(rt, clock)
+    lookup = conversations.lookup_key(rt.secrets, "sms", "+15553330001")
+    with rt.db.begin() as conn:
+        conv, _ = conversations.open_conversation(conn, box=service._state_box, lookup=lookup, channel="sms",
+                                                  now=clock(), idle_seconds=60, retain_seconds=60)
+        assert conv.state is not None
+        linked = service._open_link(conv.state["extra"]["tip_link"], "sms", "+15553330001")
+        conn.rollback()
+    with rt.db.connect() as conn:
+        assert linked in {t.id for t in tips.list_tips(conn)}
+    clock.advance(rt.settings.followup_days * 86400 + 1)
+    with rt.db.begin() as conn:
+        assert conversations.purge_finished(conn, now=clock()) == 3
+    with rt.db.connect() as conn:
+        assert list(conn.execute(select(Conversation.__table__))) == []
+        assert len(list(conn.execute(select(Tip.__table__)))) == 3  # tips stay, unlinked
