@@ -16,7 +16,7 @@ import sys
 # Bot tokens (123456:AA...), long digit runs (phone numbers, chat ids), E.164
 # numbers, whatsapp: addresses, Twilio SIDs and Crockford-looking reference codes.
 _PATTERNS = [
-    re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b"),
+    re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}"),  # no \b: in URLs the token follows "/bot"
     re.compile(r"(?:whatsapp:)?\+?\d[\d\s().-]{5,}\d"),
     re.compile(r"\b(?:SM|MM|AC|PN|MG)[0-9a-fA-F]{32}\b"),
     re.compile(r"\b[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4,5}\b"),

@@ -1,0 +1,53 @@
+"""Log lines carry events and opaque ids: tokens, numbers and codes are cut, also from
+exceptions and from the httpx, python-telegram-bot and twilio loggers."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Iterator
+
+import pytest
+
+from tipline.logs import configure_logging, redact
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+PHONE = "+15557770199"
+CODE = "7KQ2-M9XD-4TRW5"
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = io.StringIO()
+    configure_logging("DEBUG", stream=out)
+    yield out
+    root.handlers[:], _ = saved
+    root.setLevel(saved[1])
+
+
+def test_library_request_logs_with_the_bot_token_are_held_back(stream: io.StringIO) -> None:
+    logging.getLogger("httpx").info('HTTP Request: POST https://api.telegram.org/bot%s/sendMessage "200 OK"', TOKEN)
+    logging.getLogger("telegram.ext").debug("update body %s", {"chat": {"id": 918273645501}, "text": "hello"})
+    logging.getLogger("httpx").warning("retrying https://api.telegram.org/bot%s/getMe", TOKEN)
+    logged = stream.getvalue()
+    assert "HTTP Request" not in logged and "update body" not in logged
+    assert "retrying" in logged and TOKEN not in logged and "AAHdq" not in logged
+
+
+def test_exceptions_are_redacted_in_message_and_traceback(stream: io.StringIO) -> None:
+    log = logging.getLogger("tipline.test")
+    try:
+        raise ValueError(f"could not send to {PHONE} with code {CODE}")
+    except ValueError:
+        log.exception("send failed for whatsapp:%s", PHONE)
+    logged = stream.getvalue()
+    assert "send failed" in logged and "ValueError" in logged
+    assert PHONE not in logged and PHONE[2:] not in logged and CODE not in logged
+
+
+def test_redact_keeps_opaque_ids() -> None:
+    opaque = "conversation 3f2a9c1e8b7d4e6fa0b1c2d3e4f5a6b7 sealed tip version 3"
+    assert redact(opaque) == opaque
+    assert "918273645501" not in redact("chat 918273645501 blocked")
