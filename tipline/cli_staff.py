@@ -129,6 +129,27 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
                 admin.forget()
         click.echo(f"{username} can now open tips of: {', '.join(queues)}.")
 
+    @staff_group.command("revoke")
+    @click.argument("username")
+    @click.argument("queue")
+    @click.option("--by", "admin_name", default="admin", show_default=True)
+    @click.pass_context
+    def staff_revoke(ctx: click.Context, username: str, queue: str, admin_name: str) -> None:
+        """Take a queue's keys from a member; rotate the queue so tips sealed later stay closed to them."""
+        rt = _rt(ctx)
+        with rt.db.begin() as conn:
+            admin = _unlock(rt, conn, admin_name)
+            try:
+                removed = keys.revoke(conn, admin=admin, member=username, queue=queue)
+            except KeyManagementError as exc:
+                raise _fail(str(exc)) from None
+            finally:
+                admin.forget()
+            audit.append(conn, secrets=rt.secrets, actor=admin_name, action="revoke",
+                         subject=f"{username}:{queue}", now=time.time())
+        click.echo(f"Removed {removed} key(s) of {queue} from {username}. Now run 'tipline keys rotate {queue}':"
+                   " they may have copied keys they held.")
+
     @staff_group.command("passwd")
     @click.argument("username")
     @click.pass_context

@@ -119,3 +119,25 @@ def test_worker_once_and_serve_healthz(env: dict[str, str]) -> None:
         server.terminate()
         out, _ = server.communicate(timeout=20)
     assert f"listens on http://127.0.0.1:{port}" in out and "tipline chat" in out
+
+
+def test_staff_member_opens_only_granted_queues_and_rotation_keeps_old_tips(env: dict[str, str]) -> None:
+    admin_pass = init(env)
+    member_pass = "maria's own passphrase"
+    run(env, "staff", "add", "maria", stdin=f"{member_pass}\n{member_pass}\n")
+    run(env, "staff", "grant", "maria", "labour", stdin=admin_pass + "\n")
+    labour_code = CODE.search(run(env, "chat", "--from", "w1", stdin=CORE).stdout)
+    assert labour_code
+    shown = run(env, "tips", "show", labour_code.group(), "--user", "maria", stdin=member_pass + "\n").stdout
+    assert "locked in at night" in shown
+    run(env, "keys", "rotate", "labour", stdin=admin_pass + "\n")
+    # Old tip still opens after rotation; a self-report that said no to sharing reaches no labour queue.
+    assert "locked in" in run(env, "tips", "show", labour_code.group(), "--user", "maria",
+                              stdin=member_pass + "\n").stdout
+    private = CODE.search(run(env, "chat", "--from", "w2",
+                              stdin="hi\n2\n2\n1\n6\n2\n5\nsomewhere\n2\n").stdout)
+    assert private
+    denied = run(env, "tips", "show", private.group(), "--user", "maria", stdin=member_pass + "\n", check=False)
+    assert denied.returncode != 0 and "holds no key" in denied.stderr
+    audit_log = run(env, "audit", "verify").stdout
+    assert "intact" in audit_log
