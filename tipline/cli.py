@@ -219,6 +219,7 @@ def tips_list(ctx: click.Context, as_json: bool) -> None:
         )
 
 
-from tipline import cli_staff  # noqa: E402  (registers staff, keys, audit, outbox, tips show)
+from tipline import cli_staff, cli_telegram  # noqa: E402  (staff, keys, audit, outbox, tips show; telegram)
 
 cli_staff.register(main, tips_group)
+cli_telegram.register(main)
