@@ -29,11 +29,14 @@ def box(secrets: ServerSecrets) -> Box:
     return secrets.box("provider-copies")
 
 
+_INSERT = _T.insert()  # built once: this runs on the webhook hot path
+
+
 def queue(conn: Connection, *, box: Box, channel: str, sid: str, now: float, delay: float = FIRST_DELAY) -> None:
-    conn.execute(_T.insert().values(
-        channel=channel, ref=box.encrypt(sid.encode(), _AAD), attempts=0,
-        next_attempt_at=now + delay, created_at=now,
-    ))
+    conn.execute(_INSERT, {
+        "channel": channel, "ref": box.encrypt(sid.encode(), _AAD), "attempts": 0,
+        "next_attempt_at": now + delay, "created_at": now,
+    })
 
 
 @dataclass
