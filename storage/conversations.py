@@ -50,7 +50,18 @@ _SAVE = text(
     "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
     " expires_at = :expires_at, purge_at = :purge_at, revision = :revision WHERE id = :id"
 )
+_SAVE_IF_UNCHANGED = text(
+    "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
+    " expires_at = :expires_at, purge_at = :purge_at, revision = :revision"
+    " WHERE id = :id AND revision = :seen RETURNING id"
+)
 _OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
+
+
+def find(conn: Connection, *, box: Box, lookup: bytes) -> ConversationRow | None:
+    """Read a conversation without locking it (the optimistic path checks its revision on save)."""
+    row = conn.execute(_FIND, {"lookup": lookup}).first()
+    return _row(box, row) if row is not None else None
 
 
 def _row(box: Box, row: Any) -> ConversationRow:
@@ -105,7 +116,7 @@ def save_conversation(
     """Write the new state (sealed), status, tip link and timers."""
     values: dict[str, Any] = {
         "id": conv.id,
-        "state": box.encrypt(json.dumps(state, separators=(",", ":")).encode(), conv.id.encode()),
+        "state": seal_state(box, conv.id, state),
         "status": status,
         "tip_id": conv.tip_id,
         "now": now,
@@ -114,6 +125,29 @@ def save_conversation(
         "revision": conv.revision + 1,
     }
     conn.execute(_SAVE, values)
+
+
+def save_if_unchanged(
+    conn: Connection,
+    *,
+    conv: ConversationRow,
+    sealed_state: bytes,
+    status: str,
+    now: float,
+    idle_seconds: int,
+    retain_seconds: int,
+) -> bool:
+    """Save a state computed outside the write lock; False if another message got there first."""
+    row = conn.execute(_SAVE_IF_UNCHANGED, {
+        "id": conv.id, "seen": conv.revision, "state": sealed_state, "status": status, "tip_id": conv.tip_id,
+        "now": now, "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
+        "revision": conv.revision + 1,
+    }).first()
+    return row is not None
+
+
+def seal_state(box: Box, conv_id: str, state: dict[str, Any]) -> bytes:
+    return box.encrypt(json.dumps(state, separators=(",", ":")).encode(), conv_id.encode())
 
 
 def is_opted_out(conn: Connection, lookup: bytes) -> bool:

@@ -21,6 +21,10 @@ _T = Inbound.__table__  # type: ignore[attr-defined]
 _CLAIM = text("INSERT INTO inbound (key, received_at) VALUES (:key, :now) ON CONFLICT (key) DO NOTHING RETURNING key")
 _STORE = text("UPDATE inbound SET response = :response WHERE key = :key")
 _STORED = text("SELECT response FROM inbound WHERE key = :key")
+_CLAIM_WITH_RESPONSE = text(
+    "INSERT INTO inbound (key, received_at, response) VALUES (:key, :now, :response)"
+    " ON CONFLICT (key) DO NOTHING RETURNING key"
+)
 
 
 def inbound_key(secrets: ServerSecrets, channel: str, provider_id: str) -> bytes:
@@ -37,9 +41,21 @@ def claim(conn: Connection, *, key: bytes, now: float) -> bool:
     return conn.execute(_CLAIM, {"key": key, "now": now}).first() is not None
 
 
+def seen(conn: Connection, *, key: bytes) -> bool:
+    return conn.execute(_STORED, {"key": key}).first() is not None
+
+
+def seal_response(box: Box, key: bytes, replies: list[dict[str, Any]]) -> bytes:
+    return box.encrypt(json.dumps(replies, separators=(",", ":")).encode(), key)
+
+
+def claim_with_response(conn: Connection, *, key: bytes, now: float, response: bytes) -> bool:
+    """Record ``key`` with replies computed before the write lock; False on a redelivery."""
+    return conn.execute(_CLAIM_WITH_RESPONSE, {"key": key, "now": now, "response": response}).first() is not None
+
+
 def store_response(conn: Connection, *, box: Box, key: bytes, replies: list[dict[str, Any]]) -> None:
-    blob = box.encrypt(json.dumps(replies, separators=(",", ":")).encode(), key)
-    conn.execute(_STORE, {"response": blob, "key": key})
+    conn.execute(_STORE, {"response": seal_response(box, key, replies), "key": key})
 
 
 def stored_response(conn: Connection, *, box: Box, key: bytes) -> list[dict[str, Any]]:

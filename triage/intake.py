@@ -27,6 +27,7 @@ from bot.types import (
 from storage import chatlog, conversations, inbound, outbox, periods, refcodes, sealing, tips
 from storage.conversations import ConversationRow
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, hkdf
+from storage.db import read_only, writer_lock
 from tipline.settings import Settings
 from triage.followup import FOLLOWUP, FollowUps, is_code_attempt, seal_addendum
 from triage.routing import Routing, partner_kinds, route_explained
@@ -90,6 +91,7 @@ class IntakeService:
         self._reply_root = secrets.subkey("inbound-replies")
         self._link_root = secrets.subkey("tip-link")
         self._outbox_box: Box = secrets.box("outbox")
+        self._writer = writer_lock(db)
         self.idle_seconds = settings.conversation_idle_minutes * 60
         self.retain_seconds = settings.followup_days * 86400
 
@@ -108,7 +110,94 @@ class IntakeService:
         deletion, reply windows), run in the same transaction for a first delivery only.
         """
         now = self.clock()
-        with self.db.begin() as conn:
+        fast = self._handle_optimistic(msg, inline=inline, also=also, now=now)
+        if fast is not None:
+            return fast
+        return self._handle_locked(msg, inline=inline, also=also, now=now)
+
+    def _handle_optimistic(
+        self, msg: InboundMessage, *, inline: bool,
+        also: Callable[[Connection, str, float], None] | None, now: float,
+    ) -> Handled | None:
+        """The common case, with the write lock held only for the writes.
+
+        A message in the middle of an interview that raises no event is worked out from
+        a plain read; the writes then commit only if the conversation is still at the
+        revision that was read.  Anything else (a new conversation, an event to seal,
+        expiry, follow-up codes, a lost race) returns None for ``_handle_locked``, which
+        does it all under the lock.  On SQLite this keeps the single writer's lock short.
+        """
+        key = reply_box = None
+        lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
+        with read_only(self.db) as conn:
+            if msg.provider_id is not None:
+                key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
+                if inbound.seen(conn, key=key):
+                    return None  # a redelivery: the locked path replays it
+            conv = conversations.find(conn, box=self._state_box, lookup=lookup)
+        if conv is None or not conv.state:
+            return None
+        state = ConversationState.from_dict(conv.state)
+        if FOLLOWUP in state.extra or TIP_LINK in state.extra or is_code_attempt(msg.text or ""):
+            return None
+        if conv.status in ("new", "active", "opted_out") and conv.expires_at < now:
+            return None
+        outcome = self.engine.handle(state, msg, self._context(now))
+        if outcome.events:
+            return None
+        replies = outcome.replies if outcome.send else []
+        payload = [reply_to_dict(r) for r in replies]
+        sealed_state = conversations.seal_state(
+            self._state_box, conv.id, self._at_rest(conv, outcome.state, msg.channel, msg.address)
+        )
+        response = None
+        if key is not None and msg.provider_id is not None:
+            reply_box = self._reply_box(msg.channel, msg.provider_id)
+            response = inbound.seal_response(reply_box, key, payload)
+        try:
+            with self._writer, self.db.begin() as conn:
+                if key is not None and response is not None:
+                    if not inbound.claim_with_response(conn, key=key, now=now, response=response):
+                        raise _LostRace
+                if not conversations.save_if_unchanged(
+                    conn, conv=conv, sealed_state=sealed_state, status=_row_status(outcome.state), now=now,
+                    idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
+                ):
+                    raise _LostRace
+                self._queue_replies(conn, conv, msg, payload, outcome, inline=inline, now=now)
+                if also is not None:
+                    also(conn, conv.id, now)
+        except _LostRace:
+            return None
+        log.debug("inbound handled", extra={"conversation": conv.id})
+        return Handled(conv.id, replies, duplicate=False, send=outcome.send)
+
+    def _queue_replies(
+        self, conn: Connection, conv: ConversationRow, msg: InboundMessage, payload: list[dict[str, Any]],
+        outcome: Outcome, *, inline: bool, now: float,
+    ) -> None:
+        """Telegram bookkeeping, and the outbox for channels whose replies do not ride inline."""
+        queued: list[dict[str, Any]] = list(payload)
+        if msg.channel == TELEGRAM:
+            queued += self._telegram_history(
+                conn, conv, msg, outcome.events, now, ended=outcome.state.status == "ended",
+            )
+        if queued and not inline:
+            destination, dest_period = periods.seal_address(
+                conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
+                followup_days=self.settings.followup_days,
+            )
+            outbox.enqueue(
+                conn, box=self._outbox_box, conversation_id=conv.id, channel=msg.channel,
+                destination=destination, address_period=dest_period, messages=queued, now=now,
+            )
+
+    def _handle_locked(
+        self, msg: InboundMessage, *, inline: bool,
+        also: Callable[[Connection, str, float], None] | None, now: float,
+    ) -> Handled:
+        """Everything under the write lock: new conversations, events, expiry, follow-ups, races."""
+        with self._writer, self.db.begin() as conn:
             key = reply_box = None
             if msg.provider_id is not None:
                 key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
@@ -147,25 +236,12 @@ class IntakeService:
             )
             replies = outcome.replies if send else []
             payload = [reply_to_dict(r) for r in replies]
-            queued: list[dict[str, Any]] = list(payload)
-            if msg.channel == TELEGRAM:
-                queued += self._telegram_history(
-                    conn, conv, msg, outcome.events, now, ended=outcome.state.status == "ended",
-                )
-            if queued and not inline:
-                destination, dest_period = periods.seal_address(
-                    conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
-                    followup_days=self.settings.followup_days,
-                )
-                outbox.enqueue(
-                    conn, box=self._outbox_box, conversation_id=conv.id, channel=msg.channel,
-                    destination=destination, address_period=dest_period, messages=queued, now=now,
-                )
+            self._queue_replies(conn, conv, msg, payload, outcome, inline=inline, now=now)
             if key is not None and reply_box is not None:
                 inbound.store_response(conn, box=reply_box, key=key, replies=payload)
             if also is not None:
                 also(conn, conv.id, now)
-        log.info("inbound handled", extra={"conversation": conv.id, "events": [e.kind.value for e in outcome.events]})
+        log.debug("inbound handled", extra={"conversation": conv.id, "events": [e.kind.value for e in outcome.events]})
         return Handled(conv.id, replies, duplicate=False, send=send)
 
     def _reply_box(self, channel: str, provider_id: str) -> Box:
@@ -359,6 +435,10 @@ class IntakeService:
                     retain_seconds=self.retain_seconds,
                 )
         return len(rows)
+
+
+class _LostRace(Exception):
+    """Another delivery changed the conversation (or claimed the message) first: redo under the lock."""
 
 
 _SEALING = (EventKind.URGENT, EventKind.COMPLETE, EventKind.INCOMPLETE, EventKind.UPDATED)

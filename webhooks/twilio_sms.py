@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import logging
 import re
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -78,9 +77,6 @@ class TwilioEdge:
         self.intake = rt.intake
         self.secrets = rt.secrets
         self.copies_box = provider_copies.box(rt.secrets)
-        # SQLite has one writer: threads of this process take turns here, handing over at once,
-        # instead of polling the file lock with SQLite's sleeping busy handler.
-        self.writer = _sqlite_writer_lock(rt) if rt.db.dialect.name == "sqlite" else None
 
     # -- shared checks -------------------------------------------------------------
 
@@ -150,11 +146,7 @@ class TwilioEdge:
                 open_window(conn, conversation_id=conversation_id, now=now)
 
         try:
-            if self.writer is not None:
-                with self.writer:
-                    handled = self.intake.handle(msg, inline=True, also=also)
-            else:
-                handled = self.intake.handle(msg, inline=True, also=also)
+            handled = self.intake.handle(msg, inline=True, also=also)
         except DBAPIError:
             log.warning("twilio webhook: database unavailable")
             return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
@@ -193,15 +185,6 @@ class TwilioEdge:
             log.warning("twilio status callback: database unavailable")
             return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
         return Response("", status=204)
-
-
-_writer_locks: dict[int, threading.Lock] = {}
-_writer_guard = threading.Lock()
-
-
-def _sqlite_writer_lock(rt: "Runtime") -> threading.Lock:
-    with _writer_guard:
-        return _writer_locks.setdefault(id(rt.db), threading.Lock())
 
 
 def open_window(conn: Connection, *, conversation_id: str, now: float) -> None:
