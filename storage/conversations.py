@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, text
 
 from storage.crypto import Box, ServerSecrets
+from storage.fastsql import Statement
 from storage.tables import Conversation, OptOut
 
 _T = Conversation.__table__  # type: ignore[attr-defined]
@@ -50,18 +51,25 @@ _SAVE = text(
     "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
     " expires_at = :expires_at, purge_at = :purge_at, revision = :revision WHERE id = :id"
 )
-_SAVE_IF_UNCHANGED = text(
+_SAVE_IF_UNCHANGED = Statement(
     "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
     " expires_at = :expires_at, purge_at = :purge_at, revision = :revision"
     " WHERE id = :id AND revision = :seen RETURNING id"
 )
+_FIND_FAST = Statement(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
 _OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
 
 
 def find(conn: Connection, *, box: Box, lookup: bytes) -> ConversationRow | None:
     """Read a conversation without locking it (the optimistic path checks its revision on save)."""
-    row = conn.execute(_FIND, {"lookup": lookup}).first()
-    return _row(box, row) if row is not None else None
+    row = _FIND_FAST.first(conn, {"lookup": lookup})
+    if row is None:
+        return None
+    conv_id, channel, status, tip_id, expires_at, revision, state = row
+    return ConversationRow(
+        id=conv_id, channel=channel, status=status, tip_id=tip_id, expires_at=expires_at, revision=revision,
+        state=json.loads(box.decrypt(bytes(state), conv_id.encode())) if state else None,
+    )
 
 
 def _row(box: Box, row: Any) -> ConversationRow:
@@ -138,11 +146,11 @@ def save_if_unchanged(
     retain_seconds: int,
 ) -> bool:
     """Save a state computed outside the write lock; False if another message got there first."""
-    row = conn.execute(_SAVE_IF_UNCHANGED, {
+    row = _SAVE_IF_UNCHANGED.first(conn, {
         "id": conv.id, "seen": conv.revision, "state": sealed_state, "status": status, "tip_id": conv.tip_id,
         "now": now, "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
         "revision": conv.revision + 1,
-    }).first()
+    })
     return row is not None
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, text
 
 from storage.crypto import Box, ServerSecrets
+from storage.fastsql import Statement
 from storage.tables import Inbound
 
 _T = Inbound.__table__  # type: ignore[attr-defined]
@@ -21,10 +22,11 @@ _T = Inbound.__table__  # type: ignore[attr-defined]
 _CLAIM = text("INSERT INTO inbound (key, received_at) VALUES (:key, :now) ON CONFLICT (key) DO NOTHING RETURNING key")
 _STORE = text("UPDATE inbound SET response = :response WHERE key = :key")
 _STORED = text("SELECT response FROM inbound WHERE key = :key")
-_CLAIM_WITH_RESPONSE = text(
+_CLAIM_WITH_RESPONSE = Statement(
     "INSERT INTO inbound (key, received_at, response) VALUES (:key, :now, :response)"
     " ON CONFLICT (key) DO NOTHING RETURNING key"
 )
+_SEEN = Statement("SELECT 1 FROM inbound WHERE key = :key")
 
 
 def inbound_key(secrets: ServerSecrets, channel: str, provider_id: str) -> bytes:
@@ -42,7 +44,7 @@ def claim(conn: Connection, *, key: bytes, now: float) -> bool:
 
 
 def seen(conn: Connection, *, key: bytes) -> bool:
-    return conn.execute(_STORED, {"key": key}).first() is not None
+    return _SEEN.first(conn, {"key": key}) is not None
 
 
 def seal_response(box: Box, key: bytes, replies: list[dict[str, Any]]) -> bytes:
@@ -51,7 +53,7 @@ def seal_response(box: Box, key: bytes, replies: list[dict[str, Any]]) -> bytes:
 
 def claim_with_response(conn: Connection, *, key: bytes, now: float, response: bytes) -> bool:
     """Record ``key`` with replies computed before the write lock; False on a redelivery."""
-    return conn.execute(_CLAIM_WITH_RESPONSE, {"key": key, "now": now, "response": response}).first() is not None
+    return _CLAIM_WITH_RESPONSE.first(conn, {"key": key, "now": now, "response": response}) is not None
 
 
 def store_response(conn: Connection, *, box: Box, key: bytes, replies: list[dict[str, Any]]) -> None:

@@ -27,7 +27,7 @@ from bot.types import (
 from storage import chatlog, conversations, inbound, outbox, periods, refcodes, sealing, tips
 from storage.conversations import ConversationRow
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, hkdf
-from storage.db import read_only, writer_lock
+from storage.db import writer_lock
 from tipline.settings import Settings
 from triage.followup import FOLLOWUP, FollowUps, is_code_attempt, seal_addendum
 from triage.routing import Routing, partner_kinds, route_explained
@@ -129,46 +129,48 @@ class IntakeService:
         """
         key = reply_box = None
         lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
-        with read_only(self.db) as conn:
+        with self.db.connect() as conn:
+            # Plain reads outside any write transaction (each its own snapshot).
             if msg.provider_id is not None:
                 key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
                 if inbound.seen(conn, key=key):
                     return None  # a redelivery: the locked path replays it
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
-        if conv is None or not conv.state:
-            return None
-        state = ConversationState.from_dict(conv.state)
-        if FOLLOWUP in state.extra or TIP_LINK in state.extra or is_code_attempt(msg.text or ""):
-            return None
-        if conv.status in ("new", "active", "opted_out") and conv.expires_at < now:
-            return None
-        outcome = self.engine.handle(state, msg, self._context(now))
-        if outcome.events:
-            return None
-        replies = outcome.replies if outcome.send else []
-        payload = [reply_to_dict(r) for r in replies]
-        sealed_state = conversations.seal_state(
-            self._state_box, conv.id, self._at_rest(conv, outcome.state, msg.channel, msg.address)
-        )
-        response = None
-        if key is not None and msg.provider_id is not None:
-            reply_box = self._reply_box(msg.channel, msg.provider_id)
-            response = inbound.seal_response(reply_box, key, payload)
-        try:
-            with self._writer, self.db.begin() as conn:
-                if key is not None and response is not None:
-                    if not inbound.claim_with_response(conn, key=key, now=now, response=response):
+            conn.connection.driver_connection.rollback()  # type: ignore[union-attr]  # end the read snapshot
+            if conv is None or not conv.state:
+                return None
+            state = ConversationState.from_dict(conv.state)
+            if FOLLOWUP in state.extra or TIP_LINK in state.extra or is_code_attempt(msg.text or ""):
+                return None
+            if conv.status in ("new", "active", "opted_out") and conv.expires_at < now:
+                return None
+            outcome = self.engine.handle(state, msg, self._context(now))
+            if outcome.events:
+                return None
+            replies = outcome.replies if outcome.send else []
+            payload = [reply_to_dict(r) for r in replies]
+            sealed_state = conversations.seal_state(
+                self._state_box, conv.id, self._at_rest(conv, outcome.state, msg.channel, msg.address)
+            )
+            response = None
+            if key is not None and msg.provider_id is not None:
+                reply_box = self._reply_box(msg.channel, msg.provider_id)
+                response = inbound.seal_response(reply_box, key, payload)
+            try:
+                with self._writer, conn.begin():
+                    if key is not None and response is not None:
+                        if not inbound.claim_with_response(conn, key=key, now=now, response=response):
+                            raise _LostRace
+                    if not conversations.save_if_unchanged(
+                        conn, conv=conv, sealed_state=sealed_state, status=_row_status(outcome.state), now=now,
+                        idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
+                    ):
                         raise _LostRace
-                if not conversations.save_if_unchanged(
-                    conn, conv=conv, sealed_state=sealed_state, status=_row_status(outcome.state), now=now,
-                    idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
-                ):
-                    raise _LostRace
-                self._queue_replies(conn, conv, msg, payload, outcome, inline=inline, now=now)
-                if also is not None:
-                    also(conn, conv.id, now)
-        except _LostRace:
-            return None
+                    self._queue_replies(conn, conv, msg, payload, outcome, inline=inline, now=now)
+                    if also is not None:
+                        also(conn, conv.id, now)
+            except _LostRace:
+                return None
         log.debug("inbound handled", extra={"conversation": conv.id})
         return Handled(conv.id, replies, duplicate=False, send=outcome.send)
 
