@@ -17,21 +17,31 @@ GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 MAX_SEGMENTS = 3
 
 
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENDED
+
+
 def is_gsm7(text: str) -> bool:
-    return all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text)
+    # A set difference runs in C: this is on every reply's path.
+    return not set(text) - _GSM7_ALL
+
+
+def _extended_count(text: str) -> int:
+    return sum(text.count(c) for c in GSM7_EXTENDED)
 
 
 def units(text: str) -> int:
     """Length in the units a segment is measured in: septets or UTF-16 code units."""
     if is_gsm7(text):
-        return sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        return len(text) + _extended_count(text)
     return len(text.encode("utf-16-le")) // 2
 
 
 def segments(text: str) -> int:
     """Number of SMS segments ``text`` needs (GSM-7 160/153, UCS-2 70/67)."""
-    single, multi = (160, 153) if is_gsm7(text) else (70, 67)
-    length = units(text)
+    if is_gsm7(text):
+        single, multi, length = 160, 153, len(text) + _extended_count(text)
+    else:
+        single, multi, length = 70, 67, len(text.encode("utf-16-le")) // 2
     if length <= single:
         return 1
     return -(-length // multi)

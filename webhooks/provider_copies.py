@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, delete, select, update
 
 from storage.crypto import Box, ServerSecrets
+from storage.fastsql import Statement
 from storage.tables import ProviderDeletion
 
 _T = ProviderDeletion.__table__  # type: ignore[attr-defined]
@@ -29,12 +30,16 @@ def box(secrets: ServerSecrets) -> Box:
     return secrets.box("provider-copies")
 
 
-_INSERT = _T.insert()  # built once: this runs on the webhook hot path
+# Runs on the webhook hot path: written once, executed on the driver connection.
+_INSERT = Statement(
+    "INSERT INTO providerdeletion (channel, ref, attempts, next_attempt_at, created_at)"
+    " VALUES (:channel, :ref, 0, :next_attempt_at, :created_at)"
+)
 
 
 def queue(conn: Connection, *, box: Box, channel: str, sid: str, now: float, delay: float = FIRST_DELAY) -> None:
-    conn.execute(_INSERT, {
-        "channel": channel, "ref": box.encrypt(sid.encode(), _AAD), "attempts": 0,
+    _INSERT.run(conn, {
+        "channel": channel, "ref": box.encrypt(sid.encode(), _AAD),
         "next_attempt_at": now + delay, "created_at": now,
     })
 
