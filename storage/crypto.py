@@ -153,9 +153,14 @@ class ServerSecrets:
     """Subkeys derived from the one server secret.  Never printed: repr shows nothing."""
 
     master: bytes = field(repr=False)
+    # Derived subkeys, kept: the hot path derives the lookup and inbound keys per message.
+    _subkeys: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def subkey(self, purpose: str) -> bytes:
-        return hkdf(self.master, b"tipline/" + purpose.encode())
+        key = self._subkeys.get(purpose)
+        if key is None:
+            key = self._subkeys[purpose] = hkdf(self.master, b"tipline/" + purpose.encode())
+        return key
 
     def box(self, purpose: str) -> Box:
         return Box(self.subkey(purpose))

@@ -26,7 +26,6 @@ _CLAIM_WITH_RESPONSE = Statement(
     "INSERT INTO inbound (key, received_at, response) VALUES (:key, :now, :response)"
     " ON CONFLICT (key) DO NOTHING RETURNING key"
 )
-_SEEN = Statement("SELECT 1 FROM inbound WHERE key = :key")
 
 
 def inbound_key(secrets: ServerSecrets, channel: str, provider_id: str) -> bytes:
@@ -41,10 +40,6 @@ def claim(conn: Connection, *, key: bytes, now: float) -> bool:
     """
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
     return conn.execute(_CLAIM, {"key": key, "now": now}).first() is not None
-
-
-def seen(conn: Connection, *, key: bytes) -> bool:
-    return _SEEN.first(conn, {"key": key}) is not None
 
 
 def seal_response(box: Box, key: bytes, replies: list[dict[str, Any]]) -> bytes:

@@ -21,15 +21,18 @@ class Conversation(SQLModel, table=True):
     lookup: bytes = Field(sa_column=_blob(unique=True), repr=False)
     channel: str = Field(max_length=16)
     state: bytes = Field(sa_column=_blob(), repr=False)  # AEAD under the server data key
-    status: str = Field(default="active", max_length=16, index=True)
+    # Only expires_at is indexed: every message rewrites the timers and the status, and
+    # each index on them is one more page written (and fsynced) per message.  The purge
+    # job scans this small table (a week of conversations).
+    status: str = Field(default="active", max_length=16)
     # The tip of an interview in progress (so expiry can seal into it).  Cleared when the
     # interview ends: from then on the link lives only in the state, sealed under a key
     # derived from the reporter's address, which the database does not hold.
-    tip_id: str | None = Field(default=None, max_length=32, index=True)
+    tip_id: str | None = Field(default=None, max_length=32)
     created_at: float
     updated_at: float
     expires_at: float = Field(index=True)  # idle expiry: seal what was given
-    purge_at: float = Field(index=True)  # end of the follow-up window: delete the row
+    purge_at: float  # end of the follow-up window: delete the row
     revision: int = 0
 
 

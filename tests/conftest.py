@@ -21,9 +21,6 @@ from storage.schema import upgrade
 from tipline.settings import KdfParams, Settings, load_settings
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():  # CI lays shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 # Cheap but real Argon2id: tests lower the cost, they never turn it off.
 CHEAP_KDF = KdfParams(time_cost=1, memory_cost_kib=1024, parallelism=1)

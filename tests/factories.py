@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from itertools import count
 from typing import Callable
@@ -14,6 +15,9 @@ from storage.schema import upgrade
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.intake import Handled, IntakeService
+
+# The shared/ folder beside the clone (real third-party payloads and vectors); read, never copied.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 ADMIN = "admin"
 ADMIN_PASSPHRASE = "correct horse battery staple"

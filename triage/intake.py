@@ -130,11 +130,10 @@ class IntakeService:
         key = reply_box = None
         lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
         with self.db.connect() as conn:
-            # Plain reads outside any write transaction (each its own snapshot).
+            # A plain read outside any write transaction.  A redelivery is caught when the
+            # write phase claims the provider id, and then replayed by the locked path.
             if msg.provider_id is not None:
                 key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
-                if inbound.seen(conn, key=key):
-                    return None  # a redelivery: the locked path replays it
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
             conn.connection.driver_connection.rollback()  # type: ignore[union-attr]  # end the read snapshot
             if conv is None or not conv.state:

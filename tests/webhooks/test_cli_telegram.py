@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from click.testing import CliRunner
 
-from conftest import BASE_URL, TG_SECRET  # type: ignore[import-not-found]
+from tests.webhooks.helpers import BASE_URL, TG_SECRET
 from tipline import cli_telegram
 
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from conftest import (  # type: ignore[import-not-found]
+from tests.webhooks.helpers import (
     SAMPLES, TG_PATH, TG_SECRET, outbox_items, post_tg, stored_rows, table_count, tg_callback, tg_message,
 )
 from webhooks.sender import OutboxSender, make_sender

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from conftest import (  # type: ignore[import-not-found]
+from tests.webhooks.helpers import (
     BASE_URL, INTERVIEW, LINE, SAMPLES, SMS_PATH, STATUS_PATH, post_sms, sign, sms_params, stored_rows,
     outbox_items, table_count, twiml_messages,
 )

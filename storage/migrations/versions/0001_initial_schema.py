@@ -66,9 +66,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversation_expires_at'), ['expires_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_conversation_purge_at'), ['purge_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_conversation_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_conversation_tip_id'), ['tip_id'], unique=False)
 
     op.create_table('grant',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -271,9 +268,6 @@ def downgrade() -> None:
 
     op.drop_table('grant')
     with op.batch_alter_table('conversation', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_conversation_tip_id'))
-        batch_op.drop_index(batch_op.f('ix_conversation_status'))
-        batch_op.drop_index(batch_op.f('ix_conversation_purge_at'))
         batch_op.drop_index(batch_op.f('ix_conversation_expires_at'))
 
     op.drop_table('conversation')
