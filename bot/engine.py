@@ -20,7 +20,7 @@ from bot.options import options_for
 from bot.parse import Miss, Parsed, checked, parse_answer
 from bot.render import DONE_DATA, TOGGLE, Renderer, pack
 from bot.types import (
-    SMS, TELEGRAM, WHATSAPP, Button, Context, ConversationState, Event, EventKind, InboundMessage, Outcome,
+    SMS, TELEGRAM, WHATSAPP, Button, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region,
 )
 
 MISSES_BEFORE_COMMANDS = 3
@@ -52,6 +52,7 @@ class Engine:
         self.render = Renderer(catalogs, default_locale)
         self.words = CommandWords.build(catalogs, self.locales)
         self._members = block_of(flow)
+        self._params_cache: dict[tuple[str, Region, tuple[str, ...]], dict[str, str]] = {}
         self._greetings = {normalize(w) for loc in self.locales for w in catalogs.words(loc, m.GREETING_WORDS)}
 
     # ---- public API ---------------------------------------------------------------
@@ -440,10 +441,15 @@ class Engine:
     # ---- output helpers --------------------------------------------------------------------
 
     def _params(self, state: ConversationState, ctx: Context) -> dict[str, str]:
-        partners = self.render.partners(state.locale, ctx.partners)
-        if not partners:
-            partners = self.render.text(state.locale, m.PARTNERS_DEFAULT)
-        return {"emergency": ctx.region.emergency, "hotline": ctx.region.hotline, "partners": partners}
+        key = (state.locale, ctx.region, ctx.partners)
+        params = self._params_cache.get(key)
+        if params is None:  # the same few values for every message of a deployment
+            partners = self.render.partners(state.locale, ctx.partners)
+            if not partners:
+                partners = self.render.text(state.locale, m.PARTNERS_DEFAULT)
+            params = {"emergency": ctx.region.emergency, "hotline": ctx.region.hotline, "partners": partners}
+            self._params_cache[key] = params
+        return params
 
     def _t(self, state: ConversationState, ctx: Context, msgid: str, **extra: str) -> str:
         return self.render.text(state.locale, msgid, **{**self._params(state, ctx), **extra})

@@ -37,6 +37,7 @@ class Renderer:
     catalogs: Catalogs
     default_locale: str
     _words_cache: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    _question_cache: dict[tuple[object, ...], str] = field(default_factory=dict, repr=False, compare=False)
 
     def text(self, locale: str, msgid: str, **params: str) -> str:
         raw = self.catalogs.text(locale, msgid, self.default_locale)
@@ -57,7 +58,17 @@ class Renderer:
         return self.text(locale, option.text)
 
     def question(self, step: Step, locale: str, region: Region, params: Mapping[str, str]) -> str:
-        """The question with its numbered options: inline for yes/no, one a line for menus."""
+        """The question with its numbered options: inline for yes/no, one a line for menus.
+
+        Rendered once per (step, locale, region, params): every typed answer asks one.
+        """
+        key = (step.id, locale, region.code, tuple(sorted(params.items())))
+        cached = self._question_cache.get(key)
+        if cached is None:
+            cached = self._question_cache[key] = self._question(step, locale, region, params)
+        return cached
+
+    def _question(self, step: Step, locale: str, region: Region, params: Mapping[str, str]) -> str:
         head = self.text(locale, step.text, **params)
         options = options_for(step, region)
         if not options:

@@ -12,6 +12,7 @@ above DEBUG, and never a number, a SID or a text.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -97,26 +98,26 @@ class TwilioEdge:
             pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
         except (UnicodeDecodeError, ValueError):
             return _plain(400, "malformed body")
-        params: MultiDict[str, str] = MultiDict(pairs)
         url = self.base + path
         query = request.environ.get("QUERY_STRING")
         if query:
             url += "?" + query
-        if not self._valid(url, params, signature):
+        if not self._valid(url, pairs, signature):
             return _plain(403, "forbidden")
-        return params
+        return MultiDict(pairs)
 
-    def _valid(self, url: str, params: MultiDict[str, str], signature: str) -> bool:
+    def _valid(self, url: str, pairs: list[tuple[str, str]], signature: str) -> bool:
         """One HMAC for the URL as configured; twilio's validator (with and without the
-        port) only when that does not match."""
-        data = url
-        for name in sorted(params):
-            for value in sorted(set(params.getlist(name))):
-                data += name + value
+        port) only when that does not match.
+
+        Twilio signs the URL followed by each name and value, names sorted and each
+        name's distinct values sorted: exactly the sorted set of (name, value) pairs.
+        """
+        data = url + "".join(name + value for name, value in sorted(set(pairs)))
         mac = hmac.new(self.token, data.encode("utf-8"), hashlib.sha1).digest()
         if hmac.compare_digest(base64.b64encode(mac), signature.encode("utf-8", "replace")):
             return True
-        return bool(self.validator.validate(url, params, signature))
+        return bool(self.validator.validate(url, MultiDict(pairs), signature))
 
     # -- POST /webhooks/twilio/sms ------------------------------------------------------
 
@@ -152,10 +153,22 @@ class TwilioEdge:
             return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
         if not handled.send or not handled.replies:
             return Response(EMPTY_TWIML, mimetype=_XML)
+        texts = tuple(r.text for r in handled.replies)
+        return Response(self._routine_twiml(texts) if handled.routine else self.twiml(texts), mimetype=_XML)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one edge per app
+    def _routine_twiml(self, texts: tuple[str, ...]) -> str:
+        # Routine replies are the flow's questions, the same for every reporter at a step, and
+        # building the XML is a visible share of the webhook's time.  Only these are cached:
+        # a reply with a reference code never is (it is not routine).
+        return self.twiml(texts)
+
+    def twiml(self, texts: tuple[str, ...]) -> str:
+        """TwiML for these replies, each with a status callback so its SID can be deleted later."""
         twiml = MessagingResponse()
-        for reply in handled.replies:
-            twiml.message(reply.text, action=self.status_url, method="POST")
-        return Response(twiml.to_xml(xml_declaration=True), mimetype=_XML)
+        for text in texts:
+            twiml.message(text, action=self.status_url, method="POST")
+        return str(twiml.to_xml(xml_declaration=True))
 
     # -- POST /webhooks/twilio/status ---------------------------------------------------
 
