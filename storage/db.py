@@ -64,7 +64,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Readers (``read_only``) take no write lock: WAL lets them run beside the writer.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("tipline_read_only") else "BEGIN IMMEDIATE")
+        # On the driver connection: this runs for every transaction, and SQLAlchemy's own
+        # execute path would cost more than the statement.
+        read = conn.get_execution_options().get("tipline_read_only")
+        conn.connection.driver_connection.execute("BEGIN" if read else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 def is_sqlite(engine: Engine) -> bool:
