@@ -27,6 +27,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/crypto.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
