@@ -141,3 +141,20 @@ def test_staff_member_opens_only_granted_queues_and_rotation_keeps_old_tips(env:
     assert denied.returncode != 0 and "holds no key" in denied.stderr
     audit_log = run(env, "audit", "verify").stdout
     assert "intact" in audit_log
+
+
+def test_audit_verify_catches_a_deleted_entry_against_an_exported_head(env: dict[str, str]) -> None:
+    passphrase = init(env)
+    code = CODE.search(run(env, "chat", stdin=CORE).stdout)
+    assert code
+    run(env, "tips", "show", code.group(), stdin=passphrase + "\n")
+    head = run(env, "audit", "head").stdout.strip()
+    assert "intact" in run(env, "audit", "verify", "--head", head).stdout
+    from sqlalchemy import create_engine, text
+
+    db = create_engine(env["TIPLINE_DATABASE_URL"])
+    with db.begin() as conn:  # someone with database access removes the last opening
+        conn.execute(text("DELETE FROM auditentry WHERE seq = (SELECT max(seq) FROM auditentry)"))
+    db.dispose()
+    result = run(env, "audit", "verify", "--head", head, check=False)
+    assert result.returncode != 0 and "FAILED" in result.stderr
