@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine
 
 from bot import Engine as ConversationEngine
 from bot.commands import Command, carrier_action
-from bot.render import pack
+from bot.render import TOGGLE, pack
 from bot.types import (
     TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region, Reply, SMS, WHATSAPP,
 )
@@ -184,6 +184,10 @@ class IntakeService:
     ) -> None:
         """Telegram bookkeeping, and the outbox for channels whose replies do not ride inline."""
         queued: list[dict[str, Any]] = list(payload)
+        if msg.channel == TELEGRAM and _is_toggle(msg.button) and msg.message_ref and len(queued) == 1:
+            # A checklist tick re-renders the same question: edit that message's keyboard
+            # in place instead of sending the question again.
+            queued = [{**queued[0], "edit": msg.message_ref}]
         if msg.channel == TELEGRAM:
             queued += self._telegram_history(
                 conn, conv, msg, outcome.events, now, ended=outcome.state.status == "ended",
@@ -317,7 +321,7 @@ class IntakeService:
         EXIT after a finished report (or before anything was given) carries no event, but its
         reply still promises the deletion: the ended conversation and the EXIT word say so.
         """
-        if msg.message_ref:
+        if msg.message_ref and not msg.button:  # a button's message is the bot's own, recorded when sent
             chatlog.record(conn, box=self._outbox_box, conversation_id=conv.id, message_id=msg.message_ref, now=now)
         exited = any(e.kind is EventKind.INCOMPLETE and e.reason == "exit" for e in events)
         if not exited and ended and not msg.button:
@@ -465,6 +469,11 @@ def _tip_status(previous: str, events: Sequence[Event]) -> tuple[str, str]:
 
 def _row_status(state: ConversationState) -> str:
     return state.status if state.status in ("new", "active", "finished", "ended", "opted_out") else "active"
+
+
+def _is_toggle(button: str | None) -> bool:
+    """A Telegram checklist toggle ("C:t:leave"), as bot.render builds them."""
+    return bool(button) and button.count(":") == 2 and button.split(":")[1] == TOGGLE  # type: ignore[union-attr]
 
 
 def _display_code(new: Callable[[], str] = refcodes.new_code) -> str:

@@ -283,6 +283,18 @@ class OutboxSender:
                 markup = InlineKeyboardMarkup(
                     [[InlineKeyboardButton(b["label"], callback_data=b["data"]) for b in row] for row in rows]
                 )
+            if body.get("edit"):
+                try:  # a checklist tick: the same question, new marks on its keyboard
+                    await asyncio.wait_for(
+                        bot.edit_message_reply_markup(chat_id=chat_id, message_id=int(body["edit"]),
+                                                      reply_markup=markup),
+                        ONE_SEND_TIMEOUT,
+                    )
+                    return _Result("ok")
+                except BadRequest as exc:
+                    if "not modified" in str(exc).lower():
+                        return _Result("ok")
+                    # Too old or deleted: send the question afresh below.
             sent = await asyncio.wait_for(
                 bot.send_message(chat_id=chat_id, text=body["text"], reply_markup=markup, protect_content=True),
                 ONE_SEND_TIMEOUT,

@@ -154,7 +154,8 @@ class TelegramEdge:
             return _ok(answer)
         msg = InboundMessage(
             channel=TELEGRAM, address=str(message.chat.id), text="", provider_id=provider_id,
-            button=query.data[:64], hints=Hints(language_code=_lang(query.from_user.language_code)),
+            button=query.data[:64], message_ref=str(message.message_id),  # the keyboard's message
+            hints=Hints(language_code=_lang(query.from_user.language_code)),
         )
         self._intake(msg)
         return _ok(answer)

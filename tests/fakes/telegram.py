@@ -13,6 +13,10 @@ from .base import FakeServer
 BOT_ID = 7000000001
 
 
+class BadRequestError(Exception):
+    """Answered as Telegram answers a refused call: 400 with a description."""
+
+
 @dataclass
 class Sent:
     chat_id: int
@@ -34,6 +38,7 @@ class FakeTelegram(FakeServer):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent: list[Sent] = []
         self.deleted: list[tuple[int, list[int]]] = []
+        self.edits: list[tuple[int, int]] = []
         self.webhook: dict[str, Any] = {"url": "", "pending_update_count": 0}
         self._next_id = 1000
 
@@ -55,7 +60,10 @@ class FakeTelegram(FakeServer):
             handler = getattr(self, "m_" + method, None)
             if handler is None:
                 return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {method}"}, None
-            return 200, {"ok": True, "result": handler(params)}, None
+            try:
+                return 200, {"ok": True, "result": handler(params)}, None
+            except BadRequestError as exc:
+                return 400, {"ok": False, "error_code": 400, "description": str(exc)}, None
 
     # -- methods -----------------------------------------------------------------------
 
@@ -74,6 +82,21 @@ class FakeTelegram(FakeServer):
         return {"message_id": self._next_id, "date": int(time.time()), "text": p["text"],
                 "chat": {"id": chat_id, "type": "private"},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Tipline"}}
+
+    def m_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        markup = p.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        for sent in self.sent:
+            if (sent.chat_id, sent.message_id) == (chat_id, message_id):
+                if sent.reply_markup == markup:
+                    raise BadRequestError("Bad Request: message is not modified")
+                sent.reply_markup = markup
+                self.edits.append((chat_id, message_id))
+                return {"message_id": message_id, "date": int(time.time()), "text": sent.text,
+                        "chat": {"id": chat_id, "type": "private"}}
+        raise BadRequestError("Bad Request: message to edit not found")
 
     def m_deleteMessages(self, p: dict[str, Any]) -> Any:
         ids = p["message_ids"]

@@ -108,7 +108,8 @@ def test_complete_interview_with_buttons_and_exit_deletes_history(client, rt, se
         sender.run_once()
 
     def press(data: str) -> None:
-        r = post_tg(client, tg_callback(data, chat_id=chat))
+        keyboard = fake_telegram.messages(chat)[-1].message_id  # the message the button is on
+        r = post_tg(client, tg_callback(data, chat_id=chat, message_id=keyboard))
         assert r.status_code == 200 and r.json["method"] == "answerCallbackQuery"
         sender.run_once()
 
@@ -122,9 +123,16 @@ def test_complete_interview_with_buttons_and_exit_deletes_history(client, rt, se
     press("A4:other")
     say("Workers at the farm never leave and a man holds their papers")
     assert "B2:done" in last_buttons()
+    before = len(fake_telegram.messages(chat))
     press("B2:t:work")
-    assert fake_telegram.messages(chat)[-1].buttons[0][0]["text"].startswith("✅") or \
-        fake_telegram.messages(chat)[-1].buttons[0][0]["text"] != "Farm"
+    press("B2:t:home")
+    press("B2:t:home")  # untick
+    # Ticks edit the question's keyboard in place: no new message per tap.
+    assert len(fake_telegram.messages(chat)) == before
+    assert len(fake_telegram.edits) == 3
+    labels = [b["text"] for row in fake_telegram.messages(chat)[-1].buttons for b in row]
+    assert labels[0].startswith("✓ ")  # the farm option is marked
+    assert not labels[1].startswith("✓")  # the private-home option, ticked twice, is not
     press("B2:done")
     press("Z9:forged")  # stale or forged: the engine shows where we are, nothing is recorded
     say("2")  # typed answers still work (B3: No)
