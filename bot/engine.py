@@ -83,7 +83,7 @@ class Engine:
     def _handle(self, state: ConversationState | None, msg: InboundMessage, ctx: Context) -> Outcome:
         text = msg.text or ""
         if state is None or state.status == "ended":
-            state = self._new_state(msg)
+            state = self._new_state(msg, ctx)
         else:
             state = st.copy_state(state)
         if state.locale not in self.locales:
@@ -117,14 +117,21 @@ class Engine:
             return self._addendum(state, text, ctx, prefix)
         return self._typed(state, step, text, ctx, msg.channel, prefix)
 
-    def _new_state(self, msg: InboundMessage) -> ConversationState:
+    def _new_state(self, msg: InboundMessage, ctx: Context) -> ConversationState:
         # An explicit deep-link choice wins; the app language is only a prior (DESIGN.md).
+        # A Telegram deep link may also name a campaign area ("/start es-south": a poster
+        # in the south, in Spanish); it is kept as a routing hint, never asked about.
         locale = self.default_locale
-        for hint in (msg.start_payload, msg.hints.language_code):
+        tokens = [t for t in (msg.start_payload or "").lower().replace("_", "-").split("-") if t]
+        for hint in (*tokens, msg.hints.language_code):
             if hint and hint.split("-")[0].lower() in self.locales:
                 locale = hint.split("-")[0].lower()
                 break
-        return ConversationState(locale=locale)
+        state = ConversationState(locale=locale)
+        area = next((t for t in tokens if t in ctx.region.areas), None)
+        if area is not None:
+            state.answers["campaign"] = area
+        return state
 
     # ---- carrier keywords -----------------------------------------------------------
 

@@ -42,9 +42,13 @@ def _deep(value: Any) -> Any:
     return value
 
 
+# Answers the line filled in itself (a deep link's campaign area): not something given.
+NOT_GIVEN = frozenset({"campaign"})
+
+
 def given(state: ConversationState) -> bool:
     """True when the reporter has given anything that belongs in a tip."""
-    return any(v not in (None, "", []) for v in state.answers.values())
+    return any(v not in (None, "", []) for k, v in state.answers.items() if k not in NOT_GIVEN)
 
 
 def record(state: ConversationState, key: str, value: Any) -> None:

@@ -301,7 +301,10 @@ def route_explained(
     """(queue names sorted and unique, reasons) for an assessed tip."""
     wanted, notes = _wanted(assessment, answers, routing)
     area = answers.get("W1")
-    area = area if isinstance(area, str) else None
+    if not isinstance(area, str) or area == "other":
+        # The reporter's own answer wins; a campaign deep link (a poster's area) stands in.
+        campaign = answers.get("campaign")
+        area = campaign if isinstance(campaign, str) else (area if isinstance(area, str) else None)
     names: set[str] = set()
     reasons: list[str] = []
     for kind in KINDS:  # stable reason order

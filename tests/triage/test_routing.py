@@ -245,3 +245,24 @@ def test_a_lone_sex_tip_outside_any_region_does_not_reach_police(
 ) -> None:
     got = queues(rules, filtered, {"S2": "yes", "B2": ["street"]}, region="IE")
     assert got == ("intake", "ngo-en")
+
+
+def test_campaign_area_from_a_deep_link_routes_when_the_reporter_gave_no_area() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from triage.routing import _parse_routing, load_routing, route
+
+    raw = tomllib.loads((Path(__file__).resolve().parents[2] / "triage" / "routing.toml").read_text())
+    raw["queue"].append({"name": "ngo-south", "title": "NGO (south)", "kind": "ngo", "areas": ["south"]})
+    for q in raw["queue"]:
+        if q["name"] == "ngo":
+            q["areas"] = ["northeast"]
+    routing = _parse_routing(raw)
+    assert load_routing() is not None
+    from triage.scoring import Assessment
+
+    labour = Assessment(priority="P3", categories=("labour",), score=6.0, reasons=(), rules_version="t")
+    assert "ngo-south" in route(labour, {"campaign": "south"}, routing=routing, region="US", locale="en")
+    # The reporter's own answer wins over the poster's area.
+    assert "ngo" in route(labour, {"campaign": "south", "W1": "northeast"}, routing=routing, region="US", locale="en")
