@@ -20,6 +20,8 @@ from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from storage.fastsql import driver_execute
+
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says what to fix."""
@@ -42,12 +44,13 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             # Every use ends its transaction (commit, or rollback on error) before the connection
             # goes back; the pool's extra rollback per checkin would be pure overhead.
             pool_reset_on_return=None,
+            hide_parameters=True,  # parameters never appear in errors or logs
         )
         _configure_sqlite(engine)
         return engine
     if url.startswith("sqlite"):
         raise DatabaseError(f"unsupported SQLite URL {url!r}: use sqlite:////absolute/path.sqlite3")
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -67,7 +70,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # On the driver connection: this runs for every transaction, and SQLAlchemy's own
         # execute path would cost more than the statement.
         read = conn.get_execution_options().get("tipline_read_only")
-        conn.connection.driver_connection.execute("BEGIN" if read else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        driver_execute(conn, "BEGIN" if read else "BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -14,6 +14,7 @@ import re
 from typing import Any, Mapping
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 _NAMED = re.compile(r"(?<!:):([A-Za-z_]\w*)")
 
@@ -28,10 +29,23 @@ class Statement:
         self.postgresql = _NAMED.sub(r"%(\1)s", sql)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """Execute on the driver connection; returns its cursor (rows are plain tuples)."""
-        raw = conn.connection.driver_connection
+        """Execute on the driver connection; returns its cursor (rows are plain tuples).
+
+        Driver errors are raised as SQLAlchemy's ``DBAPIError`` family, as SQLAlchemy's
+        own execute would, so callers (a webhook answering 503) see one kind of error.
+        """
         sql = self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
-        return raw.execute(sql, params)  # type: ignore[union-attr]
+        return driver_execute(conn, sql, params)
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         return self.run(conn, params).fetchone()  # type: ignore[no-any-return]
+
+
+def driver_execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    """Run ``sql`` on the driver connection inside ``conn``'s transaction, errors wrapped."""
+    raw = conn.connection.driver_connection
+    try:
+        return raw.execute(sql, params) if params is not None else raw.execute(sql)  # type: ignore[union-attr]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # No parameters in the error: they would reach tracebacks and logs.
+        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True) from exc

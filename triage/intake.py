@@ -140,7 +140,7 @@ class IntakeService:
             if msg.provider_id is not None:
                 key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
-            conn.connection.driver_connection.rollback()  # type: ignore[union-attr]  # end the read snapshot
+            conn.rollback()  # end the read snapshot (PostgreSQL's driver opened one)
             if conv is None or not conv.state:
                 return None
             state = ConversationState.from_dict(conv.state)

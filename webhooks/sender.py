@@ -237,8 +237,12 @@ class OutboxSender:
         results: dict[int, _Result] = {}
         telegram = [w for w in work if w.item.channel == TELEGRAM]
         if telegram:
+            # Each call has its own ONE_SEND_TIMEOUT (so one slow call fails alone); the batch
+            # limit is a last resort above the longest item: an EXIT's deletions take one call
+            # per 100 messages, an edit may fall back to a send.
+            calls = max([2] + [-(-len(w.delete_ids) // DELETE_CHUNK) for w in telegram if w.delete_ids])
             try:
-                outcomes = self.telegram.call(self._telegram_batch(telegram), timeout=ONE_SEND_TIMEOUT + 10)
+                outcomes = self.telegram.call(self._telegram_batch(telegram), timeout=ONE_SEND_TIMEOUT * calls + 10)
             except Exception as exc:  # the whole batch timed out: unknown, so retried (at least once)
                 outcomes = [_Result("retry", type(exc).__name__)] * len(telegram)
             for w, r in zip(telegram, outcomes):

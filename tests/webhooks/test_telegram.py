@@ -257,3 +257,13 @@ def test_fast_lane_delivers_without_waiting_for_the_jobs_interval(client, rt, fa
         assert fake_telegram.wait_for(lambda: len(fake_telegram.sent) == 1, timeout=10)
     finally:
         sender.close()
+
+
+def test_database_failure_asks_telegram_to_retry_instead_of_dropping(client, rt) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    assert post_tg(client, tg_message("hi", chat_id=5151)).status_code == 200
+    with rt.db.begin() as conn:  # the database breaks under the running app
+        conn.execute(text("DROP TABLE inbound"))
+    r = post_tg(client, tg_message("2", chat_id=5151))
+    assert r.status_code == 503 and r.headers["Retry-After"]

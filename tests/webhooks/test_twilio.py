@@ -305,3 +305,13 @@ def test_signed_fuzz_never_gets_a_5xx(client, body, sender, extra) -> None:  # t
     assert response.status_code < 500
     if response.status_code == 200:
         twiml_messages(response)
+
+
+def test_database_failure_answers_503_so_twilio_retries(client, rt) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    twiml_messages(post_sms(client, sms_params("hi", sender="+14155550777")))
+    with rt.db.begin() as conn:
+        conn.execute(text("DROP TABLE inbound"))
+    r = post_sms(client, sms_params("2", sender="+14155550777"))
+    assert r.status_code == 503 and r.headers["Retry-After"]
