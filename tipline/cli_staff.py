@@ -24,17 +24,25 @@ def _fail(message: str) -> click.ClickException:
     return click.ClickException(message)
 
 
-def _unlock(rt: Runtime, conn: Connection, username: str, prompt: str = "Passphrase") -> StaffKeys:
+def _unlock(rt: Runtime, username: str, prompt: str = "Passphrase") -> StaffKeys:
+    """Ask a member's passphrase and unlock their keys; the login or the failure is audited.
+
+    Its own transaction, so a failed login stays in the audit log although the command stops.
+    """
     passphrase = click.prompt(f"{prompt} for {username}", hide_input=True, err=True)
-    try:
-        member = keys.unlock(conn, username=username, passphrase=passphrase, secrets=rt.secrets,
-                             kdf=rt.settings.staff_kdf)
-    except keys.WrongPassphraseError:
-        audit.append(conn, secrets=rt.secrets, actor=username, action="login_failed", subject="", now=time.time())
-        raise _fail(f"Wrong passphrase for {username}. Nothing was opened.") from None
-    except keys.UnknownStaffError:
-        raise _fail(f"No staff member called {username!r} ('tipline staff list' shows them).") from None
-    audit.append(conn, secrets=rt.secrets, actor=username, action="login", subject="", now=time.time())
+    member = None
+    with rt.db.begin() as conn:
+        try:
+            member = keys.unlock(conn, username=username, passphrase=passphrase, secrets=rt.secrets,
+                                 kdf=rt.settings.staff_kdf)
+        except keys.UnknownStaffError:
+            raise _fail(f"No staff member called {username!r} ('tipline staff list' shows them).") from None
+        except keys.WrongPassphraseError:
+            pass
+        audit.append(conn, secrets=rt.secrets, actor=username, action="login" if member else "login_failed",
+                     subject="", now=time.time())
+    if member is None:
+        raise _fail(f"Wrong passphrase for {username}. Nothing was opened.")
     return member
 
 
@@ -65,9 +73,10 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def tips_show(ctx: click.Context, ref: str, username: str, as_json: bool) -> None:
         """Open a tip with a staff member's passphrase (written to the audit log)."""
         rt = _rt(ctx)
-        with rt.db.begin() as conn:
+        with read_only(rt.db) as conn:
             meta = _find_tip(rt, conn, ref)
-            member = _unlock(rt, conn, username)
+        member = _unlock(rt, username)
+        with rt.db.begin() as conn:
             opened: list[dict[str, Any]] = []
             for version in sealing.tip_versions(conn, meta.id):
                 try:
@@ -116,8 +125,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def staff_grant(ctx: click.Context, username: str, queues: tuple[str, ...], admin_name: str) -> None:
         """Give a member the keys of queues (asks the granting admin's passphrase)."""
         rt = _rt(ctx)
+        admin = _unlock(rt, admin_name)
         with rt.db.begin() as conn:
-            admin = _unlock(rt, conn, admin_name)
             try:
                 for queue in queues:
                     keys.grant(conn, admin=admin, member=username, queue=queue, now=time.time())
@@ -137,8 +146,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def staff_revoke(ctx: click.Context, username: str, queue: str, admin_name: str) -> None:
         """Take a queue's keys from a member; rotate the queue so tips sealed later stay closed to them."""
         rt = _rt(ctx)
+        admin = _unlock(rt, admin_name)
         with rt.db.begin() as conn:
-            admin = _unlock(rt, conn, admin_name)
             try:
                 removed = keys.revoke(conn, admin=admin, member=username, queue=queue)
             except KeyManagementError as exc:
@@ -176,8 +185,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def staff_reset(ctx: click.Context, username: str, admin_name: str) -> None:
         """A forgotten passphrase: new keys for the member, re-granted by an admin."""
         rt = _rt(ctx)
+        admin = _unlock(rt, admin_name)
         with rt.db.begin() as conn:
-            admin = _unlock(rt, conn, admin_name)
             new = click.prompt(f"New passphrase for {username} (10+ characters)", hide_input=True,
                                confirmation_prompt=True, err=True)
             try:
@@ -210,8 +219,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def keys_rotate(ctx: click.Context, queue: str, admin_name: str) -> None:
         """New tips are sealed to a new key; old tips still open for every holder."""
         rt = _rt(ctx)
+        admin = _unlock(rt, admin_name)
         with rt.db.begin() as conn:
-            admin = _unlock(rt, conn, admin_name)
             try:
                 key_id = keys.rotate(conn, admin=admin, queue=queue, now=time.time())
             except KeyManagementError as exc:

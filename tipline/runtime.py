@@ -12,7 +12,8 @@ from bot import build_engine
 from bot.regions import load_region
 from bot.types import Region
 from storage.crypto import ServerSecrets, load_server_secrets
-from storage.db import make_engine
+from storage.db import make_engine, read_only
+from storage.keys import list_queues
 from storage.schema import is_current
 from tipline.settings import Settings, SettingsError
 from triage.intake import IntakeService
@@ -69,3 +70,10 @@ class Runtime:
         self.secrets  # noqa: B018 - raises SecretsMissing with the fix
         if not is_current(self.db):
             raise SettingsError("the database schema is missing or old: run 'tipline init'")
+        with read_only(self.db) as conn:
+            missing = sorted({q.name for q in self.routing.queues} - set(list_queues(conn)))
+        if missing:
+            # A tip routed there could not be sealed: refuse to start rather than fail per message.
+            raise SettingsError(
+                f"the routing file names queues with no keys yet ({', '.join(missing)}): run 'tipline init'"
+            )

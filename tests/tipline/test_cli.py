@@ -72,9 +72,13 @@ def test_wrong_passphrase_opens_nothing_and_says_so(env: dict[str, str]) -> None
     init(env)
     code = CODE.search(run(env, "chat", stdin=CORE).stdout)
     assert code
+    entries = int(re.search(r"(\d+) entries", run(env, "audit", "verify").stdout).group(1))  # type: ignore[union-attr]
     result = run(env, "tips", "show", code.group(), stdin="not the passphrase\n", check=False)
     assert result.returncode != 0
     assert "Wrong passphrase" in result.stderr and "locked in" not in result.stdout
+    # The failed login is in the audit log, although the command stopped.
+    after = int(re.search(r"(\d+) entries", run(env, "audit", "verify").stdout).group(1))  # type: ignore[union-attr]
+    assert after == entries + 1
 
 
 def test_two_addresses_are_two_reporters(env: dict[str, str]) -> None:
@@ -158,3 +162,18 @@ def test_audit_verify_catches_a_deleted_entry_against_an_exported_head(env: dict
     db.dispose()
     result = run(env, "audit", "verify", "--head", head, check=False)
     assert result.returncode != 0 and "FAILED" in result.stderr
+
+
+def test_a_queue_added_to_the_routing_file_is_refused_until_init_creates_it(env: dict[str, str], tmp_path: Path) -> None:
+    passphrase = init(env)
+    routing = (Path(__file__).resolve().parents[2] / "triage" / "routing.toml").read_text()
+    extra = tmp_path / "routing.toml"
+    extra.write_text(routing + '\n[[queue]]\nname = "legal"\ntitle = "Legal aid"\nkind = "ngo"\n')
+    env["TIPLINE_ROUTING_FILE"] = str(extra)
+    refused = run(env, "chat", stdin="hi\n", check=False)
+    assert refused.returncode != 0 and "legal" in refused.stderr and "tipline init" in refused.stderr
+    assert "legal" in run(env, "init").stdout
+    code = CODE.search(run(env, "chat", stdin=CORE).stdout)
+    assert code
+    shown = run(env, "tips", "show", code.group(), stdin=passphrase + "\n").stdout
+    assert "legal" in shown  # the admin holds the new queue's key
