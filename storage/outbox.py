@@ -118,16 +118,27 @@ def failed(
     conn: Connection, *, item_id: int, attempts: int, error: str, now: float,
     retry_after: float | None = None, permanent: bool = False,
 ) -> str:
-    """Record a failed attempt; returns the new status (``pending`` or ``dead``)."""
+    """Record a failed attempt; returns the new status (``pending`` or ``dead``).
+
+    A dead letter keeps only its metadata for the operator: its body (which may carry a
+    reference code) and its destination are wiped, so it links no address to a tip.
+    """
     attempts += 1
     status = "dead" if permanent or attempts >= MAX_ATTEMPTS else "pending"
-    conn.execute(
-        update(_T).where(_T.c.id == item_id).values(
-            attempts=attempts, last_error=error[:64], status=status,
-            next_attempt_at=now + backoff(attempts, retry_after=retry_after),
-        )
+    values: dict[str, Any] = dict(
+        attempts=attempts, last_error=error[:64], status=status,
+        next_attempt_at=now + backoff(attempts, retry_after=retry_after),
     )
+    if status == "dead":
+        values.update(body=b"", destination=b"")
+    conn.execute(update(_T).where(_T.c.id == item_id).values(**values))
     return status
+
+
+def purge(conn: Connection, *, before: float) -> int:
+    """Forget outbox rows created before ``before`` (the follow-up window): their address
+    keys are destroyed by then, so they could never be delivered."""
+    return int(conn.execute(delete(_T).where(_T.c.created_at < before)).rowcount or 0)
 
 
 def cancel_conversation(conn: Connection, *, conversation_id: str) -> int:

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Callable
 
-from storage import conversations, inbound, periods
+from storage import conversations, inbound, outbox, periods
 from tipline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class Jobs:
             report["purged_conversations"] = conversations.purge_finished(conn, now=now)
             report["purged_inbound"] = inbound.purge(conn, before=now - INBOUND_RETENTION)
             report["destroyed_period_keys"] = periods.destroy_expired(conn, now=now)
+            report["purged_outbox"] = outbox.purge(conn, before=now - self.rt.settings.followup_days * 86400)
         if self.sender is not None:
             report["delivered"] = self.sender.run_once()
         return report

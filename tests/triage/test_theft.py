@@ -112,3 +112,26 @@ def test_documented_limit_a_known_number_finds_its_tip_until_the_window_ends(rt:
     with rt.db.connect() as conn:
         assert list(conn.execute(select(Conversation.__table__))) == []
         assert len(list(conn.execute(select(Tip.__table__)))) == 3  # tips stay, unlinked
+
+
+def test_dead_letters_keep_no_body_or_destination(rt: Runtime) -> None:
+    from storage import outbox
+
+    service = service_with_clock(rt, FakeClock())
+    reporter = Reporter(service, "5550001234", channel="telegram", inline=False)
+    for line in ["hi", "2", "1", "SECRET-ANSWER-QUOLL by the docks", "DONE"]:
+        reporter.send(line)
+    refused = 0
+    while True:  # the provider refuses each reply in turn (one per conversation is due at a time)
+        with rt.db.begin() as conn:
+            items = outbox.due(conn, box=service._outbox_box, now=FakeClock().now + 1, limit=500)
+            for item in items:
+                assert outbox.failed(conn, item_id=item.id, attempts=item.attempts, error="telegram forbidden",
+                                     now=FakeClock().now, permanent=True) == "dead"
+                refused += 1
+        if not items:
+            break
+    assert refused >= 2, "replies waited in the outbox for the sender"
+    with rt.db.connect() as conn:
+        rows = list(conn.execute(select(outbox._T)))
+    assert rows and all(r.status == "dead" and r.body == b"" and r.destination == b"" for r in rows)
