@@ -27,6 +27,15 @@ _ENVELOPE_MAGIC = b"TLS1"
 _NONCE = 12
 
 
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost.  Tests lower it; it is never turned off."""
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 1
+
+
 class CryptoError(Exception):
     """Base class for the errors below; callers may catch this one."""
 
@@ -193,3 +202,31 @@ def load_server_secrets(folder: Path) -> ServerSecrets:
     if len(master) != 32:
         raise SecretsMissing(f"{path} is not a 32-byte server secret; restore it from your backup")
     return ServerSecrets(master)
+
+
+# --- Slow keyed hashing ---------------------------------------------------------------
+
+
+class KdfFailed(CryptoError):
+    """Argon2id refused its parameters."""
+
+
+def peppered_argon2id(
+    secret: bytes, *, pepper: bytes, salt: bytes, time_cost: int, memory_cost_kib: int, parallelism: int
+) -> bytes:
+    """Argon2id of HMAC-SHA256(pepper, secret): a 32-byte key or hash.
+
+    argon2-cffi does not expose Argon2's own secret input, so the server pepper goes in
+    through the HMAC: without the server secret nothing stored can be brute-forced.
+    """
+    from argon2.exceptions import HashingError
+    from argon2.low_level import Type, hash_secret_raw
+
+    peppered = hmac.new(pepper, secret, sha256).digest()
+    try:
+        return hash_secret_raw(
+            secret=peppered, salt=salt, time_cost=time_cost, memory_cost=memory_cost_kib,
+            parallelism=parallelism, hash_len=32, type=Type.ID,
+        )
+    except HashingError:
+        raise KdfFailed("Argon2id refused its parameters") from None

@@ -17,22 +17,17 @@ Errors never carry passphrases or key material.
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets as _secrets
 from dataclasses import dataclass, field
-from hashlib import sha256
 from typing import Any, Sequence
 
-from argon2.exceptions import HashingError
-from argon2.low_level import Type, hash_secret_raw
 from sqlalchemy import Connection, Row, and_, select
 from sqlalchemy.exc import IntegrityError
 
 from storage import crypto
-from storage.crypto import Box, DecryptionFailed, ServerSecrets
+from storage.crypto import Box, DecryptionFailed, KdfFailed, KdfParams, ServerSecrets, peppered_argon2id
 from storage.tables import Grant, Queue, QueueKey, Staff
-from tipline.settings import KdfParams
 
 MIN_PASSPHRASE_CHARS = 10
 
@@ -189,18 +184,12 @@ def _parse_kdf(spec: str) -> tuple[KdfParams, bytes]:
 
 
 def _passphrase_box(passphrase: str, *, salt: bytes, kdf: KdfParams, secrets: ServerSecrets) -> Box:
-    peppered = hmac.new(secrets.subkey("staff-pepper"), passphrase.encode("utf-8"), sha256).digest()
     try:
-        key = hash_secret_raw(
-            secret=peppered,
-            salt=salt,
-            time_cost=kdf.time_cost,
-            memory_cost=kdf.memory_cost_kib,
-            parallelism=kdf.parallelism,
-            hash_len=32,
-            type=Type.ID,
+        key = peppered_argon2id(
+            passphrase.encode("utf-8"), pepper=secrets.subkey("staff-pepper"), salt=salt,
+            time_cost=kdf.time_cost, memory_cost_kib=kdf.memory_cost_kib, parallelism=kdf.parallelism,
         )
-    except HashingError:
+    except KdfFailed:
         raise KeyManagementError("Argon2id failed: check the staff KDF parameters") from None
     return Box(key)
 

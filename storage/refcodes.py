@@ -20,17 +20,12 @@ under a server pepper, so a copy of the database alone cannot brute-force them.
 from __future__ import annotations
 
 import enum
-import hmac
 import secrets as _secrets
 import unicodedata
 from dataclasses import dataclass, field
-from hashlib import sha256
 
-from argon2.exceptions import HashingError
-from argon2.low_level import Type, hash_secret_raw
 
-from storage.crypto import ServerSecrets
-from tipline.settings import KdfParams
+from storage.crypto import KdfFailed, KdfParams, ServerSecrets, peppered_argon2id
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _N = len(ALPHABET)
@@ -155,16 +150,10 @@ def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:
     canonical = normalize(code)
     if canonical is None:
         raise RefCodeError("not a reference code")
-    peppered = hmac.new(secrets.subkey("refcode-pepper"), canonical.encode("ascii"), sha256).digest()
     try:
-        return hash_secret_raw(
-            secret=peppered,
-            salt=secrets.subkey("refcode-salt")[:16],
-            time_cost=kdf.time_cost,
-            memory_cost=kdf.memory_cost_kib,
-            parallelism=kdf.parallelism,
-            hash_len=32,
-            type=Type.ID,
+        return peppered_argon2id(
+            canonical.encode("ascii"), pepper=secrets.subkey("refcode-pepper"), salt=secrets.subkey("refcode-salt")[:16],
+            time_cost=kdf.time_cost, memory_cost_kib=kdf.memory_cost_kib, parallelism=kdf.parallelism,
         )
-    except HashingError:
+    except KdfFailed:
         raise CodeHashError("Argon2id failed: check the code KDF parameters") from None

@@ -22,6 +22,16 @@ from tipline.settings import KdfParams, Settings, load_settings
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.factories import SHARED
+
+    if not (SHARED / "data" / "samples").is_dir():
+        raise pytest.UsageError(
+            f"the tests read real provider payloads from {SHARED}/data/samples: put the shared/ folder "
+            "beside this clone, or set TIPLINE_SHARED_DIR to it"
+        )
+
 # Cheap but real Argon2id: tests lower the cost, they never turn it off.
 CHEAP_KDF = KdfParams(time_cost=1, memory_cost_kib=1024, parallelism=1)
 

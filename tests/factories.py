@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.intake import Handled, IntakeService
 
-# The shared/ folder beside the clone (real third-party payloads and vectors); read, never copied.
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The shared/ folder beside the clone (real third-party payloads and vectors); read, never
+# copied into the project.  TIPLINE_SHARED_DIR points elsewhere.
+SHARED = Path(os.environ.get("TIPLINE_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 
 ADMIN = "admin"
 ADMIN_PASSPHRASE = "correct horse battery staple"

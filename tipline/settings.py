@@ -12,20 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
+from storage.crypto import KdfParams
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
-
-
-@dataclass(frozen=True)
-class KdfParams:
-    """Argon2id cost.  Tests lower it; it is never turned off."""
-
-    time_cost: int = 3
-    memory_cost_kib: int = 65536
-    parallelism: int = 1
 
 
 @dataclass(frozen=True)

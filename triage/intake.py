@@ -144,8 +144,9 @@ class IntakeService:
             if conv is None or not conv.state:
                 return None
             state = ConversationState.from_dict(conv.state)
-            if FOLLOWUP in state.extra or TIP_LINK in state.extra or is_code_attempt(msg.text or ""):
-                return None
+            if state.status == "ended" or FOLLOWUP in state.extra or TIP_LINK in state.extra \
+                    or is_code_attempt(msg.text or ""):
+                return None  # a new interview, follow-ups and codes go through the locked path
             if conv.status in ("new", "active", "opted_out") and conv.expires_at < now:
                 return None
             outcome = self.engine.handle(state, msg, self._context(now))
