@@ -18,7 +18,7 @@ from storage.schema import is_current
 from tipline.settings import Settings, SettingsError
 from triage.intake import IntakeService
 from triage.routing import Routing, load_routing
-from triage.scoring import Rules, load_rules
+from triage.rules import Rules, load_rules
 
 
 @dataclass

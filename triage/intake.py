@@ -33,7 +33,8 @@ from storage.db import writer_lock
 from tipline.settings import Settings
 from triage.followup import FOLLOWUP, FollowUps, is_code_attempt, seal_addendum
 from triage.routing import Routing, partner_kinds, route_explained
-from triage.scoring import Assessment, Rules, assess
+from triage.rules import Rules
+from triage.scoring import Assessment, assess
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from triage.scoring import CATEGORIES, Assessment
+from triage.rules import CATEGORIES
+from triage.scoring import Assessment
 
 __all__ = [
     "KINDS",

@@ -112,7 +112,7 @@ def test_admin_grant(engine: Engine, server_secrets: ServerSecrets) -> None:
     _seal(engine, "t-ngo", ["ngo"])
     with engine.begin() as conn:
         alice = _unlock(conn, server_secrets, "alice", ALICE_PW)
-        bob = _unlock(conn, server_secrets, "bob", BOB_PW)
+        _unlock(conn, server_secrets, "bob", BOB_PW)  # bob exists and can log in
         with pytest.raises(NotAdminError):
             keys.grant(conn, admin=alice, member="bob", queue="police", now=NOW)
         with pytest.raises(NotGrantedError):

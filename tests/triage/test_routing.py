@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from triage.routing import Routing, load_routing, partner_kinds, route, route_explained
-from triage.scoring import Rules, assess, load_rules
+from triage.rules import Rules, load_rules
+from triage.scoring import assess
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from triage.routing import DEFAULT_ROUTING, RoutingError, load_routing
-from triage.scoring import DEFAULT_RULES, RulesError, load_rules
+from triage.rules import DEFAULT_RULES, RulesError, load_rules
 
 RULES = DEFAULT_RULES.read_text()
 ROUTING = DEFAULT_ROUTING.read_text()

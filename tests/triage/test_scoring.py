@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from triage.scoring import Assessment, Rules, assess, load_rules
+from triage.rules import Rules, load_rules
+from triage.scoring import Assessment, assess
 
 
 @pytest.fixture(scope="module")

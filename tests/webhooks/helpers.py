@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.factories import SHARED
 from tests.fakes.telegram import FakeTelegram
@@ -21,10 +16,8 @@ from tests.fakes.twilio import FakeTwilio
 from storage import keys
 from storage.crypto import create_server_secrets
 from storage.schema import upgrade
-from tipline.app import create_public_app
 from tipline.runtime import Runtime
 from tipline.settings import Settings
-from webhooks.sender import OutboxSender, make_sender
 
 SAMPLES = SHARED / "data" / "samples"
 
