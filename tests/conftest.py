@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from storage.db import make_engine
 from storage.schema import upgrade
+from tipline.runtime import Runtime
 from tipline.settings import KdfParams, Settings, load_settings
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -91,3 +92,13 @@ def engine(database_url: str) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator["Runtime"]:
+    """An initialised tip line (what 'tipline init' leaves) on this test's database."""
+    from tests.factories import initialised_runtime
+
+    runtime = initialised_runtime(settings)
+    yield runtime
+    runtime.db.dispose()

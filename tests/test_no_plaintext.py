@@ -10,25 +10,17 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlalchemy import inspect, text
 
-from tests.factories import FakeClock, Reporter, initialised_runtime, service_with_clock
+from tests.factories import FakeClock, Reporter, service_with_clock
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
-from tipline.settings import Settings
+
 
 ADDRESSES = {"sms": "+15557770123", "telegram": "918273645501", "whatsapp": "whatsapp:+447700900123"}
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
-
-
-@pytest.fixture
-def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = initialised_runtime(settings)
-    yield runtime
-    runtime.db.dispose()
 
 
 def _conversations(rt: Runtime, clock: FakeClock) -> tuple[list[str], list[str]]:

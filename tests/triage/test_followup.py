@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterator
 
 import pytest
 
 from storage import keys, questions, refcodes, sealing, tips
-from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, initialised_runtime, service_with_clock
+from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
 from tipline.runtime import Runtime
-from tipline.settings import Settings
 from triage import followup
 from triage.intake import IntakeService
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "2", "1", "2"]
-
-
-@pytest.fixture
-def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = initialised_runtime(settings)
-    yield runtime
-    runtime.db.dispose()
 
 
 @pytest.fixture

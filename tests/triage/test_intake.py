@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -13,20 +12,13 @@ from sqlalchemy import func, select
 from bot.types import InboundMessage
 from storage import keys, refcodes, sealing, tips
 from storage.tables import Conversation, Inbound, OptOut
-from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, initialised_runtime, service_with_clock
+from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
 from tipline.runtime import Runtime
-from tipline.settings import Settings
+
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 # A witness who answers every core question and then finishes ("2 No, finish now").
 WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "2", "1", "2"]
-
-
-@pytest.fixture
-def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = initialised_runtime(settings)
-    yield runtime
-    runtime.db.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,21 +18,13 @@ from sqlalchemy import select
 from storage import conversations, crypto, tips
 from storage.crypto import DecryptionFailed, ServerSecrets
 from storage.tables import Conversation, Inbound, Tip, TipEnvelope
-from tests.factories import FakeClock, Reporter, initialised_runtime, service_with_clock
+from tests.factories import FakeClock, Reporter, service_with_clock
 from tipline.runtime import Runtime
-from tipline.settings import Settings
 
 WITNESS = ["hi", "2", "1", "SECRET-ANSWER-WOMBAT at the nail salon", "4", "2", "1 2 6", "2", "2", "1", "2", "2"]
 SELF_REPORT = ["hi", "2", "2", "1", "2 5", "2", "1 2", "SECRET-ANSWER-PLATYPUS city", "2"]
 PURPOSES = ["conversation-state", "inbound-replies", "outbox", "tip-link", "lookup", "inbound", "staff-questions",
             "period-wrap", "staff-pepper", "refcode-pepper", "refcode-salt", "audit", "throttle"]
-
-
-@pytest.fixture
-def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = initialised_runtime(settings)
-    yield runtime
-    runtime.db.dispose()
 
 
 def finished(rt: Runtime, clock: FakeClock) -> None:
