@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+typecheck: setup
+	$(BIN)/python -m mypy
 
 bench: setup
 	$(BIN)/python bench/engine.py

@@ -64,7 +64,9 @@ def enqueue(
                 next_attempt_at=now, created_at=now,
             )
         )
-        ids.append(int(result.inserted_primary_key[0]))
+        key = result.inserted_primary_key
+        assert key is not None
+        ids.append(int(key[0]))
     return ids
 
 

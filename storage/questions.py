@@ -18,7 +18,9 @@ def add(conn: Connection, *, box: Box, tip_id: str, text: str, now: float) -> in
     result = conn.execute(
         _T.insert().values(tip_id=tip_id, body=box.encrypt(text.encode(), tip_id.encode()), created_at=now)
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def take_undelivered(conn: Connection, *, box: Box, tip_id: str, now: float) -> list[str]:

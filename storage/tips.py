@@ -108,4 +108,4 @@ def open_alerts(conn: Connection) -> list[tuple[int, str, str, str, float]]:
     query = select(_A.c.id, _A.c.tip_id, _A.c.priority, _A.c.reason, _A.c.created_at).where(
         _A.c.acknowledged_at.is_(None)
     ).order_by(_A.c.id)
-    return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+    return [(row.id, row.tip_id, row.priority, row.reason, row.created_at) for row in conn.execute(query)]

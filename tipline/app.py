@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from sqlalchemy import text
 
 from storage.db import read_only
@@ -25,7 +25,7 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
     rt.intake  # noqa: B018 - build (and validate) the flow before the first request
 
     @app.get("/healthz")
-    def healthz() -> tuple[object, int]:
+    def healthz() -> tuple[Response, int]:
         try:
             with read_only(rt.db) as conn:
                 conn.execute(text("SELECT 1"))

@@ -20,7 +20,7 @@ from bot.commands import Command
 from bot.types import ConversationState
 from storage import questions, refcodes, sealing, throttle, tips
 from storage.crypto import Box, ServerSecrets
-from tipline.settings import KdfParams
+from storage.crypto import KdfParams
 
 log = logging.getLogger(__name__)
 
