@@ -8,9 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from storage import keys
-from storage.crypto import create_server_secrets
-from storage.schema import upgrade
+from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
 from tipline.settings import KdfParams, Settings, load_settings
 
@@ -24,16 +22,8 @@ def fresh_runtime(database_url: str | None = None, **env: str) -> Runtime:
     settings: Settings = load_settings(values)
     # Staff passphrase cost does not touch the measured paths; keep set-up quick.
     settings = settings.with_(staff_kdf=KdfParams(time_cost=1, memory_cost_kib=8192))
-    create_server_secrets(settings.secrets_dir)
-    rt = Runtime(settings)
-    upgrade(rt.db)
-    now = time.time()
-    with rt.db.begin() as conn:
-        staff = keys.add_staff(conn, username="admin", passphrase="bench passphrase 1", is_admin=True,
-                               secrets=rt.secrets, kdf=settings.staff_kdf, now=now)
-        for queue in rt.routing.queues:
-            keys.grant_new_queue(conn, member_id=staff, pair=keys.create_queue(conn, name=queue.name,
-                                 title=queue.title, now=now), now=now)
+    rt, _ = prepare(settings)
+    add_first_admin(rt, username="admin", passphrase="bench passphrase 1")
     return rt
 
 

@@ -10,9 +10,7 @@ from itertools import count
 from typing import Callable
 
 from bot.types import InboundMessage
-from storage import keys
-from storage.crypto import create_server_secrets
-from storage.schema import upgrade
+from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.intake import Handled, IntakeService
@@ -40,16 +38,8 @@ class FakeClock:
 
 def initialised_runtime(settings: Settings) -> Runtime:
     """What ``tipline init`` leaves: secrets, schema, the routing file's queues, one admin holding all."""
-    create_server_secrets(settings.secrets_dir)
-    rt = Runtime(settings)
-    upgrade(rt.db)
-    now = time.time()
-    with rt.db.begin() as conn:
-        admin = keys.add_staff(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, is_admin=True,
-                               secrets=rt.secrets, kdf=settings.staff_kdf, now=now)
-        for queue in rt.routing.queues:
-            pair = keys.create_queue(conn, name=queue.name, title=queue.title, now=now)
-            keys.grant_new_queue(conn, member_id=admin, pair=pair, now=now)
+    rt, _ = prepare(settings)
+    add_first_admin(rt, username=ADMIN, passphrase=ADMIN_PASSPHRASE)
     return rt
 
 

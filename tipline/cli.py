@@ -14,8 +14,8 @@ import click
 from bot.types import CHANNELS, InboundMessage
 from storage import keys, tips
 from storage.db import read_only
-from storage.crypto import CryptoError, create_server_secrets
-from storage.schema import upgrade
+from storage.crypto import CryptoError
+from tipline.install import add_first_admin, add_missing_queues, prepare
 from tipline.logs import configure_logging
 from tipline.runtime import Runtime
 from tipline.settings import Settings, SettingsError, load_settings
@@ -55,29 +55,22 @@ def _ts(value: float) -> str:
 @click.pass_context
 def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
     """Create the data folder, server secrets, schema, queues and the first admin (idempotent)."""
-    rt = _runtime(ctx)
-    s = rt.settings
-    s.data_dir.mkdir(parents=True, exist_ok=True)
-    created = create_server_secrets(s.secrets_dir)
-    upgrade(rt.db)
-    now = time.time()
-    from storage import audit
-
+    s = _runtime(ctx).settings
+    rt, created = prepare(s)
+    ctx.ensure_object(dict)["runtime"] = rt
     with rt.db.begin() as conn:
         staff = keys.list_staff(conn)
-        if staff:
-            added = _add_missing_queues(rt, conn, [m.id for m in staff if m.is_admin], now)
-            click.echo(f"Already initialised: data in {s.data_dir}, secrets in {s.secrets_dir}.")
-            if added:
-                click.echo(f"New queues from the routing file: {', '.join(added)} (granted to the admins).")
-            return
-        passphrase = _first_passphrase(s, demo)
-        staff_id = keys.add_staff(
-            conn, username=admin_name, passphrase=passphrase, is_admin=True, secrets=rt.secrets,
-            kdf=s.staff_kdf, now=now,
-        )
-        _add_missing_queues(rt, conn, [staff_id], now)
-        audit.append(conn, secrets=rt.secrets, actor="cli", action="init", subject=admin_name, now=now)
+        added = add_missing_queues(rt, conn, [m.id for m in staff if m.is_admin], time.time()) if staff else []
+    if staff:
+        click.echo(f"Already initialised: data in {s.data_dir}, secrets in {s.secrets_dir}.")
+        if added:
+            click.echo(f"New queues from the routing file: {', '.join(added)} (granted to the admins).")
+        return
+    passphrase = _first_passphrase(s, demo)
+    try:
+        add_first_admin(rt, username=admin_name, passphrase=passphrase)
+    except keys.KeyManagementError as exc:
+        raise OperatorError(str(exc)) from None
     click.echo(f"Initialised: data in {s.data_dir}, secrets in {s.secrets_dir}{' (new)' if created else ''}.")
     click.echo(f"Queues: {', '.join(q.name for q in rt.routing.queues)}; admin: {admin_name}.")
     if demo:
@@ -85,27 +78,6 @@ def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
         click.echo(f"  Admin passphrase, shown once - write it down: {passphrase}")
         click.echo("  It opens tips ('tipline tips show CODE'). Without it no tip can be read.")
         click.echo("")
-
-
-def _add_missing_queues(rt: Runtime, conn: Any, admin_ids: list[str], now: float) -> list[str]:
-    """Create the routing file's queues that have no keys yet, granted to the given admins.
-
-    A new queue's private key is sealed to the admins' public keys at once (no passphrase
-    is needed to seal), so it is never stored unwrapped and never orphaned.
-    """
-    from storage import audit
-
-    existing = set(keys.list_queues(conn))
-    added = []
-    for queue in rt.routing.queues:
-        if queue.name in existing:
-            continue
-        pair = keys.create_queue(conn, name=queue.name, title=queue.title, now=now)
-        for admin_id in admin_ids:
-            keys.grant_new_queue(conn, member_id=admin_id, pair=pair, now=now)
-        audit.append(conn, secrets=rt.secrets, actor="cli", action="queue_add", subject=queue.name, now=now)
-        added.append(queue.name)
-    return added
 
 
 def _first_passphrase(s: Settings, demo: bool) -> str:

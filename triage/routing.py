@@ -8,14 +8,13 @@ police only with consent (decision 8) unless a child or danger route overrides i
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from triage.rules import CATEGORIES
+from triage.rules import CATEGORIES, read_toml
 from triage.scoring import Assessment
 
 __all__ = [
@@ -76,13 +75,7 @@ class Routing:
 def load_routing(path: Path | None = None) -> Routing:
     """Read and validate a routing file (default triage/routing.toml); raise RoutingError."""
     path = path or DEFAULT_ROUTING
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except OSError as exc:
-        raise RoutingError(f"{path}: cannot read: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RoutingError(f"{path}: not valid TOML: {exc}") from exc
+    raw = read_toml(path, RoutingError)
     try:
         return _parse_routing(raw)
     except RoutingError as exc:

@@ -99,16 +99,21 @@ class Rules:
 # the first tip that touches it.
 
 
+def read_toml(path: Path, error: type[ValueError]) -> dict[str, Any]:
+    """A TOML file's table; ``error`` (naming the file) if it cannot be read or parsed."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from exc
+
+
 def load_rules(path: Path | None = None) -> Rules:
     """Read and validate a rules file (default triage/rules.toml); raise RulesError."""
     path = path or DEFAULT_RULES
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot read: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path}: not valid TOML: {exc}") from exc
+    raw = read_toml(path, RulesError)
     try:
         return _parse_rules(raw)
     except RulesError as exc:

@@ -10,12 +10,9 @@ from urllib.parse import urlencode
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
-from tests.factories import SHARED
+from tests.factories import SHARED, initialised_runtime
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
-from storage import keys
-from storage.crypto import create_server_secrets
-from storage.schema import upgrade
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 
@@ -37,19 +34,8 @@ INTERVIEW = ["hi", "2", "1", "Workers at the farm never leave and a man holds th
 
 
 def build_runtime(settings: Settings, **changes: Any) -> Runtime:
-    """An initialised install: secrets, schema, the routing file's queues, one admin."""
-    s = settings.with_(**changes)
-    create_server_secrets(s.secrets_dir)
-    rt = Runtime(s)
-    upgrade(rt.db)
-    now = time.time()
-    with rt.db.begin() as conn:
-        staff = keys.add_staff(conn, username="admin", passphrase="test passphrase 1", is_admin=True,
-                               secrets=rt.secrets, kdf=s.staff_kdf, now=now)
-        for queue in rt.routing.queues:
-            pair = keys.create_queue(conn, name=queue.name, title=queue.title, now=now)
-            keys.grant_new_queue(conn, member_id=staff, pair=pair, now=now)
-    return rt
+    """An initialised install (as tests.factories), with these settings changed."""
+    return initialised_runtime(settings.with_(**changes))
 
 
 def channel_settings(settings: Settings, tg: FakeTelegram | None, tw: FakeTwilio | None) -> dict[str, Any]:
