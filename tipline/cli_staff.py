@@ -9,7 +9,7 @@ from typing import Any
 import click
 from sqlalchemy import Connection
 
-from storage import audit, keys, outbox, refcodes, sealing, tips
+from storage import audit, keys, outbox, questions, refcodes, sealing, tips
 from storage.db import read_only
 from storage.keys import KeyManagementError, StaffKeys
 from storage.sealing import SealingError
@@ -94,6 +94,30 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
             click.echo(json.dumps(opened, indent=2, ensure_ascii=False))
             return
         click.echo(_render_tip(meta, opened))
+
+    @tips_group.command("ask")
+    @click.argument("ref")
+    @click.argument("question")
+    @click.option("--user", "username", default="admin", show_default=True)
+    @click.pass_context
+    def tips_ask(ctx: click.Context, ref: str, question: str, username: str) -> None:
+        """Leave a question for the reporter: they read it when they send their reference code."""
+        rt = _rt(ctx)
+        question = question.strip()
+        if not question or len(question) > 300:
+            raise _fail("A question is 1 to 300 characters: it is sent by SMS.")
+        with read_only(rt.db) as conn:
+            meta = _find_tip(rt, conn, ref)
+        member = _unlock(rt, username)
+        with rt.db.begin() as conn:
+            held = {keys.queue_of_key(conn, k) for k in member.held_key_ids(conn)}
+            member.forget()
+            if not held & set(meta.queues):
+                raise _fail(f"{username} holds no key for the queues of this tip ({', '.join(meta.queues)}).")
+            questions.add(conn, box=rt.secrets.box("staff-questions"), tip_id=meta.id, text=question,
+                          now=time.time())
+            audit.append(conn, secrets=rt.secrets, actor=username, action="ask", subject=meta.id, now=time.time())
+        click.echo("Question saved. The reporter reads it when they send their reference code to the line.")
 
     @main.group("staff")
     def staff_group() -> None:

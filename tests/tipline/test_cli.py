@@ -177,3 +177,17 @@ def test_a_queue_added_to_the_routing_file_is_refused_until_init_creates_it(env:
     assert code
     shown = run(env, "tips", "show", code.group(), stdin=passphrase + "\n").stdout
     assert "legal" in shown  # the admin holds the new queue's key
+
+
+def test_staff_question_reaches_the_reporter_who_sends_their_code(env: dict[str, str]) -> None:
+    passphrase = init(env)
+    code = CODE.search(run(env, "chat", "--from", "+15550177", "--channel", "sms", stdin=CORE).stdout)
+    assert code
+    tip_id = json.loads(run(env, "tips", "list", "--json").stdout)[0]["id"]
+    run(env, "tips", "ask", tip_id[:8], "Is the farm near a river?", stdin=passphrase + "\n")
+    # From another phone: the code, then an answer, then DONE.
+    reply = run(env, "chat", "--from", "+15550188", "--channel", "sms",
+                stdin=f"{code.group()}\nYes, by the old mill\nDONE\n").stdout
+    assert "Is the farm near a river?" in reply
+    shown = run(env, "tips", "show", code.group(), stdin=passphrase + "\n").stdout
+    assert "Yes, by the old mill" in shown
