@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -26,15 +25,15 @@ from bot.render import TOGGLE, pack
 from bot.types import (
     TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region, Reply, SMS, WHATSAPP,
 )
-from storage import chatlog, conversations, inbound, outbox, periods, refcodes, sealing, tips
+from storage import chatlog, conversations, inbound, outbox, periods, refcodes
 from storage.conversations import ConversationRow
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, hkdf
 from storage.db import writer_lock
 from tipline.settings import Settings
-from triage.followup import FOLLOWUP, FollowUps, is_code_attempt, seal_addendum
-from triage.routing import Routing, partner_kinds, route_explained
+from triage.followup import FOLLOWUP, FollowUps, is_code_attempt
+from triage.sealer import TipSealer
+from triage.routing import Routing, partner_kinds
 from triage.rules import Rules
-from triage.scoring import Assessment, assess
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +91,8 @@ class IntakeService:
         self.routing = routing
         self.clock = clock
         self.partners = partner_kinds(routing)
+        self.sealer = TipSealer(secrets=secrets, rules=rules, routing=routing, region=region,
+                                code_kdf=settings.code_kdf)
         self.followups = FollowUps(secrets=secrets, kdf=settings.code_kdf, question_box=secrets.box("staff-questions"))
         self._state_box: Box = secrets.box("conversation-state")
         self._reply_root = secrets.subkey("inbound-replies")
@@ -358,71 +359,9 @@ class IntakeService:
         self, conn: Connection, conv: ConversationRow, state: ConversationState,
         events: Sequence[Event], channel: str, now: float,
     ) -> None:
-        sealing_events = [e for e in events if e.kind in _SEALING]
-        if not sealing_events:
-            return
-        if state.status == "finished" and all(e.kind is EventKind.UPDATED for e in sealing_events):
-            # A reporter came back after the close: their words join the tip as an addendum
-            # (the interview's answers were dropped from the state once sealed).
-            texts = [str(t) for t in state.answers.get("addenda", [])]
-            if conv.tip_id is not None and texts:
-                seal_addendum(conn, tip_id=conv.tip_id, texts=texts, now=now)
-                return
-        if conv.tip_id is None:
-            conv.tip_id = tips.create_tip(conn, now=now)
-        meta = tips.get_tip(conn, conv.tip_id, for_update=True)
-        assert meta is not None
-        previous = None
-        if meta.version > 0:
-            previous = Assessment(
-                priority=meta.priority, categories=meta.categories, score=0.0, reasons=(),
-                rules_version=meta.rules_version,
-            )
-        assessment = assess(state.answers, rules=self.rules, previous=previous)
-        queues, route_reasons = route_explained(
-            assessment, state.answers, routing=self.routing, region=self.region.code, locale=state.locale,
-        )
-        status, reason = _tip_status(meta.status, sealing_events)
-        version = meta.version + 1
-        payload = {
-            "kind": "snapshot",
-            "tip_id": conv.tip_id,
-            "version": version,
-            "status": status,
-            "events": [{"kind": e.kind.value, "reason": e.reason} for e in sealing_events],
-            "channel": channel,
-            "locale": state.locale,
-            "answers": state.answers,
-            "assessment": {
-                "priority": assessment.priority,
-                "categories": list(assessment.categories),
-                "score": assessment.score,
-                "reasons": list(assessment.reasons),
-                "rules_version": assessment.rules_version,
-                "routing": list(route_reasons),
-            },
-            "sealed_at": now,
-        }
-        sealing.seal_tip(
-            conn, tip_id=conv.tip_id, version=version,
-            payload=json.dumps(payload, separators=(",", ":")).encode(), queues=queues, now=now,
-        )
-        code = next((e.code for e in sealing_events if e.code), None)
-        code_hash = None
-        if code is not None:
-            code_hash = refcodes.code_hash(code, secrets=self.secrets, kdf=self.settings.code_kdf)
-        tips.record_seal(
-            conn, tip_id=conv.tip_id, version=version, status=status, reason=reason,
-            priority=assessment.priority, categories=assessment.categories,
-            rules_version=assessment.rules_version, queues=queues, now=now, code_hash=code_hash,
-        )
-        for event in sealing_events:
-            if event.kind is EventKind.URGENT:
-                tips.raise_alert(conn, tip_id=conv.tip_id, priority=assessment.priority, reason=event.reason, now=now)
-        log.info(
-            "tip sealed",
-            extra={"tip": conv.tip_id, "version": version, "priority": assessment.priority, "queues": list(queues)},
-        )
+        """Seal on engine events; the tip's id is kept on the conversation while it runs."""
+        conv.tip_id = self.sealer.apply(conn, tip_id=conv.tip_id, state=state, events=events, channel=channel,
+                                        now=now)
 
     # -- scheduled work --------------------------------------------------------------
 
@@ -452,21 +391,6 @@ class IntakeService:
 
 class _LostRace(Exception):
     """Another delivery changed the conversation (or claimed the message) first: redo under the lock."""
-
-
-_SEALING = (EventKind.URGENT, EventKind.COMPLETE, EventKind.INCOMPLETE, EventKind.UPDATED)
-
-
-def _tip_status(previous: str, events: Sequence[Event]) -> tuple[str, str]:
-    """The tip's status after these events: complete beats incomplete beats open."""
-    kinds = {e.kind for e in events}
-    if EventKind.COMPLETE in kinds:
-        return "complete", next(e.reason for e in events if e.kind is EventKind.COMPLETE)
-    if EventKind.INCOMPLETE in kinds:
-        return "incomplete", next(e.reason for e in events if e.kind is EventKind.INCOMPLETE)
-    if EventKind.UPDATED in kinds:
-        return previous, "updated"
-    return previous, next(e.reason for e in events)
 
 
 def _row_status(state: ConversationState) -> str:
