@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import click
 from sqlalchemy import Connection
@@ -44,6 +45,24 @@ def _unlock(rt: Runtime, username: str, prompt: str = "Passphrase") -> StaffKeys
     if member is None:
         raise _fail(f"Wrong passphrase for {username}. Nothing was opened.")
     return member
+
+
+@contextmanager
+def _as_admin(rt: Runtime, admin_name: str) -> Iterator[tuple[Connection, StaffKeys]]:
+    """An admin's unlocked keys and a transaction; key errors become operator errors, and the
+    keys are forgotten at the end whatever happens."""
+    admin = _unlock(rt, admin_name)
+    try:
+        with rt.db.begin() as conn:
+            yield conn, admin
+    except KeyManagementError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        admin.forget()
+
+
+def _audit(rt: Runtime, conn: Connection, actor: str, action: str, subject: str) -> None:
+    audit.append(conn, secrets=rt.secrets, actor=actor, action=action, subject=subject, now=time.time())
 
 
 def _find_tip(rt: Runtime, conn: Connection, ref: str) -> tips.TipMeta:
@@ -149,17 +168,10 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def staff_grant(ctx: click.Context, username: str, queues: tuple[str, ...], admin_name: str) -> None:
         """Give a member the keys of queues (asks the granting admin's passphrase)."""
         rt = _rt(ctx)
-        admin = _unlock(rt, admin_name)
-        with rt.db.begin() as conn:
-            try:
-                for queue in queues:
-                    keys.grant(conn, admin=admin, member=username, queue=queue, now=time.time())
-                    audit.append(conn, secrets=rt.secrets, actor=admin_name, action="grant",
-                                 subject=f"{username}:{queue}", now=time.time())
-            except KeyManagementError as exc:
-                raise _fail(str(exc)) from None
-            finally:
-                admin.forget()
+        with _as_admin(rt, admin_name) as (conn, admin):
+            for queue in queues:
+                keys.grant(conn, admin=admin, member=username, queue=queue, now=time.time())
+                _audit(rt, conn, admin_name, "grant", f"{username}:{queue}")
         click.echo(f"{username} can now open tips of: {', '.join(queues)}.")
 
     @staff_group.command("revoke")
@@ -170,16 +182,9 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def staff_revoke(ctx: click.Context, username: str, queue: str, admin_name: str) -> None:
         """Take a queue's keys from a member; rotate the queue so tips sealed later stay closed to them."""
         rt = _rt(ctx)
-        admin = _unlock(rt, admin_name)
-        with rt.db.begin() as conn:
-            try:
-                removed = keys.revoke(conn, admin=admin, member=username, queue=queue)
-            except KeyManagementError as exc:
-                raise _fail(str(exc)) from None
-            finally:
-                admin.forget()
-            audit.append(conn, secrets=rt.secrets, actor=admin_name, action="revoke",
-                         subject=f"{username}:{queue}", now=time.time())
+        with _as_admin(rt, admin_name) as (conn, admin):
+            removed = keys.revoke(conn, admin=admin, member=username, queue=queue)
+            _audit(rt, conn, admin_name, "revoke", f"{username}:{queue}")
         click.echo(f"Removed {removed} key(s) of {queue} from {username}. Now run 'tipline keys rotate {queue}':"
                    " they may have copied keys they held.")
 
@@ -209,18 +214,12 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def staff_reset(ctx: click.Context, username: str, admin_name: str) -> None:
         """A forgotten passphrase: new keys for the member, re-granted by an admin."""
         rt = _rt(ctx)
-        admin = _unlock(rt, admin_name)
-        with rt.db.begin() as conn:
+        with _as_admin(rt, admin_name) as (conn, admin):
             new = click.prompt(f"New passphrase for {username} (10+ characters)", hide_input=True,
                                confirmation_prompt=True, err=True)
-            try:
-                regranted = keys.reset_member(conn, admin=admin, username=username, new_passphrase=new,
-                                              secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=time.time())
-            except KeyManagementError as exc:
-                raise _fail(str(exc)) from None
-            finally:
-                admin.forget()
-            audit.append(conn, secrets=rt.secrets, actor=admin_name, action="reset", subject=username, now=time.time())
+            regranted = keys.reset_member(conn, admin=admin, username=username, new_passphrase=new,
+                                          secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=time.time())
+            _audit(rt, conn, admin_name, "reset", username)
         click.echo(f"{username} has new keys; re-granted: {', '.join(regranted) if regranted else 'none'}.")
 
     @staff_group.command("list")
@@ -243,15 +242,9 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def keys_rotate(ctx: click.Context, queue: str, admin_name: str) -> None:
         """New tips are sealed to a new key; old tips still open for every holder."""
         rt = _rt(ctx)
-        admin = _unlock(rt, admin_name)
-        with rt.db.begin() as conn:
-            try:
-                key_id = keys.rotate(conn, admin=admin, queue=queue, now=time.time())
-            except KeyManagementError as exc:
-                raise _fail(str(exc)) from None
-            finally:
-                admin.forget()
-            audit.append(conn, secrets=rt.secrets, actor=admin_name, action="rotate", subject=queue, now=time.time())
+        with _as_admin(rt, admin_name) as (conn, admin):
+            key_id = keys.rotate(conn, admin=admin, queue=queue, now=time.time())
+            _audit(rt, conn, admin_name, "rotate", queue)
         click.echo(f"Queue {queue} now seals to key {key_id}.")
 
     @main.group("audit")
