@@ -16,10 +16,6 @@ class RegionError(FlowError):
     """An unknown or malformed region; the message lists the valid codes."""
 
 
-def region_codes(path: Path | None = None) -> tuple[str, ...]:
-    return tuple(_read(path or DEFAULT_REGIONS))
-
-
 def load_region(code: str, path: Path | None = None) -> Region:
     """The region with this code (case-insensitive); raises RegionError naming valid codes."""
     table = _read(path or DEFAULT_REGIONS)

@@ -15,7 +15,7 @@ from bot.commands import normalize
 from bot.flow import YN_KEYS, Option, Step
 from bot.options import options_for
 from bot.segments import fits
-from bot.types import TELEGRAM, Button, Region, Reply
+from bot.types import Button, Region, Reply
 
 PARTNER_PREFIX = "partner."
 SELECTED_MARK = "\u2713 "  # Telegram only: button labels never travel by SMS
@@ -136,9 +136,6 @@ class Renderer:
         words = {w: next(iter(keys)) for w, keys in found.items() if len(keys) == 1}
         words.update(full)
         return words
-
-    def for_channel(self, channel: str, buttons: tuple[tuple[Button, ...], ...]) -> tuple[tuple[Button, ...], ...]:
-        return buttons if channel == TELEGRAM else ()
 
 
 def _parts(label: str) -> list[str]:

@@ -29,13 +29,6 @@ def _extended_count(text: str) -> int:
     return sum(text.count(c) for c in GSM7_EXTENDED)
 
 
-def units(text: str) -> int:
-    """Length in the units a segment is measured in: septets or UTF-16 code units."""
-    if is_gsm7(text):
-        return len(text) + _extended_count(text)
-    return len(text.encode("utf-16-le")) // 2
-
-
 def segments(text: str) -> int:
     """Number of SMS segments ``text`` needs (GSM-7 160/153, UCS-2 70/67)."""
     if is_gsm7(text):

@@ -87,10 +87,6 @@ def new_keypair() -> tuple[bytes, bytes]:
     return _raw_private(private), _raw_public(private.public_key())
 
 
-def public_from_private(private: bytes) -> bytes:
-    return _raw_public(X25519PrivateKey.from_private_bytes(private).public_key())
-
-
 def _raw_private(key: X25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()

@@ -86,12 +86,6 @@ def read_only(engine: Engine) -> Iterator[Connection]:
         conn.rollback()
 
 
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction: commits on success, rolls back on any exception."""
-    with engine.begin() as conn:
-        yield conn
-
 
 class _WriterLock:
     """SQLite's one writer, handed from writer to writer without polling.

@@ -104,6 +104,15 @@ def raise_alert(conn: Connection, *, tip_id: str, priority: str, reason: str, no
     conn.execute(_A.insert().values(tip_id=tip_id, priority=priority, reason=reason, created_at=now))
 
 
+def acknowledge_alert(conn: Connection, *, alert_id: int, now: float) -> bool:
+    """Mark an alert seen; False if there is no such open alert."""
+    row = conn.execute(
+        update(_A).where(_A.c.id == alert_id, _A.c.acknowledged_at.is_(None)).values(acknowledged_at=now)
+        .returning(_A.c.id)
+    ).first()
+    return row is not None
+
+
 def open_alerts(conn: Connection) -> list[tuple[int, str, str, str, float]]:
     query = select(_A.c.id, _A.c.tip_id, _A.c.priority, _A.c.reason, _A.c.created_at).where(
         _A.c.acknowledged_at.is_(None)

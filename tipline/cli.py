@@ -108,7 +108,6 @@ def chat(ctx: click.Context, channel: str, address: str) -> None:
     interactive = sys.stdin.isatty()
     if interactive:
         click.echo("Type a message and press Enter. Ctrl-D ends the session.\n")
-    counter = 0
     while True:
         if interactive:
             click.echo("> ", nl=False)
@@ -116,7 +115,6 @@ def chat(ctx: click.Context, channel: str, address: str) -> None:
         if not line:
             break
         text = line.rstrip("\r\n")
-        counter += 1
         handled = service.handle(InboundMessage(channel=channel, address=address, text=text))
         for reply in handled.replies:
             click.echo(_render_reply(reply.text, reply.buttons))

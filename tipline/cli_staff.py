@@ -247,6 +247,37 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
             _audit(rt, conn, admin_name, "rotate", queue)
         click.echo(f"Queue {queue} now seals to key {key_id}.")
 
+    @main.group("alerts")
+    def alerts_group() -> None:
+        """On-call alerts raised by urgent tips (danger now, a possible minor)."""
+
+    @alerts_group.command("list")
+    @click.pass_context
+    def alerts_list(ctx: click.Context) -> None:
+        """Open alerts, oldest first: tip id, priority, why."""
+        rt = _rt(ctx)
+        with read_only(rt.db) as conn:
+            open_ = tips.open_alerts(conn)
+        if not open_:
+            click.echo("No open alerts.")
+        for alert_id, tip_id, priority, reason, at in open_:
+            click.echo(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {time.strftime('%Y-%m-%d %H:%M', time.gmtime(at))} UTC")
+
+    @alerts_group.command("ack")
+    @click.argument("alert_id", type=int)
+    @click.option("--user", "username", default="admin", show_default=True)
+    @click.pass_context
+    def alerts_ack(ctx: click.Context, alert_id: int, username: str) -> None:
+        """Mark an alert as seen (asks the member's passphrase; written to the audit log)."""
+        rt = _rt(ctx)
+        member = _unlock(rt, username)
+        member.forget()
+        with rt.db.begin() as conn:
+            if not tips.acknowledge_alert(conn, alert_id=alert_id, now=time.time()):
+                raise _fail(f"No open alert #{alert_id} ('tipline alerts list' shows them).")
+            _audit(rt, conn, username, "alert_ack", str(alert_id))
+        click.echo(f"Alert #{alert_id} acknowledged.")
+
     @main.group("audit")
     def audit_group() -> None:
         """The tamper-evident audit log."""

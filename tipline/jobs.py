@@ -7,7 +7,8 @@ import threading
 import time
 from typing import Callable
 
-from storage import conversations, inbound, outbox, periods
+from storage import conversations, inbound, outbox, periods, throttle
+from triage import followup
 from tipline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Jobs:
             report["purged_inbound"] = inbound.purge(conn, before=now - INBOUND_RETENTION)
             report["destroyed_period_keys"] = periods.destroy_expired(conn, now=now)
             report["purged_outbox"] = outbox.purge(conn, before=now - self.rt.settings.followup_days * 86400)
+            report["pruned_throttles"] = throttle.prune(conn, now=now, window_seconds=followup.WINDOW)
         if self.sender is not None:
             report["delivered"] = self.sender.run_once()
         return report

@@ -191,3 +191,14 @@ def test_staff_question_reaches_the_reporter_who_sends_their_code(env: dict[str,
     assert "Is the farm near a river?" in reply
     shown = run(env, "tips", "show", code.group(), stdin=passphrase + "\n").stdout
     assert "Yes, by the old mill" in shown
+
+
+def test_an_urgent_tip_raises_an_alert_that_staff_acknowledge(env: dict[str, str]) -> None:
+    passphrase = init(env)
+    assert "No open alerts" in run(env, "alerts", "list").stdout
+    run(env, "chat", "--from", "+15550199", stdin="hi\n1\n")  # someone is in danger right now
+    listed = run(env, "alerts", "list").stdout
+    found = re.search(r"#(\d+)\s+P1\s+danger", listed)
+    assert found, listed
+    run(env, "alerts", "ack", found.group(1), stdin=passphrase + "\n")
+    assert "No open alerts" in run(env, "alerts", "list").stdout
