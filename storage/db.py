@@ -78,6 +78,19 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 @contextmanager
+def deferred(engine: Engine) -> Iterator[Connection]:
+    """A transaction that takes SQLite's write lock only if and when it writes.
+
+    For slow work that rarely writes (a staff login's Argon2id): the hot path's writers
+    are not held up while it runs.  Commits on success.
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(tipline_read_only=True)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
 def read_only(engine: Engine) -> Iterator[Connection]:
     """A connection for reads only; on SQLite it does not wait for or block the writer."""
     with engine.connect() as conn:

@@ -11,7 +11,7 @@ import click
 from sqlalchemy import Connection
 
 from storage import audit, keys, outbox, questions, refcodes, sealing, tips
-from storage.db import read_only
+from storage.db import deferred, read_only
 from storage.keys import KeyManagementError, StaffKeys
 from storage.sealing import SealingError
 from tipline.runtime import Runtime
@@ -32,7 +32,9 @@ def _unlock(rt: Runtime, username: str, prompt: str = "Passphrase") -> StaffKeys
     """
     passphrase = click.prompt(f"{prompt} for {username}", hide_input=True, err=True)
     member = None
-    with rt.db.begin() as conn:
+    # The key derivation runs without SQLite's write lock (webhooks go on meanwhile);
+    # the audit entry is a short write of its own.
+    with deferred(rt.db) as conn:
         try:
             member = keys.unlock(conn, username=username, passphrase=passphrase, secrets=rt.secrets,
                                  kdf=rt.settings.staff_kdf)
@@ -40,8 +42,8 @@ def _unlock(rt: Runtime, username: str, prompt: str = "Passphrase") -> StaffKeys
             raise _fail(f"No staff member called {username!r} ('tipline staff list' shows them).") from None
         except keys.WrongPassphraseError:
             pass
-        audit.append(conn, secrets=rt.secrets, actor=username, action="login" if member else "login_failed",
-                     subject="", now=time.time())
+    with rt.db.begin() as conn:
+        _audit(rt, conn, username, "login" if member else "login_failed", "")
     if member is None:
         raise _fail(f"Wrong passphrase for {username}. Nothing was opened.")
     return member
@@ -214,9 +216,9 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     def staff_reset(ctx: click.Context, username: str, admin_name: str) -> None:
         """A forgotten passphrase: new keys for the member, re-granted by an admin."""
         rt = _rt(ctx)
+        new = click.prompt(f"New passphrase for {username} (10+ characters)", hide_input=True,
+                           confirmation_prompt=True, err=True)  # typed before any lock is taken
         with _as_admin(rt, admin_name) as (conn, admin):
-            new = click.prompt(f"New passphrase for {username} (10+ characters)", hide_input=True,
-                               confirmation_prompt=True, err=True)
             regranted = keys.reset_member(conn, admin=admin, username=username, new_passphrase=new,
                                           secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=time.time())
             _audit(rt, conn, admin_name, "reset", username)

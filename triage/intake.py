@@ -142,7 +142,9 @@ class IntakeService:
             if msg.provider_id is not None:
                 key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
-            conn.rollback()  # end the read snapshot (PostgreSQL's driver opened one)
+            # End the read snapshot psycopg opened implicitly (SQLAlchemy began none, so its own
+            # rollback would do nothing); on SQLite the reads ran in autocommit.
+            conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
             if conv is None or not conv.state:
                 return None
             state = ConversationState.from_dict(conv.state)
@@ -187,9 +189,11 @@ class IntakeService:
     ) -> None:
         """Telegram bookkeeping, and the outbox for channels whose replies do not ride inline."""
         queued: list[dict[str, Any]] = list(payload)
-        if msg.channel == TELEGRAM and _is_toggle(msg.button) and msg.message_ref and len(queued) == 1:
-            # A checklist tick re-renders the same question: edit that message's keyboard
-            # in place instead of sending the question again.
+        if (msg.channel == TELEGRAM and _is_toggle(msg.button) and msg.message_ref and len(queued) == 1
+                and queued[0]["buttons"] and (msg.button or "").split(":")[0] == outcome.state.step):
+            # A tick on the current checklist re-renders that same question: edit the message
+            # in place instead of sending the question again.  A tap on an older keyboard is
+            # answered with a new message (the current question), never by editing the old one.
             queued = [{**queued[0], "edit": msg.message_ref}]
         if msg.channel == TELEGRAM:
             queued += self._telegram_history(
@@ -241,6 +245,7 @@ class IntakeService:
                 allowed = self._carrier_consent(conn, lookup, conv, outcome.events, now, check_table=state is None)
                 send = send and allowed
             self._apply_events(conn, conv, outcome.state, outcome.events, msg.channel, now)
+            urgent_tip = conv.tip_id if any(e.kind is EventKind.URGENT for e in outcome.events) else None
             stored_state = self._at_rest(conv, outcome.state, msg.channel, msg.address)
             conversations.save_conversation(
                 conn, box=self._state_box, conv=conv, state=stored_state,
@@ -254,6 +259,10 @@ class IntakeService:
                 inbound.store_response(conn, box=reply_box, key=key, replies=payload)
             if also is not None:
                 also(conn, conv.id, now)
+        if urgent_tip is not None:
+            # After the commit (so a rolled-back message pages no one), at WARNING so that log
+            # monitoring can page the on-call person; the tip id only ('tipline alerts list').
+            log.warning("urgent tip: on-call alert raised", extra={"tip": urgent_tip})
         log.debug("inbound handled", extra={"conversation": conv.id, "events": [e.kind.value for e in outcome.events]})
         return Handled(conv.id, replies, duplicate=False, send=send)
 

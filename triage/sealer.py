@@ -101,9 +101,6 @@ class TipSealer:
         for event in sealing_events:
             if event.kind is EventKind.URGENT:
                 tips.raise_alert(conn, tip_id=tip_id, priority=assessment.priority, reason=event.reason, now=now)
-                # At WARNING so that log monitoring can page the on-call person; ids only.
-                log.warning("urgent tip: on-call alert raised",
-                            extra={"tip": tip_id, "priority": assessment.priority, "reason": event.reason})
         log.info(
             "tip sealed",
             extra={"tip": tip_id, "version": version, "priority": assessment.priority, "queues": list(queues)},

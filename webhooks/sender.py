@@ -288,7 +288,9 @@ class OutboxSender:
                     [[InlineKeyboardButton(b["label"], callback_data=b["data"]) for b in row] for row in rows]
                 )
             if body.get("edit"):
-                try:  # a checklist tick: the same question, new marks on its keyboard
+                # A tick on the current checklist: the same question, new marks on its keyboard.
+                # Only the keyboard changes, so a notice sent with the question stays in place.
+                try:
                     await asyncio.wait_for(
                         bot.edit_message_reply_markup(chat_id=chat_id, message_id=int(body["edit"]),
                                                       reply_markup=markup),

@@ -202,3 +202,17 @@ def test_an_urgent_tip_raises_an_alert_that_staff_acknowledge(env: dict[str, str
     assert found, listed
     run(env, "alerts", "ack", found.group(1), stdin=passphrase + "\n")
     assert "No open alerts" in run(env, "alerts", "list").stdout
+
+
+def test_a_grant_of_an_unknown_queue_says_so_and_changes_nothing(env: dict[str, str]) -> None:
+    passphrase = init(env)
+    run(env, "staff", "add", "maria", stdin="maria's own passphrase\nmaria's own passphrase\n")
+    before = run(env, "audit", "verify").stdout
+    result = run(env, "staff", "grant", "maria", "labour", "nosuchqueue", stdin=passphrase + "\n", check=False)
+    assert result.returncode != 0 and "nosuchqueue" in result.stderr and "Traceback" not in result.stderr
+    listed = run(env, "staff", "list").stdout
+    assert "labour" not in [line for line in listed.splitlines() if line.startswith("maria")][0]
+    # Only the admin's login was added to the audit log; the grant of labour was rolled back.
+    n_before = int(re.search(r"(\d+) entries", before).group(1))  # type: ignore[union-attr]
+    n_after = int(re.search(r"(\d+) entries", run(env, "audit", "verify").stdout).group(1))  # type: ignore[union-attr]
+    assert n_after == n_before + 1

@@ -77,10 +77,15 @@ def test_typical_witness_needs_fifteen_replies_or_fewer(rt: Runtime, clock: Fake
     assert tip.status == "complete"
 
 
-def test_danger_answer_seals_routes_and_alerts_at_once(rt: Runtime, clock: FakeClock) -> None:
+def test_danger_answer_seals_routes_and_alerts_at_once(
+    rt: Runtime, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     reporter = Reporter(service_with_clock(rt, clock), "+15550003")
     reporter.send("hi")
+    caplog.set_level("WARNING")
     reporter.send("1")  # someone is in danger right now
+    paged = [r for r in caplog.records if "on-call alert" in r.getMessage()]
+    assert len(paged) == 1 and "danger" not in paged[0].__dict__.values()  # the id only, not why
     assert "911" in reporter.last
     [tip] = all_tips(rt)
     assert tip.priority == "P1" and "danger" in tip.categories and "police" in tip.queues

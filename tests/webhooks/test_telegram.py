@@ -267,3 +267,36 @@ def test_database_failure_asks_telegram_to_retry_instead_of_dropping(client, rt)
         conn.execute(text("DROP TABLE inbound"))
     r = post_tg(client, tg_message("2", chat_id=5151))
     assert r.status_code == 503 and r.headers["Retry-After"]
+
+
+def test_a_tap_on_an_old_keyboard_is_answered_with_the_current_question(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    chat = 9002
+    for text in ["/start en", "2", "1", "Workers at the farm never leave"]:
+        assert post_tg(client, tg_message(text, chat_id=chat)).status_code == 200
+        sender.run_once()
+    b2 = fake_telegram.messages(chat)[-1]
+    assert any(b["callback_data"] == "B2:done" for row in b2.buttons for b in row)
+    assert post_tg(client, tg_message("1", chat_id=chat)).status_code == 200  # B2 answered by typing
+    sender.run_once()
+    b3 = fake_telegram.messages(chat)[-1]
+    old_markup = b2.reply_markup
+    # The reporter taps a tick on the B2 keyboard, which is no longer the question.
+    post_tg(client, tg_callback("B2:t:home", chat_id=chat, message_id=b2.message_id))
+    sender.run_once()
+    assert b2.reply_markup == old_markup and fake_telegram.edits == []  # the old message is untouched
+    assert fake_telegram.messages(chat)[-1].text == b3.text  # the current question again, as a new message
+
+
+def test_a_tick_whose_message_is_gone_sends_the_question_afresh(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+    chat = 9003
+    for text in ["/start en", "2", "1", "Workers at the farm never leave"]:
+        post_tg(client, tg_message(text, chat_id=chat))
+        sender.run_once()
+    before = len(fake_telegram.messages(chat))
+    # The keyboard's message was deleted by hand: Telegram refuses the edit.
+    post_tg(client, tg_callback("B2:t:work", chat_id=chat, message_id=424242))
+    sender.run_once()
+    assert len(fake_telegram.messages(chat)) == before + 1
+    fresh = fake_telegram.messages(chat)[-1]
+    assert any(b["text"].startswith("✓") for row in fresh.buttons for b in row)
+    assert table_count(rt, "outbox") == 0  # delivered, not dead
