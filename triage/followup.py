@@ -32,9 +32,13 @@ _GLOBAL_KEY = b"global:refcode"
 
 
 def is_code_attempt(text: str) -> bool:
-    """Shaped like a code, with a digit or a dash, so that a 13-letter word is not taken for one."""
+    """Shaped like a code.  A single 13-letter word ("international") is not taken for one
+    unless it has a digit: a code typed with separators (dashes, spaces, dots) or with any
+    digit is, so the rare all-letter code still works as shown or as spoken."""
     stripped = text.strip()
-    return refcodes.looks_like_code(stripped) and any(c.isdigit() or c == "-" for c in stripped)
+    if not refcodes.looks_like_code(stripped):
+        return False
+    return any(c.isdigit() or c in "-. " for c in stripped)
 
 
 @dataclass

@@ -111,3 +111,11 @@ def test_wrong_codes_are_throttled_for_the_whole_line(
     late = Reporter(service, "+15550299")
     late.send(code)
     assert "wait" in late.last.lower()
+
+
+def test_code_shapes_people_type_are_recognised_and_words_are_not() -> None:
+    assert followup.is_code_attempt("ABCD-EFGH-JKMNP")  # an all-letter code, as shown
+    assert followup.is_code_attempt("abcd efgh jkmnp")  # as read out, lower case, with spaces
+    assert followup.is_code_attempt("7kq2m9xd4trw5")  # run together, with digits
+    assert not followup.is_code_attempt("international")  # a 13-letter word
+    assert not followup.is_code_attempt("I saw them at the farm")
