@@ -207,3 +207,33 @@ def test_reporter_who_comes_back_after_finishing_adds_to_the_same_tip(rt: Runtim
     [after] = all_tips(rt)
     assert after.id == before.id and after.version == before.version + 1
     assert "The van is white with a ladder on top" in json.dumps(open_latest(rt, after.id))
+
+
+def test_concurrent_messages_from_one_reporter_are_each_handled_once(rt: Runtime, clock: FakeClock) -> None:
+    """Optimistic writers that lose the race redo their message under the lock: none is lost."""
+    service = service_with_clock(rt, clock)
+    reporter = Reporter(service, "+15550012")
+    for line in ["hi", "2", "1"]:
+        reporter.send(line)  # now at the free-text question
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def deliver(n: int) -> None:
+        try:
+            handled = service.handle(
+                InboundMessage(channel="sms", address="+15550012", text="MENU" if n % 2 else "?", provider_id=f"SMc{n}")
+            )
+            results.append([r.text for r in handled.replies])
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 8 and all(results)
+    with rt.db.connect() as conn:
+        revision = conn.execute(select(Conversation.__table__.c.revision)).scalar()
+    assert revision == 3 + 8  # every message moved the conversation exactly once
+    assert count_rows(rt, Inbound) == 3 + 8
