@@ -8,14 +8,18 @@ the message in a non-final state, and deleted once the provider let go (or after
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from storage.crypto import Box, ServerSecrets
 from storage.fastsql import Statement
 from storage.tables import ProviderDeletion
+
+log = logging.getLogger(__name__)
 
 _T = ProviderDeletion.__table__  # type: ignore[attr-defined]
 _AAD = b"provider-deletion"
@@ -82,3 +86,36 @@ def retry(conn: Connection, *, item_id: int, attempts: int, now: float) -> bool:
 
 def pending(conn: Connection) -> int:
     return len(conn.execute(select(_T.c.id)).all())
+
+
+def delete_due(db: Engine, *, box: Box, client: Any, clock: Callable[[], float]) -> int:
+    """Delete the due copies from Twilio's message log; returns how many are gone.
+
+    No transaction is open during the API calls.  A copy Twilio still holds in a
+    non-final state (or an error) is retried later with back-off; a 404 means gone.
+    """
+    from twilio.base.exceptions import TwilioRestException
+
+    with db.begin() as conn:
+        due = take(conn, box=box, now=clock())
+    if not due:
+        return 0
+    outcomes: list[bool] = []
+    for d in due:
+        try:
+            client.messages(d.sid).delete()
+            outcomes.append(True)
+        except TwilioRestException as exc:
+            outcomes.append(exc.status == 404)  # already gone
+        except Exception:  # connection errors and timeouts: retried
+            outcomes.append(False)
+    gone = 0
+    with db.begin() as conn:
+        now = clock()
+        for d, ok in zip(due, outcomes):
+            if ok:
+                done(conn, item_id=d.id)
+                gone += 1
+            elif not retry(conn, item_id=d.id, attempts=d.attempts, now=now):
+                log.warning("provider copy not deleted after retries", extra={"deletion": d.id})
+    return gone

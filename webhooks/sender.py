@@ -343,32 +343,7 @@ class OutboxSender:
     def _provider_deletions(self) -> int:
         if not self.settings.sms_enabled:
             return 0
-        from twilio.base.exceptions import TwilioRestException
-
-        now = self.clock()
-        with self.rt.db.begin() as conn:
-            due = provider_copies.take(conn, box=self._copies_box, now=now)
-        if not due:
-            return 0
-        outcomes: list[bool] = []
-        for d in due:
-            try:
-                self.twilio.messages(d.sid).delete()
-                outcomes.append(True)
-            except TwilioRestException as exc:
-                outcomes.append(exc.status == 404)  # already gone
-            except Exception:
-                outcomes.append(False)
-        done = 0
-        with self.rt.db.begin() as conn:
-            now = self.clock()
-            for d, ok in zip(due, outcomes):
-                if ok:
-                    provider_copies.done(conn, item_id=d.id)
-                    done += 1
-                elif not provider_copies.retry(conn, item_id=d.id, attempts=d.attempts, now=now):
-                    log.warning("provider copy not deleted after retries", extra={"deletion": d.id})
-        return done
+        return provider_copies.delete_due(self.rt.db, box=self._copies_box, client=self.twilio, clock=self.clock)
 
     def _purge_windows(self) -> None:
         with self.rt.db.begin() as conn:
