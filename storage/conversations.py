@@ -40,7 +40,7 @@ def lookup_key(secrets: ServerSecrets, channel: str, address: str) -> bytes:
 # Hot-path statements, built once (plain SQL both SQLite and PostgreSQL accept), so
 # that no statement is constructed or cache-keyed per message.
 _COLS = "id, channel, status, tip_id, expires_at, revision, state"
-_FIND = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
+_FIND = Statement(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
 _FIND_LOCKED = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup FOR UPDATE")
 _CREATE = text(
     "INSERT INTO conversation (id, lookup, channel, state, status, created_at, updated_at, expires_at,"
@@ -56,27 +56,21 @@ _SAVE_IF_UNCHANGED = Statement(
     " expires_at = :expires_at, purge_at = :purge_at, revision = :revision"
     " WHERE id = :id AND revision = :seen RETURNING id"
 )
-_FIND_FAST = Statement(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
 _OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
 
 
 def find(conn: Connection, *, box: Box, lookup: bytes) -> ConversationRow | None:
     """Read a conversation without locking it (the optimistic path checks its revision on save)."""
-    row = _FIND_FAST.first(conn, {"lookup": lookup})
-    if row is None:
-        return None
+    row = _FIND.first(conn, {"lookup": lookup})
+    return _row(box, row) if row is not None else None
+
+
+def _row(box: Box, row: Any) -> ConversationRow:
+    """A row of the ``_COLS`` columns, in that order (a driver tuple or a SQLAlchemy Row)."""
     conv_id, channel, status, tip_id, expires_at, revision, state = row
     return ConversationRow(
         id=conv_id, channel=channel, status=status, tip_id=tip_id, expires_at=expires_at, revision=revision,
         state=json.loads(box.decrypt(bytes(state), conv_id.encode())) if state else None,
-    )
-
-
-def _row(box: Box, row: Any) -> ConversationRow:
-    state = json.loads(box.decrypt(row.state, row.id.encode())) if row.state else None
-    return ConversationRow(
-        id=row.id, channel=row.channel, status=row.status, tip_id=row.tip_id, expires_at=row.expires_at,
-        revision=row.revision, state=state,
     )
 
 
@@ -97,8 +91,12 @@ def open_conversation(
     (on SQLite the whole transaction already holds the write lock).
     Returns (row, created).
     """
-    find = _FIND_LOCKED if conn.dialect.name == "postgresql" else _FIND
-    row = conn.execute(find, {"lookup": lookup}).first()
+    def find() -> Any:
+        if conn.dialect.name == "postgresql":
+            return conn.execute(_FIND_LOCKED, {"lookup": lookup}).first()
+        return _FIND.first(conn, {"lookup": lookup})
+
+    row = find()
     if row is not None:  # the common case: a conversation in progress
         return _row(box, row), False
     new_id = uuid.uuid4().hex
@@ -106,8 +104,8 @@ def open_conversation(
         "id": new_id, "lookup": lookup, "channel": channel, "state": b"", "now": now,
         "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
     })
-    row = conn.execute(find, {"lookup": lookup}).one()
-    return _row(box, row), row.id == new_id
+    conv = _row(box, find())
+    return conv, conv.id == new_id
 
 
 def save_conversation(
