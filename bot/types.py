@@ -20,6 +20,16 @@ TERMINAL = "terminal"
 CHANNELS = (SMS, WHATSAPP, TELEGRAM, TERMINAL)
 
 
+class Status(StrEnum):
+    """Where a conversation stands (``ConversationState.status``)."""
+
+    NEW = "new"  # nothing answered yet
+    ACTIVE = "active"  # an interview in progress
+    FINISHED = "finished"  # the close was reached and a reference code given
+    ENDED = "ended"  # DONE, EXIT or expiry: the next message starts over
+    OPTED_OUT = "opted_out"  # a carrier opt-out word: the line sends nothing
+
+
 @dataclass(frozen=True)
 class Hints:
     """Evidence used in memory only, never stored (DESIGN.md, "Language")."""
@@ -61,6 +71,43 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
 
 
+class OutboxAction(StrEnum):
+    SEND = "send"  # send ``text`` (and its buttons), or edit the keyboard of message ``edit``
+    DELETE_HISTORY = "delete_history"  # EXIT on Telegram: delete the chat's messages the API allows
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One queued delivery: what the outbox stores (sealed) and the sender delivers."""
+
+    text: str = field(default="", repr=False)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    # Telegram: a checklist tick edits the keyboard of this (the question's) message in place.
+    edit: str | None = field(default=None, repr=False)
+    action: OutboxAction = OutboxAction.SEND
+
+    @classmethod
+    def of(cls, reply: Reply) -> "OutboxMessage":
+        return cls(text=reply.text, buttons=reply.buttons)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            data["buttons"] = [[{"label": b.label, "data": b.data, "selected": b.selected} for b in row]
+                               for row in self.buttons]
+        if self.edit is not None:
+            data["edit"] = self.edit
+        if self.action is not OutboxAction.SEND:
+            data["action"] = self.action.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "OutboxMessage":
+        rows = tuple(tuple(Button(**b) for b in row) for row in data.get("buttons") or ())
+        return cls(text=str(data.get("text") or ""), buttons=rows, edit=data.get("edit"),
+                   action=OutboxAction(data.get("action") or OutboxAction.SEND))
+
+
 class EventKind(StrEnum):
     URGENT = "urgent"  # a danger answer or a possible minor: seal and route now
     COMPLETE = "complete"  # the reporter reached the close
@@ -89,7 +136,7 @@ class ConversationState:
 
     locale: str
     step: str | None = None
-    status: str = "new"  # new | active | finished | ended | opted_out
+    status: str = Status.NEW
     answers: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     misses: int = 0

@@ -1,6 +1,6 @@
 """Append-only, tamper-evident audit log.
 
-Each entry carries ``mac = HMAC(secrets.subkey("audit"), prev_mac || canonical(entry))``
+Each entry carries ``mac = HMAC(secrets.subkey(Purpose.AUDIT), prev_mac || canonical(entry))``
 (the first entry chains from 32 zero bytes).  The key is not in the database, so a
 database writer cannot forge entries: an edited entry breaks its own MAC, a deleted
 entry leaves a gap in ``seq`` (or, renumbered, breaks the chain), and truncation of
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select, text
 
 from storage.crypto import ServerSecrets
 from storage.tables import AuditEntry
+from storage.purposes import Purpose
 
 _audit_t = AuditEntry.__table__  # type: ignore[attr-defined]
 _GENESIS = bytes(32)
@@ -81,7 +82,7 @@ def append(conn: Connection, *, secrets: ServerSecrets, actor: str, action: str,
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
     last = conn.execute(select(_audit_t.c.seq, _audit_t.c.mac).order_by(_audit_t.c.seq.desc()).limit(1)).first()
     seq, prev = (1, _GENESIS) if last is None else (int(last.seq) + 1, bytes(last.mac))
-    mac = _mac(secrets.subkey("audit"), prev, seq, now, actor, action, subject)
+    mac = _mac(secrets.subkey(Purpose.AUDIT), prev, seq, now, actor, action, subject)
     conn.execute(_audit_t.insert().values(seq=seq, at=now, actor=actor, action=action, subject=subject, mac=mac))
     return seq
 
@@ -98,7 +99,7 @@ def head(conn: Connection, *, secrets: ServerSecrets) -> str:
     prev = bytes(rows[1].mac) if len(rows) > 1 and rows[1].seq == last.seq - 1 else None
     if prev is None and last.seq == 1:
         prev = _GENESIS
-    expected = None if prev is None else _mac(secrets.subkey("audit"), prev, last.seq, last.at, last.actor, last.action, last.subject)
+    expected = None if prev is None else _mac(secrets.subkey(Purpose.AUDIT), prev, last.seq, last.at, last.actor, last.action, last.subject)
     if expected is None or not hmac.compare_digest(expected, bytes(last.mac)):
         raise AuditTamperedError(f"the newest audit entry (seq {last.seq}) does not verify")
     return f"{last.seq}:{bytes(last.mac).hex()}"
@@ -116,7 +117,7 @@ def _parse_head(value: str) -> tuple[int, bytes]:
 
 def verify(conn: Connection, *, secrets: ServerSecrets, head: str | None = None) -> AuditReport:
     """Recompute the whole chain; with ``head``, also check nothing after it was cut."""
-    key = secrets.subkey("audit")
+    key = secrets.subkey(Purpose.AUDIT)
     expected_head = _parse_head(head) if head else None
     prev = _GENESIS
     expected_seq = 1

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, select, text
 from storage.crypto import Box, ServerSecrets
 from storage.fastsql import Statement
 from storage.tables import Conversation, OptOut
+from storage.purposes import Purpose
 
 _T = Conversation.__table__  # type: ignore[attr-defined]
 _OPT = OptOut.__table__  # type: ignore[attr-defined]
@@ -34,7 +35,7 @@ class ConversationRow:
 
 def lookup_key(secrets: ServerSecrets, channel: str, address: str) -> bytes:
     """The keyed hash that finds a conversation; the address itself is never stored in the clear."""
-    return secrets.mac("lookup", f"{channel}:{address}".encode())
+    return secrets.mac(Purpose.LOOKUP, f"{channel}:{address}".encode())
 
 
 # Hot-path statements, built once (plain SQL both SQLite and PostgreSQL accept), so

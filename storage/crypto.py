@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from storage.purposes import Purpose
+
 _BOX_V1 = b"\x01"
 _ENVELOPE_MAGIC = b"TLS1"
 _NONCE = 12
@@ -159,18 +161,18 @@ class ServerSecrets:
 
     master: bytes = field(repr=False)
     # Derived subkeys, kept: the hot path derives the lookup and inbound keys per message.
-    _subkeys: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    _subkeys: dict[Purpose, bytes] = field(default_factory=dict, repr=False, compare=False)
 
-    def subkey(self, purpose: str) -> bytes:
+    def subkey(self, purpose: Purpose) -> bytes:
         key = self._subkeys.get(purpose)
         if key is None:
             key = self._subkeys[purpose] = hkdf(self.master, b"tipline/" + purpose.encode())
         return key
 
-    def box(self, purpose: str) -> Box:
+    def box(self, purpose: Purpose) -> Box:
         return Box(self.subkey(purpose))
 
-    def mac(self, purpose: str, data: bytes) -> bytes:
+    def mac(self, purpose: Purpose, data: bytes) -> bytes:
         return hmac.new(self.subkey(purpose), data, sha256).digest()
 
 

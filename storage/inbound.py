@@ -14,6 +14,7 @@ from sqlalchemy import Connection, delete, text
 from storage.crypto import Box, ServerSecrets
 from storage.fastsql import Statement
 from storage.tables import Inbound
+from storage.purposes import Purpose
 
 _T = Inbound.__table__  # type: ignore[attr-defined]
 
@@ -29,7 +30,7 @@ _CLAIM_WITH_RESPONSE = Statement(
 
 
 def inbound_key(secrets: ServerSecrets, channel: str, provider_id: str) -> bytes:
-    return secrets.mac("inbound", f"{channel}:{provider_id}".encode())
+    return secrets.mac(Purpose.INBOUND, f"{channel}:{provider_id}".encode())
 
 
 def claim(conn: Connection, *, key: bytes, now: float) -> bool:

@@ -5,7 +5,7 @@
 - Every staff member has an X25519 key pair.  The private key is wrapped by a
   ``Box`` whose key is Argon2id(HMAC-SHA256(pepper, passphrase), random salt):
   argon2-cffi does not expose Argon2's own secret (K) input, so the server pepper
-  (``secrets.subkey("staff-pepper")``) is mixed in by HMAC-ing the passphrase
+  (``secrets.subkey(Purpose.STAFF_PEPPER)``) is mixed in by HMAC-ing the passphrase
   first.  A copy of the database without the server secret cannot even start a
   passphrase guess; the server secret without a passphrase opens nothing.
 - A queue private key is never stored unwrapped: each member holding it has a
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from storage import crypto
 from storage.crypto import Box, DecryptionFailed, KdfFailed, KdfParams, ServerSecrets, peppered_argon2id
 from storage.tables import Grant, Queue, QueueKey, Staff
+from storage.purposes import Purpose
 
 MIN_PASSPHRASE_CHARS = 10
 
@@ -186,7 +187,7 @@ def _parse_kdf(spec: str) -> tuple[KdfParams, bytes]:
 def _passphrase_box(passphrase: str, *, salt: bytes, kdf: KdfParams, secrets: ServerSecrets) -> Box:
     try:
         key = peppered_argon2id(
-            passphrase.encode("utf-8"), pepper=secrets.subkey("staff-pepper"), salt=salt,
+            passphrase.encode("utf-8"), pepper=secrets.subkey(Purpose.STAFF_PEPPER), salt=salt,
             time_cost=kdf.time_cost, memory_cost_kib=kdf.memory_cost_kib, parallelism=kdf.parallelism,
         )
     except KdfFailed:

@@ -2,7 +2,7 @@
 
 Addresses (phone numbers, chat ids) are sealed under the key of the period (UTC
 days) in which the conversation began.  Each period key is a random 32-byte key,
-stored wrapped by ``secrets.box("period-wrap")`` in ``PeriodKey.wrapped``, and
+stored wrapped by ``secrets.box(Purpose.PERIOD_WRAP)`` in ``PeriodKey.wrapped``, and
 destroyed (``wrapped`` set to NULL) once ``destroy_after`` = end of period +
 ``followup_days`` has passed.  Deleted rows survive in free pages, WAL files and
 backups; a destroyed key makes every copy of those addresses unreadable.
@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.crypto import Box, DecryptionFailed, ServerSecrets
 from storage.tables import PeriodKey
+from storage.purposes import Purpose
 
 _period_t = PeriodKey.__table__  # type: ignore[attr-defined]
 _DAY = 86400.0
@@ -90,7 +91,7 @@ _PENDING = "tipline_period_keys_pending"
 
 
 def _fingerprint(secrets: ServerSecrets) -> bytes:
-    return sha256(b"period-cache:" + secrets.subkey("period-wrap")).digest()[:16]
+    return sha256(b"period-cache:" + secrets.subkey(Purpose.PERIOD_WRAP)).digest()[:16]
 
 
 def _hook(engine: Engine) -> None:
@@ -162,7 +163,7 @@ def address_box(
         destroy_after = end + followup_days * _DAY
         if not create or now >= destroy_after:
             return None
-        wrapped = secrets.box("period-wrap").encrypt(os.urandom(32), aad=_aad(period))
+        wrapped = secrets.box(Purpose.PERIOD_WRAP).encrypt(os.urandom(32), aad=_aad(period))
         _insert_ignore(conn, {"period": period, "wrapped": wrapped, "created_at": now, "destroy_after": destroy_after})
         row = conn.execute(select(_period_t).where(_period_t.c.period == period)).first()
         if row is None:  # pragma: no cover - the insert above or a concurrent one made it
@@ -170,7 +171,7 @@ def address_box(
     if row.wrapped is None or now >= row.destroy_after:
         return None
     try:
-        key = secrets.box("period-wrap").decrypt(row.wrapped, aad=_aad(period))
+        key = secrets.box(Purpose.PERIOD_WRAP).decrypt(row.wrapped, aad=_aad(period))
     except DecryptionFailed:
         raise PeriodKeyTamperedError(f"period key {period} does not unwrap (altered, or another server secret)") from None
     box = Box(key)
@@ -211,7 +212,7 @@ def open_address(
         if row is None or row.wrapped is None:
             return None
         try:
-            box: Box | None = Box(secrets.box("period-wrap").decrypt(row.wrapped, aad=_aad(period)))
+            box: Box | None = Box(secrets.box(Purpose.PERIOD_WRAP).decrypt(row.wrapped, aad=_aad(period)))
         except DecryptionFailed:
             raise PeriodKeyTamperedError(f"period key {period} does not unwrap") from None
     else:

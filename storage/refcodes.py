@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 
 from storage.crypto import KdfFailed, KdfParams, ServerSecrets, peppered_argon2id
+from storage.purposes import Purpose
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _N = len(ALPHABET)
@@ -152,7 +153,7 @@ def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:
         raise RefCodeError("not a reference code")
     try:
         return peppered_argon2id(
-            canonical.encode("ascii"), pepper=secrets.subkey("refcode-pepper"), salt=secrets.subkey("refcode-salt")[:16],
+            canonical.encode("ascii"), pepper=secrets.subkey(Purpose.REFCODE_PEPPER), salt=secrets.subkey(Purpose.REFCODE_SALT)[:16],
             time_cost=kdf.time_cost, memory_cost_kib=kdf.memory_cost_kib, parallelism=kdf.parallelism,
         )
     except KdfFailed:

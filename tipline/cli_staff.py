@@ -14,6 +14,7 @@ from storage import audit, keys, outbox, questions, refcodes, sealing, tips
 from storage.db import deferred, read_only
 from storage.keys import KeyManagementError, StaffKeys
 from storage.sealing import SealingError
+from storage.purposes import Purpose
 from tipline.runtime import Runtime
 
 
@@ -135,7 +136,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
             member.forget()
             if not held & set(meta.queues):
                 raise _fail(f"{username} holds no key for the queues of this tip ({', '.join(meta.queues)}).")
-            questions.add(conn, box=rt.secrets.box("staff-questions"), tip_id=meta.id, text=question,
+            questions.add(conn, box=rt.secrets.box(Purpose.STAFF_QUESTIONS), tip_id=meta.id, text=question,
                           now=time.time())
             audit.append(conn, secrets=rt.secrets, actor=username, action="ask", subject=meta.id, now=time.time())
         click.echo("Question saved. The reporter reads it when they send their reference code to the line.")

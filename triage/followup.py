@@ -21,6 +21,7 @@ from bot.types import ConversationState
 from storage import questions, refcodes, sealing, throttle, tips
 from storage.crypto import Box, ServerSecrets
 from storage.crypto import KdfParams
+from storage.purposes import Purpose
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class FollowUps:
         check = refcodes.check(text)
         if check.is_typo:
             return FollowUpResult([("followup.typo", {})], state)
-        sender_key = self.secrets.mac("throttle", lookup)
+        sender_key = self.secrets.mac(Purpose.THROTTLE, lookup)
         if throttle.is_blocked(conn, key=sender_key, limit=SENDER_LIMIT, window_seconds=WINDOW, now=now) or \
                 throttle.is_blocked(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now):
             return FollowUpResult([("followup.wait", {})], state)

@@ -29,6 +29,7 @@ from storage import chatlog, conversations, inbound, outbox, periods, refcodes
 from storage.conversations import ConversationRow
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, hkdf
 from storage.db import writer_lock
+from storage.purposes import Purpose
 from tipline.settings import Settings
 from triage.followup import FOLLOWUP, FollowUps, is_code_attempt
 from triage.sealer import TipSealer
@@ -93,11 +94,11 @@ class IntakeService:
         self.partners = partner_kinds(routing)
         self.sealer = TipSealer(secrets=secrets, rules=rules, routing=routing, region=region,
                                 code_kdf=settings.code_kdf)
-        self.followups = FollowUps(secrets=secrets, kdf=settings.code_kdf, question_box=secrets.box("staff-questions"))
-        self._state_box: Box = secrets.box("conversation-state")
-        self._reply_root = secrets.subkey("inbound-replies")
-        self._link_root = secrets.subkey("tip-link")
-        self._outbox_box: Box = secrets.box("outbox")
+        self.followups = FollowUps(secrets=secrets, kdf=settings.code_kdf, question_box=secrets.box(Purpose.STAFF_QUESTIONS))
+        self._state_box: Box = secrets.box(Purpose.CONVERSATION_STATE)
+        self._reply_root = secrets.subkey(Purpose.INBOUND_REPLIES)
+        self._link_root = secrets.subkey(Purpose.TIP_LINK)
+        self._outbox_box: Box = secrets.box(Purpose.OUTBOX)
         self._writer = writer_lock(db)
         self.idle_seconds = settings.conversation_idle_minutes * 60
         self.retain_seconds = settings.followup_days * 86400

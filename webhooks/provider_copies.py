@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from storage.crypto import Box, ServerSecrets
 from storage.fastsql import Statement
 from storage.tables import ProviderDeletion
+from storage.purposes import Purpose
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ MAX_DELAY = 3600.0
 
 
 def box(secrets: ServerSecrets) -> Box:
-    return secrets.box("provider-copies")
+    return secrets.box(Purpose.PROVIDER_COPIES)
 
 
 # Runs on the webhook hot path: written once, executed on the driver connection.

@@ -36,6 +36,7 @@ from bot.types import SMS, TELEGRAM, WHATSAPP
 from storage import chatlog, conversations, outbox, periods
 from storage.channel_tables import ChannelWindow
 from storage.outbox import OutboxItem
+from storage.purposes import Purpose
 from webhooks import provider_copies
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class OutboxSender:
         self.settings = runtime.settings
         self.clock = clock
         self.fast_lane = fast_lane
-        self._box = runtime.secrets.box("outbox")  # the intake service's outbox/chat-log box
+        self._box = runtime.secrets.box(Purpose.OUTBOX)  # the intake service's outbox/chat-log box
         self._copies_box = provider_copies.box(runtime.secrets)
         self._run_lock = threading.Lock()
         self._paused: dict[str, float] = {}

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from storage import keys, questions, refcodes, sealing, tips
+from storage.purposes import Purpose
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
 from tipline.runtime import Runtime
 from triage import followup
@@ -67,7 +68,7 @@ def test_reporter_reads_the_question_staff_left_once(rt: Runtime, service: Intak
     code = finished_tip(service)
     tip_id = the_tip(rt).id
     with rt.db.begin() as conn:
-        questions.add(conn, box=rt.secrets.box("staff-questions"), tip_id=tip_id,
+        questions.add(conn, box=rt.secrets.box(Purpose.STAFF_QUESTIONS), tip_id=tip_id,
                       text="Which street is the house on?", now=1.0)
     reporter = Reporter(service, "+15550101")
     reporter.send(code)

@@ -17,14 +17,14 @@ from sqlalchemy import select
 
 from storage import conversations, crypto, tips
 from storage.crypto import DecryptionFailed, ServerSecrets
+from storage.purposes import Purpose
 from storage.tables import Conversation, Inbound, Tip, TipEnvelope
 from tests.factories import FakeClock, Reporter, service_with_clock
 from tipline.runtime import Runtime
 
 WITNESS = ["hi", "2", "1", "SECRET-ANSWER-WOMBAT at the nail salon", "4", "2", "1 2 6", "2", "2", "1", "2", "2"]
 SELF_REPORT = ["hi", "2", "2", "1", "2 5", "2", "1 2", "SECRET-ANSWER-PLATYPUS city", "2"]
-PURPOSES = ["conversation-state", "inbound-replies", "outbox", "tip-link", "lookup", "inbound", "staff-questions",
-            "period-wrap", "staff-pepper", "refcode-pepper", "refcode-salt", "audit", "throttle"]
+PURPOSES = list(Purpose)  # every key the server secret derives, from the one registry
 
 
 def finished(rt: Runtime, clock: FakeClock) -> None:

@@ -18,6 +18,7 @@ from tests.webhooks.helpers import (
     outbox_items, table_count, twiml_messages,
 )
 from storage import conversations, outbox, periods
+from storage.purposes import Purpose
 from webhooks.sender import OutboxSender
 
 VECTORS = json.loads((SAMPLES / "twilio_signature_vectors.json").read_text())
@@ -203,11 +204,11 @@ def _queue_followup(rt, channel: str, address: str, text: str) -> str:  # type: 
     now = time.time()
     lookup = conversations.lookup_key(rt.secrets, channel, address)
     with rt.db.begin() as conn:
-        conv, _ = conversations.open_conversation(conn, box=rt.secrets.box("conversation-state"), lookup=lookup,
+        conv, _ = conversations.open_conversation(conn, box=rt.secrets.box(Purpose.CONVERSATION_STATE), lookup=lookup,
                                                   channel=channel, now=now, idle_seconds=3600, retain_seconds=86400)
         dest, period = periods.seal_address(conn, secrets=rt.secrets, address=address, channel=channel, now=now,
                                             followup_days=7)
-        outbox.enqueue(conn, box=rt.secrets.box("outbox"), conversation_id=conv.id, channel=channel,
+        outbox.enqueue(conn, box=rt.secrets.box(Purpose.OUTBOX), conversation_id=conv.id, channel=channel,
                        destination=dest, address_period=period, messages=[{"text": text, "buttons": []}], now=now)
     return conv.id
 
