@@ -16,6 +16,7 @@ from bot.regions import RegionError, load_region
 from bot.segments import segments
 from bot.types import Region
 from bot.validation import validate
+from bot.words import Vocabulary, load_vocabularies
 
 
 def build_engine(
@@ -24,15 +25,17 @@ def build_engine(
     locales: tuple[str, ...],
     default_locale: str,
     region: Region,
-    max_text_chars: int = 1000,
+    max_text_chars: int = 5000,
 ) -> Engine:
     """Load the flow and catalogs, validate them for ``region``, and build an Engine; raises FlowError."""
     if default_locale not in locales:
         raise FlowError(f"default locale {default_locale!r} is not among the enabled locales {locales}")
     flow = load_flow()
     catalogs = load_catalogs(Path(locales_dir), tuple(locales))
-    validate(flow, catalogs, region)
-    return Engine(flow, catalogs, locales=tuple(locales), default_locale=default_locale, max_text_chars=max_text_chars)
+    vocabularies = load_vocabularies(Path(locales_dir), tuple(locales))
+    validate(flow, catalogs, region, vocabularies)
+    return Engine(flow, catalogs, locales=tuple(locales), default_locale=default_locale,
+                  max_text_chars=max_text_chars, vocabularies=vocabularies)
 
 
 __all__ = [
@@ -47,4 +50,5 @@ __all__ = [
     "load_region",
     "segments",
     "validate",
+    "Vocabulary",
 ]

@@ -1,13 +1,13 @@
-"""Words that are not answers: carrier keywords, the engine's commands, emergency words.
+"""Words that are not answers: carrier keywords and the engine's commands.
 
 Carrier keywords (INTAKE decision 4, CHANNELS C5) are a fixed per-channel table because
-the carrier acts on them whatever the engine does; the engine's own command words and
-emergency words come from the catalogs so a translation can add its equivalents.
+the carrier acts on them whatever the engine does; the engine's own command words come
+from the catalogs so a translation can add its equivalents.  Emergency words live in
+the words files (``bot.words``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Mapping
@@ -23,7 +23,9 @@ class Carrier(StrEnum):
 
 
 _OPT_OUT = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT")
-_OPT_IN = ("START", "UNSTOP", "YES")
+# Not YES (INTAKE decision 4): people answer "Is anyone in danger right now?" with "yes",
+# and silence there is the worst reply the line can give, so the engine answers it.
+_OPT_IN = ("START", "UNSTOP")
 _HELP = ("HELP", "INFO")
 _CARRIER = {
     **{w: Carrier.OPT_OUT for w in _OPT_OUT},
@@ -59,21 +61,12 @@ class Command(StrEnum):
 
 
 COMMAND_MSGIDS: Mapping[Command, str] = {c: f"cmd.words.{c.value}" for c in Command}
-EMERGENCY_MSGID = "cmd.words.emergency"
 
 # Extra command words only where no carrier claims them (Telegram's "/help" habit).
 CHANNEL_EXTRAS: Mapping[str, Mapping[str, Command]] = {
     TELEGRAM: {"help": Command.MENU, "start": Command.MENU},
     TERMINAL: {"help": Command.MENU},
 }
-
-# An emergency word counts only in a short message: "sos", "in danger!", "911 now".
-# A long account that mentions danger is an answer (the first message, B1) and is
-# scored by triage, so the interview is not hijacked by a word in a story.
-EMERGENCY_MAX_WORDS = 4
-
-_TOKEN = re.compile(r"[\w']+")
-
 
 def normalize(text: str) -> str:
     """Lower-case, single-spaced, without surrounding punctuation ("?" alone survives)."""
@@ -84,21 +77,18 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True)
 class CommandWords:
-    """Command and emergency words of all enabled locales (a reporter may mix languages)."""
+    """Command words of all enabled locales (a reporter may mix languages)."""
 
     commands: Mapping[str, Command]
-    emergency: tuple[str, ...]
 
     @classmethod
     def build(cls, catalogs: Catalogs, locales: tuple[str, ...]) -> "CommandWords":
         commands: dict[str, Command] = {}
-        emergency: list[str] = []
         for locale in locales:
             for command, msgid in COMMAND_MSGIDS.items():
                 for word in catalogs.words(locale, msgid):
                     commands.setdefault(normalize(word), command)
-            emergency.extend(" ".join(_TOKEN.findall(w)) for w in catalogs.words(locale, EMERGENCY_MSGID))
-        return cls(commands=commands, emergency=tuple(w for w in dict.fromkeys(emergency) if w))
+        return cls(commands=commands)
 
     def command(self, channel: str, text: str) -> Command | None:
         word = normalize(text)
@@ -108,10 +98,3 @@ class CommandWords:
         if found is None:
             found = CHANNEL_EXTRAS.get(channel, {}).get(word)
         return found
-
-    def is_emergency(self, text: str) -> bool:
-        tokens = _TOKEN.findall(text.casefold())
-        if not tokens or len(tokens) > EMERGENCY_MAX_WORDS:
-            return False
-        padded = f" {' '.join(tokens)} "
-        return any(f" {phrase} " in padded for phrase in self.emergency)

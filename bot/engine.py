@@ -8,7 +8,7 @@ transaction.  The contract it follows is INTAKE.md, "Decisions for tipline".
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from bot import messages as m
 from bot import state as st
@@ -19,15 +19,19 @@ from bot.navigate import block_of, next_block, next_target
 from bot.options import options_for
 from bot.parse import Miss, Parsed, checked, parse_answer
 from bot.render import DONE_DATA, TOGGLE, Renderer, pack
+from bot.words import Alarm, Vocabulary, canon_tokens
 from bot.types import (
     SMS, TELEGRAM, WHATSAPP, Button, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region,
 )
 
 MISSES_BEFORE_COMMANDS = 3
 # A first message counts as an account of what happened (kept as B1) only when it is
-# more than a greeting: enough words and characters, and not a short question.
+# more than a greeting or "I want to report something": enough words and characters,
+# and not a short question.
 ACCOUNT_MIN_WORDS = 4
 ACCOUNT_MIN_CHARS = 20
+# The hard limit of one message kept (INTAKE decision 13): longer ones keep this much.
+MAX_TEXT_CHARS = 5000
 # A reference code typed back after the close ("7KQ2-M9XD-4TRW5") is not added to the
 # tip: codes live only in the close reply and in Event.code.
 _CODE_LIKE = re.compile(r"^[0-9A-Za-z]{3,6}([- ][0-9A-Za-z]{3,6}){1,4}$")
@@ -42,18 +46,21 @@ class Engine:
         *,
         locales: tuple[str, ...],
         default_locale: str,
-        max_text_chars: int = 1000,
+        max_text_chars: int = MAX_TEXT_CHARS,
+        vocabularies: Mapping[str, Vocabulary] | None = None,
     ) -> None:
         self.flow = flow
         self.catalogs = catalogs
         self.locales = tuple(locales) or (default_locale,)
         self.default_locale = default_locale
         self.max_text_chars = max_text_chars
-        self.render = Renderer(catalogs, default_locale)
+        vocabularies = dict(vocabularies or {})
+        self.render = Renderer(catalogs, default_locale, vocabularies)
         self.words = CommandWords.build(catalogs, self.locales)
+        # Emergency words, greetings and questions about the line of every enabled locale.
+        self.vocab = Vocabulary.merge(vocabularies[loc] for loc in self.locales if loc in vocabularies)
         self._members = block_of(flow)
         self._params_cache: dict[tuple[str, Region, tuple[str, ...]], dict[str, str]] = {}
-        self._greetings = {normalize(w) for loc in self.locales for w in catalogs.words(loc, m.GREETING_WORDS)}
 
     # ---- public API ---------------------------------------------------------------
 
@@ -68,7 +75,7 @@ class Engine:
         """Idle expiry: seal what was given and not yet sealed (INCOMPLETE "expiry"); no replies."""
         state = st.copy_state(state)
         events: list[Event] = []
-        if st.given(state) and state.extra.get(st.UNSEALED):
+        if st.worth_sealing(state) and state.extra.get(st.UNSEALED):
             events.append(Event(EventKind.INCOMPLETE, "expiry"))
             st.sealed(state)
         if state.status != "opted_out":  # an opt-out outlives the conversation
@@ -111,11 +118,12 @@ class Engine:
         command = self.words.command(msg.channel, text)
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
-        if self.words.is_emergency(text):
-            return self._emergency(state, ctx, msg.channel, prefix)
+        tokens = canon_tokens(text)
+        if self.vocab.is_about_line(tokens):
+            return self._reask(state, ctx, msg.channel, prefix + [self._t(state, ctx, m.ABOUT)])
         if state.status == "finished" or step is None:
-            return self._addendum(state, text, ctx, prefix)
-        return self._typed(state, step, text, ctx, msg.channel, prefix)
+            return self._addendum(state, text, tokens, ctx, prefix)
+        return self._typed(state, step, text, tokens, ctx, msg.channel, prefix)
 
     def _new_state(self, msg: InboundMessage, ctx: Context) -> ConversationState:
         # An explicit deep-link choice wins; the app language is only a prior (DESIGN.md).
@@ -171,80 +179,161 @@ class Engine:
         if msg.has_media:
             parts.append(self._t(state, ctx, m.MEDIA))
         events: list[Event] = []
-        if command is None and self.words.is_emergency(text):
+        if command is not None:
+            return self._ask(state, ctx, msg.channel, parts, events)
+        tokens = canon_tokens(text)
+        if self.vocab.is_about_line(tokens):
+            return self._ask(state, ctx, msg.channel, parts + [self._t(state, ctx, m.ABOUT)], events)
+        alarm = self.vocab.alarm(tokens, ctx.region.emergency)
+        if alarm in (Alarm.DANGER, Alarm.NUMBER):  # "sos", "911" alone: someone needs help now
             events.append(self._emergency_event(state))
+        if alarm is not Alarm.NONE:
             parts.append(self._t(state, ctx, m.EMERGENCY))
-        elif command is None and self._is_account(text):
+        if self._is_account(text, tokens):
             b1 = self.flow.steps.get("B1")
-            limit = min(b1.max_chars or self.max_text_chars, self.max_text_chars) if b1 else self.max_text_chars
-            st.record(state, "B1", text.strip()[:limit])
+            value, note = self._keep(text, b1.max_chars if b1 else None)
+            st.record(state, "B1", value)
             state.extra[st.PREFILLED] = ["B1"]
+            if note:
+                parts.append(self._t(state, ctx, note, max=str(self.max_text_chars)))
         return self._ask(state, ctx, msg.channel, parts, events)
 
-    def _is_account(self, text: str) -> bool:
-        words = [w for w in _WORD.findall(text.casefold())]
-        while words and words[0] in self._greetings:
-            words.pop(0)
+    def _is_account(self, text: str, tokens: list[str]) -> bool:
+        if self.vocab.is_opener(tokens, ACCOUNT_MIN_WORDS):
+            return False
+        words = _WORD.findall(text.casefold())
         if len(words) < ACCOUNT_MIN_WORDS or len(" ".join(words)) < ACCOUNT_MIN_CHARS:
             return False
         return not (text.strip().endswith("?") and len(words) < 8)
 
+    def _keep(self, text: str, chunk: int | None) -> tuple[str | list[str], str | None]:
+        """Text kept whole up to the hard limit, split into parts of ``chunk`` if longer."""
+        value = text.strip()
+        note = None
+        if len(value) > self.max_text_chars:
+            value, note = value[:self.max_text_chars], m.CUT_LONG
+        if chunk is None or len(value) <= chunk:
+            return value, note
+        return _split(value, chunk), note or m.KEPT_LONG
+
     # ---- answers ----------------------------------------------------------------------
 
     def _typed(
-        self, state: ConversationState, step: Step, text: str, ctx: Context, channel: str, prefix: list[str]
+        self, state: ConversationState, step: Step, text: str, tokens: list[str], ctx: Context, channel: str,
+        prefix: list[str],
     ) -> Outcome:
+        alarm = self.vocab.alarm(tokens, ctx.region.emergency)
+        if step.type == "text":
+            value, note = self._keep(text, step.max_chars)
+            if not value:
+                return self._miss(state, step, Parsed(miss=Miss.UNCLEAR), ctx, channel, prefix)
+            notes = [self._t(state, ctx, note, max=str(self.max_text_chars))] if note else []
+            return self._answer(state, step, value, ctx, channel, prefix + notes, alarm=alarm)
         parsed = self._parse(state, step, text, ctx)
-        if parsed.miss is Miss.TOO_LONG:
-            limit = str(self._limit(step))
-            return self._reask(state, ctx, channel, prefix + [self._t(state, ctx, m.TOO_LONG, max=limit)])
-        if not parsed.ok:
+        if not parsed.ok and alarm in (Alarm.DANGER, Alarm.NEGATED) and step.urgent.get("yes") == "danger":
+            # At a danger question, "someone is hurt now" means yes and "nobody in danger" no.
+            parsed = Parsed(value="yes" if alarm is Alarm.DANGER else "no", words=text.strip())
+        if alarm is Alarm.NUMBER:
+            alarm = Alarm.NEGATED  # a number at a numbered question is an answer, never an alarm
+        if parsed.ok:
+            return self._answer(state, step, parsed.value, ctx, channel, prefix, words=parsed.words, alarm=alarm)
+        if any(c.isalpha() for c in text):
+            st.keep_words(state, step.id, self._pieces(text))
+        if alarm is Alarm.NONE:
             return self._miss(state, step, parsed, ctx, channel, prefix)
-        return self._answer(state, step, parsed.value, ctx, channel, prefix)
+        return self._alarmed(state, ctx, channel, prefix, alarm, parsed)
+
+    def _pieces(self, text: str) -> list[str]:
+        value, _ = self._keep(text, MAX_TEXT_CHARS)
+        return value if isinstance(value, list) else [value]
+
+    def _alarmed(
+        self, state: ConversationState, ctx: Context, channel: str, prefix: list[str], alarm: Alarm,
+        parsed: Parsed | None = None,
+    ) -> Outcome:
+        """Emergency words: the number always; the alert only for danger; unclear asks again."""
+        parts = prefix + [self._t(state, ctx, m.EMERGENCY)]
+        events = [self._emergency_event(state)] if alarm is Alarm.DANGER else []
+        if alarm is Alarm.UNCLEAR and state.step != self.flow.start and state.status == "active":
+            state.extra[st.RECHECK] = [None, state.step]
+            state.step = self.flow.start
+        elif parsed is not None and alarm is Alarm.NEGATED:
+            state.misses += 1
+            parts.append(self._t(state, ctx, self._hint(state, self.flow.steps[str(state.step)], parsed)))
+        return self._reask(state, ctx, channel, parts, events)
 
     def _parse(self, state: ConversationState, step: Step, text: str, ctx: Context) -> Parsed:
-        if step.type == "text":
-            return parse_answer(step, text, (), {}, max_chars=self._limit(step))
         options = options_for(step, ctx.region)
         words = self.render.answer_words(step, state.locale, ctx.region)
-        return parse_answer(step, text, options, words)
+        return parse_answer(step, text, options, words, vocab=self.vocab)
 
-    def _limit(self, step: Step) -> int:
-        return min(step.max_chars or self.max_text_chars, self.max_text_chars)
+    def _hint(self, state: ConversationState, step: Step, parsed: Parsed) -> str:
+        hint = {
+            Miss.AMBIGUOUS: m.HINT_AMBIGUOUS,
+            Miss.NONE_WITH_OTHERS: m.HINT_NONE_WITH_OTHERS,
+        }.get(parsed.miss or Miss.UNCLEAR)
+        if hint is None and step.id + st.WORDS_SUFFIX in state.answers and step.type != "text":
+            hint = m.HINT_KEPT if state.misses <= 1 else m.HINT_SKIP  # asked again once, then skip offered
+        if hint is None:
+            hint = {"checklist": m.HINT_CHECKLIST, "text": m.HINT_TEXT}.get(step.type, m.HINT_NUMBER)
+        return hint
 
     def _miss(
         self, state: ConversationState, step: Step, parsed: Parsed, ctx: Context, channel: str, prefix: list[str]
     ) -> Outcome:
         state.misses += 1
-        hint = {
-            Miss.AMBIGUOUS: m.HINT_AMBIGUOUS,
-            Miss.NONE_WITH_OTHERS: m.HINT_NONE_WITH_OTHERS,
-        }.get(parsed.miss or Miss.UNCLEAR)
-        if hint is None:
-            hint = {"checklist": m.HINT_CHECKLIST, "text": m.HINT_TEXT}.get(step.type, m.HINT_NUMBER)
-        parts = prefix + [self._t(state, ctx, hint)]
+        parts = prefix + [self._t(state, ctx, self._hint(state, step, parsed))]
         if state.misses >= MISSES_BEFORE_COMMANDS:
             parts.append(self._t(state, ctx, m.HINT_COMMANDS))
         return self._reask(state, ctx, channel, parts)
 
+    def _urgent(self, state: ConversationState, reason: str) -> Event:
+        """The tip's one URGENT (one open alert per tip); later ones seal now and are counted."""
+        st.sealed(state)
+        if state.extra.get(st.URGENT) or state.extra.get(st.URGENT_SENT):
+            state.answers[st.URGENT_REPEATS] = int(state.answers.get(st.URGENT_REPEATS) or 0) + 1
+            return Event(EventKind.UPDATED, reason)
+        state.extra[st.URGENT] = True
+        return Event(EventKind.URGENT, reason)
+
     def _answer(
-        self, state: ConversationState, step: Step, value: Any, ctx: Context, channel: str, prefix: list[str]
+        self, state: ConversationState, step: Step, value: Any, ctx: Context, channel: str, prefix: list[str],
+        *, words: str | None = None, alarm: Alarm = Alarm.NONE,
     ) -> Outcome:
         st.record(state, step.id, value)
+        if words:
+            st.keep_words(state, step.id, self._pieces(words))
         state.misses = 0
         state.extra.pop(st.PENDING, None)
-        state.history.append(step.id)
         events: list[Event] = []
         sent = state.extra.setdefault(st.URGENT_SENT, [])
         for key in value if isinstance(value, list) else [value]:
             reason = step.urgent.get(key) if isinstance(key, str) else None
-            if reason and reason not in sent:
+            if reason and reason not in sent:  # answering the same question again is no new signal
+                events.append(self._urgent(state, reason))
                 sent.append(reason)
-                events.append(Event(EventKind.URGENT, reason))
-        if events:
-            st.sealed(state)
+        parts = list(prefix)
+        if alarm is Alarm.DANGER and not any(e.reason == "danger" for e in events):
+            events.append(self._emergency_event(state))
+        flow_shows_number = step.id == self.flow.start and value == "yes" and st.RECHECK not in state.extra
+        if alarm is not Alarm.NONE and not flow_shows_number:
+            parts.append(self._t(state, ctx, m.EMERGENCY))
+        back = state.extra.pop(st.RECHECK, None)
+        if isinstance(back, list) and len(back) == 2 and step.id == self.flow.start:
+            # The danger question was asked again: on from where we were.
+            if value == "yes" and alarm is Alarm.NONE:
+                parts.append(self._t(state, ctx, m.EMERGENCY))
+            if back[0] is None:
+                state.step = str(back[1])
+                return self._reask(state, ctx, channel, parts, events)
+            return self._advance(state, str(back[0]), str(back[1]), ctx, channel, parts, events)
+        state.history.append(step.id)
         target = next_target(step, value)
-        return self._advance(state, step.id, target, ctx, channel, prefix, events)
+        if alarm is Alarm.UNCLEAR and step.id != self.flow.start:
+            state.extra[st.RECHECK] = [step.id, target]  # ask the danger question, then go on
+            state.step = self.flow.start
+            return self._reask(state, ctx, channel, parts, events)
+        return self._advance(state, step.id, target, ctx, channel, parts, events)
 
     def _advance(
         self,
@@ -300,7 +389,7 @@ class Engine:
         if state.status == "finished" or step is None:
             return self._say(prefix + [self._t(state, ctx, m.FINISHED)], state)
         if command is Command.DONE:
-            if not st.given(state):
+            if not st.worth_sealing(state):  # no empty tips (INTAKE decision 14)
                 state.status, state.step = "ended", None
                 return self._say(prefix + [self._t(state, ctx, m.DONE_EMPTY)], state)
             return self._close(state, ctx, channel, prefix, [], EventKind.INCOMPLETE, "done")
@@ -315,7 +404,7 @@ class Engine:
 
     def _exit(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
         events = []
-        if st.given(state) and state.status != "finished":
+        if st.worth_sealing(state) and state.status != "finished":
             events.append(Event(EventKind.INCOMPLETE, "exit"))
             st.sealed(state)
         state.status, state.step = "ended", None
@@ -345,17 +434,8 @@ class Engine:
     # ---- special moments ------------------------------------------------------------------
 
     def _emergency_event(self, state: ConversationState) -> Event:
-        # Raised every time: a repeated SOS is a new signal, not a duplicate answer.
         st.record(state, st.EMERGENCY_ANSWER, "yes")
-        st.sealed(state)
-        return Event(EventKind.URGENT, "danger")
-
-    def _emergency(self, state: ConversationState, ctx: Context, channel: str, prefix: list[str]) -> Outcome:
-        event = self._emergency_event(state)
-        parts = prefix + [self._t(state, ctx, m.EMERGENCY)]
-        if state.status == "finished" or self.flow.step(state.step) is None:
-            return self._say(parts, state, [event])
-        return self._reask(state, ctx, channel, parts, [event])
+        return self._urgent(state, "danger")
 
     def _close(
         self,
@@ -368,7 +448,7 @@ class Engine:
         reason: str,
     ) -> Outcome:
         code = ctx.new_code()
-        parts = parts + [self._t(state, ctx, f"q.{self.flow.close}", code=code)]
+        parts = parts + [self._t(state, ctx, f"q.{self.flow.close_for(state.answers)}", code=code)]
         state.status, state.step, state.code_given = "finished", None, True
         state.extra.pop(st.PENDING, None)
         st.sealed(state)
@@ -380,18 +460,24 @@ class Engine:
         events = events + [Event(EventKind.INCOMPLETE, "unsafe")]
         return Outcome(replies=pack(parts + [self._t(state, ctx, m.UNSAFE)]), state=state, events=events)
 
-    def _addendum(self, state: ConversationState, text: str, ctx: Context, prefix: list[str]) -> Outcome:
+    def _addendum(
+        self, state: ConversationState, text: str, tokens: list[str], ctx: Context, prefix: list[str]
+    ) -> Outcome:
+        """A message after the close joins the tip; the reply never says a report exists."""
         value = text.strip()
+        parts = list(prefix)
+        if self.vocab.alarm(tokens, ctx.region.emergency) is not Alarm.NONE:
+            parts.append(self._t(state, ctx, m.EMERGENCY))
         if not value or _CODE_LIKE.match(value):
-            return self._say(prefix + [self._t(state, ctx, m.FINISHED)], state)
-        if len(value) > self.max_text_chars:
-            return self._say(prefix + [self._t(state, ctx, m.TOO_LONG, max=str(self.max_text_chars))], state)
+            return self._say(parts + [self._t(state, ctx, m.FINISHED)], state)
         addenda = state.answers.setdefault(st.ADDENDA, [])
         if not isinstance(addenda, list):
             addenda = state.answers[st.ADDENDA] = []
-        addenda.append(value)
+        addenda.extend(self._pieces(value))
+        if len(value) > self.max_text_chars:
+            parts.append(self._t(state, ctx, m.CUT_LONG, max=str(self.max_text_chars)))
         st.sealed(state)
-        return self._say(prefix + [self._t(state, ctx, m.ADDENDUM)], state, [Event(EventKind.UPDATED, "more")])
+        return self._say(parts + [self._t(state, ctx, m.ADDENDUM)], state, [Event(EventKind.UPDATED, "more")])
 
     def _restart(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
         # A state from an older flow (a step that no longer exists): start over, keep the answers.
@@ -486,3 +572,16 @@ class Engine:
     @staticmethod
     def _say(parts: list[str], state: ConversationState, events: list[Event] | None = None) -> Outcome:
         return Outcome(replies=pack(parts), state=state, events=events or [])
+
+
+def _split(text: str, size: int) -> list[str]:
+    """Parts of at most ``size`` characters, cut at a space where there is one."""
+    parts: list[str] = []
+    while len(text) > size:
+        cut = text.rfind(" ", size // 2, size + 1)
+        cut = cut if cut > 0 else size
+        parts.append(text[:cut].strip())
+        text = text[cut:].strip()
+    if text:
+        parts.append(text)
+    return parts

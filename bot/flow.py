@@ -77,6 +77,15 @@ class Flow:
     close: str  # id of the close text ("q.<close>"), not a step
     steps: Mapping[str, Step]
     blocks: tuple[Block, ...]
+    # "step.answer" -> close id: a close of its own for a path (the victim's, A4 = self).
+    close_when: Mapping[str, str] = field(default_factory=dict)
+
+    def close_for(self, answers: Mapping[str, Any]) -> str:
+        for condition, close in self.close_when.items():
+            step_id, _, value = condition.partition(".")
+            if answers.get(step_id) == value:
+                return close
+        return self.close
 
     def step(self, step_id: str | None) -> Step | None:
         return self.steps.get(step_id) if step_id is not None else None
@@ -129,6 +138,7 @@ def _build(raw: Mapping[str, Any]) -> Flow:
             close=str(raw["close"]),
             steps=steps,
             blocks=blocks,
+            close_when=_str_map(raw.get("close_when"), "close_when"),
         )
     except KeyError as exc:
         raise FlowError(f"flow file lacks the top-level key {exc.args[0]!r}") from exc
@@ -204,6 +214,9 @@ def check_structure(flow: Flow) -> None:
             raise FlowError(f"block {block.name}: first step {block.first!r} does not exist")
         for step_id, values in block.when.items():
             _check_condition(flow, f"block {block.name}", step_id, values)
+    for condition in flow.close_when:
+        step_id, _, value = condition.partition(".")
+        _check_condition(flow, "close_when", step_id, (value,))
     unreachable = sorted(set(flow.steps) - reachable(flow))
     if unreachable:
         raise FlowError(f"steps unreachable from {flow.start}: {', '.join(unreachable)}")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import COMMAND_MSGIDS, EMERGENCY_MSGID
-from bot.render import ANSWER_WORDS, NONE_WORDS
+from bot.commands import COMMAND_MSGIDS
 
 FIRST = "reply.first"
 LANG_OFFER = "reply.lang_offer"
@@ -31,7 +30,11 @@ ERROR = "reply.error"
 EMERGENCY = "q.A3"  # the emergency interrupt repeats the A3 notice
 PARTNERS_DEFAULT = "partner.default"
 BTN_DONE = "btn.done"
-GREETING_WORDS = "answer.words.greeting"
+ABOUT = "reply.about"
+HINT_KEPT = "reply.hint.kept"
+HINT_SKIP = "reply.hint.skip"
+KEPT_LONG = "reply.kept_long"
+CUT_LONG = "reply.cut_long"
 
 # Partner kinds a deployment may name in the notice (Settings.partners).
 PARTNER_KINDS = ("police", "ngo", "child_protection", "labour")
@@ -40,7 +43,7 @@ SYSTEM = (
     FIRST, LANG_OFFER, LANG_MENU, LANG_ONE, LANG_NAME, HELP, HINT_NUMBER, HINT_CHECKLIST,
     HINT_AMBIGUOUS, HINT_NONE_WITH_OTHERS, HINT_TEXT, HINT_COMMANDS, USE_NUMBERS, TOO_LONG,
     MEDIA, EXIT, EXIT_SMS, EXIT_TELEGRAM, DONE_EMPTY, FINISHED, ADDENDUM, UNSAFE, ERROR,
-    EMERGENCY, PARTNERS_DEFAULT, BTN_DONE, GREETING_WORDS, EMERGENCY_MSGID, NONE_WORDS,
-    *COMMAND_MSGIDS.values(), *ANSWER_WORDS.values(),
+    EMERGENCY, PARTNERS_DEFAULT, BTN_DONE, ABOUT, HINT_KEPT, HINT_SKIP, KEPT_LONG, CUT_LONG,
+    *COMMAND_MSGIDS.values(),
     *(f"partner.{kind}" for kind in PARTNER_KINDS),
 )

@@ -1,8 +1,11 @@
 """Turn what a reporter typed into an answer for one step.
 
-People answer with numbers ("1"), words ("not sure", "y"), lists ("1, 3 and 5", "135")
-and prose.  Anything that cannot be read one way only is a miss, so the engine asks
-again rather than guessing: a wrong guess would put a false signal into a tip.
+People answer with numbers ("1"), words ("yeah", "not sure", "a farm", "resturant"),
+lists ("1, 3 and 5", "135", "1-3-5"), a number followed by what they want to say
+("2 the boss has them": the answer 2, the words kept beside it) and prose.  Anything
+that can be read two ways is a miss, so the engine asks again rather than guessing: a
+wrong guess would put a false signal into a tip.  The words themselves are data
+(``bot.words``); this module holds only the rules for reading them.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Mapping
 
-from bot.commands import normalize
 from bot.flow import Option, Step
+from bot.words import AMBIGUOUS, Lookup, Vocabulary, canon_tokens
 
 MAX_DIGITS = 12  # a longer run of digits is not a list of choices
-_SPLIT = re.compile(r"(?:\s*[,;/&+.]\s*|\s+and\s+|\s+)")
-_JOINERS = frozenset({"and", "&"})
+# A leading run of numbers with any separators ("1, 3 and 5", "1-3-5", "2)"), then the rest.
+_LEADING_NUMBERS = re.compile(r"^\s*((?:\d+(?:\s*(?:[^\w\s]|\band\b|&)+\s*|\s+))*\d+)(?![\w])[\s\W]*(.*)$", re.S)
+_EMPTY = Vocabulary()
 
 
 class Miss(StrEnum):
     UNCLEAR = "unclear"
-    AMBIGUOUS = "ambiguous"  # e.g. "12" where both 12 and 1+2 are options
+    AMBIGUOUS = "ambiguous"  # e.g. "12" where both 12 and 1+2 are options, or "yes no"
     NONE_WITH_OTHERS = "none_with_others"
     TOO_LONG = "too_long"
 
@@ -32,6 +36,8 @@ class Miss(StrEnum):
 class Parsed:
     value: Any = None
     miss: Miss | None = None
+    # What the reporter wrote beside the answer ("the boss has them"): kept in the tip.
+    words: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -39,18 +45,21 @@ class Parsed:
 
 
 def parse_answer(
-    step: Step, text: str, options: tuple[Option, ...], words: Mapping[str, str], max_chars: int | None = None
+    step: Step, text: str, options: tuple[Option, ...], words: Mapping[str, str] | Lookup,
+    max_chars: int | None = None, vocab: Vocabulary | None = None,
 ) -> Parsed:
-    """Read ``text`` as an answer to ``step``; ``words`` maps a normalised word to an option key.
+    """Read ``text`` as an answer to ``step``; ``words`` maps a canonical phrase to an option key.
 
-    ``max_chars`` caps free text below the step's own limit (the deployment's max_text_chars).
+    Free text is never refused for its length here: the engine keeps it whole (split if it
+    must be) up to its hard limit ``max_chars``.
     """
+    lookup = words if isinstance(words, Lookup) else Lookup(words)
+    vocab = vocab or _EMPTY
     if step.type == "text":
-        limits = [x for x in (step.max_chars, max_chars) if x is not None]
-        return _text(text, min(limits) if limits else None)
+        return _text(text, max_chars)
     if step.type == "checklist":
-        return _checklist(step, text, options, words)
-    return _single(text, options, words)
+        return _checklist(step, text, options, lookup, vocab)
+    return _single(text, options, lookup, vocab)
 
 
 def _text(text: str, limit: int | None) -> Parsed:
@@ -70,36 +79,107 @@ def _number(token: str, count: int) -> int | None:
     return None
 
 
-def _single(text: str, options: tuple[Option, ...], words: Mapping[str, str]) -> Parsed:
-    said = normalize(text)
-    number = _number(said, len(options))
-    if number is not None:
-        return Parsed(value=options[number - 1].key)
-    if said in words:
-        return Parsed(value=words[said])
-    # "2 no" or "1. Yes": a number followed by that same option's words.
-    head, _, rest = said.partition(" ")
-    number = _number(head.rstrip(".)"), len(options))
-    if number is not None and words.get(normalize(rest)) == options[number - 1].key:
-        return Parsed(value=options[number - 1].key)
+def _phrase_key(tokens: list[str], lookup: Lookup, vocab: Vocabulary) -> str | None:
+    """The option a whole phrase names: as typed, without fillers, then forgiving typos."""
+    found = lookup.get(" ".join(tokens))
+    if found is None:
+        bare = vocab.strip_fillers(tokens)
+        if bare and bare != tokens:
+            found = lookup.get(" ".join(bare))
+    return found
+
+
+def _single(text: str, options: tuple[Option, ...], lookup: Lookup, vocab: Vocabulary) -> Parsed:
+    tokens = canon_tokens(text)
+    if not tokens:
+        return Parsed(miss=Miss.UNCLEAR)
+    if len(tokens) == 1 and tokens[0].isdigit():
+        number = _number(tokens[0], len(options))
+        return Parsed(value=options[number - 1].key) if number else Parsed(miss=Miss.UNCLEAR)
+    whole = _phrase_key(tokens, lookup, vocab)
+    if whole == AMBIGUOUS:
+        return Parsed(miss=Miss.AMBIGUOUS)
+    if whole is not None:
+        return Parsed(value=whole)
+    if tokens[0].isdigit():  # "2 the boss has them", "1. Yes"
+        number = _number(tokens[0], len(options))
+        if number is None:
+            return Parsed(miss=Miss.UNCLEAR)
+        return _with_rest(options[number - 1].key, tokens[1:], text, lookup, vocab)
+    for size in (3, 2, 1):  # "yes please", "nope nobody in danger", "not sure why"
+        if len(tokens) > size:
+            key = lookup.get(" ".join(tokens[:size]))
+            if key is not None and key != AMBIGUOUS:
+                return _with_rest(key, tokens[size:], text, lookup, vocab)
     return Parsed(miss=Miss.UNCLEAR)
 
 
-def _checklist(step: Step, text: str, options: tuple[Option, ...], words: Mapping[str, str]) -> Parsed:
-    said = normalize(text)
-    if said in words:
-        return checked(step, [words[said]], options)
+def _with_rest(key: str, rest: list[str], text: str, lookup: Lookup, vocab: Vocabulary) -> Parsed:
+    """An answer with more words after it: kept, unless they name another answer ("2 yes")."""
+    bare = vocab.strip_fillers(rest)
+    if not bare:
+        return Parsed(value=key)
+    if bare[0].isdigit():
+        return Parsed(miss=Miss.AMBIGUOUS)
+    said = _phrase_key(bare, lookup, vocab)
+    if said is not None and said != key:
+        return Parsed(miss=Miss.AMBIGUOUS)
+    first = lookup.table.get(bare[0])
+    if (first is not None and first != key) or (bare[0] in vocab.negations and key != "no"):
+        return Parsed(miss=Miss.AMBIGUOUS)  # "yes no", "maybe not"
+    if said == key and len(bare) <= 3:
+        return Parsed(value=key)  # "2 no", "1. Yes": the option's own words
+    return Parsed(value=key, words=text.strip())
+
+
+def _checklist(step: Step, text: str, options: tuple[Option, ...], lookup: Lookup, vocab: Vocabulary) -> Parsed:
+    tokens = canon_tokens(text)
+    if not tokens:
+        return Parsed(miss=Miss.UNCLEAR)
+    whole = _phrase_key(tokens, lookup, vocab)
+    if whole == AMBIGUOUS:
+        return Parsed(miss=Miss.AMBIGUOUS)
+    if whole is not None:
+        return checked(step, [whole], options)
+    leading = _LEADING_NUMBERS.match(text)
+    if leading is not None:
+        picked: list[str] = []
+        for run in re.findall(r"\d+", leading.group(1)):
+            numbers = _split_digits(run, len(options))
+            if numbers is None:
+                return Parsed(miss=Miss.UNCLEAR)
+            if len(numbers) > 1:
+                return Parsed(miss=Miss.AMBIGUOUS)
+            picked.extend(options[n - 1].key for n in numbers[0])
+        result = checked(step, picked, options)
+        rest = leading.group(2).strip()
+        if result.ok and rest and vocab.strip_fillers(canon_tokens(rest)):
+            return Parsed(value=result.value, words=text.strip())
+        return result
+    return _checklist_words(step, text, options, lookup, vocab)
+
+
+def _checklist_words(
+    step: Step, text: str, options: tuple[Option, ...], lookup: Lookup, vocab: Vocabulary
+) -> Parsed:
+    """ "farm, hotel", "restaurant and shop": every piece must name an option."""
     picked: list[str] = []
-    for token in (t for t in _SPLIT.split(said) if t and t not in _JOINERS):
-        if token in words:
-            picked.append(words[token])
+    for piece in re.split(r"[,;/&+]|\band\b|\bor\b", text.casefold()):
+        tokens = canon_tokens(piece)
+        if not tokens:
             continue
-        numbers = _split_digits(token, len(options))
-        if numbers is None:
-            return Parsed(miss=Miss.UNCLEAR)
-        if len(numbers) > 1:
+        key = _phrase_key(tokens, lookup, vocab)
+        if key is None:
+            keys = [lookup.get(t) for t in vocab.strip_fillers(tokens)]
+            if not keys or any(k is None for k in keys):
+                return Parsed(miss=Miss.UNCLEAR)
+            if AMBIGUOUS in keys:
+                return Parsed(miss=Miss.AMBIGUOUS)
+            picked.extend(k for k in keys if k is not None)
+        elif key == AMBIGUOUS:
             return Parsed(miss=Miss.AMBIGUOUS)
-        picked.extend(options[n - 1].key for n in numbers[0])
+        else:
+            picked.append(key)
     if not picked:
         return Parsed(miss=Miss.UNCLEAR)
     return checked(step, picked, options)

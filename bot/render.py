@@ -11,18 +11,16 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from bot.catalog import Catalogs
-from bot.commands import normalize
 from bot.flow import YN_KEYS, Option, Step
 from bot.options import options_for
 from bot.segments import fits
 from bot.types import Button, Region, Reply
+from bot.words import Lookup, Vocabulary, canon
 
 PARTNER_PREFIX = "partner."
 SELECTED_MARK = "\u2713 "  # Telegram only: button labels never travel by SMS
 DONE_DATA = "done"
 TOGGLE = "t"
-ANSWER_WORDS = {"yes": "answer.words.yes", "no": "answer.words.no", "unsure": "answer.words.unsure"}
-NONE_WORDS = "answer.words.none"
 
 
 class _Params(dict[str, str]):
@@ -36,7 +34,8 @@ class _Params(dict[str, str]):
 class Renderer:
     catalogs: Catalogs
     default_locale: str
-    _words_cache: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    vocabularies: Mapping[str, Vocabulary] = field(default_factory=dict, repr=False, compare=False)
+    _words_cache: dict[tuple[str, str, str], Lookup] = field(default_factory=dict, repr=False, compare=False)
     _question_cache: dict[tuple[object, ...], str] = field(default_factory=dict, repr=False, compare=False)
 
     def text(self, locale: str, msgid: str, **params: str) -> str:
@@ -99,8 +98,8 @@ class Renderer:
             return (tuple(buttons),)
         return tuple((b,) for b in buttons)
 
-    def answer_words(self, step: Step, locale: str, region: Region) -> dict[str, str]:
-        """Words that name an option: its label, parts of it, its key, and catalog synonyms.
+    def answer_words(self, step: Step, locale: str, region: Region) -> Lookup:
+        """Words that name an option: its label, parts of it, its key, and the words file's synonyms.
 
         Built once per (step, locale, region): the catalogs do not change while running,
         and this is on every typed answer's path.
@@ -108,29 +107,30 @@ class Renderer:
         key = (step.id, locale, region.code)
         cached = self._words_cache.get(key)
         if cached is None:
-            cached = self._words_cache[key] = self._answer_words(step, locale, region)
+            cached = self._words_cache[key] = Lookup(self._answer_words(step, locale, region))
         return cached
 
     def _answer_words(self, step: Step, locale: str, region: Region) -> dict[str, str]:
         found: dict[str, set[str]] = {}
 
         def add(word: str, key: str) -> None:
-            if word:
-                found.setdefault(normalize(word), set()).add(key)
+            if canon(word):
+                found.setdefault(canon(word), set()).add(key)
 
         full: dict[str, str] = {}
+        vocabs = [self.vocabularies[lang] for lang in dict.fromkeys((locale, self.default_locale))
+                  if lang in self.vocabularies]
+        none_key = step.none_option.key if step.none_option is not None else None
         for option in options_for(step, region):
-            label = normalize(self.label(locale, option))
+            label = canon(self.label(locale, option))
             full[label] = option.key
             add(option.key.replace("_", " "), option.key)
-            for part in _parts(label):
+            for part in _parts(self.label(locale, option).casefold()):
                 add(part, option.key)
-            # yes/no/unsure synonyms ("y", "n") also serve choices keyed yes/no, such as V3.
-            synonyms = ANSWER_WORDS.get(option.key)
-            if step.none_option is not None and option.key == step.none_option.key:
-                synonyms = NONE_WORDS
-            for lang in dict.fromkeys((locale, self.default_locale)):
-                for word in self.catalogs.words(lang, synonyms) if synonyms else ():
+            # yes/no/unsure words also serve choices keyed yes/no, such as V3.
+            kind = "none" if option.key == none_key else option.key
+            for vocab in vocabs:
+                for word in (*vocab.answers.get(kind, ()), *vocab.options.get(step.id, {}).get(option.key, ())):
                     add(word, option.key)
         # A word shared by two options says nothing; a full label always wins.
         words = {w: next(iter(keys)) for w, keys in found.items() if len(keys) == 1}

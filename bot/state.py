@@ -2,7 +2,9 @@
 
 Keys:
   pending      {"step": id, "keys": [...]}  Telegram checklist toggles not yet confirmed by Done
-  urgent_sent  [reason, ...]   urgent reasons already raised from answers (once per reason)
+  urgent_sent  [reason, ...]   (older states) urgent reasons already raised
+  urgent       bool            the tip's one URGENT event was raised (INTAKE decision 12)
+  recheck      step id         the danger question is asked again; then back to this step
   unsealed     bool            something was given since the last event that sealed the tip
   prefilled    [step id, ...]  steps answered by the first message (B1), skipped when reached
   lang_menu    bool            the language menu is showing: the next message may pick a locale
@@ -18,6 +20,8 @@ from bot.types import ConversationState
 
 PENDING = "pending"
 URGENT_SENT = "urgent_sent"
+URGENT = "urgent"
+RECHECK = "recheck"
 UNSEALED = "unsealed"
 PREFILLED = "prefilled"
 LANG_MENU = "lang_menu"
@@ -27,6 +31,14 @@ BEFORE_STOP = "before_stop"
 # Answer keys that are not flow steps.
 EMERGENCY_ANSWER = "emergency"
 ADDENDA = "addenda"
+# How often danger came back after the tip's one alert (staff see the count in the tip).
+URGENT_REPEATS = "urgent_repeats"
+# "<step>:words": what the reporter typed at a numbered question that was not an answer.
+WORDS_SUFFIX = ":words"
+# Answers that alone make no tip (INTAKE decision 14): the danger check and who it is about.
+# A danger "yes" makes a tip through its urgent event; words typed there count when they
+# tell something (see ``substantive``).
+BASIC = frozenset({"A2", "A4"})
 
 
 def copy_state(state: ConversationState) -> ConversationState:
@@ -43,12 +55,41 @@ def _deep(value: Any) -> Any:
 
 
 # Answers the line filled in itself (a deep link's campaign area): not something given.
-NOT_GIVEN = frozenset({"campaign"})
+NOT_GIVEN = frozenset({"campaign", URGENT_REPEATS})
 
 
 def given(state: ConversationState) -> bool:
     """True when the reporter has given anything that belongs in a tip."""
     return any(v not in (None, "", []) for k, v in state.answers.items() if k not in NOT_GIVEN)
+
+
+def substantive(state: ConversationState, min_words: int = 4) -> bool:
+    """True when a tip would hold more than the danger check and "who is it about"."""
+    for key, value in state.answers.items():
+        if key in NOT_GIVEN or value in (None, "", []):
+            continue
+        step_id = key.removesuffix(WORDS_SUFFIX)
+        if step_id not in BASIC:
+            return True
+        if key.endswith(WORDS_SUFFIX) and len(" ".join(map(str, value)).split()) >= min_words:
+            return True
+        if key == "A2" and value != "no":
+            return True
+    return False
+
+
+def worth_sealing(state: ConversationState) -> bool:
+    """DONE, EXIT or expiry seal only a tip that exists or has something in it."""
+    return given(state) and (state.tip_open or substantive(state))
+
+
+def keep_words(state: ConversationState, step_id: str, texts: list[str]) -> None:
+    """Add the reporter's own words at a question to the tip (never replacing earlier ones)."""
+    key = step_id + WORDS_SUFFIX
+    kept = state.answers.get(key)
+    if not isinstance(kept, list):
+        kept = []
+    record(state, key, kept + texts)
 
 
 def record(state: ConversationState, key: str, value: Any) -> None:

@@ -35,7 +35,7 @@ class Settings:
     # How long a finished reporter can come back from the same address, and how
     # long an address stays decryptable (its period key is destroyed after it).
     followup_days: int = 7
-    max_text_chars: int = 1000
+    max_text_chars: int = 5000
     partners: tuple[str, ...] = ()
     code_kdf: KdfParams = KdfParams(time_cost=2, memory_cost_kib=19456)
     staff_kdf: KdfParams = KdfParams()

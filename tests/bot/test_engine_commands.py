@@ -30,8 +30,9 @@ def test_carrier_table_per_channel() -> None:
         table = CARRIER_WORDS[channel]
         for word in ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"):
             assert table[word] is Carrier.OPT_OUT
-        for word in ("START", "UNSTOP", "YES"):
+        for word in ("START", "UNSTOP"):
             assert table[word] is Carrier.OPT_IN
+        assert "YES" not in table  # INTAKE decision 4: YES is an answer
         for word in ("HELP", "INFO"):
             assert table[word] is Carrier.HELP
     assert CARRIER_WORDS["telegram"] == {} and CARRIER_WORDS["terminal"] == {}
@@ -65,10 +66,19 @@ def test_opt_out_on_first_message(chat: Make, channel: str) -> None:
 
 
 @pytest.mark.parametrize("channel", CARRIER_CHANNELS)
-def test_yes_is_the_carriers_then_numbers_are_asked_for(chat: Make, channel: str) -> None:
+def test_yes_is_an_answer_on_carrier_channels(chat: Make, channel: str) -> None:
     c = chat(channel)
     c.say("hi")
     out = c.say("YES")
+    assert out.send is True and [(e.kind.value, e.reason) for e in out.events] == [("urgent", "danger")]
+    assert "911" in c.last_text and c.step == "A4" and c.state is not None and c.state.answers["A2"] == "yes"
+
+
+@pytest.mark.parametrize("channel", CARRIER_CHANNELS)
+def test_start_mid_interview_is_the_carriers_then_numbers_are_asked_for(chat: Make, channel: str) -> None:
+    c = chat(channel)
+    c.say("hi")
+    out = c.say("START")
     assert out.send is False and [e.kind.value for e in out.events] == ["opted_in"]
     assert c.step == "A2" and "A2" not in (c.state.answers if c.state else {})
     c.say("hm")
@@ -166,6 +176,7 @@ def test_done_with_nothing_given_sends_no_code(chat: Make) -> None:
 )
 def test_exit_is_one_bland_reply_and_keeps_what_was_given(chat: Make, channel: str, phrase: str) -> None:
     c = started(chat, channel)
+    c.say("a man takes their passports")
     out = c.say("exit")
     assert len(out.replies) == 1 and phrase in out.replies[0].text
     assert "report" not in out.replies[0].text.lower()
@@ -177,6 +188,13 @@ def test_exit_is_one_bland_reply_and_keeps_what_was_given(chat: Make, channel: s
 def test_exit_with_nothing_given_has_no_event(chat: Make) -> None:
     out = chat().say("EXIT")
     assert out.events == [] and out.state.status == "ended" and len(out.replies) == 1
+
+
+@pytest.mark.parametrize("end", ["EXIT", "DONE"])
+def test_only_the_danger_check_and_who_makes_no_tip(chat: Make, end: str) -> None:
+    c = started(chat)  # A2 no, A4 someone else
+    out = c.say(end)
+    assert out.events == [] and c.state is not None and c.state.status == "ended"
 
 
 def test_writing_after_exit_starts_over(chat: Make) -> None:
@@ -213,7 +231,7 @@ def test_expiry_with_nothing_given(chat: Make, bot_engine: Engine, ctx: Context)
 
 # ---- emergency words, misses, media, too long ---------------------------------------
 
-@pytest.mark.parametrize("word", ["emergency", "911", "SOS", "urgent", "in danger!", "112", "999"])
+@pytest.mark.parametrize("word", ["emergency", "SOS", "urgent", "in danger!", "someone is hurt now"])
 @pytest.mark.parametrize("channel", ALL_CHANNELS)
 def test_emergency_words_interrupt_anywhere(chat: Make, word: str, channel: str) -> None:
     c = started(chat, channel)
@@ -225,9 +243,20 @@ def test_emergency_words_interrupt_anywhere(chat: Make, word: str, channel: str)
     assert c.state is not None and c.state.answers["emergency"] == "yes"
 
 
-def test_help_is_never_an_emergency_word(bot_engine: Engine) -> None:
-    assert not bot_engine.words.is_emergency("help")
-    assert not bot_engine.words.is_emergency("info")
+@pytest.mark.parametrize("word", ["911", "112", "999"])
+def test_a_number_at_a_numbered_question_is_a_wrong_answer_not_an_alarm(chat: Make, word: str) -> None:
+    c = started(chat)
+    c.walk("x", "1")
+    out = c.say(word)
+    assert out.events == [] and "911" in c.last_text and "under 18" in c.last_text and c.step == "B3"
+    assert c.state is not None and "emergency" not in c.state.answers
+
+
+def test_help_alone_is_never_an_emergency_word(bot_engine: Engine) -> None:
+    from bot.words import Alarm
+    assert bot_engine.vocab.alarm(["help"], "911") is Alarm.NONE
+    assert bot_engine.vocab.alarm(["info"], "911") is Alarm.NONE
+    assert bot_engine.vocab.alarm(["please", "help"], "911") is Alarm.UNCLEAR
 
 
 def test_three_misses_also_offer_skip_and_menu(chat: Make) -> None:
@@ -250,13 +279,20 @@ def test_media_is_not_kept(chat: Make) -> None:
     assert out.events == []
 
 
-def test_too_long_text_is_refused_and_asked_again(chat: Make) -> None:
+def test_long_text_is_kept_whole_in_parts(chat: Make) -> None:
     c = started(chat)
-    c.say("x" * 501)
-    assert "under 500 characters" in c.last_text and c.step == "B1"
-    assert c.state is not None and "B1" not in c.state.answers
-    c.say("x" * 500)
-    assert c.step == "B2"
+    story = " ".join(["word"] * 400)  # 1,999 characters
+    c.say(story)
+    assert "all of your message was kept" in c.last_text and c.step == "B2"
+    assert c.state is not None and " ".join(c.state.answers["B1"]) == story
+    assert all(len(part) <= 500 for part in c.state.answers["B1"])
+
+
+def test_text_over_the_hard_limit_keeps_the_first_5000_characters(chat: Make) -> None:
+    c = started(chat)
+    c.say("y" * 6000)
+    assert "first 5000 characters were kept" in c.last_text and c.step == "B2"
+    assert c.state is not None and "".join(c.state.answers["B1"]) == "y" * 5000
 
 
 def test_option_words_work(chat: Make) -> None:

@@ -96,9 +96,17 @@ def test_command_words_must_avoid_carrier_keywords(tmp_path: Path) -> None:
         build_engine(locales_dir=locales, locales=("en",), default_locale="en", region=load_region("US"))
 
 
-def test_emergency_words_never_include_help(tmp_path: Path) -> None:
-    locales = catalog_copy(tmp_path, replace=("|sos|", "|sos|info|"))
-    with pytest.raises(FlowError, match="cmd.words.emergency uses carrier-reserved words: info"):
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ('danger = ["emergency", "sos",', 'danger = ["emergency", "sos", "info",', "emergency.danger"),
+    ('yes = ["yes", "y",', 'yes = ["yes", "start", "y",', "answers.yes"),
+])
+def test_whole_message_words_never_include_carrier_keywords(tmp_path: Path, old: str, new: str, problem: str) -> None:
+    locales = catalog_copy(tmp_path)
+    words = locales / "en" / "words.toml"
+    text = words.read_text(encoding="utf-8")
+    assert old in text
+    words.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(FlowError, match=f"{problem} uses carrier-reserved words"):
         build_engine(locales_dir=locales, locales=("en",), default_locale="en", region=load_region("US"))
 
 

@@ -13,7 +13,8 @@ from bot.types import Region
 def parse(engine: Engine, region: Region, step_id: str, text: str) -> Parsed:
     step = engine.flow.steps[step_id]
     words = engine.render.answer_words(step, "en", region)
-    return parse_answer(step, text, options_for(step, region), words, max_chars=engine.max_text_chars)
+    return parse_answer(step, text, options_for(step, region), words, max_chars=engine.max_text_chars,
+                        vocab=engine.vocab)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def test_checklist_variants(bot_engine: Engine, us: Region, text: str, expected:
         ("C", "1 10", Miss.NONE_WITH_OTHERS),
         ("C", "11", None),  # 1 twice is still "1"
         ("C", "110", Miss.NONE_WITH_OTHERS),
-        ("C", "1 purple", Miss.UNCLEAR),
+        ("C", "purple", Miss.UNCLEAR),
         ("C", "", Miss.UNCLEAR),
         ("C", "99", None),  # 9 twice
         ("B2", "89", Miss.UNCLEAR),
@@ -87,7 +88,7 @@ def test_choice_by_number_label_and_part(bot_engine: Engine, us: Region) -> None
     assert parse(bot_engine, us, "MORE", "finish now").value == "no"
 
 
-def test_text_length_limit(bot_engine: Engine, us: Region) -> None:
-    assert parse(bot_engine, us, "W3", "x" * 200).ok
-    assert parse(bot_engine, us, "W3", "x" * 201).miss is Miss.TOO_LONG
+def test_text_length_limit_is_the_hard_limit(bot_engine: Engine, us: Region) -> None:
+    assert parse(bot_engine, us, "W3", "x" * 201).ok  # kept whole; the engine splits it
+    assert parse(bot_engine, us, "W3", "x" * 5001).miss is Miss.TOO_LONG
     assert parse(bot_engine, us, "W3", "   ").miss is Miss.UNCLEAR

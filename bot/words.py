@@ -1,0 +1,253 @@
+"""Words reporters type, read as data per locale (``locales/<lang>/words.toml``).
+
+The engine holds no English: yes/no/not sure forms, option synonyms, greetings, "I want
+to report" openers, questions about the line, emergency and danger words and negations
+all come from the words file of each enabled locale, so a translation only adds data.
+
+Text is compared in a canonical form: lower case, apostrophes dropped, other punctuation
+as spaces, runs of a repeated letter squeezed ("yesss" -> "yes").  Small typos are
+forgiven for longer words (rapidfuzz edit distance); when that leaves two readings, the
+caller is told so and asks instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.flow import FlowError
+
+WORDS_FILE = "words.toml"
+AMBIGUOUS = "\0ambiguous"  # a lookup result: more than one option fits equally well
+
+_APOSTROPHES = re.compile(r"['\u2019`]")
+_REPEATS = re.compile(r"([^\W\d_])\1+")
+_TOKEN = re.compile(r"\w+")
+
+
+def canon_tokens(text: str) -> list[str]:
+    """ "Yesss, it's ME!" -> ["yes", "its", "me"]."""
+    folded = _APOSTROPHES.sub("", text.casefold())
+    return _TOKEN.findall(_REPEATS.sub(r"\1", folded))
+
+
+def canon(text: str) -> str:
+    return " ".join(canon_tokens(text))
+
+
+def typo_budget(phrase: str) -> int:
+    """Edits forgiven: none for short words (y/n/no/yes would collide), more for longer ones."""
+    return 0 if len(phrase) < 5 else 1 if len(phrase) < 9 else 2
+
+
+class Alarm(StrEnum):
+    NONE = "none"  # no emergency word
+    DANGER = "danger"  # words that say someone is in danger (P1, the alert)
+    NEGATED = "negated"  # danger words, every one negated: "nobody is in danger"
+    UNCLEAR = "unclear"  # emergency words that do not say danger: "help" in a sentence
+    NUMBER = "number"  # the message is only an emergency number
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words of one or more locales (a reporter may mix languages)."""
+
+    answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # yes/no/unsure/none
+    fillers: frozenset[str] = frozenset()
+    options: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    greetings: tuple[str, ...] = ()
+    intents: tuple[str, ...] = ()
+    about: tuple[str, ...] = ()
+    danger: tuple[str, ...] = ()
+    within: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    negation_window: int = 3
+
+    # ---- loading ------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path) -> "Vocabulary":
+        """Read one words file; raises FlowError naming the file and the problem."""
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise FlowError(f"words file {path} not readable: {exc}") from exc
+        try:
+            return cls._parse(raw)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise FlowError(f"words file {path} is malformed: {exc}") from exc
+
+    @classmethod
+    def _parse(cls, raw: Mapping[str, Any]) -> "Vocabulary":
+        answers = raw.get("answers", {})
+        first, emergency = raw.get("first", {}), raw.get("emergency", {})
+        return cls(
+            answers={k: _phrases(answers.get(k)) for k in ("yes", "no", "unsure", "none")},
+            fillers=frozenset(_phrases(answers.get("fillers"))),
+            options={str(step): {str(k): _phrases(v) for k, v in table.items()}
+                     for step, table in raw.get("options", {}).items()},
+            greetings=_phrases(first.get("greetings")),
+            intents=_phrases(first.get("intents")),
+            about=_phrases(raw.get("about", {}).get("phrases")),
+            danger=_phrases(emergency.get("danger")),
+            within=_phrases(emergency.get("within")),
+            negations=_phrases(emergency.get("negations")),
+            numbers=_phrases(emergency.get("numbers")),
+            negation_window=int(emergency.get("negation_window", 3)),
+        )
+
+    @classmethod
+    def merge(cls, vocabularies: Iterable["Vocabulary"]) -> "Vocabulary":
+        """One vocabulary holding every word of the given ones (first one's order first)."""
+        items = list(vocabularies)
+
+        def join(name: str) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(w for v in items for w in getattr(v, name)))
+
+        answers = {k: tuple(dict.fromkeys(w for v in items for w in v.answers.get(k, ()))) for k in
+                   ("yes", "no", "unsure", "none")}
+        options: dict[str, dict[str, tuple[str, ...]]] = {}
+        for vocab in items:
+            for step, table in vocab.options.items():
+                for key, words in table.items():
+                    merged = options.setdefault(step, {})
+                    merged[key] = tuple(dict.fromkeys((*merged.get(key, ()), *words)))
+        return cls(
+            answers=answers, fillers=frozenset(w for v in items for w in v.fillers), options=options,
+            greetings=join("greetings"), intents=join("intents"), about=join("about"), danger=join("danger"),
+            within=join("within"), negations=join("negations"), numbers=join("numbers"),
+            negation_window=max((v.negation_window for v in items), default=3),
+        )
+
+    # ---- reading a message ------------------------------------------------------------
+
+    def strip_fillers(self, tokens: list[str]) -> list[str]:
+        return [t for t in tokens if t not in self.fillers]
+
+    def is_about_line(self, tokens: list[str]) -> bool:
+        """ "what is this?", "who are you", "is this the police" (not inside a long story)."""
+        for phrase in self.about:
+            size = len(phrase.split())
+            if len(tokens) <= size + 3 and _find(tokens, phrase) >= 0:
+                return True
+        return False
+
+    def is_opener(self, tokens: list[str], min_words: int) -> bool:
+        """True for a greeting or "I want to report something" with little after it."""
+        rest = self._drop_leading(tokens, self.greetings)
+        if not rest:
+            return True
+        after = self._drop_leading(rest, self.intents)
+        if after is not rest:
+            return len(self.strip_fillers(after)) < min_words
+        return False
+
+    @staticmethod
+    def _drop_leading(tokens: list[str], phrases: tuple[str, ...]) -> list[str]:
+        best = 0
+        for phrase in phrases:
+            words = phrase.split()
+            if tokens[:len(words)] == words:
+                best = max(best, len(words))
+            elif len(words) > 1 and len(tokens) >= len(words):
+                head = " ".join(tokens[:len(words)])
+                if Levenshtein.distance(head, phrase, score_cutoff=typo_budget(phrase)) <= typo_budget(phrase):
+                    best = max(best, len(words))
+        if best == 0 and tokens and phrases:
+            match = process.extractOne(tokens[0], [p for p in phrases if " " not in p],
+                                       scorer=Levenshtein.distance, score_cutoff=typo_budget(tokens[0]))
+            best = 1 if match is not None else 0
+        return tokens[best:] if best else tokens
+
+    def alarm(self, tokens: list[str], emergency_number: str) -> Alarm:
+        """What the emergency words of a message say, negation-aware (INTAKE decision 12)."""
+        numbers = {*self.numbers, emergency_number}
+        if tokens and all(t in numbers for t in tokens):
+            return Alarm.NUMBER
+        found = negated = False
+        for phrase in self.danger:
+            for start in _find_all(tokens, phrase):
+                found = True
+                if not self._negated(tokens, start):
+                    return Alarm.DANGER
+                negated = True
+        if negated and found:
+            return Alarm.NEGATED
+        if any(t in numbers for t in tokens):
+            return Alarm.UNCLEAR
+        if len(tokens) > 1 and any(_find(tokens, w) >= 0 for w in self.within):
+            return Alarm.UNCLEAR
+        return Alarm.NONE
+
+    def _negated(self, tokens: list[str], start: int) -> bool:
+        before = tokens[max(0, start - self.negation_window):start]
+        return any(_find(before, n) >= 0 for n in self.negations)
+
+
+def _phrases(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of words, got {value!r}")
+    return tuple(dict.fromkeys(c for c in (canon(str(v)) for v in value) if c))
+
+
+def _find(tokens: list[str], phrase: str) -> int:
+    found = _find_all(tokens, phrase)
+    return found[0] if found else -1
+
+
+def _find_all(tokens: list[str], phrase: str) -> list[int]:
+    words = phrase.split()
+    size = len(words)
+    if not size or words[0] not in tokens:  # the cheap test first: most messages hold none
+        return []
+    return [i for i in range(len(tokens) - size + 1) if tokens[i:i + size] == words]
+
+
+def words_path(locales_dir: Path, locale: str) -> Path:
+    return Path(locales_dir) / locale / WORDS_FILE
+
+
+def load_vocabularies(locales_dir: Path, locales: tuple[str, ...]) -> dict[str, Vocabulary]:
+    """Each enabled locale's words file; a locale without one understands only numbers."""
+    found: dict[str, Vocabulary] = {}
+    for locale in locales:
+        path = words_path(locales_dir, locale)
+        found[locale] = Vocabulary.load(path) if path.exists() else Vocabulary()
+    return found
+
+
+class Lookup:
+    """Phrase -> option key for one step, exact first, then forgiving small typos."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self.table = dict(table)
+        self._keys = list(self.table)
+
+    def get(self, phrase: str) -> str | None:
+        """The option key, ``AMBIGUOUS``, or None."""
+        if not phrase:
+            return None
+        exact = self.table.get(phrase)
+        if exact is not None:
+            return exact
+        budget = typo_budget(phrase)
+        if budget == 0 or phrase.isdigit():
+            return None
+        matches = process.extract(phrase, self._keys, scorer=Levenshtein.distance, score_cutoff=budget, limit=None)
+        if not matches:
+            return None
+        best = min(score for _, score, _ in matches)
+        keys = {self.table[m] for m, score, _ in matches if score == best and typo_budget(m) > 0}
+        if not keys:
+            return None
+        return keys.pop() if len(keys) == 1 else AMBIGUOUS
