@@ -324,6 +324,10 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
             )
 
 
+# The rules version from which a venue alone makes a category "possible" (issue 8).
+POSSIBLE_RULES = "2026-12-01.1"
+
+
 def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
     snapshots = [v for v in versions if v.get("kind", "snapshot") == "snapshot"]
     addenda = [v for v in versions if v.get("kind") == "addendum"]
@@ -333,6 +337,13 @@ def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
         f"Categories: {', '.join(meta.categories) or '-'}   rules {meta.rules_version}   version {latest.get('version')}",
     ]
     assessment = latest.get("assessment", {})
+    possible = [r.split(" ", 2)[1] for r in assessment.get("reasons", []) if r.startswith("possible ")]
+    if possible:
+        lines.append(f"Possible (venue only, not routed): {', '.join(possible)}")
+    version = str(assessment.get("rules_version") or meta.rules_version)
+    if version >= POSSIBLE_RULES:
+        lines.append(f"  rules {version}: a category needs an answer that says it; what only the venue "
+                     "suggests is shown as possible and never routes the tip.")
     for reason in assessment.get("reasons", []):
         lines.append(f"  why: {reason}")
     for reason in assessment.get("routing", []):

@@ -29,6 +29,8 @@ class Assessment:
     score: float
     reasons: tuple[str, ...]  # human-readable, priority reasons first
     rules_version: str
+    # Categories only the venue suggests (no answer says them): shown to staff, never routed.
+    possible: tuple[str, ...] = ()
 
 
 def _chosen(answers: Mapping[str, Any], step: str) -> tuple[str, ...]:
@@ -179,39 +181,58 @@ def _sector_hints(rules: Rules, answers: Mapping[str, Any]) -> tuple[set[str], l
     return hints, named
 
 
-def _hit_categories(hit: _Hit, hints: set[str]) -> set[str]:
+def _hit_categories(hit: _Hit, hints: set[str]) -> tuple[set[str], set[str]]:
+    """(categories the answer says, categories only the venue suggests)."""
     cats = set(hit.primary)
-    both = _SECTOR_CATEGORIES <= cats
-    if both and hints & _SECTOR_CATEGORIES:
-        # "Cannot leave" at a farm is labour; the sector narrows a both-ways indicator.
-        cats -= _SECTOR_CATEGORIES - hints
-    # A "○" contribution needs the sector to agree (see rules.toml header).
-    cats.update(c for c in hit.contributes if c in hints)
-    return cats
+    possible: set[str] = set()
+    if _SECTOR_CATEGORIES <= cats:
+        pointed = hints & _SECTOR_CATEGORIES
+        if len(pointed) == 1:
+            # "Cannot leave" at a farm is labour; the sector narrows a both-ways indicator.
+            cats -= _SECTOR_CATEGORIES - pointed
+        else:
+            # No venue, or one that can be either (salon, hotel): control over a worker is
+            # labour; sex needs an answer that says it (rules 2026-12 change).
+            cats.discard("sex")
+            possible.add("sex")
+    # A "○" contribution rests on the sector alone: possible, never routed by itself.
+    possible.update(c for c in hit.contributes if c in hints)
+    return cats, possible - cats
 
 
 def _categories(
     hits: Sequence[_Hit],
     fired: Sequence[tuple[Trigger, list[str]]],
     hints: tuple[set[str], list[str]],
-) -> dict[str, list[str]]:
-    """Category -> evidence, e.g. {"labour": ["C.debt", "sector B2 work"]}."""
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Category -> evidence, e.g. {"labour": ["C.debt", "sector B2 work"]}, and the possible ones."""
     evidence: dict[str, list[str]] = {}
+    possible: dict[str, list[str]] = {}
     for trigger, matched in fired:
         for cat in trigger.categories:
             evidence.setdefault(cat, []).extend(m for m in matched if m not in evidence[cat])
     hint_set, hint_names = hints
     used_sector: set[str] = set()
     for hit in hits:
-        for cat in sorted(_hit_categories(hit, hint_set)):
+        cats, maybe = _hit_categories(hit, hint_set)
+        for cat in sorted(cats):
             items = evidence.setdefault(cat, [])
             if hit.evidence not in items:
                 items.append(hit.evidence)
             if cat in hint_set:
                 used_sector.add(cat)
+        for cat in sorted(maybe):
+            items = possible.setdefault(cat, [])
+            if hit.evidence not in items:
+                items.append(hit.evidence)
     for cat in used_sector & set(evidence):
         evidence[cat].append("sector " + ", ".join(hint_names))
-    return evidence
+    for cat in list(possible):
+        if cat in evidence:
+            del possible[cat]
+        elif hint_names:
+            possible[cat].append("sector " + ", ".join(hint_names))
+    return evidence, possible
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +335,7 @@ def assess(
     strong = sum(1 for h in hits if h.strong_yes)
 
     fired = _fired(rules, answers)
-    categories = _categories(hits, fired, _sector_hints(rules, answers))
+    categories, possible = _categories(hits, fired, _sector_hints(rules, answers))
     kept_child = _keep_child(previous, categories)
     priority, why = _priority(rules, answers, fired, categories, score, strong)
     kept_p1 = _keep_p1(previous, priority, categories)
@@ -322,14 +343,16 @@ def assess(
         # What decides the priority comes first; the new answers' own verdict follows it.
         priority = "P1"
     ordered = tuple(c for c in CATEGORIES if c in categories)
+    maybe = tuple(c for c in CATEGORIES if c in possible and c not in categories)
     reasons = [
         *kept_p1,
         *why,
         *kept_child,
         *(f"category {c}: {', '.join(categories[c])}" for c in ordered),
+        *(f"possible {c} (not routed; no answer says it): {', '.join(possible[c])}" for c in maybe),
         *(h.reason for h in hits),
         *(r for r, _ in extras),
         recency_reason,
         f"score {_fmt(raw)} x{_fmt(multiplier)} = {_fmt(score)}",
     ]
-    return Assessment(priority, ordered, score, tuple(reasons), rules.version)
+    return Assessment(priority, ordered, score, tuple(reasons), rules.version, possible=maybe)

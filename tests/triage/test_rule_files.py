@@ -30,14 +30,14 @@ def edited(text: str, old: str, new: str) -> str:
 
 def test_shipped_rules_load_and_are_versioned() -> None:
     rules = load_rules()
-    assert rules.version == "2026-11-28.1"
+    assert rules.version == "2026-12-01.1"
     assert {i.id for i in rules.indicators} >= {"leave", "docs", "harm", "debt", "controller"}
 
 
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('version = "2026-11-28.1"', "", "version: must be a non-empty string"),
+        ('version = "2026-12-01.1"', "", "version: must be a non-empty string"),
         ("unsure = 0.5\n", "", "factors.unsure: missing"),
         (
             'label = "cannot leave or come and go"\nweight = 5',

@@ -30,13 +30,13 @@ def test_witness_confined_and_papers_held_today_is_p2_with_every_reason(rules: R
         "P2: score 15 >= 12",
         "P2: 2 strong indicators seen recently (T1 today)",
         "category labour: C.leave, C.docs",
-        "category sex: C.leave, C.docs",
+        "possible sex (not routed; no answer says it): C.leave, C.docs",
         "C.leave yes +5",
         "C.docs yes +5",
         "recency today x1.5",
         "score 10 x1.5 = 15",
     )
-    assert a.rules_version == rules.version == "2026-11-28.1"
+    assert a.rules_version == rules.version == "2026-12-01.1"
 
 
 def test_same_witness_seen_longer_ago_is_p4_and_says_what_it_would_have_been(rules: Rules) -> None:
@@ -278,21 +278,40 @@ def test_reasons_list_every_contribution(rules: Rules) -> None:
 @pytest.mark.parametrize(
     ("answers", "categories"),
     [
-        ({"C": ["leave"]}, ("labour", "sex")),  # no sector: both
+        ({"C": ["leave"]}, ("labour",)),  # no sector: labour; sex only possible
         ({"C": ["leave"], "B2": ["work"]}, ("labour",)),
         ({"C": ["leave"], "B2": ["street"]}, ("sex",)),
         ({"C": ["leave"], "L1": "farm"}, ("labour",)),
         ({"C": ["debt"]}, ("labour",)),  # sex only "contributes"
-        ({"C": ["debt"], "B2": ["massage"]}, ("labour", "sex")),  # ...and massage can be either
+        ({"C": ["debt"], "B2": ["massage"]}, ("labour",)),  # the salon alone never makes "sex"
         ({"S1": "yes", "B2": ["work"]}, ("sex",)),  # an explicit answer beats the sector
         ({"B2": ["street"]}, ()),  # a sector alone says nothing
-        ({"C": ["fear"], "B2": ["work"]}, ("labour",)),
+        ({"C": ["fear"], "B2": ["work"]}, ()),  # fear says no category; the farm makes labour possible
     ],
 )
 def test_categories_follow_indicators_and_sector_hints(
     rules: Rules, answers: dict[str, Any], categories: tuple[str, ...]
 ) -> None:
     assert assess(answers, rules=rules).categories == categories
+
+
+@pytest.mark.parametrize(
+    ("answers", "possible"),
+    [
+        ({"C": ["docs"], "B2": ["massage"], "L1": "nails", "S1": "no"}, ("sex",)),  # the nail salon
+        ({"A4": "self", "V4": ["docs"]}, ("sex",)),  # a farm worker's passport-only self-report
+        ({"C": ["debt"], "B2": ["massage"]}, ("sex",)),
+        ({"C": ["docs"], "B2": ["massage"], "S1": "yes"}, ()),  # an answer says it: a category
+    ],
+)
+def test_a_venue_alone_makes_a_category_possible_never_routed(
+    rules: Rules, answers: dict[str, Any], possible: tuple[str, ...]
+) -> None:
+    a = assess(answers, rules=rules)
+    assert a.possible == possible
+    for category in possible:
+        assert category not in a.categories
+        assert any(r.startswith(f"possible {category} (not routed") for r in a.reasons)
 
 
 def test_category_reason_names_the_sector_that_decided(rules: Rules) -> None:
