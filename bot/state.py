@@ -63,7 +63,7 @@ def given(state: ConversationState) -> bool:
     return any(v not in (None, "", []) for k, v in state.answers.items() if k not in NOT_GIVEN)
 
 
-def substantive(state: ConversationState, min_words: int = 4) -> bool:
+def substantive(state: ConversationState, min_words: int = 6) -> bool:
     """True when a tip would hold more than the danger check and "who is it about"."""
     for key, value in state.answers.items():
         if key in NOT_GIVEN or value in (None, "", []):

@@ -18,7 +18,7 @@ from tipline.runtime import Runtime
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 # A witness who answers every core question and then finishes ("2 No, finish now").
-WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "2", "1", "2"]
+WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "0", "2", "1", "2"]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from storage.tables import Conversation, Inbound, Tip, TipEnvelope
 from tests.factories import FakeClock, Reporter, service_with_clock
 from tipline.runtime import Runtime
 
-WITNESS = ["hi", "2", "1", "SECRET-ANSWER-WOMBAT at the nail salon", "4", "2", "1 2 6", "2", "2", "1", "2", "2"]
+WITNESS = ["hi", "2", "1", "SECRET-ANSWER-WOMBAT at the nail salon", "4", "2", "1 2 6", "2", "2", "0", "1", "2", "2"]
 SELF_REPORT = ["hi", "2", "2", "1", "2 5", "2", "1 2", "SECRET-ANSWER-PLATYPUS city", "2"]
 PURPOSES = list(Purpose)  # every key the server secret derives, from the one registry
 
