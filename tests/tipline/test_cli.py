@@ -16,7 +16,7 @@ import pytest
 
 TIPLINE = str(Path(sys.executable).with_name("tipline"))
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
-CORE = "hi\n2\n1\nWorkers at the farm are locked in at night\n1\n2\n1 2\n1\n2\n1\n2\n"
+CORE = "hi\n2\n1\nWorkers at the farm are locked in at night\n1\n2\n1 2\n1\n0\n2\n1\n2\n"
 
 
 @pytest.fixture
