@@ -30,7 +30,7 @@ TG_PATH = "/webhooks/telegram"
 
 # A complete interview, answered by numbers (SMS) - the same answers work typed on Telegram.
 INTERVIEW = ["hi", "2", "1", "Workers at the farm never leave and a man holds their papers", "1", "2", "1 2",
-             "1", "1", "2", "2"]
+             "1", "0", "1", "2", "2"]
 
 
 def build_runtime(settings: Settings, **changes: Any) -> Runtime:

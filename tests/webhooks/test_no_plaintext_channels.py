@@ -23,7 +23,7 @@ CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 SMS_FROM = "+15557770456"
 WA_FROM = "whatsapp:+447700900456"
 CHAT = 918273645599
-CORE = ["2", "1", None, "1", "2", "1 2", "1", "2", "1", "2"]  # None: the marker account
+CORE = ["2", "1", None, "1", "2", "1 2", "1", "0", "2", "1", "2"]  # None: the marker account
 
 
 def _sms(client: FlaskClient, sender: str, text: str) -> list[str]:

@@ -140,6 +140,7 @@ def test_complete_interview_with_buttons_and_exit_deletes_history(client, rt, se
     press("C:t:docs")
     press("C:done")
     press("W1:northeast")
+    say("0")  # W2, the place in words (core since issue 8)
     say("1")  # T1
     press("F1:no")
     press("MORE:no")
