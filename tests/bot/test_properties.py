@@ -14,7 +14,12 @@ from tests.bot.helpers import make_context
 
 WORDS = ["1", "2", "3", "4", "10", "0", "1 3", "135", "1, 3 and 5", "none", "yes", "no", "y", "not sure",
          "SKIP", "BACK", "MENU", "?", "DONE", "LANG", "EXIT", "STOP", "START", "YES", "HELP", "INFO",
-         "sos", "911", "in danger", "hi", "/start", "/skip", "someone is locked in the back room"]
+         "sos", "911", "in danger", "hi", "/start", "/skip", "someone is locked in the back room",
+         # the words understood since issue 8
+         "yeah", "nope nobody in danger", "not urgent", "idk", "me", "my cousin", "resturant", "a farm",
+         "2 the boss has them", "1-3;5", "yes no", "maybe not", "what is this", "is this the police",
+         "help they are locking a girl in the room", "please help", "999", "helo i want to tell about somthing",
+         "x" * 5200]
 BUTTONS = ["A2:yes", "A4:other", "C:t:leave", "C:t:none", "C:done", "B2:t:work", "B2:done", "MORE:no",
            "lang:en", "x:y:z", ""]
 
