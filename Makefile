@@ -1,5 +1,6 @@
 # make run   set up (a .venv, the dependencies, the database) and run the tip line on SQLite
 # make test  set up and pass the tests (SQLite, and PostgreSQL where one answers)
+# make lint, make typecheck  ruff and mypy --strict (CI runs both beside the tests)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test typecheck bench clean
+.PHONY: setup run test lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,9 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/python -m ruff check .
 
 typecheck: setup
 	$(BIN)/python -m mypy

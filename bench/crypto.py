@@ -72,7 +72,8 @@ def step_rates(reporters: int = 100) -> tuple[float, float]:
                 service._state_box = service._inbound_box = service._outbox_box = PlainBox()  # type: ignore[assignment]
             ids = count()
             for r in range(reporters):
-                service.handle(InboundMessage(channel="sms", address=f"+1555{r:07d}", text="hi", provider_id=str(next(ids))))
+                msg = InboundMessage(channel="sms", address=f"+1555{r:07d}", text="hi", provider_id=str(next(ids)))
+                service.handle(msg)
             start = time.perf_counter()
             for answer in ANSWERS:
                 for r in range(reporters):

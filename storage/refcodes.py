@@ -153,7 +153,8 @@ def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:
         raise RefCodeError("not a reference code")
     try:
         return peppered_argon2id(
-            canonical.encode("ascii"), pepper=secrets.subkey(Purpose.REFCODE_PEPPER), salt=secrets.subkey(Purpose.REFCODE_SALT)[:16],
+            canonical.encode("ascii"),
+            pepper=secrets.subkey(Purpose.REFCODE_PEPPER), salt=secrets.subkey(Purpose.REFCODE_SALT)[:16],
             time_cost=kdf.time_cost, memory_cost_kib=kdf.memory_cost_kib, parallelism=kdf.parallelism,
         )
     except KdfFailed:

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Callable
 
+from sqlalchemy import Table, inspect
+from sqlmodel import SQLModel
+
 from bot.types import InboundMessage
 from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
@@ -21,6 +24,13 @@ SHARED = Path(os.environ.get("TIPLINE_SHARED_DIR") or Path(__file__).resolve().p
 
 ADMIN = "admin"
 ADMIN_PASSPHRASE = "correct horse battery staple"
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model (SQLModel does not declare ``__table__`` to type checkers)."""
+    found = inspect(model).local_table
+    assert isinstance(found, Table), model
+    return found
 
 
 class FakeClock:

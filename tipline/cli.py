@@ -149,7 +149,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
         rt.check_ready()
     except (SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
-    click.echo(f"tipline listens on http://{host}:{port} (health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
+    click.echo(f"tipline listens on http://{host}:{port} "
+               "(health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
     click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
     run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs)
 

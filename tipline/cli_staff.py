@@ -161,7 +161,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
             except KeyManagementError as exc:
                 raise _fail(str(exc)) from None
             audit.append(conn, secrets=rt.secrets, actor="cli", action="staff_add", subject=username, now=time.time())
-        click.echo(f"Added {username}{' (admin)' if is_admin else ''}. Grant queues with 'tipline staff grant {username} QUEUE'.")
+        click.echo(f"Added {username}{' (admin)' if is_admin else ''}. "
+                   f"Grant queues with 'tipline staff grant {username} QUEUE'.")
 
     @staff_group.command("grant")
     @click.argument("username")
@@ -264,7 +265,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         if not open_:
             click.echo("No open alerts.")
         for alert_id, tip_id, priority, reason, at in open_:
-            click.echo(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {time.strftime('%Y-%m-%d %H:%M', time.gmtime(at))} UTC")
+            raised = time.strftime("%Y-%m-%d %H:%M", time.gmtime(at))
+            click.echo(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {raised} UTC")
 
     @alerts_group.command("ack")
     @click.argument("alert_id", type=int)
@@ -330,7 +332,8 @@ def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
     latest = snapshots[-1] if snapshots else versions[-1]
     lines = [
         f"Tip {meta.id}  {meta.priority}  {meta.status} ({meta.reason})  queues: {', '.join(meta.queues)}",
-        f"Categories: {', '.join(meta.categories) or '-'}   rules {meta.rules_version}   version {latest.get('version')}",
+        f"Categories: {', '.join(meta.categories) or '-'}   rules {meta.rules_version}   "
+        f"version {latest.get('version')}",
     ]
     assessment = latest.get("assessment", {})
     for reason in assessment.get("reasons", []):

@@ -94,7 +94,8 @@ class IntakeService:
         self.partners = partner_kinds(routing)
         self.sealer = TipSealer(secrets=secrets, rules=rules, routing=routing, region=region,
                                 code_kdf=settings.code_kdf)
-        self.followups = FollowUps(secrets=secrets, kdf=settings.code_kdf, question_box=secrets.box(Purpose.STAFF_QUESTIONS))
+        self.followups = FollowUps(secrets=secrets, kdf=settings.code_kdf,
+                                   question_box=secrets.box(Purpose.STAFF_QUESTIONS))
         self._state_box: Box = secrets.box(Purpose.CONVERSATION_STATE)
         self._reply_root = secrets.subkey(Purpose.INBOUND_REPLIES)
         self._link_root = secrets.subkey(Purpose.TIP_LINK)

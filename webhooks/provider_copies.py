@@ -113,7 +113,7 @@ def delete_due(db: Engine, *, box: Box, client: Any, clock: Callable[[], float])
     gone = 0
     with db.begin() as conn:
         now = clock()
-        for d, ok in zip(due, outcomes):
+        for d, ok in zip(due, outcomes, strict=True):
             if ok:
                 done(conn, item_id=d.id)
                 gone += 1

@@ -167,7 +167,7 @@ class OutboxSender:
         delivered = 0
         with self.rt.db.begin() as conn:
             now = self.clock()
-            for w, result in zip(work, results):
+            for w, result in zip(work, results, strict=True):
                 delivered += self._record(conn, w, result, now)
         return delivered, delivered > 0
 
@@ -246,14 +246,15 @@ class OutboxSender:
                 outcomes = self.telegram.call(self._telegram_batch(telegram), timeout=ONE_SEND_TIMEOUT * calls + 10)
             except Exception as exc:  # the whole batch timed out: unknown, so retried (at least once)
                 outcomes = [_Result("retry", type(exc).__name__)] * len(telegram)
-            for w, r in zip(telegram, outcomes):
+            for w, r in zip(telegram, outcomes, strict=True):
                 results[w.item.id] = r
                 if r.retry_after:
                     self._pause(TELEGRAM, r.retry_after)
         for w in work:
             if w.item.channel in _CARRIER:
                 if self._paused.get(_pause_key(w.item.channel), 0.0) > self.clock():
-                    results[w.item.id] = _Result("retry", "paused", retry_after=self._paused[_pause_key(w.item.channel)] - self.clock())
+                    wait = self._paused[_pause_key(w.item.channel)] - self.clock()
+                    results[w.item.id] = _Result("retry", "paused", retry_after=wait)
                     continue
                 r = self._twilio_send(w)
                 if r.retry_after:

@@ -51,7 +51,8 @@ def test_round_trip_and_folding() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "hello", "HELP", "1", "yes please", "0123456789AB", "0123456789ABCD", "7KQ2-M9XD-4TRU5", "7KQ2-M9XD-4TR*5", "  --  "],
+    ["", "hello", "HELP", "1", "yes please", "0123456789AB", "0123456789ABCD", "7KQ2-M9XD-4TRU5", "7KQ2-M9XD-4TR*5",
+     "  --  "],
 )
 def test_not_a_code(text: str) -> None:
     assert normalize(text) is None

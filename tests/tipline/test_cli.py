@@ -164,7 +164,9 @@ def test_audit_verify_catches_a_deleted_entry_against_an_exported_head(env: dict
     assert result.returncode != 0 and "FAILED" in result.stderr
 
 
-def test_a_queue_added_to_the_routing_file_is_refused_until_init_creates_it(env: dict[str, str], tmp_path: Path) -> None:
+def test_a_queue_added_to_the_routing_file_is_refused_until_init_creates_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     passphrase = init(env)
     routing = (Path(__file__).resolve().parents[2] / "triage" / "routing.toml").read_text()
     extra = tmp_path / "routing.toml"

@@ -8,11 +8,12 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import SQLModel
 
 from bot.types import InboundMessage
 from storage import keys, refcodes, sealing, tips
 from storage.tables import Conversation, Inbound, OptOut
-from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
+from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock, table_of
 from tipline.runtime import Runtime
 
 
@@ -38,9 +39,9 @@ def all_tips(rt: Runtime) -> list[tips.TipMeta]:
         return tips.list_tips(conn)
 
 
-def count_rows(rt: Runtime, table: type) -> int:
+def count_rows(rt: Runtime, table: type[SQLModel]) -> int:
     with rt.db.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table.__table__)).scalar() or 0)
+        return int(conn.execute(select(func.count()).select_from(table_of(table))).scalar() or 0)
 
 
 def test_witness_interview_ends_with_a_code_that_finds_the_sealed_tip(rt: Runtime, clock: FakeClock) -> None:
@@ -234,6 +235,6 @@ def test_concurrent_messages_from_one_reporter_are_each_handled_once(rt: Runtime
         t.join()
     assert not errors and len(results) == 8 and all(results)
     with rt.db.connect() as conn:
-        revision = conn.execute(select(Conversation.__table__.c.revision)).scalar()
+        revision = conn.execute(select(table_of(Conversation).c.revision)).scalar()
     assert revision == 3 + 8  # every message moved the conversation exactly once
     assert count_rows(rt, Inbound) == 3 + 8
