@@ -16,10 +16,11 @@ from typing import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from storage.crypto import KdfParams
 from storage.db import make_engine
 from storage.schema import upgrade
 from tipline.runtime import Runtime
-from tipline.settings import KdfParams, Settings, load_settings
+from tipline.settings import Settings, load_settings
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

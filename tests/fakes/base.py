@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Self
 
 # What a fake answers: status, JSON payload, extra headers.
 Routed = tuple[int, Any, dict[str, str] | None]
@@ -71,7 +71,7 @@ class FakeServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def start(self) -> "FakeServer":
+    def start(self) -> Self:
         self._thread.start()
         return self
 

@@ -28,7 +28,8 @@ class Sent:
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
-        return (self.reply_markup or {}).get("inline_keyboard", [])
+        rows: list[list[dict[str, Any]]] = (self.reply_markup or {}).get("inline_keyboard", [])
+        return rows
 
 
 class FakeTelegram(FakeServer):

@@ -8,12 +8,13 @@ from sqlalchemy import Engine, MetaData, select
 
 from storage import crypto, keys, periods, sealing
 from storage.crypto import Box, DecryptionFailed, ServerSecrets
+from storage.purposes import Purpose
 from storage.tables import Grant, Staff, TipEnvelope
 from tests.conftest import CHEAP_KDF
 from tests.factories import table_of
 
 NOW = 1_800_000_000.0
-PURPOSES = ["staff-pepper", "period-wrap", "audit", "refcode-pepper", "refcode-salt", "data", "lookup", "session"]
+PURPOSES = list(Purpose)  # the one registry, so a new purpose is covered without editing this test
 
 
 def _all_blobs(engine: Engine) -> list[bytes]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from storage import keys, sealing
 from storage.crypto import ServerSecrets
@@ -43,7 +43,7 @@ def _setup(engine: Engine, secrets: ServerSecrets) -> None:
         keys.grant(conn, admin=admin, member="bob", queue="ngo", now=NOW)
 
 
-def _unlock(conn, secrets: ServerSecrets, username: str, passphrase: str) -> keys.StaffKeys:  # type: ignore[no-untyped-def]
+def _unlock(conn: Connection, secrets: ServerSecrets, username: str, passphrase: str) -> keys.StaffKeys:
     return keys.unlock(conn, username=username, passphrase=passphrase, secrets=secrets, kdf=CHEAP_KDF)
 
 
@@ -313,7 +313,7 @@ def test_repr_hides_key_material(engine: Engine, server_secrets: ServerSecrets) 
 
 
 def test_unlock_rewraps_under_new_kdf_cost(engine: Engine, server_secrets: ServerSecrets) -> None:
-    from tipline.settings import KdfParams
+    from storage.crypto import KdfParams
 
     from storage.tables import Staff
 

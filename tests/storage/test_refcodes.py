@@ -88,14 +88,15 @@ def test_adjacent_transpositions_all_caught_except_0_z() -> None:
                     code = data + refcodes.check_character(data)
                 else:
                     # the check character must be b: search the preceding character's partner
-                    code = None
+                    found = None
                     for filler in ALPHABET:
                         data = "7KQ2M9XD4TR" [:10] + filler + a
                         if refcodes.check_character(data) == b:
-                            code = data + b
+                            found = data + b
                             break
-                    if code is None:
+                    if found is None:
                         continue
+                    code = found
                 swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
                 checked += 1
                 if check(swapped).is_valid:

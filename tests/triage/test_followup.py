@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def finished_tip(service: IntakeService, address: str = "+15550100") -> str:
     return found.group()
 
 
-def opened_versions(rt: Runtime, tip_id: str) -> list[dict]:
+def opened_versions(rt: Runtime, tip_id: str) -> list[dict[str, Any]]:
     with rt.db.begin() as conn:
         member = keys.unlock(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, secrets=rt.secrets,
                              kdf=rt.settings.staff_kdf)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -27,11 +28,12 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def open_latest(rt: Runtime, tip_id: str) -> dict:
+def open_latest(rt: Runtime, tip_id: str) -> dict[str, Any]:
     with rt.db.begin() as conn:
         member = keys.unlock(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, secrets=rt.secrets,
                              kdf=rt.settings.staff_kdf)
-        return json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member).payload)
+        tip: dict[str, Any] = json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member).payload)
+        return tip
 
 
 def all_tips(rt: Runtime) -> list[tips.TipMeta]:

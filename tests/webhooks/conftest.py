@@ -22,14 +22,14 @@ from webhooks.sender import OutboxSender, make_sender
 @pytest.fixture
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram(TG_TOKEN).start()
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.stop()
 
 
 @pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     fake = FakeTwilio(TW_SID, TW_TOKEN).start()
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.stop()
 
 

@@ -50,7 +50,7 @@ def channel_settings(settings: Settings, tg: FakeTelegram | None, tw: FakeTwilio
 
 def sign(params: Any, path: str = SMS_PATH, query: str = "", token: str = TW_TOKEN, base: str = BASE_URL) -> str:
     url = base + path + (("?" + query) if query else "")
-    return RequestValidator(token).compute_signature(url, params)
+    return str(RequestValidator(token).compute_signature(url, params))
 
 
 _counter = iter(range(10**9))
