@@ -74,6 +74,8 @@ class OutboxSender:
     def run_once(self) -> int:
         """Deliver what is due (repeating while replies go out); returns how many were delivered."""
         with self._run_lock:
+            if self._closed:  # its pool and clients are gone; the next process's sender takes over
+                return 0
             delivered = 0
             for _ in range(MAX_ROUNDS):
                 count = self._round()
