@@ -18,7 +18,7 @@ from tipline.settings import Settings
 from webhooks.channel import OK, Delivery, DeliveryOutcome, Result
 from webhooks.sender import OutboxSender
 
-DAY = 86400.0
+DAY = 86400
 
 
 @dataclass
