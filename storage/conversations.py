@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, text
 
+from storage import outbox
 from storage.crypto import Box, ServerSecrets
 from storage.fastsql import Statement
 from storage.tables import Conversation, OptOut
@@ -166,6 +167,14 @@ def set_opt_out(conn: Connection, *, lookup: bytes, opted_out: bool, now: float)
     conn.execute(delete(_OPT).where(_OPT.c.lookup == lookup))
     if opted_out:
         conn.execute(_OPT.insert().values(lookup=lookup, at=now))
+
+
+def record_opt_out(conn: Connection, *, lookup: bytes, now: float, conversation_id: str | None = None) -> None:
+    """The address opted out with its carrier: record it (a keyed hash only) and, given the
+    conversation, drop everything still queued for it, so nothing more is sent."""
+    set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
+    if conversation_id is not None:
+        outbox.cancel_conversation(conn, conversation_id=conversation_id)
 
 
 def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> list[ConversationRow]:

@@ -19,6 +19,7 @@ from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 
 WEBHOOK_PATH = "/webhooks/telegram"
+# The update types webhooks/telegram.py reads (set-webhook asks Telegram for these only).
 DEFAULT_ALLOWED = ("message", "edited_message", "callback_query")
 SUPPORTED_PORTS = (443, 80, 88, 8443)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
@@ -15,6 +15,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tipline.runtime import Runtime
 from tipline.settings import Settings
+from webhooks.sender import OutboxSender
 
 SAMPLES = SHARED / "data" / "samples"
 
@@ -147,3 +148,10 @@ def outbox_items(rt: Runtime) -> list[Any]:
         items = outbox.list_items(conn)
         conn.rollback()
     return items
+
+
+def new_sender(rt: Runtime, *, clock: Callable[[], float] = time.time, fast_lane: bool = False) -> OutboxSender:
+    """A sender of the runtime's channels with its own clock (close it after use)."""
+    sender = rt.build_sender(clock=clock, fast_lane=fast_lane)
+    assert sender is not None
+    return sender

@@ -14,10 +14,11 @@ from flask.testing import FlaskClient
 from tests.fakes.telegram import FakeTelegram
 
 from tests.webhooks.helpers import (
-    SAMPLES, TG_PATH, TG_SECRET, outbox_items, post_tg, stored_rows, table_count, tg_callback, tg_message,
+    SAMPLES, TG_PATH, TG_SECRET, new_sender, outbox_items, post_tg, stored_rows, table_count, tg_callback,
+    tg_message,
 )
 from tipline.runtime import Runtime
-from webhooks.sender import OutboxSender, make_sender
+from webhooks.sender import OutboxSender
 
 
 def _nothing_stored(rt: Runtime) -> None:
@@ -29,12 +30,13 @@ def _sample(name: str) -> dict[str, Any]:
     return sample
 
 
-def _drain(sender: OutboxSender, fake: FakeTelegram, clock: list[float] | None = None, rounds: int = 40) -> None:
+def _drain(rt: Runtime, sender: OutboxSender, fake: FakeTelegram, clock: list[float] | None = None,
+           rounds: int = 40) -> None:
     for _ in range(rounds):
         sender.run_once()
         if clock is not None:
             clock[0] += 700
-        if not [i for i in outbox_items(sender.rt) if i.status == "pending"]:
+        if not [i for i in outbox_items(rt) if i.status == "pending"]:
             return
 
 
@@ -212,7 +214,7 @@ def test_flaky_provider_still_receives_every_reply_in_order(
 ) -> None:
     chats = [2000 + i for i in range(5)]
     clock = [time.time()]
-    sender = OutboxSender(rt, clock=lambda: clock[0], fast_lane=False)
+    sender = new_sender(rt, clock=lambda: clock[0])
     try:
         # Each chat goes through several replies; the fake fails often and slowly.
         fake_telegram.server_error("sendMessage", count=3)
@@ -222,8 +224,8 @@ def test_flaky_provider_still_receives_every_reply_in_order(
         for text in ("hi", "2", "1"):
             for chat in chats:
                 post_tg(client, tg_message(text, chat_id=chat))
-            _drain(sender, fake_telegram, clock)
-        _drain(sender, fake_telegram, clock)
+            _drain(rt, sender, fake_telegram, clock)
+        _drain(rt, sender, fake_telegram, clock)
     finally:
         sender.close()
     for chat in chats:
@@ -237,10 +239,11 @@ def test_flaky_provider_still_receives_every_reply_in_order(
 
 def test_retry_after_is_honoured(client: FlaskClient, rt: Runtime, fake_telegram: FakeTelegram) -> None:
     clock = [time.time()]
-    sender = OutboxSender(rt, clock=lambda: clock[0], fast_lane=False)
+    sender = new_sender(rt, clock=lambda: clock[0])
     try:
         fake_telegram.retry_after("sendMessage", 30)
         post_tg(client, tg_message("hi", chat_id=77))
+        clock[0] = time.time()  # the reply is due: the first attempt meets the flood control
         sender.run_once()
         assert fake_telegram.texts(77) == []
         clock[0] += 20
@@ -259,8 +262,7 @@ def test_a_reply_that_keeps_failing_is_dead_lettered(
     fake_telegram.fail("sendMessage", status=400, count=1,
                        body={"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
     post_tg(client, tg_message("hi", chat_id=88))
-    sender = make_sender(rt, fast_lane=False)
-    assert sender is not None
+    sender = new_sender(rt)
     try:
         sender.run_once()
     finally:
@@ -272,7 +274,7 @@ def test_a_reply_that_keeps_failing_is_dead_lettered(
 def test_fast_lane_delivers_without_waiting_for_the_jobs_interval(
     client: FlaskClient, rt: Runtime, fake_telegram: FakeTelegram
 ) -> None:
-    sender = make_sender(rt)
+    sender = rt.sender  # the process's own, which the webhook wakes
     assert sender is not None
     try:
         post_tg(client, tg_message("hi", chat_id=99))

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from tests.fakes.twilio import FakeTwilio
 from tests.webhooks.helpers import (
     BASE_URL, INTERVIEW, LINE, SAMPLES, SMS_PATH, STATUS_PATH, post_sms, sign, sms_params, stored_rows,
-    outbox_items, table_count, twiml_messages,
+    new_sender, outbox_items, table_count, twiml_messages,
 )
 from storage import conversations, outbox, periods
 from storage.purposes import Purpose
@@ -161,7 +161,7 @@ def test_complete_interview_over_sms_and_provider_copies_deleted(
     assert table_count(rt, "providerdeletion") == len(INTERVIEW) + 1
     # Unsigned status callbacks are refused.
     assert post_sms(client, status, path=STATUS_PATH, signature="bogus").status_code == 403
-    later = OutboxSender(rt, clock=lambda: time.time() + 60, fast_lane=False)
+    later = new_sender(rt, clock=lambda: time.time() + 60)
     try:
         later.run_once()
     finally:
@@ -254,7 +254,7 @@ def test_sms_followup_is_sent_through_twilio_and_its_copy_deleted(rt: Runtime, f
     fake_twilio.server_error(count=1)
     fake_twilio.busy_after_create = 2  # DELETE finds the message non-final twice
     clock = [time.time()]
-    s = OutboxSender(rt, clock=lambda: clock[0], fast_lane=False)
+    s = new_sender(rt, clock=lambda: clock[0])
     try:
         for _ in range(30):
             s.run_once()
@@ -285,7 +285,7 @@ def test_whatsapp_replies_inline_and_followups_wait_for_the_window(
     assert table_count(rt, "channel_window") == 1
     _queue_followup(rt, "whatsapp", reporter, "a follow-up")
     late = [time.time() + 25 * 3600]
-    s = OutboxSender(rt, clock=lambda: late[0], fast_lane=False)
+    s = new_sender(rt, clock=lambda: late[0])
     try:
         s.run_once()
         assert fake_twilio.created == []  # more than 24 h after the reporter wrote: held
