@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
-from tipline.settings import KdfParams, Settings, load_settings
+from storage.crypto import KdfParams
+from tipline.settings import Settings, load_settings
 
 
 def fresh_runtime(database_url: str | None = None, **env: str) -> Runtime:
