@@ -50,12 +50,12 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
         return total / CLOCK_TICKS
 
-    def rss_mib(self) -> list[float]:
-        """Resident memory of each worker."""
+    def memory_mib(self, key: str, source: str) -> list[float]:
+        """Each worker's ``key`` line of /proc/<pid>/<source>: VmRSS of status, Pss of smaps_rollup."""
         out = []
         for pid in self.workers():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+                if line.startswith(key + ":"):
                     out.append(int(line.split()[1]) / 1024)
         return out
 

@@ -40,20 +40,22 @@ def _update(update_id: int, chat: int, text: str) -> bytes:
         "chat": {"id": chat, "type": "private"}}}).encode()
 
 
-def measure(url: str, fake: FakeTelegram, *, rate: float, seconds: float, chats: int = 100) -> TelegramFigures:
+def measure(url: str, fake: FakeTelegram, *, rate: float, seconds: float, chats: int = 100,
+            first_chat: int = 910000) -> TelegramFigures:
+    """Updates at ``rate`` per second for ``seconds``, from chats numbered from ``first_chat``."""
     n = max(1, int(rate * seconds))
     posted: dict[int, list[float]] = {}  # chat -> when each of its updates was posted
     local = threading.local()
     lock = threading.Lock()
 
     def post(i: int) -> None:
-        chat, turn = 910000 + i % chats, i // chats
+        chat, turn = first_chat + i % chats, i // chats
         text = "hi" if turn == 0 else ("2" if turn % 2 else "BACK")
         client: httpx.Client | None = getattr(local, "client", None)
         if client is None:
             client = local.client = httpx.Client(timeout=30)
         at = time.monotonic()
-        r = client.post(url + TG_PATH, content=_update(970000 + i, chat, text),
+        r = client.post(url + TG_PATH, content=_update(first_chat * 10 + i, chat, text),
                         headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET, "Content-Type": "application/json"})
         if r.status_code != 200:
             raise RuntimeError(f"the Telegram webhook answered {r.status_code}")
