@@ -53,6 +53,11 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
 
 
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: other work on a shared machine moves every figure."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def summary_table(mixes: list[MixFigures]) -> list[str]:
     lines = ["| Mix | tipline req/s | durable req/s | bare req/s | tipline / durable | "
              "p50 ms tipline / durable / bare | p99 ms tipline / durable / bare |",

@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench/webhooks.py: {exc}", file=sys.stderr)
         return 2
     scratch = Path(tempfile.mkdtemp(prefix="tipline-bench-web-"))
+    load_before = report.load_average()
     fake = FakeTelegram(telegram_path.TG_TOKEN)  # the SMS servers' settings name a Telegram API; none is called
     fake.start()
     apps: dict[str, servers.Server] = {}
@@ -206,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, wrk_path, apps, scratch)
         check_interview(apps["tipline"].url, bench.signer)
         measured, every = measure_sms(bench)
-        lines = [f"Machine: {report.machine()}.", "", settings_line(args, wrk.version(wrk_path)), "",
+        lines = [f"Machine: {report.machine()}; load average {load_before} before the run, "
+                 f"{report.load_average()} after the SMS mixes (other work on the machine runs beside it).", "", settings_line(args, wrk.version(wrk_path)), "",
                  *report.summary_table(measured), "", *report.rounds_lines(measured),
                  *extras(measured, every, apps)]
     finally:
