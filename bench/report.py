@@ -83,10 +83,26 @@ def rounds_lines(mixes: list[MixFigures]) -> list[str]:
     return lines
 
 
+METHOD = """\
+How it is measured: `make bench-webhooks` (or `.venv/bin/python bench/webhooks.py --write-results`).
+wrk replays pre-signed Twilio webhooks (X-Twilio-Signature over the configured public URL,
+form bodies, a fresh MessageSid each) written by the Python side, so the load generator is
+not the bottleneck (the Python thread-pool loader this replaces topped out near 1,700
+requests/s, its "bare Flask" figure, and squeezed every ratio toward 1). `tipline` is
+`tipline serve --no-jobs`; `durable` is one SQLite insert + commit per webhook with the same
+pragmas; `bare` returns TwiML. Ratios to `durable`, measured in the same run, are what matter:
+the machine is shared, and its load moves every absolute figure. Latencies are wrk's
+distribution (p50, p99 per run; medians over rounds); req/s counts only answered (2xx)
+requests. CPU per interview is the gunicorn workers' user+system time (from /proc) over
+the run, per 11 answered messages; RSS and PSS come from /proc after the SMS mixes. The
+Telegram figure is `tipline serve` with its jobs (the outbox sender), a small Python sender
+at a fixed rate, and the time until the reply reaches the fake Bot API (tests/fakes)."""
+
+
 def write_results(body: list[str]) -> None:
     """Replace the webhook section of bench/RESULTS.md (the other sections stay)."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    section = SECTION + "\n\n" + "\n".join(body).strip() + "\n"
+    section = SECTION + "\n\n" + "\n".join(body).strip() + "\n\n" + METHOD + "\n"
     if SECTION in text:
         head, _, rest = text.partition(SECTION)
         nxt = rest.find("\n## ")
