@@ -18,6 +18,7 @@ from storage.crypto import CryptoError
 from tipline.install import add_first_admin, add_missing_queues, prepare
 from tipline.logs import configure_logging
 from tipline.runtime import Runtime
+from tipline.safe_text import json_shown, shown
 from tipline.settings import Settings, SettingsError, load_settings
 
 
@@ -192,7 +193,7 @@ def tips_list(ctx: click.Context, as_json: bool) -> None:
     with read_only(rt.db) as conn:
         rows = tips.list_tips(conn)
     if as_json:
-        click.echo(json.dumps([
+        click.echo(json_shown(json.dumps([
             {
                 "id": t.id, "status": t.status, "reason": t.reason, "priority": t.priority,
                 "categories": list(t.categories), "queues": list(t.queues), "version": t.version,
@@ -200,16 +201,16 @@ def tips_list(ctx: click.Context, as_json: bool) -> None:
                 "has_code": t.has_code,
             }
             for t in rows
-        ], indent=2))
+        ], indent=2)))
         return
     if not rows:
         click.echo("No tips yet.")
         return
     for t in rows:
-        click.echo(
+        click.echo(shown(
             f"{t.id[:8]}  {t.priority}  {t.status:<10}  {','.join(t.categories) or '-':<24}  "
             f"{','.join(t.queues):<30}  {_ts(t.created_at)}"
-        )
+        ))
 
 
 from tipline import cli_staff, cli_telegram  # noqa: E402  (staff, keys, audit, outbox, tips show; telegram)

@@ -16,6 +16,7 @@ from storage.keys import KeyManagementError, StaffKeys
 from storage.sealing import SealingError
 from storage.purposes import Purpose
 from tipline.runtime import Runtime
+from tipline.safe_text import json_shown, shown
 
 
 def _rt(ctx: click.Context) -> Runtime:
@@ -113,7 +114,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
                 raise _fail(f"{username} holds no key for the queues of this tip ({', '.join(meta.queues)}).")
             audit.append(conn, secrets=rt.secrets, actor=username, action="open_tip", subject=meta.id, now=time.time())
         if as_json:
-            click.echo(json.dumps(opened, indent=2, ensure_ascii=False))
+            click.echo(json_shown(json.dumps(opened, indent=2, ensure_ascii=False)))
             return
         click.echo(_render_tip(meta, opened))
 
@@ -232,7 +233,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         with read_only(rt.db) as conn:
             for member in keys.list_staff(conn):
                 queues = keys.member_queues(conn, member.id)
-                click.echo(f"{member.username:<20} {'admin' if member.is_admin else 'member':<7} {', '.join(queues)}")
+                click.echo(shown(f"{member.username:<20} {'admin' if member.is_admin else 'member':<7} {', '.join(queues)}"))
 
     @main.group("keys")
     def keys_group() -> None:
@@ -264,7 +265,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         if not open_:
             click.echo("No open alerts.")
         for alert_id, tip_id, priority, reason, at in open_:
-            click.echo(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {time.strftime('%Y-%m-%d %H:%M', time.gmtime(at))} UTC")
+            click.echo(shown(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {time.strftime('%Y-%m-%d %H:%M', time.gmtime(at))} UTC"))
 
     @alerts_group.command("ack")
     @click.argument("alert_id", type=int)
@@ -318,10 +319,10 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         if not items:
             click.echo("Outbox empty.")
         for item in items:
-            click.echo(
+            click.echo(shown(
                 f"#{item.id:<6} {item.channel:<9} {item.status:<8} attempts={item.attempts:<2} "
                 f"conversation={item.conversation_id[:8]} error={item.last_error or '-'}"
-            )
+            ))
 
 
 def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
@@ -345,4 +346,6 @@ def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
         lines.append(f"Added later (version {add.get('version')}):")
         for text in add.get("texts", []):
             lines.append(f"  {text}")
-    return "\n".join(lines)
+    # Each line is escaped on its own: a line break inside an answer is shown as "\\n"
+    # and cannot start a line that looks like one of ours.
+    return "\n".join(shown(line) for line in lines)
