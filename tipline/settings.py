@@ -75,6 +75,13 @@ class Settings:
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Configured secrets, for the log filter to redact by value wherever they appear."""
+        values = (self.twilio_auth_token, self.telegram_bot_token, self.telegram_webhook_secret,
+                  self.intake_passphrase)
+        return tuple(v for v in values if v)
+
     def check_servable(self) -> None:
         """Refuse to serve reporters with the tests' cheap Argon2id costs."""
         if self.test_only_cheap_kdf or not (_meets_floor(self.staff_kdf) and _meets_floor(self.code_kdf)):
