@@ -89,6 +89,7 @@ def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
     """Create the data folder, server secrets, schema, queues and the first admin (idempotent)."""
     s = _runtime(ctx).settings
     try:
+        check_layout(s, demo=demo)
         rt, created = prepare(s, demo=demo)
     except InstallError as exc:
         raise OperatorError(str(exc)) from None

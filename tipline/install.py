@@ -37,25 +37,36 @@ def check_layout(settings: Settings, *, demo: bool = False) -> None:
 
 def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
     """Data folder, server secret (created once, never for a database that has one) and the
-    newest schema; returns (runtime, secret created)."""
-    check_layout(settings, demo=demo)
+    newest schema; returns (runtime, secret created).  The layout guard (``check_layout``)
+    is the command's to apply: tests and benchmarks prepare throwaway installs in one folder."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)  # older installs made it 0755
     if demo and settings.data_dir in settings.secrets_dir.parents:
         (settings.data_dir / DEMO_MARKER).touch(mode=0o600)
     rt = Runtime(settings)
-    upgrade(rt.db)
-    with rt.db.begin() as conn:
-        has_secret = secret_check.is_recorded(conn) or audit.count(conn) > 0
-        if has_secret and not (settings.secrets_dir / SECRET_FILE).exists():
-            raise InstallError(
-                f"this database already has a server secret, and {settings.secrets_dir} holds none; "
-                "'tipline init' will not make a new one (this host would answer as another line). "
-                "Copy the secrets folder from the first host and set TIPLINE_SECRETS_DIR to it."
-            )
-        created = create_server_secrets(settings.secrets_dir)
-        _record_secret(rt, conn)
+    try:
+        upgrade(rt.db)
+        with rt.db.begin() as conn:
+            created = _secret_for(rt, conn)
+    except BaseException:
+        rt.db.dispose()  # the caller gets no runtime to close
+        raise
     return rt, created
+
+
+def _secret_for(rt: Runtime, conn: Connection) -> bool:
+    """Create the server secret only for a database that has none; check and record it."""
+    folder = rt.settings.secrets_dir
+    has_secret = secret_check.is_recorded(conn) or audit.count(conn) > 0
+    if has_secret and not (folder / SECRET_FILE).exists():
+        raise InstallError(
+            f"this database already has a server secret, and {folder} holds none; 'tipline init' will "
+            "not make a new one (this host would answer as another line). "
+            "Copy the secrets folder from the first host and set TIPLINE_SECRETS_DIR to it."
+        )
+    created = create_server_secrets(folder)
+    _record_secret(rt, conn)
+    return created
 
 
 def _record_secret(rt: Runtime, conn: Connection) -> None:
