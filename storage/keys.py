@@ -74,6 +74,10 @@ class GrantTamperedError(KeyManagementError):
     """A stored grant does not open with the member's key: it was altered or moved."""
 
 
+class LastHolderError(KeyManagementError):
+    """Revoking would leave a queue key held by nobody: the tips sealed to it could never open."""
+
+
 # --- value objects -------------------------------------------------------------------
 
 
@@ -206,6 +210,10 @@ def _wrap_private(
     return box.encrypt(private, aad=_wrap_context(staff_id)), _format_kdf(kdf, salt)
 
 
+def _costlier(kdf: KdfParams, *, than: KdfParams) -> bool:
+    return kdf != than and kdf.time_cost >= than.time_cost and kdf.memory_cost_kib >= than.memory_cost_kib
+
+
 def _staff_row(conn: Connection, username: str, *, for_update: bool = False) -> Row[Any]:
     stmt = select(_staff_t).where(_staff_t.c.username == username)
     if for_update:
@@ -330,8 +338,9 @@ def add_staff(
 
 
 def unlock(conn: Connection, *, username: str, passphrase: str, secrets: ServerSecrets, kdf: KdfParams) -> StaffKeys:
-    """Unwrap a member's private key.  When the stored KDF cost differs from ``kdf``
-    the key is re-wrapped under ``kdf`` (cost upgrades happen at the next login)."""
+    """Unwrap a member's private key.  When ``kdf`` costs more than the stored cost the key
+    is re-wrapped under it (upgrades happen at the next login); never at a lower cost, so a
+    lowered setting cannot weaken a stored key."""
     row = _staff_row(conn, username)
     stored_kdf, salt = _parse_kdf(row.kdf)
     box = _passphrase_box(passphrase, salt=salt, kdf=stored_kdf, secrets=secrets)
@@ -339,7 +348,7 @@ def unlock(conn: Connection, *, username: str, passphrase: str, secrets: ServerS
         private = box.decrypt(row.wrapped_private, aad=_wrap_context(row.id))
     except DecryptionFailed:
         raise WrongPassphraseError(f"wrong passphrase for {username!r}") from None
-    if stored_kdf != kdf:
+    if _costlier(kdf, than=stored_kdf):
         wrapped, spec = _wrap_private(private, staff_id=row.id, passphrase=passphrase, secrets=secrets, kdf=kdf)
         conn.execute(_staff_t.update().where(_staff_t.c.id == row.id).values(wrapped_private=wrapped, kdf=spec))
     return StaffKeys(staff_id=row.id, username=row.username, is_admin=bool(row.is_admin), public=row.public_key,
@@ -442,17 +451,35 @@ def grant(conn: Connection, *, admin: StaffKeys, member: str, queue: str, now: f
     return granted
 
 
-def revoke(conn: Connection, *, admin: StaffKeys, member: str, queue: str) -> int:
+def revoke(conn: Connection, *, admin: StaffKeys, member: str, queue: str, allow_last_holder: bool = False) -> int:
     """Delete the member's grants for every key of ``queue``.  A revoked member may
     have copied keys while they held them: ``rotate`` the queue afterwards so new
-    tips are sealed to a key they never had.  Returns the grants deleted."""
+    tips are sealed to a key they never had.  Returns the grants deleted.
+
+    Raises ``LastHolderError`` when the member is the only holder of one of the queue's
+    keys (its tips would never open again, and nobody could rotate or grant the queue),
+    unless ``allow_last_holder``."""
     _require_admin(conn, admin)
     member_row = _staff_row(conn, member)
     key_ids = [k.key_id for k in _queue_keys(conn, queue)]
+    if not allow_last_holder and _only_holder_of(conn, member_row.id, key_ids):
+        raise LastHolderError(
+            f"{member} is the last holder of a key of queue {queue}: without it, every tip sealed to that "
+            "key stays unreadable for good and the queue can no longer be granted or rotated"
+        )
     result = conn.execute(
         _grant_t.delete().where(and_(_grant_t.c.staff_id == member_row.id, _grant_t.c.key_id.in_(key_ids)))
     )
     return int(result.rowcount or 0)
+
+
+def _only_holder_of(conn: Connection, staff_id: str, key_ids: Sequence[str]) -> list[str]:
+    """The keys among ``key_ids`` that ``staff_id`` holds and nobody else does."""
+    rows = conn.execute(select(_grant_t.c.key_id, _grant_t.c.staff_id).where(_grant_t.c.key_id.in_(key_ids)))
+    holders: dict[str, set[str]] = {}
+    for row in rows:
+        holders.setdefault(row.key_id, set()).add(row.staff_id)
+    return [k for k, who in holders.items() if who == {staff_id}]
 
 
 def rotate(conn: Connection, *, admin: StaffKeys, queue: str, now: float) -> str:
@@ -486,7 +513,7 @@ def rotate(conn: Connection, *, admin: StaffKeys, queue: str, now: float) -> str
 
 __all__ = [
     "KeyManagementError", "WrongPassphraseError", "WeakPassphraseError", "UnknownStaffError",
-    "UnknownQueueError", "DuplicateError", "NotGrantedError", "NotAdminError", "GrantTamperedError",
+    "UnknownQueueError", "DuplicateError", "NotGrantedError", "NotAdminError", "GrantTamperedError", "LastHolderError",
     "QueueKeyPair", "StaffInfo", "StaffKeys", "create_queue", "grant_new_queue", "current_public_keys",
     "queue_of_key", "list_queues", "add_staff", "unlock", "change_passphrase", "reset_member",
     "list_staff", "staff_id_of", "member_queues", "grant", "revoke", "rotate", "MIN_PASSPHRASE_CHARS",

@@ -15,6 +15,7 @@ from bot import Engine as ConversationEngine
 from bot import build_engine
 from bot.regions import load_region
 from bot.types import Region
+from storage import secret_check
 from storage.crypto import ServerSecrets, load_server_secrets
 from storage.db import make_engine, read_only
 from storage.keys import list_queues
@@ -124,6 +125,8 @@ class Runtime:
         if not is_current(self.db):
             raise SettingsError("the database schema is missing or old: run 'tipline init'")
         with read_only(self.db) as conn:
+            # Another host's secret would split the line: refuse before answering anyone.
+            secret_check.require_match(conn, secrets=self.secrets, secrets_dir=self.settings.secrets_dir)
             missing = sorted({q.name for q in self.routing.queues} - set(list_queues(conn)))
         if missing:
             # A tip routed there could not be sealed: refuse to start rather than fail per message.

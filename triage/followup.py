@@ -4,8 +4,10 @@ They can then add information (sealed into the tip as an addendum) and read the
 questions staff left for them.  The public app cannot open the tip, so an addendum
 is its own sealed version, sealed to the queues the tip already reached.
 
-Wrong codes are throttled per sender and globally; a code whose check character
-does not match is a typo, answered at once and not counted.
+Wrong codes are throttled per sender and globally; the global limit slows only
+senders that already sent a wrong code, so an attacker's flood cannot lock out a
+reporter.  A code whose check character does not match is a typo, answered at
+once and not counted.
 """
 
 from __future__ import annotations
@@ -62,8 +64,7 @@ class FollowUps:
         if check.is_typo:
             return FollowUpResult([("followup.typo", {})], state)
         sender_key = self.secrets.mac(Purpose.THROTTLE, lookup)
-        if throttle.is_blocked(conn, key=sender_key, limit=SENDER_LIMIT, window_seconds=WINDOW, now=now) or \
-                throttle.is_blocked(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now):
+        if self._must_wait(conn, sender_key, now):
             return FollowUpResult([("followup.wait", {})], state)
         meta = tips.find_by_code_hash(conn, refcodes.code_hash(text, secrets=self.secrets, kdf=self.kdf))
         if meta is None:
@@ -77,6 +78,17 @@ class FollowUps:
             messages.append(("followup.question", {"question": question}))
         log.info("follow-up opened", extra={"tip": meta.id})
         return FollowUpResult(messages, state, meta.id)
+
+    @staticmethod
+    def _must_wait(conn: Connection, sender_key: bytes, now: float) -> bool:
+        """A sender waits after its own limit; the line-wide limit slows only senders that
+        already failed, so a flood of wrong codes never locks out a reporter with a good one."""
+        failed = throttle.failures(conn, key=sender_key, window_seconds=WINDOW, now=now)
+        if failed >= SENDER_LIMIT:
+            return True
+        return failed > 0 and throttle.is_blocked(
+            conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now
+        )
 
     def add(
         self, conn: Connection, *, text: str, command: Command | None, state: ConversationState, now: float
