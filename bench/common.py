@@ -17,7 +17,9 @@ from tipline.settings import Settings, load_settings
 def fresh_runtime(database_url: str | None = None, **env: str) -> Runtime:
     """An initialised install (secrets, schema, queues, one admin) in a new temporary folder."""
     root = Path(tempfile.mkdtemp(prefix="tipline-bench-"))
-    values = {"TIPLINE_DATA_DIR": str(root), "TIPLINE_SECRETS_DIR": str(root / "secrets"), **env}
+    # The secrets apart from the data folder, as a production install keeps them (a served app
+    # refuses secrets inside the data folder outside a demo install).
+    values = {"TIPLINE_DATA_DIR": str(root / "data"), "TIPLINE_SECRETS_DIR": str(root / "secrets"), **env}
     if database_url:
         values["TIPLINE_DATABASE_URL"] = database_url
     settings: Settings = load_settings(values)
