@@ -44,9 +44,11 @@ def initialised_runtime(settings: Settings) -> Runtime:
 
 
 def service_with_clock(rt: Runtime, clock: Callable[[], float]) -> IntakeService:
+    s = rt.settings
     return IntakeService(
-        settings=rt.settings, db=rt.db, secrets=rt.secrets, engine=rt.engine, region=rt.region,
-        rules=rt.rules, routing=rt.routing, clock=clock,
+        db=rt.db, secrets=rt.secrets, engine=rt.engine, region=rt.region, rules=rt.rules, routing=rt.routing,
+        code_kdf=s.code_kdf, default_locale=s.default_locale, idle_seconds=s.conversation_idle_minutes * 60,
+        followup_days=s.followup_days, clock=clock,
     )
 
 

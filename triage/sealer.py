@@ -12,7 +12,7 @@ from typing import Sequence
 
 from sqlalchemy import Connection
 
-from bot.types import ConversationState, Event, EventKind, Region
+from bot.types import ConversationState, Event, EventKind, Region, Status
 from storage import refcodes, sealing, tips
 from storage.crypto import KdfParams, ServerSecrets
 from triage.followup import seal_addendum
@@ -43,7 +43,7 @@ class TipSealer:
         sealing_events = [e for e in events if e.kind in SEALING]
         if not sealing_events:
             return tip_id
-        if state.status == "finished" and all(e.kind is EventKind.UPDATED for e in sealing_events):
+        if state.status == Status.FINISHED and all(e.kind is EventKind.UPDATED for e in sealing_events):
             # A reporter came back after the close: their words join the tip as an addendum
             # (the interview's answers were dropped from the state once sealed).
             texts = [str(t) for t in state.answers.get("addenda", [])]
