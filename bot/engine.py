@@ -21,6 +21,7 @@ from bot.parse import Miss, Parsed, checked, parse_answer
 from bot.render import DONE_DATA, TOGGLE, Renderer, pack
 from bot.types import (
     SMS, TELEGRAM, WHATSAPP, Button, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region,
+    Status,
 )
 
 MISSES_BEFORE_COMMANDS = 3
@@ -61,8 +62,8 @@ class Engine:
         """Answer one inbound message; never raises, whatever the message or state holds."""
         try:
             return self._handle(state, msg, ctx)
-        except Exception:  # the last line of defence: a reporter must never get silence
-            return self._fallback(state, ctx)
+        except Exception as exc:  # the last line of defence: a reporter must never get silence
+            return self._fallback(state, ctx, failed=type(exc).__name__)
 
     def expire(self, state: ConversationState, ctx: Context) -> Outcome:
         """Idle expiry: seal what was given and not yet sealed (INCOMPLETE "expiry"); no replies."""
@@ -71,8 +72,8 @@ class Engine:
         if st.given(state) and state.extra.get(st.UNSEALED):
             events.append(Event(EventKind.INCOMPLETE, "expiry"))
             st.sealed(state)
-        if state.status != "opted_out":  # an opt-out outlives the conversation
-            state.status = "ended"
+        if state.status != Status.OPTED_OUT:  # an opt-out outlives the conversation
+            state.status = Status.ENDED
         state.step = None
         state.extra.pop(st.PENDING, None)
         state.extra.pop(st.LANG_MENU, None)
@@ -82,21 +83,21 @@ class Engine:
 
     def _handle(self, state: ConversationState | None, msg: InboundMessage, ctx: Context) -> Outcome:
         text = msg.text or ""
-        if state is None or state.status == "ended":
+        if state is None or state.status == Status.ENDED:
             state = self._new_state(msg, ctx)
         else:
             state = st.copy_state(state)
         if state.locale not in self.locales:
             state.locale = self.default_locale
         carrier = None if msg.button else carrier_action(msg.channel, text)
-        if state.status == "opted_out":
+        if state.status == Status.OPTED_OUT:
             return self._opted_out(state, carrier)
         if carrier is not None:
             return self._carrier(state, carrier)
-        if state.status == "new":
+        if state.status == Status.NEW:
             return self._first(state, msg, ctx)
         step = self.flow.step(state.step)
-        if state.status != "finished" and (step is None or not step.asks):
+        if state.status != Status.FINISHED and (step is None or not step.asks):
             return self._restart(state, ctx, msg.channel)
         prefix = [self._t(state, ctx, m.MEDIA)] if msg.has_media else []
         if msg.has_media and not text.strip() and not msg.button:
@@ -113,7 +114,7 @@ class Engine:
             return self._command(state, command, ctx, msg.channel, prefix)
         if self.words.is_emergency(text):
             return self._emergency(state, ctx, msg.channel, prefix)
-        if state.status == "finished" or step is None:
+        if state.status == Status.FINISHED or step is None:
             return self._addendum(state, text, ctx, prefix)
         return self._typed(state, step, text, ctx, msg.channel, prefix)
 
@@ -138,7 +139,7 @@ class Engine:
     def _carrier(self, state: ConversationState, carrier: Carrier) -> Outcome:
         if carrier is Carrier.OPT_OUT:
             state.extra[st.BEFORE_STOP] = state.status
-            state.status = "opted_out"
+            state.status = Status.OPTED_OUT
             return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_OUT, "carrier")], send=False)
         if carrier is Carrier.OPT_IN:
             # Usually a "YES" meant as an answer: the carrier answers it, we ask for numbers next time.
@@ -148,9 +149,9 @@ class Engine:
 
     def _opted_out(self, state: ConversationState, carrier: Carrier | None) -> Outcome:
         if carrier is Carrier.OPT_IN:
-            state.status = str(state.extra.pop(st.BEFORE_STOP, "active") or "active")
-            if state.status == "opted_out":
-                state.status = "active"
+            state.status = str(state.extra.pop(st.BEFORE_STOP, Status.ACTIVE) or Status.ACTIVE)
+            if state.status == Status.OPTED_OUT:
+                state.status = Status.ACTIVE
             return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_IN, "carrier")], send=False)
         return Outcome(replies=[], state=state, events=[], send=False)
 
@@ -158,7 +159,7 @@ class Engine:
 
     def _first(self, state: ConversationState, msg: InboundMessage, ctx: Context) -> Outcome:
         text = msg.text or ""
-        state.status = "active"
+        state.status = Status.ACTIVE
         state.step = self.flow.start
         command = self.words.command(msg.channel, text)
         if command is Command.EXIT:
@@ -291,17 +292,17 @@ class Engine:
             return self._exit(state, ctx, channel)
         if command is Command.MENU:
             help_text = self._t(state, ctx, m.HELP)
-            if state.status == "finished":
+            if state.status == Status.FINISHED:
                 return self._say(prefix + [help_text, self._t(state, ctx, m.FINISHED)], state)
             return self._reask(state, ctx, channel, prefix + [help_text])
         if command is Command.LANG:
             return self._lang(state, ctx, channel, prefix)
         step = self.flow.step(state.step)
-        if state.status == "finished" or step is None:
+        if state.status == Status.FINISHED or step is None:
             return self._say(prefix + [self._t(state, ctx, m.FINISHED)], state)
         if command is Command.DONE:
             if not st.given(state):
-                state.status, state.step = "ended", None
+                state.status, state.step = Status.ENDED, None
                 return self._say(prefix + [self._t(state, ctx, m.DONE_EMPTY)], state)
             return self._close(state, ctx, channel, prefix, [], EventKind.INCOMPLETE, "done")
         if command is Command.SKIP:
@@ -315,10 +316,10 @@ class Engine:
 
     def _exit(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
         events = []
-        if st.given(state) and state.status != "finished":
+        if st.given(state) and state.status != Status.FINISHED:
             events.append(Event(EventKind.INCOMPLETE, "exit"))
             st.sealed(state)
-        state.status, state.step = "ended", None
+        state.status, state.step = Status.ENDED, None
         state.extra.pop(st.PENDING, None)
         msgid = {TELEGRAM: m.EXIT_TELEGRAM, SMS: m.EXIT_SMS, WHATSAPP: m.EXIT_SMS}.get(channel, m.EXIT)
         return Outcome(replies=pack([self._t(state, ctx, msgid)]), state=state, events=events)
@@ -353,7 +354,7 @@ class Engine:
     def _emergency(self, state: ConversationState, ctx: Context, channel: str, prefix: list[str]) -> Outcome:
         event = self._emergency_event(state)
         parts = prefix + [self._t(state, ctx, m.EMERGENCY)]
-        if state.status == "finished" or self.flow.step(state.step) is None:
+        if state.status == Status.FINISHED or self.flow.step(state.step) is None:
             return self._say(parts, state, [event])
         return self._reask(state, ctx, channel, parts, [event])
 
@@ -369,13 +370,13 @@ class Engine:
     ) -> Outcome:
         code = ctx.new_code()
         parts = parts + [self._t(state, ctx, f"q.{self.flow.close}", code=code)]
-        state.status, state.step, state.code_given = "finished", None, True
+        state.status, state.step, state.code_given = Status.FINISHED, None, True
         state.extra.pop(st.PENDING, None)
         st.sealed(state)
         return Outcome(replies=pack(parts), state=state, events=events + [Event(kind, reason, code=code)])
 
     def _unsafe(self, state: ConversationState, ctx: Context, parts: list[str], events: list[Event]) -> Outcome:
-        state.status, state.step = "ended", None
+        state.status, state.step = Status.ENDED, None
         st.sealed(state)
         events = events + [Event(EventKind.INCOMPLETE, "unsafe")]
         return Outcome(replies=pack(parts + [self._t(state, ctx, m.UNSAFE)]), state=state, events=events)
@@ -395,17 +396,17 @@ class Engine:
 
     def _restart(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
         # A state from an older flow (a step that no longer exists): start over, keep the answers.
-        state.status, state.step, state.history, state.misses = "active", self.flow.start, [], 0
+        state.status, state.step, state.history, state.misses = Status.ACTIVE, self.flow.start, [], 0
         state.extra.pop(st.PENDING, None)
         return self._ask(state, ctx, channel, [], [])
 
-    def _fallback(self, state: ConversationState | None, ctx: Context) -> Outcome:
+    def _fallback(self, state: ConversationState | None, ctx: Context, *, failed: str) -> Outcome:
         try:
             safe = st.copy_state(state) if state is not None else ConversationState(locale=self.default_locale)
         except Exception:  # even the state may be unreadable; start clean rather than fail
             safe = ConversationState(locale=self.default_locale)
         text = self.render.text(self.default_locale, m.ERROR, emergency=ctx.region.emergency)
-        return Outcome(replies=pack([text]), state=safe)
+        return Outcome(replies=pack([text]), state=safe, failed=failed)
 
     # ---- Telegram buttons -----------------------------------------------------------------
 
@@ -479,7 +480,7 @@ class Engine:
     def _reask(
         self, state: ConversationState, ctx: Context, channel: str, parts: list[str], events: list[Event] | None = None
     ) -> Outcome:
-        if state.status == "finished" or self.flow.step(state.step) is None:
+        if state.status == Status.FINISHED or self.flow.step(state.step) is None:
             return self._say(parts + [self._t(state, ctx, m.FINISHED)], state, events or [])
         return self._ask(state, ctx, channel, parts, events or [])
 

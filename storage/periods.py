@@ -129,11 +129,6 @@ def _cached(conn: Connection, key: _CacheKey, now: float) -> Box | None:
     return box
 
 
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
-
-
 # --- keys ----------------------------------------------------------------------------
 
 

@@ -135,11 +135,6 @@ def check(text: str) -> CodeCheck:
     return CodeCheck(CodeStatus.VALID, canonical)
 
 
-def looks_like_code(text: str) -> bool:
-    """True when a message is shaped like a code (valid or with a typo)."""
-    return normalize(text) is not None
-
-
 def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:
     """Slow keyed hash of a code, deterministic so the tip table can be looked up by it.
 

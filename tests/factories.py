@@ -12,6 +12,7 @@ from typing import Callable
 from sqlalchemy import Table, inspect
 from sqlmodel import SQLModel
 
+from bot import Engine as ConversationEngine
 from bot.types import InboundMessage
 from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
@@ -53,10 +54,14 @@ def initialised_runtime(settings: Settings) -> Runtime:
     return rt
 
 
-def service_with_clock(rt: Runtime, clock: Callable[[], float]) -> IntakeService:
+def service_with_clock(
+    rt: Runtime, clock: Callable[[], float], *, engine: ConversationEngine | None = None
+) -> IntakeService:
+    s = rt.settings
     return IntakeService(
-        settings=rt.settings, db=rt.db, secrets=rt.secrets, engine=rt.engine, region=rt.region,
-        rules=rt.rules, routing=rt.routing, clock=clock,
+        db=rt.db, secrets=rt.secrets, engine=engine or rt.engine, region=rt.region, rules=rt.rules, routing=rt.routing,
+        code_kdf=s.code_kdf, default_locale=s.default_locale, idle_seconds=s.conversation_idle_minutes * 60,
+        followup_days=s.followup_days, clock=clock,
     )
 
 

@@ -72,9 +72,11 @@ class Runtime:
 
     @cached_property
     def intake(self) -> IntakeService:
+        s = self.settings
         return IntakeService(
-            settings=self.settings, db=self.db, secrets=self.secrets, engine=self.engine,
-            region=self.region, rules=self.rules, routing=self.routing,
+            db=self.db, secrets=self.secrets, engine=self.engine, region=self.region, rules=self.rules,
+            routing=self.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
+            idle_seconds=s.conversation_idle_minutes * 60, followup_days=s.followup_days,
         )
 
     # -- the outbox sender: one per process, built there (after a fork) -------------------

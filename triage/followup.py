@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from bot.commands import Command
-from bot.types import ConversationState
+from bot import Engine as ConversationEngine
+from bot.commands import Command, carrier_action
+from bot.render import pack
+from bot.types import ConversationState, InboundMessage, Outcome, Status
 from storage import questions, refcodes, sealing, throttle, tips
 from storage.crypto import Box, ServerSecrets
 from storage.crypto import KdfParams
@@ -34,12 +36,19 @@ WINDOW = 3600.0
 _GLOBAL_KEY = b"global:refcode"
 
 
+# A code is tried only from a conversation with no interview in progress.
+_CODE_FROM = frozenset({Status.NEW, Status.FINISHED, Status.ENDED})
+
+
 def is_code_attempt(text: str) -> bool:
     """Shaped like a code.  A single 13-letter word ("international") is not taken for one
     unless it has a digit: a code typed with separators (dashes, spaces, dots) or with any
-    digit is, so the rare all-letter code still works as shown or as spoken."""
+    digit is, so the rare all-letter code still works as shown or as spoken.
+
+    The one test of "did the reporter send a code" (the intake service asks it once per message).
+    """
     stripped = text.strip()
-    if not refcodes.looks_like_code(stripped):
+    if refcodes.normalize(stripped) is None:
         return False
     return any(c.isdigit() or c in "-. " for c in stripped)
 
@@ -52,10 +61,35 @@ class FollowUpResult:
 
 
 class FollowUps:
-    def __init__(self, *, secrets: ServerSecrets, kdf: KdfParams, question_box: Box) -> None:
+    def __init__(
+        self, *, secrets: ServerSecrets, kdf: KdfParams, question_box: Box, engine: ConversationEngine,
+        default_locale: str,
+    ) -> None:
         self.secrets = secrets
         self.kdf = kdf
         self.question_box = question_box
+        self.engine = engine
+        self.default_locale = default_locale
+
+    def answer(
+        self, conn: Connection, *, msg: InboundMessage, lookup: bytes, state: ConversationState | None,
+        code_attempt: bool, now: float,
+    ) -> Outcome | None:
+        """The reply of a follow-up (a code, or a message added to a tip); None when the engine should answer."""
+        text = msg.text or ""
+        if msg.button or carrier_action(msg.channel, text) is not None:
+            return None  # carrier words keep their meaning; buttons belong to the interview
+        locale_state = state or ConversationState(locale=self.default_locale)
+        if FOLLOWUP in locale_state.extra:
+            command = self.engine.words.command(msg.channel, text)
+            result = self.add(conn, text=text, command=command, state=locale_state, now=now)
+        elif code_attempt and locale_state.status in _CODE_FROM:
+            result = self.try_code(conn, text=text, lookup=lookup, state=locale_state, now=now)
+        else:
+            return None
+        render = self.engine.render
+        parts = [render.text(result.state.locale, msgid, **params) for msgid, params in result.messages]
+        return Outcome(replies=pack(parts), state=result.state, events=[])
 
     def try_code(
         self, conn: Connection, *, text: str, lookup: bytes, state: ConversationState, now: float
@@ -72,7 +106,7 @@ class FollowUps:
             throttle.hit(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now)
             log.info("follow-up code not found")
             return FollowUpResult([("followup.unknown", {})], state)
-        state = ConversationState(locale=state.locale, status="finished", extra={FOLLOWUP: meta.id})
+        state = ConversationState(locale=state.locale, status=Status.FINISHED, extra={FOLLOWUP: meta.id})
         messages: list[tuple[str, dict[str, str]]] = [("followup.welcome", {})]
         for question in questions.take_undelivered(conn, box=self.question_box, tip_id=meta.id, now=now):
             messages.append(("followup.question", {"question": question}))
@@ -96,11 +130,13 @@ class FollowUps:
         """One message in follow-up mode: DONE or EXIT closes it; anything else is sealed into the tip."""
         tip_id = str(state.extra[FOLLOWUP])
         if command in (Command.DONE, Command.EXIT):
-            return FollowUpResult([("followup.closed", {})], ConversationState(locale=state.locale, status="ended"))
+            ended = ConversationState(locale=state.locale, status=Status.ENDED)
+            return FollowUpResult([("followup.closed", {})], ended)
         if command is not None or not text.strip():
             return FollowUpResult([("followup.welcome", {})], state, tip_id)
         if not seal_addendum(conn, tip_id=tip_id, texts=[text], now=now):  # deleted under retention rules
-            return FollowUpResult([("followup.unknown", {})], ConversationState(locale=state.locale, status="ended"))
+            ended = ConversationState(locale=state.locale, status=Status.ENDED)
+            return FollowUpResult([("followup.unknown", {})], ended)
         return FollowUpResult([("followup.added", {})], state, tip_id)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from storage import refcodes
 from storage.crypto import ServerSecrets
-from storage.refcodes import ALPHABET, CodeStatus, check, code_hash, display, looks_like_code, new_code, normalize
+from storage.refcodes import ALPHABET, CodeStatus, check, code_hash, display, new_code, normalize
 from tests.conftest import CHEAP_KDF
 
 
@@ -46,7 +46,7 @@ def test_round_trip_and_folding() -> None:
     for text in variants:
         assert normalize(text) == code, text
         assert check(text).status is CodeStatus.VALID
-        assert looks_like_code(text)
+        assert check(text).is_code_like
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_round_trip_and_folding() -> None:
 def test_not_a_code(text: str) -> None:
     assert normalize(text) is None
     assert check(text).status is CodeStatus.NOT_A_CODE
-    assert not looks_like_code(text)
+    assert not check(text).is_code_like
 
 
 def test_every_single_substitution_is_a_typo() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from bot.types import InboundMessage
+from bot import Engine
+from bot.types import Context, ConversationState, InboundMessage, Outcome
 from storage import keys, refcodes, sealing, tips
 from storage.tables import Conversation, Inbound, OptOut
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock, table_of
@@ -240,3 +242,24 @@ def test_concurrent_messages_from_one_reporter_are_each_handled_once(rt: Runtime
         revision = conn.execute(select(table_of(Conversation).c.revision)).scalar()
     assert revision == 3 + 8  # every message moved the conversation exactly once
     assert count_rows(rt, Inbound) == 3 + 8
+
+
+class ExplodingEngine(Engine):
+    """The real engine with a bug on every message: what its last line of defence is for."""
+
+    def _handle(self, state: ConversationState | None, msg: InboundMessage, ctx: Context) -> Outcome:
+        raise RuntimeError(f"choked on {msg.text}")
+
+
+def test_engine_fallback_answers_the_reporter_and_logs_the_error_type_only(
+    rt: Runtime, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = rt.engine
+    broken = ExplodingEngine(real.flow, real.catalogs, locales=real.locales, default_locale=real.default_locale)
+    reporter = Reporter(service_with_clock(rt, clock, engine=broken), "+15550031")
+    with caplog.at_level(logging.WARNING, logger="triage.intake"):
+        handled = reporter.send("SECRET-MARKER-OTTER at the docks")
+    assert handled.replies and rt.region.emergency in reporter.last  # never silence
+    [record] = [r for r in caplog.records if r.name == "triage.intake"]
+    assert record.levelno == logging.WARNING and record.__dict__["error"] == "RuntimeError"
+    assert "OTTER" not in caplog.text and all("OTTER" not in str(v) for v in record.__dict__.values())

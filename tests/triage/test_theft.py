@@ -94,7 +94,7 @@ def test_documented_limit_a_known_number_finds_its_tip_until_the_window_ends(rt:
         conv, _ = conversations.open_conversation(conn, box=service._state_box, lookup=lookup, channel="sms",
                                                   now=clock(), idle_seconds=60, retain_seconds=60)
         assert conv.state is not None
-        linked = service._open_link(conv.state["extra"]["tip_link"], "sms", "+15553330001")
+        linked = service.links.open(conv.state["extra"]["tip_link"], channel="sms", address="+15553330001")
         conn.rollback()
     with rt.db.connect() as conn:
         assert linked in {t.id for t in tips.list_tips(conn)}
