@@ -8,15 +8,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from storage.crypto import KdfParams
 from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
-from tipline.settings import KdfParams, Settings, load_settings
+from tipline.settings import Settings, load_settings
 
 
 def fresh_runtime(database_url: str | None = None, **env: str) -> Runtime:
     """An initialised install (secrets, schema, queues, one admin) in a new temporary folder."""
     root = Path(tempfile.mkdtemp(prefix="tipline-bench-"))
-    values = {"TIPLINE_DATA_DIR": str(root), "TIPLINE_SECRETS_DIR": str(root / "secrets"), **env}
+    # The secrets apart from the data folder, as a production install keeps them (a served app
+    # refuses secrets inside the data folder outside a demo install).
+    values = {"TIPLINE_DATA_DIR": str(root / "data"), "TIPLINE_SECRETS_DIR": str(root / "secrets"), **env}
     if database_url:
         values["TIPLINE_DATABASE_URL"] = database_url
     settings: Settings = load_settings(values)

@@ -20,8 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import fresh_runtime  # noqa: E402
 from bot.types import InboundMessage  # noqa: E402
 from storage import crypto, keys, refcodes  # noqa: E402
-from storage.crypto import ServerSecrets  # noqa: E402
-from tipline.settings import KdfParams  # noqa: E402
+from storage.crypto import KdfParams, ServerSecrets  # noqa: E402
 
 ROUNDS = 3
 ANSWERS = ["2", "1", "Workers at the farm never leave and a man holds their papers", "1", "2"]
@@ -50,29 +49,31 @@ def typical_tip() -> bytes:
     return json.dumps({"kind": "snapshot", "answers": answers, "assessment": {"reasons": reasons}}).encode()
 
 
-def rate(fn: Callable[[], None], n: int) -> float:
+def rate(fn: Callable[[], object], n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
         fn()
     return n / (time.perf_counter() - start)
 
 
-def median_rate(fn: Callable[[], None], n: int) -> float:
+def median_rate(fn: Callable[[], object], n: int) -> float:
     return statistics.median(rate(fn, n) for _ in range(ROUNDS))
 
 
 def step_rates(reporters: int = 100) -> tuple[float, float]:
     """(with encryption, without) messages per second, interleaved rounds."""
-    with_enc, without = [], []
+    with_enc: list[float] = []
+    without: list[float] = []
     for _ in range(ROUNDS):
         for encrypted in (True, False):
             rt = fresh_runtime()
             service = rt.intake
             if not encrypted:
-                service._state_box = service._inbound_box = service._outbox_box = PlainBox()  # type: ignore[assignment]
+                service._state_box = service._outbox_box = PlainBox()  # type: ignore[assignment]
             ids = count()
             for r in range(reporters):
-                service.handle(InboundMessage(channel="sms", address=f"+1555{r:07d}", text="hi", provider_id=str(next(ids))))
+                msg = InboundMessage(channel="sms", address=f"+1555{r:07d}", text="hi", provider_id=str(next(ids)))
+                service.handle(msg)
             start = time.perf_counter()
             for answer in ANSWERS:
                 for r in range(reporters):

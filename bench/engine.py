@@ -61,8 +61,9 @@ def main() -> None:
     service = sorted(service_rates)[len(service_rates) // 2]
     bare = sorted(bare_rates)[len(bare_rates) // 2]
     print(f"messages per round: {n} ({args.reporters} reporters x {len(MID_INTERVIEW)} answers)")
-    print(f"service (engine+crypto+storage+commit): {service:8.1f} msg/s   rounds: {', '.join(f'{r:.1f}' for r in service_rates)}")
-    print(f"bare SQLite insert+commit:              {bare:8.1f} msg/s   rounds: {', '.join(f'{r:.1f}' for r in bare_rates)}")
+    service_rounds, bare_rounds = (", ".join(f"{r:.1f}" for r in rates) for rates in (service_rates, bare_rates))
+    print(f"service (engine+crypto+storage+commit): {service:8.1f} msg/s   rounds: {service_rounds}")
+    print(f"bare SQLite insert+commit:              {bare:8.1f} msg/s   rounds: {bare_rounds}")
     print(f"ratio service / bare: {service / bare:.2f}")
 
 

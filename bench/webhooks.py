@@ -1,329 +1,229 @@
-"""The public app under gunicorn: signed mid-interview SMS webhooks, against two baselines.
+"""The public app under gunicorn, driven by wrk with pre-signed Twilio webhooks, against two baselines.
 
-Three apps run under the same gunicorn settings (2 workers, gthread, 4 threads):
-  tipline   the public app (signature check, intake service, TwiML), SQLite WAL + synchronous=FULL
-  durable   a tiny Flask app doing one SQLite insert+commit per request (same pragmas), TwiML out
-  bare      a bare Flask endpoint returning TwiML
-A Python load generator (a thread pool, one keep-alive httpx client per thread) replays
-signed webhooks from many distinct reporters, mid-interview; the three are measured
-interleaved, three rounds, medians.  Then it measures webhook -> reply received by a
-fake Telegram Bot API (Telegram path through the outbox sender), p50/p99.
+Three apps run under the same gunicorn settings (2 workers x 4 threads, gthread):
+  tipline   ``tipline serve --no-jobs`` (signature check, intake service, TwiML), SQLite WAL,
+            synchronous=FULL; the outbox sender runs in 'tipline worker' in such a deployment
+  durable   one SQLite insert + commit per webhook (same pragmas), TwiML out (bench/baselines.py)
+  bare      bare Flask returning TwiML
+wrk (one thread, 8 connections) replays pre-signed requests from a file through bench/replay.lua;
+the apps are measured interleaved, three rounds, medians, on three mixes:
+  (a) mid-interview answers: 500 reporters answering "2" then "BACK", round and round
+  (b) whole typical witness interviews (the README's path, 11 messages), 50 reporters at a time
+  (c) (b) with wrong follow-up codes from many senders, about 20 per second of the tip line's rate
+Then: CPU ms per whole interview, RSS per worker, ``tipline serve`` readiness, and the Telegram
+path (webhook to reply at a fake Bot API) at a steady rate.
 
-    .venv/bin/python bench/webhooks.py [--reporters 200] [--concurrency 8] [--write-results]
+    .venv/bin/python bench/webhooks.py [--seconds 8] [--rounds 3] [--quick] [--write-results]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import signal
-import socket
-import sqlite3
+import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import urlencode
+from typing import Callable, Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-GUNICORN = {"workers": 2, "threads": 4, "worker_class": "gthread", "timeout": 60, "loglevel": "warning",
-            "accesslog": None, "keepalive": 30}
-BASE_URL = "https://bot.example.org"
-TW_SID = "AC" + "2" * 32
-TW_TOKEN = "bench_auth_token_0123456789abcdef"
-TG_TOKEN = "123456789:AAH-bench-token-for-the-fake-api-only"
-TG_SECRET = "bench_webhook_secret"
-LINE = "+12025550100"
-MID_INTERVIEW = ["2", "1", "Workers at the farm never leave and a man holds their papers", "1", "2"]
-TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response />'
+import httpx  # noqa: E402
+
+from bench import mixes, report, servers, telegram_path, wrk  # noqa: E402
+from bench.common import fresh_runtime  # noqa: E402
+from bench.mixes import Message, Signer  # noqa: E402
+from bench.report import APPS, MixFigures  # noqa: E402
+from tests.fakes.telegram import FakeTelegram  # noqa: E402
+
+CODE_SHAPE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
+CODES_PER_SECOND = 20
 
 
-# -- the servers (run in child processes) -------------------------------------------------------
-
-def _durable_app(path: str) -> Any:
-    from flask import Flask, Response, request
-
-    app = Flask("durable")
-    local = threading.local()
-
-    def conn() -> sqlite3.Connection:
-        c = getattr(local, "c", None)
-        if c is None:
-            c = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-            c.execute("PRAGMA journal_mode=WAL")
-            c.execute("PRAGMA synchronous=FULL")
-            c.execute("PRAGMA busy_timeout=30000")
-            local.c = c
-        return c
-
-    with sqlite3.connect(path) as c:
-        c.execute("PRAGMA journal_mode=WAL")
-        c.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, v BLOB)")
-
-    @app.post("/webhooks/twilio/sms")
-    def sms() -> Response:
-        form = request.form
-        c = conn()
-        c.execute("BEGIN IMMEDIATE")
-        c.execute("INSERT OR IGNORE INTO t (k, v) VALUES (?, ?)", (form.get("MessageSid"), form.get("Body", "").encode()))
-        c.execute("COMMIT")
-        return Response(TWIML_EMPTY, mimetype="application/xml")
-
-    return app
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=8.0, help="wrk duration of each run")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--wrk-threads", type=int, default=1)
+    p.add_argument("--max-rate", type=int, default=5000, help="requests/s the pre-signed files are sized for")
+    p.add_argument("--telegram-rate", type=float, default=50.0, help="updates/s on the Telegram path")
+    p.add_argument("--telegram-seconds", type=float, default=10.0)
+    p.add_argument("--quick", action="store_true", help="a smoke run: one round of 1 s, a short Telegram part")
+    p.add_argument("--write-results", action="store_true", help="replace the webhook section of bench/RESULTS.md")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.rounds, args.seconds, args.telegram_seconds, args.telegram_rate = 1, 1.0, 1.0, 20.0
+        args.max_rate = 3000
+    return args
 
 
-def _bare_app() -> Any:
-    from flask import Flask, Response
-
-    app = Flask("bare")
-
-    @app.post("/webhooks/twilio/sms")
-    def sms() -> Response:
-        return Response(TWIML_EMPTY, mimetype="application/xml")
-
-    return app
-
-
-def serve(kind: str, port: int, data: str) -> None:
-    from gunicorn.app.base import BaseApplication
-
-    class App(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in {**GUNICORN, "bind": f"127.0.0.1:{port}"}.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            if kind == "durable":
-                return _durable_app(str(Path(data) / "durable.sqlite3"))
-            if kind == "bare":
-                return _bare_app()
-            from tipline.app import create_public_app
-            from tipline.jobs import Jobs
-            from tipline.runtime import Runtime
-            from tipline.settings import load_settings
-
-            runtime = Runtime(load_settings())
-            app = create_public_app(runtime.settings, runtime)
-            if kind == "tipline-jobs":
-                Jobs(runtime).start_background()  # as 'tipline serve' does: the sender runs in each worker
-            # "tipline" is 'tipline serve --no-jobs': in a deployment with several web processes the
-            # outbox sender and the provider-copy deletions run in 'tipline worker', so the
-            # throughput figures measure the webhook path alone.
-            return app
-
-    App().run()
-
-
-# -- the load generator ------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(kind: str, data: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "serve", kind, str(port), data], env={**os.environ, **env})
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{kind} server did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def _fire(url: str, batches: list[list[tuple[str, dict[str, str]]]], concurrency: int) -> tuple[float, list[float]]:
-    """Send each batch's requests concurrently (batches in order); returns (req/s, latencies in s)."""
-    import httpx
-
-    latencies: list[float] = []
-    lock = threading.Lock()
-    clients = [httpx.Client(timeout=60) for _ in range(concurrency)]
-    total = 0
-    start = time.perf_counter()
-    for batch in batches:
-        it = iter(batch)
-
-        def worker(client: httpx.Client) -> None:
-            while True:
-                with lock:
-                    nxt = next(it, None)
-                if nxt is None:
-                    return
-                body, headers = nxt
-                t0 = time.perf_counter()
-                r = client.post(url + "/webhooks/twilio/sms", content=body, headers=headers)
-                dt = time.perf_counter() - t0
-                if r.status_code != 200:
-                    raise RuntimeError(f"status {r.status_code}")
-                with lock:
-                    latencies.append(dt)
-
-        threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        total += len(batch)
-    elapsed = time.perf_counter() - start
-    for c in clients:
-        c.close()
-    if len(latencies) != total:
-        raise RuntimeError("requests failed")
-    return total / elapsed, latencies
-
-
-def _signed(text: str, sender: str, sid: str) -> tuple[str, dict[str, str]]:
-    from twilio.request_validator import RequestValidator
-
-    params = {"ToCountry": "US", "ToState": "DC", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "",
-              "FromZip": "", "SmsSid": sid, "FromState": "", "SmsStatus": "received", "FromCity": "",
-              "Body": text, "FromCountry": "US", "To": LINE, "ToZip": "", "NumSegments": "1", "MessageSid": sid,
-              "AccountSid": TW_SID, "From": sender, "ApiVersion": "2010-04-01"}
-    signature = RequestValidator(TW_TOKEN).compute_signature(BASE_URL + "/webhooks/twilio/sms", params)
-    return urlencode(params), {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reporters", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--telegram-updates", type=int, default=200)
-    parser.add_argument("--write-results", action="store_true")
-    parser.add_argument("--only", choices=["sms", "telegram"], default=None)
-    args = parser.parse_args()
-
-    from bench.common import fresh_runtime
-    from tests.fakes.telegram import FakeTelegram
-
-    fake_tg = FakeTelegram(TG_TOKEN).start()
-    env = {"TIPLINE_PUBLIC_BASE_URL": BASE_URL, "TIPLINE_TWILIO_ACCOUNT_SID": TW_SID,
-           "TIPLINE_TWILIO_AUTH_TOKEN": TW_TOKEN, "TIPLINE_TWILIO_FROM": LINE,
-           "TIPLINE_TWILIO_API_BASE": "http://127.0.0.1:9", "TIPLINE_TELEGRAM_BOT_TOKEN": TG_TOKEN,
-           "TIPLINE_TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TIPLINE_TELEGRAM_API_BASE": fake_tg.base_url}
+def _env(fake_tg: FakeTelegram) -> dict[str, str]:
+    """A fresh install's settings (both channels on, fake providers), for ``tipline serve``."""
+    env = {"TIPLINE_PUBLIC_BASE_URL": mixes.BASE_URL, "TIPLINE_TWILIO_ACCOUNT_SID": mixes.TW_SID,
+           "TIPLINE_TWILIO_AUTH_TOKEN": mixes.TW_TOKEN, "TIPLINE_TWILIO_FROM": mixes.LINE,
+           "TIPLINE_TWILIO_API_BASE": "http://127.0.0.1:9", "TIPLINE_TELEGRAM_BOT_TOKEN": telegram_path.TG_TOKEN,
+           "TIPLINE_TELEGRAM_WEBHOOK_SECRET": telegram_path.TG_SECRET, "TIPLINE_TELEGRAM_API_BASE": fake_tg.base_url}
     rt = fresh_runtime(None, **env)
     env["TIPLINE_DATA_DIR"] = str(rt.settings.data_dir)
     env["TIPLINE_SECRETS_DIR"] = str(rt.settings.secrets_dir)
     rt.db.dispose()
-    scratch = tempfile.mkdtemp(prefix="tipline-bench-web-")
-    servers = {kind: _start(kind, scratch, env) for kind in ("tipline", "durable", "bare")}
-    jobs_server = None
-    lines: list[str] = []
-
-    def out(line: str = "") -> None:
-        print(line, flush=True)
-        lines.append(line)
-
-    sid_counter = iter(range(10**12))
-    try:
-        if args.only in (None, "sms"):
-            figures: dict[str, list[tuple[float, float, float]]] = {k: [] for k in servers}
-            for r in range(args.rounds):
-                reporters = [f"+1555{r:02d}{i:05d}" for i in range(args.reporters)]
-                warm = [[_signed("hi", rep, "SM%032x" % next(sid_counter)) for rep in reporters]]
-                batches = [[_signed(a, rep, "SM%032x" % next(sid_counter)) for rep in reporters] for a in MID_INTERVIEW]
-                for kind, (_, url) in servers.items():  # interleaved
-                    _fire(url, warm, args.concurrency)
-                    rate, lat = _fire(url, batches, args.concurrency)
-                    figures[kind].append((rate, _pct(lat, 0.5) * 1000, _pct(lat, 0.99) * 1000))
-            med = {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in figures.items()}
-            n = args.reporters * len(MID_INTERVIEW)
-            out(f"gunicorn: {GUNICORN['workers']} workers, gthread x {GUNICORN['threads']}; load: {args.concurrency} "
-                f"keep-alive clients; {n} signed mid-interview SMS webhooks per round ({args.reporters} reporters), "
-                f"{args.rounds} rounds interleaved, medians")
-            out(f"{'app':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}   rounds (req/s)")
-            for kind, (rate, p50, p99) in med.items():
-                rounds = ", ".join(f"{x[0]:.0f}" for x in figures[kind])
-                out(f"{kind:<9} {rate:8.1f} {p50:8.2f} {p99:8.2f}   {rounds}")
-            t, d, b = med["tipline"], med["durable"], med["bare"]
-            out(f"tipline / durable: throughput {t[0] / d[0]:.2f}, p50 latency {t[1] / d[1]:.2f}x, "
-                f"p99 latency {t[2] / d[2]:.2f}x")
-            out(f"tipline / bare:    throughput {t[0] / b[0]:.2f}, p50 latency {t[1] / b[1]:.2f}x, "
-                f"p99 latency {t[2] / b[2]:.2f}x")
-        if args.only in (None, "telegram"):
-            out()
-            # Started only now: its jobs thread would otherwise work beside the SMS rounds.
-            jobs_server = _start("tipline-jobs", scratch, env)
-            out(_telegram_latency(jobs_server[1], fake_tg, args.telegram_updates, out))
-    finally:
-        for proc, _ in [*servers.values(), *([jobs_server] if jobs_server else [])]:
-            _stop(proc)
-        fake_tg.stop()
-    if args.write_results:
-        _write_results(lines)
+    return env
 
 
-def _telegram_latency(url: str, fake: Any, n: int, out: Callable[[str], None]) -> str:
-    """Webhook -> sender -> fake Telegram: time until the fake holds the first reply, per update."""
-    import httpx
+def _post(client: httpx.Client, url: str, signer: Signer, message: Message) -> httpx.Response:
+    headers, body = signer.headers_and_body(message)
+    r = client.post(url + mixes.SMS_PATH, content=body, headers=headers)
+    if r.status_code != 200:
+        raise RuntimeError(f"{url} answered {r.status_code} to a signed webhook")
+    return r
 
-    headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
-    latencies: list[float] = []
+
+def check_interview(url: str, signer: Signer) -> None:
+    """The README's witness path must end with a reference code, or mix (b) measures something else."""
     with httpx.Client(timeout=30) as client:
-        for i in range(n):
-            chat = 800000 + i
-            update = {"update_id": 900000 + i, "message": {
-                "message_id": 1, "date": int(time.time()), "text": "hi",
-                "from": {"id": chat, "is_bot": False, "first_name": "R", "language_code": "en"},
-                "chat": {"id": chat, "type": "private"}}}
-            t0 = time.monotonic()
-            r = client.post(url + "/webhooks/telegram", content=json.dumps(update), headers=headers)
-            assert r.status_code == 200
-            if not fake.wait_for(lambda: any(s.chat_id == chat for s in fake.sent), timeout=30):
-                raise RuntimeError("no reply reached the fake Telegram")
-            with fake.lock:
-                at = min(s.at for s in fake.sent if s.chat_id == chat)
-            latencies.append(at - t0)
-            time.sleep(0.01)
-    return (f"Telegram webhook -> outbox sender -> fake Bot API, first reply ({n} updates, one at a time): "
-            f"p50 {_pct(latencies, 0.5) * 1000:.1f} ms, p99 {_pct(latencies, 0.99) * 1000:.1f} ms")
+        for text in mixes.INTERVIEW:
+            r = _post(client, url, signer, Message(text, mixes.phone(999, 1)))
+    if not CODE_SHAPE.search(r.text):
+        raise RuntimeError("the interview path did not end with a reference code: update mixes.INTERVIEW")
 
 
-def _write_results(lines: list[str]) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    section = "## Webhooks (bench/webhooks.py)\n\n```\n" + "\n".join(lines).strip() + "\n```\n"
-    marker = "## Webhooks"
-    if marker in text:
-        head, _, rest = text.partition(marker)
-        nxt = rest.find("\n## ")
-        tail = rest[nxt + 1:] if nxt >= 0 else ""
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
+def warm(url: str, signer: Signer, messages: list[Message], connections: int) -> None:
+    """Send these messages (each sender's once), ``connections`` at a time, unmeasured."""
+    clients = [httpx.Client(timeout=30) for _ in range(connections)]
+    try:
+        with ThreadPoolExecutor(connections) as pool:
+            list(pool.map(lambda i: _post(clients[i % connections], url, signer, messages[i]), range(len(messages))))
+    finally:
+        for c in clients:
+            c.close()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, wrk_path: str, apps: dict[str, servers.Server], scratch: Path) -> None:
+        self.args, self.wrk, self.apps, self.scratch = args, wrk_path, apps, scratch
+        self.signer = Signer()
+
+    def run_mix(self, title: str, source: Callable[[int], Iterator[Message]], tag: int,
+                warmup: Callable[[int], list[Message]] | None = None) -> MixFigures:
+        figures = MixFigures(title)
+        n = int(self.args.seconds * self.args.max_rate) + 1000
+        for r in range(self.args.rounds):
+            path = self.scratch / "requests.bin"
+            mixes.write_requests(path, self.signer, source(tag + r), n)
+            for app in APPS:  # interleaved: each app runs the same requests, round by round
+                server = self.apps[app]
+                if warmup is not None:
+                    warm(server.url, self.signer, warmup(tag + r), self.args.connections)
+                cpu = server.cpu_seconds()
+                result = wrk.run(self.wrk, server.url, path, seconds=self.args.seconds,
+                                 connections=self.args.connections, threads=self.args.wrk_threads)
+                interviews = (result.requests - result.failed) / len(mixes.INTERVIEW)
+                figures.runs[app].append(result)
+                figures.cpu_ms_per_interview.setdefault(app, []).append(
+                    (server.cpu_seconds() - cpu) * 1000 / max(interviews, 1))
+            path.unlink()
+        return figures
+
+
+def measure_sms(bench: Bench) -> tuple[list[MixFigures], int]:
+    """The three mixes; and how many interview messages came between two code attempts in (c)."""
+    a = bench.run_mix('(a) Mid-interview: 500 reporters answering "2" then "BACK"', mixes.mid_interview, 0,
+                      warmup=mixes.mid_interview_warmup)
+    b = bench.run_mix("(b) Whole typical witness interviews (11 messages), 50 reporters at a time",
+                      mixes.interviews, 10)
+    every = max(1, round(b.median("tipline", "rate") / CODES_PER_SECOND))
+    c = bench.run_mix(f"(c) (b) with a wrong follow-up code after every {every} messages, each from a new sender",
+                      lambda tag: mixes.interviews_with_codes(tag, every), 20)
+    return [a, b, c], every
+
+
+def extras(measured: list[MixFigures], every: int, apps: dict[str, servers.Server]) -> list[str]:
+    """CPU per interview, the cost of code attempts, RSS per worker after the run, readiness."""
+    mix_b, mix_c = measured[1], measured[2]
+    cpu = {app: statistics.median(mix_b.cpu_ms_per_interview[app]) for app in APPS}
+    plain = mix_b.median("tipline", "rate")
+    with_codes = mix_c.median("tipline", "rate") * every / (every + 1)
+    handled = sum(r.requests for mix in measured for r in mix.runs["tipline"])
+    lines = [
+        f"- CPU per whole interview (11 messages, both workers' user+system time, mix (b), median): tipline "
+        f"{cpu['tipline']:.1f} ms; the same 11 requests cost durable {cpu['durable']:.1f} ms, "
+        f"bare {cpu['bare']:.1f} ms",
+        f"- Follow-up code attempts: interview messages/s with codes (c) {with_codes:,.0f} against {plain:,.0f} "
+        f"without (b): {with_codes / plain:.2f} "
+        f"(code attempts at {mix_c.median('tipline', 'rate') / (every + 1):.0f}/s)",
+    ]
+    for app in APPS:
+        rss = ", ".join(f"{m:.0f}" for m in apps[app].memory_mib("VmRSS", "status"))
+        pss = ", ".join(f"{m:.0f}" for m in apps[app].memory_mib("Pss", "smaps_rollup"))
+        lines.append(f"- RSS per worker after the run, {app}: {rss} MiB (proportional set size {pss} MiB)")
+    lines.append(f"  (the tip line's workers had answered {handled:,} measured webhooks by then)")
+    lines.append(f"- `tipline serve --no-jobs` ready (process start to the first 200 on /healthz): "
+                 f"{apps['tipline'].ready_seconds:.2f} s")
+    return lines
+
+
+def telegram_lines(args: argparse.Namespace) -> list[str]:
+    """``tipline serve`` with its jobs (the outbox sender) on a fresh install, a fake Bot API."""
+    fake = FakeTelegram(telegram_path.TG_TOKEN)
+    fake.start()
+    server = servers.start_tipline(_env(fake), jobs=True)
+    try:
+        # One unmeasured second first: the sender's first connection to the Bot API is not the steady state.
+        telegram_path.measure(server.url, fake, rate=args.telegram_rate, seconds=1, first_chat=810000)
+        tg = telegram_path.measure(server.url, fake, rate=args.telegram_rate, seconds=args.telegram_seconds)
+    finally:
+        server.stop()
+        fake.stop()
+    missing = f", {tg.missing} replies missing" if tg.missing else ""
+    return [f"- `tipline serve` (with jobs) ready: {server.ready_seconds:.2f} s",
+            f"- Telegram path, webhook to reply received at the fake Bot API, {tg.updates} updates at "
+            f"{tg.rate:.0f}/s (100 chats taking turns): p50 {tg.p50_ms:.1f} ms, p99 {tg.p99_ms:.1f} ms{missing}"]
+
+
+def settings_line(args: argparse.Namespace, wrk_version: str) -> str:
+    return (f"Settings: gunicorn {servers.WORKERS} workers x {servers.THREADS} threads (gthread), timeout 30 s, "
+            f"no access log, for all three apps; {wrk_version}, {args.wrk_threads} thread, {args.connections} "
+            f"connections, {args.seconds:g} s per run, pre-signed requests replayed by bench/replay.lua; "
+            f"apps interleaved, {args.rounds} round(s), medians; SQLite WAL, synchronous=FULL; the code KDF "
+            f"at its default (Argon2id t=2, 19 MiB) unless TIPLINE_CODE_KDF_* says otherwise.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    try:
+        wrk_path = wrk.find_or_install()
+    except wrk.WrkMissing as exc:
+        print(f"bench/webhooks.py: {exc}", file=sys.stderr)
+        return 2
+    scratch = Path(tempfile.mkdtemp(prefix="tipline-bench-web-"))
+    load_before = report.load_average()
+    fake = FakeTelegram(telegram_path.TG_TOKEN)  # the SMS servers' settings name a Telegram API; none is called
+    fake.start()
+    apps: dict[str, servers.Server] = {}
+    try:
+        apps["tipline"] = servers.start_tipline(_env(fake))
+        apps["durable"] = servers.start_baseline("durable", scratch)
+        apps["bare"] = servers.start_baseline("bare", scratch)
+        bench = Bench(args, wrk_path, apps, scratch)
+        check_interview(apps["tipline"].url, bench.signer)
+        measured, every = measure_sms(bench)
+        lines = [f"Machine: {report.machine()}; load average {load_before} before the run, "
+                 f"{report.load_average()} after the SMS mixes (other work on the machine runs beside it).", "",
+                 settings_line(args, wrk.version(wrk_path)), "",
+                 *report.summary_table(measured), "", *report.rounds_lines(measured),
+                 *extras(measured, every, apps)]
+    finally:
+        for server in apps.values():
+            server.stop()
+        fake.stop()
+    lines += telegram_lines(args)
+    print("\n".join(lines), flush=True)
+    if args.write_results:
+        report.write_results(lines)
+    return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "serve":
-        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
-    else:
-        main()
+    sys.exit(main())

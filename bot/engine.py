@@ -22,6 +22,7 @@ from bot.render import DONE_DATA, TOGGLE, Renderer, pack
 from bot.words import Alarm, Vocabulary, canon_tokens
 from bot.types import (
     SMS, TELEGRAM, WHATSAPP, Button, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Region,
+    Status,
 )
 
 MISSES_BEFORE_COMMANDS = 3
@@ -68,8 +69,8 @@ class Engine:
         """Answer one inbound message; never raises, whatever the message or state holds."""
         try:
             return self._handle(state, msg, ctx)
-        except Exception:  # the last line of defence: a reporter must never get silence
-            return self._fallback(state, ctx)
+        except Exception as exc:  # the last line of defence: a reporter must never get silence
+            return self._fallback(state, ctx, failed=type(exc).__name__)
 
     def expire(self, state: ConversationState, ctx: Context) -> Outcome:
         """Idle expiry: seal what was given and not yet sealed (INCOMPLETE "expiry"); no replies."""
@@ -78,8 +79,8 @@ class Engine:
         if st.worth_sealing(state) and state.extra.get(st.UNSEALED):
             events.append(Event(EventKind.INCOMPLETE, "expiry"))
             st.sealed(state)
-        if state.status != "opted_out":  # an opt-out outlives the conversation
-            state.status = "ended"
+        if state.status != Status.OPTED_OUT:  # an opt-out outlives the conversation
+            state.status = Status.ENDED
         state.step = None
         state.extra.pop(st.PENDING, None)
         state.extra.pop(st.LANG_MENU, None)
@@ -89,21 +90,21 @@ class Engine:
 
     def _handle(self, state: ConversationState | None, msg: InboundMessage, ctx: Context) -> Outcome:
         text = msg.text or ""
-        if state is None or state.status == "ended":
+        if state is None or state.status == Status.ENDED:
             state = self._new_state(msg, ctx)
         else:
             state = st.copy_state(state)
         if state.locale not in self.locales:
             state.locale = self.default_locale
         carrier = None if msg.button else carrier_action(msg.channel, text)
-        if state.status == "opted_out":
+        if state.status == Status.OPTED_OUT:
             return self._opted_out(state, carrier)
         if carrier is not None:
             return self._carrier(state, carrier)
-        if state.status == "new":
+        if state.status == Status.NEW:
             return self._first(state, msg, ctx)
         step = self.flow.step(state.step)
-        if state.status != "finished" and (step is None or not step.asks):
+        if state.status != Status.FINISHED and (step is None or not step.asks):
             return self._restart(state, ctx, msg.channel)
         prefix = [self._t(state, ctx, m.MEDIA)] if msg.has_media else []
         if msg.has_media and not text.strip() and not msg.button:
@@ -121,7 +122,7 @@ class Engine:
         tokens = canon_tokens(text)
         if self.vocab.is_about_line(tokens):
             return self._reask(state, ctx, msg.channel, prefix + [self._t(state, ctx, m.ABOUT)])
-        if state.status == "finished" or step is None:
+        if state.status == Status.FINISHED or step is None:
             return self._addendum(state, text, tokens, ctx, prefix)
         return self._typed(state, step, text, tokens, ctx, msg.channel, prefix)
 
@@ -146,7 +147,7 @@ class Engine:
     def _carrier(self, state: ConversationState, carrier: Carrier) -> Outcome:
         if carrier is Carrier.OPT_OUT:
             state.extra[st.BEFORE_STOP] = state.status
-            state.status = "opted_out"
+            state.status = Status.OPTED_OUT
             return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_OUT, "carrier")], send=False)
         if carrier is Carrier.OPT_IN:
             # Usually a "YES" meant as an answer: the carrier answers it, we ask for numbers next time.
@@ -156,9 +157,9 @@ class Engine:
 
     def _opted_out(self, state: ConversationState, carrier: Carrier | None) -> Outcome:
         if carrier is Carrier.OPT_IN:
-            state.status = str(state.extra.pop(st.BEFORE_STOP, "active") or "active")
-            if state.status == "opted_out":
-                state.status = "active"
+            state.status = str(state.extra.pop(st.BEFORE_STOP, Status.ACTIVE) or Status.ACTIVE)
+            if state.status == Status.OPTED_OUT:
+                state.status = Status.ACTIVE
             return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_IN, "carrier")], send=False)
         return Outcome(replies=[], state=state, events=[], send=False)
 
@@ -166,7 +167,7 @@ class Engine:
 
     def _first(self, state: ConversationState, msg: InboundMessage, ctx: Context) -> Outcome:
         text = msg.text or ""
-        state.status = "active"
+        state.status = Status.ACTIVE
         state.step = self.flow.start
         command = self.words.command(msg.channel, text)
         if command is Command.EXIT:
@@ -254,7 +255,7 @@ class Engine:
         """Emergency words: the number always; the alert only for danger; unclear asks again."""
         parts = prefix + [self._t(state, ctx, m.EMERGENCY)]
         events = [self._emergency_event(state)] if alarm is Alarm.DANGER else []
-        if alarm is Alarm.UNCLEAR and state.step != self.flow.start and state.status == "active":
+        if alarm is Alarm.UNCLEAR and state.step != self.flow.start and state.status == Status.ACTIVE:
             state.extra[st.RECHECK] = [None, state.step]
             state.step = self.flow.start
         elif parsed is not None and alarm is Alarm.NEGATED:
@@ -380,17 +381,17 @@ class Engine:
             return self._exit(state, ctx, channel)
         if command is Command.MENU:
             help_text = self._t(state, ctx, m.HELP)
-            if state.status == "finished":
+            if state.status == Status.FINISHED:
                 return self._say(prefix + [help_text, self._t(state, ctx, m.FINISHED)], state)
             return self._reask(state, ctx, channel, prefix + [help_text])
         if command is Command.LANG:
             return self._lang(state, ctx, channel, prefix)
         step = self.flow.step(state.step)
-        if state.status == "finished" or step is None:
+        if state.status == Status.FINISHED or step is None:
             return self._say(prefix + [self._t(state, ctx, m.FINISHED)], state)
         if command is Command.DONE:
             if not st.worth_sealing(state):  # no empty tips (INTAKE decision 14)
-                state.status, state.step = "ended", None
+                state.status, state.step = Status.ENDED, None
                 return self._say(prefix + [self._t(state, ctx, m.DONE_EMPTY)], state)
             return self._close(state, ctx, channel, prefix, [], EventKind.INCOMPLETE, "done")
         if command is Command.SKIP:
@@ -404,10 +405,10 @@ class Engine:
 
     def _exit(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
         events = []
-        if st.worth_sealing(state) and state.status != "finished":
+        if st.worth_sealing(state) and state.status != Status.FINISHED:
             events.append(Event(EventKind.INCOMPLETE, "exit"))
             st.sealed(state)
-        state.status, state.step = "ended", None
+        state.status, state.step = Status.ENDED, None
         state.extra.pop(st.PENDING, None)
         msgid = {TELEGRAM: m.EXIT_TELEGRAM, SMS: m.EXIT_SMS, WHATSAPP: m.EXIT_SMS}.get(channel, m.EXIT)
         return Outcome(replies=pack([self._t(state, ctx, msgid)]), state=state, events=events)
@@ -449,13 +450,13 @@ class Engine:
     ) -> Outcome:
         code = ctx.new_code()
         parts = parts + [self._t(state, ctx, f"q.{self.flow.close_for(state.answers)}", code=code)]
-        state.status, state.step, state.code_given = "finished", None, True
+        state.status, state.step, state.code_given = Status.FINISHED, None, True
         state.extra.pop(st.PENDING, None)
         st.sealed(state)
         return Outcome(replies=pack(parts), state=state, events=events + [Event(kind, reason, code=code)])
 
     def _unsafe(self, state: ConversationState, ctx: Context, parts: list[str], events: list[Event]) -> Outcome:
-        state.status, state.step = "ended", None
+        state.status, state.step = Status.ENDED, None
         st.sealed(state)
         events = events + [Event(EventKind.INCOMPLETE, "unsafe")]
         return Outcome(replies=pack(parts + [self._t(state, ctx, m.UNSAFE)]), state=state, events=events)
@@ -481,17 +482,17 @@ class Engine:
 
     def _restart(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
         # A state from an older flow (a step that no longer exists): start over, keep the answers.
-        state.status, state.step, state.history, state.misses = "active", self.flow.start, [], 0
+        state.status, state.step, state.history, state.misses = Status.ACTIVE, self.flow.start, [], 0
         state.extra.pop(st.PENDING, None)
         return self._ask(state, ctx, channel, [], [])
 
-    def _fallback(self, state: ConversationState | None, ctx: Context) -> Outcome:
+    def _fallback(self, state: ConversationState | None, ctx: Context, *, failed: str) -> Outcome:
         try:
             safe = st.copy_state(state) if state is not None else ConversationState(locale=self.default_locale)
         except Exception:  # even the state may be unreadable; start clean rather than fail
             safe = ConversationState(locale=self.default_locale)
         text = self.render.text(self.default_locale, m.ERROR, emergency=ctx.region.emergency)
-        return Outcome(replies=pack([text]), state=safe)
+        return Outcome(replies=pack([text]), state=safe, failed=failed)
 
     # ---- Telegram buttons -----------------------------------------------------------------
 
@@ -565,7 +566,7 @@ class Engine:
     def _reask(
         self, state: ConversationState, ctx: Context, channel: str, parts: list[str], events: list[Event] | None = None
     ) -> Outcome:
-        if state.status == "finished" or self.flow.step(state.step) is None:
+        if state.status == Status.FINISHED or self.flow.step(state.step) is None:
             return self._say(parts + [self._t(state, ctx, m.FINISHED)], state, events or [])
         return self._ask(state, ctx, channel, parts, events or [])
 

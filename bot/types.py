@@ -173,11 +173,9 @@ class Region:
 class Context:
     """What the engine may know about the world for one step."""
 
-    now: float  # seconds since the epoch
     region: Region
     new_code: Callable[[], str]  # makes a fresh reference code when one is shown
     partners: tuple[str, ...] = ()  # partner kinds named in the notice
-    idle_seconds: int = 3600
 
 
 @dataclass
@@ -187,3 +185,6 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     # False when the channel must send nothing at all (carrier opt-out keywords).
     send: bool = True
+    # Set by the engine's last line of defence: the type name of what it caught (never its
+    # message, which may quote the reporter), so the service can log that it happened.
+    failed: str | None = None

@@ -99,7 +99,8 @@ def head(conn: Connection, *, secrets: ServerSecrets) -> str:
     prev = bytes(rows[1].mac) if len(rows) > 1 and rows[1].seq == last.seq - 1 else None
     if prev is None and last.seq == 1:
         prev = _GENESIS
-    expected = None if prev is None else _mac(secrets.subkey(Purpose.AUDIT), prev, last.seq, last.at, last.actor, last.action, last.subject)
+    key = secrets.subkey(Purpose.AUDIT)
+    expected = None if prev is None else _mac(key, prev, last.seq, last.at, last.actor, last.action, last.subject)
     if expected is None or not hmac.compare_digest(expected, bytes(last.mac)):
         raise AuditTamperedError(f"the newest audit entry (seq {last.seq}) does not verify")
     return f"{last.seq}:{bytes(last.mac).hex()}"

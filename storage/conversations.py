@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, text
 
+from storage import outbox
 from storage.crypto import Box, ServerSecrets
 from storage.fastsql import Statement
 from storage.tables import Conversation, OptOut
@@ -20,6 +22,21 @@ from storage.purposes import Purpose
 
 _T = Conversation.__table__  # type: ignore[attr-defined]
 _OPT = OptOut.__table__  # type: ignore[attr-defined]
+
+
+class RowStatus(StrEnum):
+    """A conversation row's ``status`` column (the engine's own statuses are mapped onto it by triage)."""
+
+    NEW = "new"
+    ACTIVE = "active"
+    FINISHED = "finished"
+    ENDED = "ended"
+    OPTED_OUT = "opted_out"
+
+
+# Rows whose idle timer still runs out (sealed by the worker, or on the next message).
+# Opted-out conversations too: their answers are still sealed at expiry.
+EXPIRABLE = frozenset({RowStatus.NEW, RowStatus.ACTIVE, RowStatus.OPTED_OUT})
 
 
 @dataclass
@@ -31,6 +48,10 @@ class ConversationRow:
     expires_at: float
     revision: int
     state: dict[str, Any] | None = field(default=None, repr=False)
+
+    def expired(self, now: float) -> bool:
+        """The idle timer of an open conversation has run out."""
+        return self.status in EXPIRABLE and self.expires_at < now
 
 
 def lookup_key(secrets: ServerSecrets, channel: str, address: str) -> bytes:
@@ -45,7 +66,7 @@ _FIND = Statement(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
 _FIND_LOCKED = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup FOR UPDATE")
 _CREATE = text(
     "INSERT INTO conversation (id, lookup, channel, state, status, created_at, updated_at, expires_at,"
-    " purge_at, revision) VALUES (:id, :lookup, :channel, :state, 'new', :now, :now, :expires_at,"
+    " purge_at, revision) VALUES (:id, :lookup, :channel, :state, :status, :now, :now, :expires_at,"
     " :purge_at, 0) ON CONFLICT (lookup) DO NOTHING"
 )
 _SAVE = text(
@@ -102,7 +123,7 @@ def open_conversation(
         return _row(box, row), False
     new_id = uuid.uuid4().hex
     conn.execute(_CREATE, {
-        "id": new_id, "lookup": lookup, "channel": channel, "state": b"", "now": now,
+        "id": new_id, "lookup": lookup, "channel": channel, "state": b"", "status": RowStatus.NEW.value, "now": now,
         "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
     })
     conv = _row(box, find())
@@ -115,7 +136,7 @@ def save_conversation(
     box: Box,
     conv: ConversationRow,
     state: dict[str, Any],
-    status: str,
+    status: RowStatus,
     now: float,
     idle_seconds: int,
     retain_seconds: int,
@@ -124,7 +145,7 @@ def save_conversation(
     values: dict[str, Any] = {
         "id": conv.id,
         "state": seal_state(box, conv.id, state),
-        "status": status,
+        "status": status.value,
         "tip_id": conv.tip_id,
         "now": now,
         "expires_at": now + idle_seconds,
@@ -139,14 +160,14 @@ def save_if_unchanged(
     *,
     conv: ConversationRow,
     sealed_state: bytes,
-    status: str,
+    status: RowStatus,
     now: float,
     idle_seconds: int,
     retain_seconds: int,
 ) -> bool:
     """Save a state computed outside the write lock; False if another message got there first."""
     row = _SAVE_IF_UNCHANGED.first(conn, {
-        "id": conv.id, "seen": conv.revision, "state": sealed_state, "status": status, "tip_id": conv.tip_id,
+        "id": conv.id, "seen": conv.revision, "state": sealed_state, "status": status.value, "tip_id": conv.tip_id,
         "now": now, "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
         "revision": conv.revision + 1,
     })
@@ -168,12 +189,19 @@ def set_opt_out(conn: Connection, *, lookup: bytes, opted_out: bool, now: float)
         conn.execute(_OPT.insert().values(lookup=lookup, at=now))
 
 
+def record_opt_out(conn: Connection, *, lookup: bytes, now: float, conversation_id: str | None = None) -> None:
+    """The address opted out with its carrier: record it (a keyed hash only) and, given the
+    conversation, drop everything still queued for it, so nothing more is sent."""
+    set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
+    if conversation_id is not None:
+        outbox.cancel_conversation(conn, conversation_id=conversation_id)
+
+
 def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> list[ConversationRow]:
     """Open conversations whose idle timer has run out, locked for sealing."""
     query = (
         select(_T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at, _T.c.revision, _T.c.state)
-        # Opted-out conversations too: their answers are still sealed at expiry.
-        .where(_T.c.expires_at < now, _T.c.status.in_(("new", "active", "opted_out")))
+        .where(_T.c.expires_at < now, _T.c.status.in_(sorted(s.value for s in EXPIRABLE)))
         .order_by(_T.c.expires_at)
         .limit(limit)
     )

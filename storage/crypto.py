@@ -152,7 +152,7 @@ def open_sealed(envelope: bytes, *, recipient_private: bytes, context: bytes = b
 
 # --- Server secrets -----------------------------------------------------------------
 
-_SECRET_FILE = "server.key"
+SECRET_FILE = "server.key"
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def create_server_secrets(folder: Path) -> bool:
     """Create the secrets folder and server secret if missing.  Returns True if created."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    path = folder / _SECRET_FILE
+    path = folder / SECRET_FILE
     if path.exists():
         return False
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -190,7 +190,7 @@ def create_server_secrets(folder: Path) -> bool:
 
 
 def load_server_secrets(folder: Path) -> ServerSecrets:
-    path = folder / _SECRET_FILE
+    path = folder / SECRET_FILE
     try:
         master = path.read_bytes()
     except FileNotFoundError:

@@ -37,7 +37,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create an engine with the pragmas and transaction mode this project relies on."""
     path = _sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "isolation_level": None, "check_same_thread": False},

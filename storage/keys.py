@@ -74,6 +74,10 @@ class GrantTamperedError(KeyManagementError):
     """A stored grant does not open with the member's key: it was altered or moved."""
 
 
+class LastHolderError(KeyManagementError):
+    """Revoking would leave a queue key held by nobody: the tips sealed to it could never open."""
+
+
 # --- value objects -------------------------------------------------------------------
 
 
@@ -112,7 +116,10 @@ class StaffKeys:
         self._queue_keys: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
-        return f"StaffKeys(staff_id={self.staff_id!r}, username={self.username!r}, is_admin={self.is_admin}, private=<hidden>)"
+        return (
+            f"StaffKeys(staff_id={self.staff_id!r}, username={self.username!r}, is_admin={self.is_admin}, "
+            "private=<hidden>)"
+        )
 
     @property
     def private(self) -> bytes:
@@ -195,10 +202,16 @@ def _passphrase_box(passphrase: str, *, salt: bytes, kdf: KdfParams, secrets: Se
     return Box(key)
 
 
-def _wrap_private(private: bytes, *, staff_id: str, passphrase: str, secrets: ServerSecrets, kdf: KdfParams) -> tuple[bytes, str]:
+def _wrap_private(
+    private: bytes, *, staff_id: str, passphrase: str, secrets: ServerSecrets, kdf: KdfParams
+) -> tuple[bytes, str]:
     salt = os.urandom(16)
     box = _passphrase_box(passphrase, salt=salt, kdf=kdf, secrets=secrets)
     return box.encrypt(private, aad=_wrap_context(staff_id)), _format_kdf(kdf, salt)
+
+
+def _costlier(kdf: KdfParams, *, than: KdfParams) -> bool:
+    return kdf != than and kdf.time_cost >= than.time_cost and kdf.memory_cost_kib >= than.memory_cost_kib
 
 
 def _staff_row(conn: Connection, username: str, *, for_update: bool = False) -> Row[Any]:
@@ -230,7 +243,9 @@ def _current_key(conn: Connection, queue: str) -> Row[Any]:
     raise UnknownQueueError(f"queue {queue!r} has no current key")
 
 
-def _put_grant(conn: Connection, *, staff_id: str, public: bytes, key_id: str, private: bytes, by: str | None, now: float) -> None:
+def _put_grant(
+    conn: Connection, *, staff_id: str, public: bytes, key_id: str, private: bytes, by: str | None, now: float
+) -> None:
     wrapped = crypto.seal(private, recipient_public=public, key_id=key_id, context=_grant_context(staff_id, key_id))
     where = and_(_grant_t.c.staff_id == staff_id, _grant_t.c.key_id == key_id)
     if conn.execute(select(_grant_t.c.id).where(where)).first() is not None:
@@ -238,7 +253,8 @@ def _put_grant(conn: Connection, *, staff_id: str, public: bytes, key_id: str, p
     else:
         try:
             conn.execute(
-                _grant_t.insert().values(staff_id=staff_id, key_id=key_id, wrapped=wrapped, granted_by=by, created_at=now)
+                _grant_t.insert()
+                .values(staff_id=staff_id, key_id=key_id, wrapped=wrapped, granted_by=by, created_at=now)
             )
         except IntegrityError:
             raise DuplicateError("a concurrent grant of the same key to the same member; retry") from None
@@ -264,12 +280,15 @@ def create_queue(conn: Connection, *, name: str, title: str, now: float) -> Queu
     return QueueKeyPair(queue=name, key_id=key_id, public=public, private=private)
 
 
-def grant_new_queue(conn: Connection, *, member_id: str, pair: QueueKeyPair, now: float, granted_by: str | None = None) -> None:
+def grant_new_queue(
+    conn: Connection, *, member_id: str, pair: QueueKeyPair, now: float, granted_by: str | None = None
+) -> None:
     """Grant a freshly created queue key (from ``create_queue`` or init) to one member."""
     row = conn.execute(select(_staff_t.c.public_key).where(_staff_t.c.id == member_id)).first()
     if row is None:
         raise UnknownStaffError("no staff member with that id")
-    _put_grant(conn, staff_id=member_id, public=row.public_key, key_id=pair.key_id, private=pair.private, by=granted_by, now=now)
+    _put_grant(conn, staff_id=member_id, public=row.public_key, key_id=pair.key_id, private=pair.private,
+               by=granted_by, now=now)
 
 
 def current_public_keys(conn: Connection, queues: Sequence[str]) -> list[tuple[str, str, bytes]]:
@@ -294,7 +313,8 @@ def list_queues(conn: Connection) -> list[str]:
 
 
 def add_staff(
-    conn: Connection, *, username: str, passphrase: str, is_admin: bool, secrets: ServerSecrets, kdf: KdfParams, now: float
+    conn: Connection, *, username: str, passphrase: str, is_admin: bool, secrets: ServerSecrets, kdf: KdfParams,
+    now: float,
 ) -> str:
     """Create a staff member with a fresh key pair; returns the staff id."""
     if not username or len(username) > 64:
@@ -318,8 +338,9 @@ def add_staff(
 
 
 def unlock(conn: Connection, *, username: str, passphrase: str, secrets: ServerSecrets, kdf: KdfParams) -> StaffKeys:
-    """Unwrap a member's private key.  When the stored KDF cost differs from ``kdf``
-    the key is re-wrapped under ``kdf`` (cost upgrades happen at the next login)."""
+    """Unwrap a member's private key.  When ``kdf`` costs more than the stored cost the key
+    is re-wrapped under it (upgrades happen at the next login); never at a lower cost, so a
+    lowered setting cannot weaken a stored key."""
     row = _staff_row(conn, username)
     stored_kdf, salt = _parse_kdf(row.kdf)
     box = _passphrase_box(passphrase, salt=salt, kdf=stored_kdf, secrets=secrets)
@@ -327,10 +348,11 @@ def unlock(conn: Connection, *, username: str, passphrase: str, secrets: ServerS
         private = box.decrypt(row.wrapped_private, aad=_wrap_context(row.id))
     except DecryptionFailed:
         raise WrongPassphraseError(f"wrong passphrase for {username!r}") from None
-    if stored_kdf != kdf:
+    if _costlier(kdf, than=stored_kdf):
         wrapped, spec = _wrap_private(private, staff_id=row.id, passphrase=passphrase, secrets=secrets, kdf=kdf)
         conn.execute(_staff_t.update().where(_staff_t.c.id == row.id).values(wrapped_private=wrapped, kdf=spec))
-    return StaffKeys(staff_id=row.id, username=row.username, is_admin=bool(row.is_admin), public=row.public_key, private=private)
+    return StaffKeys(staff_id=row.id, username=row.username, is_admin=bool(row.is_admin), public=row.public_key,
+                     private=private)
 
 
 def change_passphrase(
@@ -383,7 +405,8 @@ def reset_member(
 
 def list_staff(conn: Connection) -> list[StaffInfo]:
     rows = conn.execute(
-        select(_staff_t.c.id, _staff_t.c.username, _staff_t.c.is_admin, _staff_t.c.created_at).order_by(_staff_t.c.username)
+        select(_staff_t.c.id, _staff_t.c.username, _staff_t.c.is_admin, _staff_t.c.created_at)
+        .order_by(_staff_t.c.username)
     )
     return [StaffInfo(id=r.id, username=r.username, is_admin=bool(r.is_admin), created_at=r.created_at) for r in rows]
 
@@ -422,22 +445,41 @@ def grant(conn: Connection, *, admin: StaffKeys, member: str, queue: str, now: f
         if key.key_id not in held:
             continue
         private = admin.queue_private(conn, key.key_id)
-        _put_grant(conn, staff_id=member_row.id, public=member_row.public_key, key_id=key.key_id, private=private, by=admin.staff_id, now=now)
+        _put_grant(conn, staff_id=member_row.id, public=member_row.public_key, key_id=key.key_id, private=private,
+                   by=admin.staff_id, now=now)
         granted.append(key.key_id)
     return granted
 
 
-def revoke(conn: Connection, *, admin: StaffKeys, member: str, queue: str) -> int:
+def revoke(conn: Connection, *, admin: StaffKeys, member: str, queue: str, allow_last_holder: bool = False) -> int:
     """Delete the member's grants for every key of ``queue``.  A revoked member may
     have copied keys while they held them: ``rotate`` the queue afterwards so new
-    tips are sealed to a key they never had.  Returns the grants deleted."""
+    tips are sealed to a key they never had.  Returns the grants deleted.
+
+    Raises ``LastHolderError`` when the member is the only holder of one of the queue's
+    keys (its tips would never open again, and nobody could rotate or grant the queue),
+    unless ``allow_last_holder``."""
     _require_admin(conn, admin)
     member_row = _staff_row(conn, member)
     key_ids = [k.key_id for k in _queue_keys(conn, queue)]
+    if not allow_last_holder and _only_holder_of(conn, member_row.id, key_ids):
+        raise LastHolderError(
+            f"{member} is the last holder of a key of queue {queue}: without it, every tip sealed to that "
+            "key stays unreadable for good and the queue can no longer be granted or rotated"
+        )
     result = conn.execute(
         _grant_t.delete().where(and_(_grant_t.c.staff_id == member_row.id, _grant_t.c.key_id.in_(key_ids)))
     )
     return int(result.rowcount or 0)
+
+
+def _only_holder_of(conn: Connection, staff_id: str, key_ids: Sequence[str]) -> list[str]:
+    """The keys among ``key_ids`` that ``staff_id`` holds and nobody else does."""
+    rows = conn.execute(select(_grant_t.c.key_id, _grant_t.c.staff_id).where(_grant_t.c.key_id.in_(key_ids)))
+    holders: dict[str, set[str]] = {}
+    for row in rows:
+        holders.setdefault(row.key_id, set()).add(row.staff_id)
+    return [k for k, who in holders.items() if who == {staff_id}]
 
 
 def rotate(conn: Connection, *, admin: StaffKeys, queue: str, now: float) -> str:
@@ -464,13 +506,14 @@ def rotate(conn: Connection, *, admin: StaffKeys, queue: str, now: float) -> str
     conn.execute(_key_t.update().where(_key_t.c.key_id == old.key_id).values(retired_at=now))
     conn.execute(_key_t.insert().values(key_id=key_id, queue=queue, public_key=public, created_at=now))
     for holder in holders:
-        _put_grant(conn, staff_id=holder.id, public=holder.public_key, key_id=key_id, private=private, by=admin.staff_id, now=now)
+        _put_grant(conn, staff_id=holder.id, public=holder.public_key, key_id=key_id, private=private,
+                   by=admin.staff_id, now=now)
     return key_id
 
 
 __all__ = [
     "KeyManagementError", "WrongPassphraseError", "WeakPassphraseError", "UnknownStaffError",
-    "UnknownQueueError", "DuplicateError", "NotGrantedError", "NotAdminError", "GrantTamperedError",
+    "UnknownQueueError", "DuplicateError", "NotGrantedError", "NotAdminError", "GrantTamperedError", "LastHolderError",
     "QueueKeyPair", "StaffInfo", "StaffKeys", "create_queue", "grant_new_queue", "current_public_keys",
     "queue_of_key", "list_queues", "add_staff", "unlock", "change_passphrase", "reset_member",
     "list_staff", "staff_id_of", "member_queues", "grant", "revoke", "rotate", "MIN_PASSPHRASE_CHARS",

@@ -8,13 +8,14 @@ that keeps failing becomes ``dead`` (kept for the operator, ``tipline outbox lis
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Sequence
 
 from sqlalchemy import Connection, and_, delete, func, select, update
 from sqlalchemy.orm import aliased
 
+from storage.backoff import backoff
 from storage.crypto import Box
 from storage.tables import Outbox
 
@@ -23,6 +24,13 @@ _T = Outbox.__table__  # type: ignore[attr-defined]
 MAX_ATTEMPTS = 8
 BASE_DELAY = 2.0
 MAX_DELAY = 600.0
+
+
+class ItemStatus(StrEnum):
+    """An outbox row's status (a delivered row is deleted, so it has none)."""
+
+    PENDING = "pending"  # waiting for its turn, its lease or its retry time
+    DEAD = "dead"  # given up: kept as metadata for the operator (``tipline outbox list``)
 
 
 @dataclass
@@ -60,7 +68,7 @@ def enqueue(
         result = conn.execute(
             _T.insert().values(
                 conversation_id=conversation_id, seq=seq, channel=channel, destination=destination,
-                address_period=address_period, body=body, status="pending", attempts=0,
+                address_period=address_period, body=body, status=ItemStatus.PENDING.value, attempts=0,
                 next_attempt_at=now, created_at=now,
             )
         )
@@ -78,13 +86,13 @@ def due(conn: Connection, *, box: Box, now: float, limit: int = 50) -> list[Outb
         .where(
             earlier.c.conversation_id == _T.c.conversation_id,
             earlier.c.seq < _T.c.seq,
-            earlier.c.status == "pending",
+            earlier.c.status == ItemStatus.PENDING.value,
         )
         .exists()
     )
     query = (
         select(_T)
-        .where(and_(_T.c.status == "pending", _T.c.next_attempt_at <= now, ~blocked))
+        .where(and_(_T.c.status == ItemStatus.PENDING.value, _T.c.next_attempt_at <= now, ~blocked))
         .order_by(_T.c.next_attempt_at, _T.c.id)
         .limit(limit)
     )
@@ -108,30 +116,22 @@ def delivered(conn: Connection, *, item_id: int) -> None:
     conn.execute(delete(_T).where(_T.c.id == item_id))
 
 
-def backoff(attempts: int, *, retry_after: float | None = None) -> float:
-    """Exponential back-off with full jitter; a provider's ``retry_after`` is a floor."""
-    delay = random.uniform(0, min(MAX_DELAY, BASE_DELAY * (2 ** attempts)))
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return delay
-
-
 def failed(
     conn: Connection, *, item_id: int, attempts: int, error: str, now: float,
     retry_after: float | None = None, permanent: bool = False,
-) -> str:
-    """Record a failed attempt; returns the new status (``pending`` or ``dead``).
+) -> ItemStatus:
+    """Record a failed attempt; returns the new status (pending or dead).
 
     A dead letter keeps only its metadata for the operator: its body (which may carry a
     reference code) and its destination are wiped, so it links no address to a tip.
     """
     attempts += 1
-    status = "dead" if permanent or attempts >= MAX_ATTEMPTS else "pending"
+    status = ItemStatus.DEAD if permanent or attempts >= MAX_ATTEMPTS else ItemStatus.PENDING
     values: dict[str, Any] = dict(
-        attempts=attempts, last_error=error[:64], status=status,
-        next_attempt_at=now + backoff(attempts, retry_after=retry_after),
+        attempts=attempts, last_error=error[:64], status=status.value,
+        next_attempt_at=now + backoff(attempts, base=BASE_DELAY, cap=MAX_DELAY, retry_after=retry_after),
     )
-    if status == "dead":
+    if status is ItemStatus.DEAD:
         values.update(body=b"", destination=b"")
     conn.execute(update(_T).where(_T.c.id == item_id).values(**values))
     return status
@@ -161,18 +161,18 @@ class OutboxSummary:
     next_attempt_at: float
 
 
-def list_items(conn: Connection, *, status: str | None = None) -> list[OutboxSummary]:
+def list_items(conn: Connection, *, status: ItemStatus | str | None = None) -> list[OutboxSummary]:
     """Metadata only: never bodies or destinations."""
     query = select(
         _T.c.id, _T.c.conversation_id, _T.c.seq, _T.c.channel, _T.c.status, _T.c.attempts,
         _T.c.last_error, _T.c.created_at, _T.c.next_attempt_at,
     ).order_by(_T.c.id)
     if status:
-        query = query.where(_T.c.status == status)
+        query = query.where(_T.c.status == ItemStatus(status).value)
     return [OutboxSummary(*row) for row in conn.execute(query)]
 
 
-# -- used by the channel sender (webhooks/sender.py) ----------------------------------
+# -- used by the delivery loop (webhooks/sender.py) ----------------------------------
 
 HOLD_NOTE = "held: reply window closed"
 
@@ -193,7 +193,8 @@ def release_held(conn: Connection, *, conversation_id: str, now: float) -> int:
     """Make a conversation's held items due now (the reporter wrote again)."""
     result = conn.execute(
         update(_T)
-        .where(_T.c.conversation_id == conversation_id, _T.c.status == "pending", _T.c.last_error == HOLD_NOTE)
+        .where(_T.c.conversation_id == conversation_id, _T.c.status == ItemStatus.PENDING.value,
+               _T.c.last_error == HOLD_NOTE)
         .values(next_attempt_at=now, last_error=None)
     )
     return int(result.rowcount or 0)

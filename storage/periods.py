@@ -129,11 +129,6 @@ def _cached(conn: Connection, key: _CacheKey, now: float) -> Box | None:
     return box
 
 
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
-
-
 # --- keys ----------------------------------------------------------------------------
 
 
@@ -173,7 +168,9 @@ def address_box(
     try:
         key = secrets.box(Purpose.PERIOD_WRAP).decrypt(row.wrapped, aad=_aad(period))
     except DecryptionFailed:
-        raise PeriodKeyTamperedError(f"period key {period} does not unwrap (altered, or another server secret)") from None
+        raise PeriodKeyTamperedError(
+            f"period key {period} does not unwrap (altered, or another server secret)"
+        ) from None
     box = Box(key)
     _remember(conn, cache_key, box, float(row.destroy_after))
     return box

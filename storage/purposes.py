@@ -25,3 +25,4 @@ class Purpose(StrEnum):
     REFCODE_SALT = "refcode-salt"
     AUDIT = "audit"  # the audit log's HMAC chain
     THROTTLE = "throttle"  # keyed sender ids for the wrong-code throttle
+    SECRET_CHECK = "secret-check"  # the database's fingerprint of the server secret

@@ -135,11 +135,6 @@ def check(text: str) -> CodeCheck:
     return CodeCheck(CodeStatus.VALID, canonical)
 
 
-def looks_like_code(text: str) -> bool:
-    """True when a message is shaped like a code (valid or with a typo)."""
-    return normalize(text) is not None
-
-
 def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:
     """Slow keyed hash of a code, deterministic so the tip table can be looked up by it.
 
@@ -153,7 +148,8 @@ def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:
         raise RefCodeError("not a reference code")
     try:
         return peppered_argon2id(
-            canonical.encode("ascii"), pepper=secrets.subkey(Purpose.REFCODE_PEPPER), salt=secrets.subkey(Purpose.REFCODE_SALT)[:16],
+            canonical.encode("ascii"),
+            pepper=secrets.subkey(Purpose.REFCODE_PEPPER), salt=secrets.subkey(Purpose.REFCODE_SALT)[:16],
             time_cost=kdf.time_cost, memory_cost_kib=kdf.memory_cost_kib, parallelism=kdf.parallelism,
         )
     except KdfFailed:

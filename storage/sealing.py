@@ -64,7 +64,8 @@ def seal_tip(
         raise NoQueuesError("a tip needs at least one queue")
     key_ids = []
     for queue, key_id, public in current_public_keys(conn, queues):
-        envelope = crypto.seal(payload, recipient_public=public, key_id=key_id, context=_context(tip_id, version, queue))
+        context = _context(tip_id, version, queue)
+        envelope = crypto.seal(payload, recipient_public=public, key_id=key_id, context=context)
         try:
             conn.execute(
                 _env_t.insert().values(

@@ -197,3 +197,13 @@ class ProviderDeletion(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: float = Field(index=True)
     created_at: float
+
+
+class ServerSecretCheck(SQLModel, table=True):
+    """One row: a keyed fingerprint of the server secret the line was set up with, so a
+    process started with another secret (a second host without the secrets folder)
+    refuses to start instead of splitting the line."""
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: bytes = Field(sa_column=_blob(), repr=False)  # HMAC under a key derived from the secret
+    created_at: float

@@ -60,6 +60,14 @@ def is_blocked(conn: Connection, *, key: bytes, limit: int, window_seconds: floa
     return window_start > now - window_seconds and count >= limit
 
 
+def failures(conn: Connection, *, key: bytes, window_seconds: float, now: float) -> int:
+    """Wrong attempts counted for ``key`` in the window still running (0 when none)."""
+    row = conn.execute(select(_t.c.window_start, _t.c.count).where(_t.c.key == key)).first()
+    if row is None or float(row[0]) <= now - window_seconds:
+        return 0
+    return int(row[1])
+
+
 def prune(conn: Connection, *, now: float, window_seconds: float) -> int:
     """Delete counters whose window ended; returns how many."""
     result = conn.execute(_t.delete().where(_t.c.window_start <= now - window_seconds))

@@ -16,10 +16,11 @@ from typing import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from storage.crypto import KdfParams
 from storage.db import make_engine
 from storage.schema import upgrade
 from tipline.runtime import Runtime
-from tipline.settings import KdfParams, Settings, load_settings
+from tipline.settings import Settings, load_settings
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -83,7 +84,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
             "TIPLINE_DATABASE_URL": database_url,
         }
     )
-    return base.with_(code_kdf=CHEAP_KDF, staff_kdf=CHEAP_KDF)
+    # The test-only switch goes with the cheap costs: 'tipline serve' and 'worker' refuse it.
+    return base.with_(test_only_cheap_kdf=True, code_kdf=CHEAP_KDF, staff_kdf=CHEAP_KDF)
 
 
 @pytest.fixture

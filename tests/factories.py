@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Callable
 
+from sqlalchemy import Table, inspect
+from sqlmodel import SQLModel
+
+from bot import Engine as ConversationEngine
 from bot.types import InboundMessage
 from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
@@ -21,6 +25,13 @@ SHARED = Path(os.environ.get("TIPLINE_SHARED_DIR") or Path(__file__).resolve().p
 
 ADMIN = "admin"
 ADMIN_PASSPHRASE = "correct horse battery staple"
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model (SQLModel does not declare ``__table__`` to type checkers)."""
+    found = inspect(model).local_table
+    assert isinstance(found, Table), model
+    return found
 
 
 class FakeClock:
@@ -43,10 +54,14 @@ def initialised_runtime(settings: Settings) -> Runtime:
     return rt
 
 
-def service_with_clock(rt: Runtime, clock: Callable[[], float]) -> IntakeService:
+def service_with_clock(
+    rt: Runtime, clock: Callable[[], float], *, engine: ConversationEngine | None = None
+) -> IntakeService:
+    s = rt.settings
     return IntakeService(
-        settings=rt.settings, db=rt.db, secrets=rt.secrets, engine=rt.engine, region=rt.region,
-        rules=rt.rules, routing=rt.routing, clock=clock,
+        db=rt.db, secrets=rt.secrets, engine=engine or rt.engine, region=rt.region, rules=rt.rules, routing=rt.routing,
+        code_kdf=s.code_kdf, default_locale=s.default_locale, idle_seconds=s.conversation_idle_minutes * 60,
+        followup_days=s.followup_days, clock=clock,
     )
 
 

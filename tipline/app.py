@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import text
 
 from storage.db import read_only
+from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 
@@ -36,5 +37,12 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
 
     from webhooks import register_channels
 
-    register_channels(app, rt)
+    install_library_guards()
+    s = rt.settings
+    register_channels(
+        app, intake=rt.intake, db=rt.db, secrets=rt.secrets, wake=rt.wake_sender,
+        twilio_account_sid=s.twilio_account_sid, twilio_auth_token=s.twilio_auth_token,
+        public_base_url=s.public_base_url, telegram_bot_token=s.telegram_bot_token,
+        telegram_webhook_secret=s.telegram_webhook_secret,
+    )
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets as pysecrets
 import sys
 import time
@@ -10,14 +11,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from bot.types import CHANNELS, InboundMessage
 from storage import keys, tips
 from storage.db import read_only
 from storage.crypto import CryptoError
-from tipline.install import add_first_admin, add_missing_queues, prepare
+from tipline.install import InstallError, add_first_admin, add_missing_queues, check_install, check_layout, prepare
 from tipline.logs import configure_logging
 from tipline.runtime import Runtime
+from tipline.safe_text import json_shown, shown
 from tipline.settings import Settings, SettingsError, load_settings
 
 
@@ -29,17 +32,46 @@ def _runtime(ctx: click.Context) -> Runtime:
     return ctx.ensure_object(dict)["runtime"]  # type: ignore[no-any-return]
 
 
-@click.group()
+# Commands that open the line's data: they need an initialised install with its own secret.
+_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox"})
+
+
+class _Main(click.Group):
+    """The command group; a database that cannot be read ends the command with a message,
+    not a traceback (the driver's text may quote values, so only its class is named)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            raise OperatorError(
+                f"the database could not be read ({type(exc.orig).__name__}). If this install was never "
+                "set up, run 'tipline init'; check TIPLINE_DATABASE_URL; if tables are missing or damaged, "
+                "restore the database from a backup."
+            ) from None
+
+
+@click.group(cls=_Main)
 @click.option("--log-level", default="WARNING", show_default=True, envvar="TIPLINE_LOG_LEVEL")
 @click.pass_context
 def main(ctx: click.Context, log_level: str) -> None:
     """tipline: an anonymous tip line for suspected human trafficking."""
-    configure_logging(log_level.upper())
+    os.umask(0o077)  # database files, WAL, secrets and logs we create: owner only
     try:
         settings = load_settings()
     except SettingsError as exc:
         raise OperatorError(str(exc)) from None
-    ctx.ensure_object(dict)["runtime"] = Runtime(settings)
+    configure_logging(log_level.upper(), secret_values=settings.secret_values)
+    rt = Runtime(settings)
+    ctx.ensure_object(dict)["runtime"] = rt
+    if ctx.invoked_subcommand == "init":
+        return  # init checks the layout itself (--demo allows the demo layout)
+    try:
+        check_layout(settings)
+        if ctx.invoked_subcommand in _DATA_COMMANDS:
+            check_install(rt)
+    except (InstallError, SettingsError, CryptoError) as exc:
+        raise OperatorError(str(exc)) from None
 
 
 def _ts(value: float) -> str:
@@ -56,7 +88,11 @@ def _ts(value: float) -> str:
 def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
     """Create the data folder, server secrets, schema, queues and the first admin (idempotent)."""
     s = _runtime(ctx).settings
-    rt, created = prepare(s)
+    try:
+        check_layout(s, demo=demo)
+        rt, created = prepare(s, demo=demo)
+    except InstallError as exc:
+        raise OperatorError(str(exc)) from None
     ctx.ensure_object(dict)["runtime"] = rt
     with rt.db.begin() as conn:
         staff = keys.list_staff(conn)
@@ -146,10 +182,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
 
     rt = _runtime(ctx)
     try:
+        rt.settings.check_servable()
         rt.check_ready()
     except (SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
-    click.echo(f"tipline listens on http://{host}:{port} (health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
+    click.echo(f"tipline listens on http://{host}:{port} "
+               "(health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
     click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
     run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs)
 
@@ -164,6 +202,7 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
 
     rt = _runtime(ctx)
     try:
+        rt.settings.check_servable()
         rt.check_ready()
     except (SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
@@ -192,7 +231,7 @@ def tips_list(ctx: click.Context, as_json: bool) -> None:
     with read_only(rt.db) as conn:
         rows = tips.list_tips(conn)
     if as_json:
-        click.echo(json.dumps([
+        click.echo(json_shown(json.dumps([
             {
                 "id": t.id, "status": t.status, "reason": t.reason, "priority": t.priority,
                 "categories": list(t.categories), "queues": list(t.queues), "version": t.version,
@@ -200,16 +239,16 @@ def tips_list(ctx: click.Context, as_json: bool) -> None:
                 "has_code": t.has_code,
             }
             for t in rows
-        ], indent=2))
+        ], indent=2)))
         return
     if not rows:
         click.echo("No tips yet.")
         return
     for t in rows:
-        click.echo(
+        click.echo(shown(
             f"{t.id[:8]}  {t.priority}  {t.status:<10}  {','.join(t.categories) or '-':<24}  "
             f"{','.join(t.queues):<30}  {_ts(t.created_at)}"
-        )
+        ))
 
 
 from tipline import cli_staff, cli_telegram  # noqa: E402  (staff, keys, audit, outbox, tips show; telegram)

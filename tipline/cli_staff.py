@@ -16,6 +16,7 @@ from storage.keys import KeyManagementError, StaffKeys
 from storage.sealing import SealingError
 from storage.purposes import Purpose
 from tipline.runtime import Runtime
+from tipline.safe_text import json_shown, shown
 
 
 def _rt(ctx: click.Context) -> Runtime:
@@ -113,7 +114,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
                 raise _fail(f"{username} holds no key for the queues of this tip ({', '.join(meta.queues)}).")
             audit.append(conn, secrets=rt.secrets, actor=username, action="open_tip", subject=meta.id, now=time.time())
         if as_json:
-            click.echo(json.dumps(opened, indent=2, ensure_ascii=False))
+            click.echo(json_shown(json.dumps(opened, indent=2, ensure_ascii=False)))
             return
         click.echo(_render_tip(meta, opened))
 
@@ -148,20 +149,22 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     @staff_group.command("add")
     @click.argument("username")
     @click.option("--admin", "is_admin", is_flag=True)
+    @click.option("--by", "admin_name", default="admin", show_default=True, help="The admin who adds them.")
     @click.pass_context
-    def staff_add(ctx: click.Context, username: str, is_admin: bool) -> None:
-        """Create a member; they choose their passphrase now (at the keyboard)."""
+    def staff_add(ctx: click.Context, username: str, is_admin: bool, admin_name: str) -> None:
+        """Create a member; they choose their passphrase now, then an admin confirms with theirs."""
         rt = _rt(ctx)
         passphrase = click.prompt(f"New passphrase for {username} (10+ characters)", hide_input=True,
-                                  confirmation_prompt=True, err=True)
-        with rt.db.begin() as conn:
-            try:
-                keys.add_staff(conn, username=username, passphrase=passphrase, is_admin=is_admin,
-                               secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=time.time())
-            except KeyManagementError as exc:
-                raise _fail(str(exc)) from None
-            audit.append(conn, secrets=rt.secrets, actor="cli", action="staff_add", subject=username, now=time.time())
-        click.echo(f"Added {username}{' (admin)' if is_admin else ''}. Grant queues with 'tipline staff grant {username} QUEUE'.")
+                                  confirmation_prompt=True, err=True)  # typed before any lock is taken
+        # Only an admin adds staff (above all admins): whoever runs the CLI is not enough.
+        with _as_admin(rt, admin_name) as (conn, admin):
+            if not admin.is_admin:
+                raise _fail(f"{admin_name} is not an admin; only an admin can add staff.")
+            keys.add_staff(conn, username=username, passphrase=passphrase, is_admin=is_admin,
+                           secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=time.time())
+            _audit(rt, conn, admin_name, "staff_add_admin" if is_admin else "staff_add", username)
+        click.echo(f"Added {username}{' (admin)' if is_admin else ''}. "
+                   f"Grant queues with 'tipline staff grant {username} QUEUE'.")
 
     @staff_group.command("grant")
     @click.argument("username")
@@ -181,13 +184,23 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     @click.argument("username")
     @click.argument("queue")
     @click.option("--by", "admin_name", default="admin", show_default=True)
+    @click.option("--lose-queue", "lose_queue", default=None, metavar="QUEUE",
+                  help="Revoke even from the last holder: every tip of QUEUE sealed to keys only they hold "
+                       "becomes unreadable for good. Repeat the queue's name to confirm.")
     @click.pass_context
-    def staff_revoke(ctx: click.Context, username: str, queue: str, admin_name: str) -> None:
+    def staff_revoke(ctx: click.Context, username: str, queue: str, admin_name: str, lose_queue: str | None) -> None:
         """Take a queue's keys from a member; rotate the queue so tips sealed later stay closed to them."""
         rt = _rt(ctx)
+        if lose_queue is not None and lose_queue != queue:
+            raise _fail(f"--lose-queue names {lose_queue!r}, not {queue!r}: nothing was revoked.")
         with _as_admin(rt, admin_name) as (conn, admin):
-            removed = keys.revoke(conn, admin=admin, member=username, queue=queue)
-            _audit(rt, conn, admin_name, "revoke", f"{username}:{queue}")
+            try:
+                removed = keys.revoke(conn, admin=admin, member=username, queue=queue,
+                                      allow_last_holder=lose_queue == queue)
+            except keys.LastHolderError as exc:
+                raise _fail(f"{exc}. Grant {queue} to another member first ('tipline staff grant'), or, to lose "
+                            f"those tips on purpose, add --lose-queue {queue}. Nothing was revoked.") from None
+            _audit(rt, conn, admin_name, "revoke_last" if lose_queue else "revoke", f"{username}:{queue}")
         click.echo(f"Removed {removed} key(s) of {queue} from {username}. Now run 'tipline keys rotate {queue}':"
                    " they may have copied keys they held.")
 
@@ -232,7 +245,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         with read_only(rt.db) as conn:
             for member in keys.list_staff(conn):
                 queues = keys.member_queues(conn, member.id)
-                click.echo(f"{member.username:<20} {'admin' if member.is_admin else 'member':<7} {', '.join(queues)}")
+                role = "admin" if member.is_admin else "member"
+                click.echo(shown(f"{member.username:<20} {role:<7} {', '.join(queues)}"))
 
     @main.group("keys")
     def keys_group() -> None:
@@ -264,7 +278,8 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         if not open_:
             click.echo("No open alerts.")
         for alert_id, tip_id, priority, reason, at in open_:
-            click.echo(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {time.strftime('%Y-%m-%d %H:%M', time.gmtime(at))} UTC")
+            raised = time.strftime("%Y-%m-%d %H:%M", time.gmtime(at))
+            click.echo(shown(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {raised} UTC"))
 
     @alerts_group.command("ack")
     @click.argument("alert_id", type=int)
@@ -318,10 +333,10 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         if not items:
             click.echo("Outbox empty.")
         for item in items:
-            click.echo(
+            click.echo(shown(
                 f"#{item.id:<6} {item.channel:<9} {item.status:<8} attempts={item.attempts:<2} "
                 f"conversation={item.conversation_id[:8]} error={item.last_error or '-'}"
-            )
+            ))
 
 
 # The rules version from which a venue alone makes a category "possible" (issue 8).
@@ -334,7 +349,8 @@ def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
     latest = snapshots[-1] if snapshots else versions[-1]
     lines = [
         f"Tip {meta.id}  {meta.priority}  {meta.status} ({meta.reason})  queues: {', '.join(meta.queues)}",
-        f"Categories: {', '.join(meta.categories) or '-'}   rules {meta.rules_version}   version {latest.get('version')}",
+        f"Categories: {', '.join(meta.categories) or '-'}   rules {meta.rules_version}   "
+        f"version {latest.get('version')}",
     ]
     assessment = latest.get("assessment", {})
     possible = [r.split(" ", 2)[1] for r in assessment.get("reasons", []) if r.startswith("possible ")]
@@ -350,10 +366,12 @@ def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
         lines.append(f"  route: {reason}")
     lines.append("Answers:")
     for step, value in latest.get("answers", {}).items():
-        shown = ", ".join(value) if isinstance(value, list) else ("(skipped)" if value is None else str(value))
-        lines.append(f"  {step}: {shown}")
+        answer = ", ".join(value) if isinstance(value, list) else ("(skipped)" if value is None else str(value))
+        lines.append(f"  {step}: {answer}")
     for add in addenda:
         lines.append(f"Added later (version {add.get('version')}):")
         for text in add.get("texts", []):
             lines.append(f"  {text}")
-    return "\n".join(lines)
+    # Each line is escaped on its own: a line break inside an answer is shown as "\\n"
+    # and cannot start a line that looks like one of ours.
+    return "\n".join(shown(line) for line in lines)

@@ -19,6 +19,7 @@ from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 
 WEBHOOK_PATH = "/webhooks/telegram"
+# The update types webhooks/telegram.py reads (set-webhook asks Telegram for these only).
 DEFAULT_ALLOWED = ("message", "edited_message", "callback_query")
 SUPPORTED_PORTS = (443, 80, 88, 8443)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -62,7 +63,8 @@ def check_webhook_url(url: str) -> None:
         raise click.ClickException(f"Telegram calls webhooks over HTTPS only; got {parts.scheme or 'no'} scheme.")
     port = parts.port or 443
     if port not in SUPPORTED_PORTS:
-        raise click.ClickException(f"Telegram accepts webhook ports {', '.join(map(str, SUPPORTED_PORTS))} only; got {port}.")
+        ports = ", ".join(map(str, SUPPORTED_PORTS))
+        raise click.ClickException(f"Telegram accepts webhook ports {ports} only; got {port}.")
 
 
 def register(main: click.Group) -> None:
@@ -139,7 +141,8 @@ def register(main: click.Group) -> None:
             click.echo(f"  Note: this line expects {expected}; run 'tipline telegram set-webhook'.")
         click.echo(f"Pending updates: {hook.pending_update_count}")
         click.echo(f"Max connections: {hook.max_connections if hook.max_connections is not None else '-'}")
-        click.echo(f"Allowed updates: {', '.join(hook.allowed_updates) if hook.allowed_updates else '(Telegram default)'}")
+        allowed = ", ".join(hook.allowed_updates) if hook.allowed_updates else "(Telegram default)"
+        click.echo(f"Allowed updates: {allowed}")
         if hook.ip_address:
             click.echo(f"IP address: {hook.ip_address}")
         if hook.last_error_date:

@@ -2,25 +2,94 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Sequence
 
 from sqlalchemy import Connection
 
-from storage import audit, keys
-from storage.crypto import create_server_secrets
-from storage.schema import upgrade
+from storage import audit, keys, secret_check
+from storage.crypto import SECRET_FILE, create_server_secrets
+from storage.db import read_only
+from storage.schema import is_current, upgrade
 from tipline.runtime import Runtime
-from tipline.settings import Settings
+from tipline.settings import Settings, SettingsError
 
 
-def prepare(settings: Settings) -> tuple[Runtime, bool]:
-    """Data folder, server secret (created once) and the newest schema; returns (runtime, secret created)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    created = create_server_secrets(settings.secrets_dir)
+DEMO_MARKER = "demo-install"  # in the data folder: 'tipline init --demo' made this install
+
+
+class InstallError(Exception):
+    """The install cannot be prepared as it stands; the message says what to do."""
+
+
+def check_layout(settings: Settings, *, demo: bool = False) -> None:
+    """A secrets folder inside the data folder is for demo installs only: a backup or copy of
+    the data folder would carry the keys with the data they open."""
+    nested = settings.secrets_dir == settings.data_dir or settings.data_dir in settings.secrets_dir.parents
+    if nested and not demo and not (settings.data_dir / DEMO_MARKER).exists():
+        raise InstallError(
+            f"TIPLINE_SECRETS_DIR ({settings.secrets_dir}) is inside the data folder ({settings.data_dir}), "
+            "which only a demo install ('tipline init --demo') may do. Move the secrets folder to another "
+            "volume and set TIPLINE_SECRETS_DIR to it (README: 'Moving the secrets folder')."
+        )
+
+
+def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
+    """Data folder, server secret (created once, never for a database that has one) and the
+    newest schema; returns (runtime, secret created).  The layout guard (``check_layout``)
+    is the command's to apply: tests and benchmarks prepare throwaway installs in one folder."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(settings.data_dir, 0o700)  # older installs made it 0755
+    if demo and settings.data_dir in settings.secrets_dir.parents:
+        (settings.data_dir / DEMO_MARKER).touch(mode=0o600)
     rt = Runtime(settings)
-    upgrade(rt.db)
+    try:
+        upgrade(rt.db)
+        with rt.db.begin() as conn:
+            created = _secret_for(rt, conn)
+    except BaseException:
+        rt.db.dispose()  # the caller gets no runtime to close
+        raise
     return rt, created
+
+
+def _secret_for(rt: Runtime, conn: Connection) -> bool:
+    """Create the server secret only for a database that has none; check and record it."""
+    folder = rt.settings.secrets_dir
+    has_secret = secret_check.is_recorded(conn) or audit.count(conn) > 0
+    if has_secret and not (folder / SECRET_FILE).exists():
+        raise InstallError(
+            f"this database already has a server secret, and {folder} holds none; 'tipline init' will "
+            "not make a new one (this host would answer as another line). "
+            "Copy the secrets folder from the first host and set TIPLINE_SECRETS_DIR to it."
+        )
+    created = create_server_secrets(folder)
+    _record_secret(rt, conn)
+    return created
+
+
+def _record_secret(rt: Runtime, conn: Connection) -> None:
+    if secret_check.compare(conn, secrets=rt.secrets) is secret_check.SecretCheck.DIFFERS:
+        raise InstallError(secret_check.mismatch_message(rt.settings.secrets_dir))
+    if not secret_check.is_recorded(conn):
+        # An install from before the fingerprint: its audit log's first entry shows
+        # whether this is its secret (the chain's key is derived from it).
+        report = audit.verify(conn, secrets=rt.secrets)
+        if not report.ok and report.failed_seq == 1:
+            raise InstallError(secret_check.mismatch_message(rt.settings.secrets_dir))
+        secret_check.record(conn, secrets=rt.secrets, now=time.time())
+
+
+def check_install(rt: Runtime) -> None:
+    """What every command that opens data needs: secrets, the newest schema, the line's own secret.
+
+    Raises ``SettingsError`` or a ``CryptoError`` with a message that says what to run."""
+    rt.secrets  # noqa: B018 - raises SecretsMissing with the fix
+    if not is_current(rt.db):
+        raise SettingsError("this install has no database schema, or an old one: run 'tipline init'")
+    with read_only(rt.db) as conn:
+        secret_check.require_match(conn, secrets=rt.secrets, secrets_dir=rt.settings.secrets_dir)
 
 
 def add_first_admin(rt: Runtime, *, username: str, passphrase: str) -> None:

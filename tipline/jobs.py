@@ -21,10 +21,7 @@ class Jobs:
         self.rt = runtime
         self.clock = clock
         self._stop = threading.Event()
-        self.sender = None
-        from webhooks.sender import make_sender
-
-        self.sender = make_sender(runtime)
+        self.sender = runtime.sender  # this process's: the webhooks here wake it too
 
     def run_once(self) -> dict[str, int]:
         """Run every job once; returns counts per job (for logs and tests)."""

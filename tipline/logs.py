@@ -15,16 +15,26 @@ import sys
 
 # Bot tokens (123456:AA...), long digit runs (phone numbers, chat ids), E.164
 # numbers, whatsapp: addresses, Twilio SIDs and Crockford-looking reference codes.
+_C = "[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]"  # one Crockford base32 character, either case
 _PATTERNS = [
     re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}"),  # no \b: in URLs the token follows "/bot"
     re.compile(r"(?:whatsapp:)?\+?\d[\d\s().-]{5,}\d"),
     re.compile(r"\b(?:SM|MM|AC|PN|MG)[0-9a-fA-F]{32}\b"),
+    # Reference codes however they are written: 4-4-5 Crockford characters (no I, L, O,
+    # U, which keeps most words out) with dashes, spaces, dots or underscores between the
+    # groups, or none, in any case; and the older 4-4-4 form.
+    re.compile(rf"\b{_C}{{4}}[\s._-]{{0,3}}{_C}{{4}}[\s._-]{{0,3}}{_C}{{5}}\b"),
     re.compile(r"\b[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4,5}\b"),
+    re.compile(rf"\b{_C}{{4}}[\s._-]{{1,3}}{_C}{{4}}[\s._-]{{1,3}}{_C}{{4}}\b"),
 ]
 _NOISY = ("httpx", "httpcore", "telegram", "telegram.ext", "twilio", "twilio.http_client", "urllib3", "aiohttp")
 
 
-def redact(text: str) -> str:
+def redact(text: str, secret_values: tuple[str, ...] = ()) -> str:
+    """``text`` with tokens, numbers, codes and the given secret values cut out."""
+    # Secrets by value first: a webhook secret or an auth token has no shape to match.
+    for value in sorted(secret_values, key=len, reverse=True):
+        text = text.replace(value, "[redacted]")
     for pattern in _PATTERNS:
         text = pattern.sub("[redacted]", text)
     return text
@@ -33,36 +43,48 @@ def redact(text: str) -> str:
 class RedactingFilter(logging.Filter):
     """Rewrites each record's message (with its arguments) and exception text."""
 
+    def __init__(self, secret_values: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.secret_values = tuple(v for v in secret_values if v)
+
+    def __repr__(self) -> str:
+        return "RedactingFilter(<secrets>)"
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not take the log line down
             message = str(record.msg)
-        record.msg = redact(message)
+        record.msg = redact(message, self.secret_values)
         record.args = None
         if record.exc_info:
             formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = redact(formatted)
+            record.exc_text = redact(formatted, self.secret_values)
             # The formatted text above replaces the traceback; drop the raw exception so
             # no handler formats it again with its unredacted message.
             record.exc_info = None
         return True
 
 
-def configure_logging(level: str = "INFO", stream: object = None) -> None:
+def configure_logging(level: str = "INFO", stream: object = None, secret_values: tuple[str, ...] = ()) -> None:
+    """Log to ``stream`` (stderr) through the redacting filter; ``secret_values`` (the
+    configured tokens and webhook secret) are cut wherever they appear."""
     root = logging.getLogger()
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(RedactingFilter(secret_values))
     root.handlers[:] = [handler]
     root.setLevel(level)
-    install_library_guards()
+    install_library_guards(secret_values)
 
 
-def install_library_guards() -> None:
+def install_library_guards(secret_values: tuple[str, ...] = ()) -> None:
     """Hold chatty libraries at WARNING and redact whatever they still emit."""
     for name in _NOISY:
         lib = logging.getLogger(name)
         lib.setLevel(logging.WARNING)
-        if not any(isinstance(f, RedactingFilter) for f in lib.filters):
-            lib.addFilter(RedactingFilter())
+        existing = [f for f in lib.filters if isinstance(f, RedactingFilter)]
+        if existing:  # called again (by the clients): keep the secrets it already knows
+            existing[0].secret_values = tuple(dict.fromkeys(existing[0].secret_values + secret_values))
+        else:
+            lib.addFilter(RedactingFilter(secret_values))

@@ -1,9 +1,13 @@
-"""Builds the running parts from one ``Settings``: database, secrets, engine, rules, service."""
+"""Builds the running parts from one ``Settings``: database, secrets, engine, rules, service, sender."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import threading
+import time
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import Engine
 
@@ -11,14 +15,19 @@ from bot import Engine as ConversationEngine
 from bot import build_engine
 from bot.regions import load_region
 from bot.types import Region
+from storage import secret_check
 from storage.crypto import ServerSecrets, load_server_secrets
 from storage.db import make_engine, read_only
 from storage.keys import list_queues
 from storage.schema import is_current
+from tipline.logs import install_library_guards
 from tipline.settings import Settings, SettingsError
 from triage.intake import IntakeService
 from triage.routing import Routing, load_routing
 from triage.rules import Rules, load_rules
+
+if TYPE_CHECKING:
+    from webhooks.sender import OutboxSender
 
 
 @dataclass
@@ -26,6 +35,9 @@ class Runtime:
     """Lazily built parts, so a CLI command builds only what it uses."""
 
     settings: Settings
+    _sender_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _sender: OutboxSender | None = field(default=None, init=False, repr=False, compare=False)
+    _sender_built: bool = field(default=False, init=False, repr=False, compare=False)
 
     @cached_property
     def db(self) -> Engine:
@@ -60,10 +72,54 @@ class Runtime:
 
     @cached_property
     def intake(self) -> IntakeService:
+        s = self.settings
         return IntakeService(
-            settings=self.settings, db=self.db, secrets=self.secrets, engine=self.engine,
-            region=self.region, rules=self.rules, routing=self.routing,
+            db=self.db, secrets=self.secrets, engine=self.engine, region=self.region, rules=self.rules,
+            routing=self.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
+            idle_seconds=s.conversation_idle_minutes * 60, followup_days=s.followup_days,
         )
+
+    # -- the outbox sender: one per process, built there (after a fork) -------------------
+
+    @property
+    def sender(self) -> OutboxSender | None:
+        """This process's sender (None when no channel needs one), built on first use; webhooks wake it."""
+        with self._sender_lock:
+            if not self._sender_built:
+                self._sender = self.build_sender()
+                self._sender_built = True
+            return self._sender
+
+    def build_sender(self, *, clock: Callable[[], float] = time.time, fast_lane: bool = True) -> OutboxSender | None:
+        """A new sender for the configured channels, from this runtime's values."""
+        from webhooks.sender import build_sender
+
+        install_library_guards()
+        # python-telegram-bot 22 warns on reading a duration (``RetryAfter.retry_after``) unless
+        # the process opts in to the timedelta it will return from v23; an operator's choice stands.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        s = self.settings
+        return build_sender(
+            db=self.db, secrets=self.secrets, telegram_token=s.telegram_bot_token,
+            telegram_api_base=s.telegram_api_base, twilio_account_sid=s.twilio_account_sid,
+            twilio_auth_token=s.twilio_auth_token, twilio_api_base=s.twilio_api_base, twilio_from=s.twilio_from,
+            clock=clock, fast_lane=fast_lane,
+        )
+
+    def wake_sender(self) -> None:
+        """Deliver queued replies now, if this process runs a sender (else the worker's interval does)."""
+        sender = self._sender  # never built here: a web-only process leaves delivery to the worker
+        if sender is not None:
+            sender.wake()
+
+    def close(self) -> None:
+        """Stop this process's sender (if one was built) and close the database pool."""
+        with self._sender_lock:
+            sender, self._sender = self._sender, None
+        if sender is not None:
+            sender.close()
+        if "db" in self.__dict__:
+            self.db.dispose()
 
     def check_ready(self) -> None:
         """Fail with an operator-readable message if ``tipline init`` has not run."""
@@ -71,6 +127,8 @@ class Runtime:
         if not is_current(self.db):
             raise SettingsError("the database schema is missing or old: run 'tipline init'")
         with read_only(self.db) as conn:
+            # Another host's secret would split the line: refuse before answering anyone.
+            secret_check.require_match(conn, secrets=self.secrets, secrets_dir=self.settings.secrets_dir)
             missing = sorted({q.name for q in self.routing.queues} - set(list_queues(conn)))
         if missing:
             # A tip routed there could not be sealed: refuse to start rather than fail per message.

@@ -35,6 +35,7 @@ class _PublicServer(BaseApplication):  # type: ignore[misc]
 
 
 def run_public(settings: Settings, *, host: str, port: int, workers: int, threads: int, jobs: bool) -> None:
+    settings.check_servable()  # never serve reporters with the tests' cheap Argon2id costs
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

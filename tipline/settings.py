@@ -21,6 +21,14 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
+# Argon2id floors (OWASP's minimum for Argon2id: 19 MiB, 2 passes).  Below them a stolen
+# database with the secrets folder gives up passphrases and codes too cheaply.
+KDF_FLOOR = KdfParams(time_cost=2, memory_cost_kib=19456)
+# Only the test suite sets it: it allows Argon2id costs under the floors, and a process
+# that serves reporters (serve, worker) refuses to start with it.
+TEST_ONLY_CHEAP_KDF = "TIPLINE_TEST_ONLY_CHEAP_KDF"
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -49,6 +57,8 @@ class Settings:
     twilio_api_base: str = ""
     intake_passphrase: str = field(default="", repr=False)
     routing_file: Path | None = None
+    # Set from TIPLINE_TEST_ONLY_CHEAP_KDF (tests only): costs under KDF_FLOOR are allowed.
+    test_only_cheap_kdf: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,6 +74,51 @@ class Settings:
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Configured secrets, for the log filter to redact by value wherever they appear."""
+        values = (self.twilio_auth_token, self.telegram_bot_token, self.telegram_webhook_secret,
+                  self.intake_passphrase)
+        return tuple(v for v in values if v)
+
+    def check_servable(self) -> None:
+        """Refuse to serve reporters with the tests' cheap Argon2id costs."""
+        if self.test_only_cheap_kdf or not (_meets_floor(self.staff_kdf) and _meets_floor(self.code_kdf)):
+            raise SettingsError(
+                f"{TEST_ONLY_CHEAP_KDF} is for the test suite: it lowers Argon2id costs below what "
+                "protects passphrases and codes. Unset it (and any TIPLINE_*_KDF_* below the floors) to serve."
+            )
+
+
+def _meets_floor(kdf: KdfParams) -> bool:
+    return kdf.time_cost >= KDF_FLOOR.time_cost and kdf.memory_cost_kib >= KDF_FLOOR.memory_cost_kib
+
+
+def _kdf(env: Mapping[str, str], prefix: str, default: KdfParams) -> KdfParams:
+    kdf = KdfParams(
+        time_cost=_int(env, f"{prefix}_TIME", default.time_cost),
+        memory_cost_kib=_int(env, f"{prefix}_MEMORY_KIB", default.memory_cost_kib),
+    )
+    if not _meets_floor(kdf) and not env.get(TEST_ONLY_CHEAP_KDF):
+        raise SettingsError(
+            f"{prefix}_TIME and {prefix}_MEMORY_KIB are below the Argon2id floor "
+            f"(time {KDF_FLOOR.time_cost}, memory {KDF_FLOOR.memory_cost_kib} KiB): raise them or unset them"
+        )
+    return kdf
+
+
+def _check_secrets_apart(secrets_dir: Path, database_url: str) -> None:
+    """The secrets folder must not be inside the SQLite database's folder, nor hold it:
+    a copy of either folder would carry both the data and the keys that open it."""
+    if not database_url.startswith("sqlite:///"):
+        return
+    db_dir = Path(database_url[len("sqlite:///"):]).resolve().parent
+    if secrets_dir == db_dir or db_dir in secrets_dir.parents or secrets_dir in db_dir.parents:
+        raise SettingsError(
+            f"TIPLINE_SECRETS_DIR ({secrets_dir}) must not be inside the database's folder ({db_dir}) or "
+            "hold it: a copied database folder would carry the keys with it. Point it at another volume."
+        )
 
 
 def _int(env: Mapping[str, str], key: str, default: int) -> int:
@@ -96,13 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
-    if database_url.startswith("sqlite:///"):
-        db_path = Path(database_url[len("sqlite:///"):]).resolve()
-        if secrets_dir == db_path.parent or secrets_dir in db_path.parents:
-            raise SettingsError(
-                "TIPLINE_SECRETS_DIR must not be the database's folder: a copied database "
-                "folder would carry the keys with it. Point it somewhere else."
-            )
+    _check_secrets_apart(secrets_dir, database_url)
     locales = _list(env, "TIPLINE_LOCALES", ("en",))
     default_locale = env.get("TIPLINE_DEFAULT_LOCALE", locales[0])
     if default_locale not in locales:
@@ -123,14 +172,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         conversation_idle_minutes=_int(env, "TIPLINE_IDLE_MINUTES", 60),
         followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
         partners=_list(env, "TIPLINE_PARTNERS", ()),
-        code_kdf=KdfParams(
-            time_cost=_int(env, "TIPLINE_CODE_KDF_TIME", 2),
-            memory_cost_kib=_int(env, "TIPLINE_CODE_KDF_MEMORY_KIB", 19456),
-        ),
-        staff_kdf=KdfParams(
-            time_cost=_int(env, "TIPLINE_STAFF_KDF_TIME", 3),
-            memory_cost_kib=_int(env, "TIPLINE_STAFF_KDF_MEMORY_KIB", 65536),
-        ),
+        code_kdf=_kdf(env, "TIPLINE_CODE_KDF", KdfParams(time_cost=2, memory_cost_kib=19456)),
+        staff_kdf=_kdf(env, "TIPLINE_STAFF_KDF", KdfParams(time_cost=3, memory_cost_kib=65536)),
+        test_only_cheap_kdf=bool(env.get(TEST_ONLY_CHEAP_KDF)),
         public_base_url=base_url,
         twilio_account_sid=env.get("TIPLINE_TWILIO_ACCOUNT_SID", ""),
         twilio_auth_token=env.get("TIPLINE_TWILIO_AUTH_TOKEN", ""),

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from sqlalchemy import Connection
 
-from bot.types import ConversationState, Event, EventKind, Region
+from bot.types import ConversationState, Event, EventKind, Region, Status
 from storage import refcodes, sealing, tips
 from storage.crypto import KdfParams, ServerSecrets
 from triage.followup import seal_addendum
@@ -43,7 +43,7 @@ class TipSealer:
         sealing_events = [e for e in events if e.kind in SEALING]
         if not sealing_events:
             return tip_id
-        if state.status == "finished" and all(e.kind is EventKind.UPDATED for e in sealing_events):
+        if state.status == Status.FINISHED and all(e.kind is EventKind.UPDATED for e in sealing_events):
             # A reporter came back after the close: their words join the tip as an addendum
             # (the interview's answers were dropped from the state once sealed).
             texts = [str(t) for t in state.answers.get("addenda", [])]
@@ -54,45 +54,14 @@ class TipSealer:
             tip_id = tips.create_tip(conn, now=now)
         meta = tips.get_tip(conn, tip_id, for_update=True)
         assert meta is not None
-        previous = None
-        if meta.version > 0:
-            previous = Assessment(
-                priority=meta.priority, categories=meta.categories, score=0.0, reasons=(),
-                rules_version=meta.rules_version,
-            )
-        assessment = assess(state.answers, rules=self.rules, previous=previous)
-        queues, route_reasons = route_explained(
-            assessment, state.answers, routing=self.routing, region=self.region.code, locale=state.locale,
-        )
+        assessment, queues, route_reasons = self._score(meta, state)
         status, reason = _tip_status(meta.status, sealing_events)
         version = meta.version + 1
-        payload = {
-            "kind": "snapshot",
-            "tip_id": tip_id,
-            "version": version,
-            "status": status,
-            "events": [{"kind": e.kind.value, "reason": e.reason} for e in sealing_events],
-            "channel": channel,
-            "locale": state.locale,
-            "answers": state.answers,
-            "assessment": {
-                "priority": assessment.priority,
-                "categories": list(assessment.categories),
-                "score": assessment.score,
-                "reasons": list(assessment.reasons),
-                "rules_version": assessment.rules_version,
-                "routing": list(route_reasons),
-            },
-            "sealed_at": now,
-        }
-        sealing.seal_tip(
-            conn, tip_id=tip_id, version=version,
-            payload=json.dumps(payload, separators=(",", ":")).encode(), queues=queues, now=now,
-        )
+        payload = _snapshot(tip_id=tip_id, version=version, status=status, events=sealing_events, channel=channel,
+                            state=state, assessment=assessment, routing=route_reasons, now=now)
+        sealing.seal_tip(conn, tip_id=tip_id, version=version, payload=payload, queues=queues, now=now)
         code = next((e.code for e in sealing_events if e.code), None)
-        code_hash = None
-        if code is not None:
-            code_hash = refcodes.code_hash(code, secrets=self.secrets, kdf=self.code_kdf)
+        code_hash = refcodes.code_hash(code, secrets=self.secrets, kdf=self.code_kdf) if code is not None else None
         tips.record_seal(
             conn, tip_id=tip_id, version=version, status=status, reason=reason,
             priority=assessment.priority, categories=assessment.categories,
@@ -106,6 +75,49 @@ class TipSealer:
             extra={"tip": tip_id, "version": version, "priority": assessment.priority, "queues": list(queues)},
         )
         return tip_id
+
+    def _score(
+        self, meta: tips.TipMeta, state: ConversationState
+    ) -> tuple[Assessment, tuple[str, ...], tuple[str, ...]]:
+        """Priority and categories (a re-seal never lowers the previous ones), queues and why."""
+        previous = None
+        if meta.version > 0:
+            previous = Assessment(
+                priority=meta.priority, categories=meta.categories, score=0.0, reasons=(),
+                rules_version=meta.rules_version,
+            )
+        assessment = assess(state.answers, rules=self.rules, previous=previous)
+        queues, route_reasons = route_explained(
+            assessment, state.answers, routing=self.routing, region=self.region.code, locale=state.locale,
+        )
+        return assessment, queues, route_reasons
+
+
+def _snapshot(
+    *, tip_id: str, version: int, status: str, events: Sequence[Event], channel: str, state: ConversationState,
+    assessment: Assessment, routing: Sequence[str], now: float,
+) -> bytes:
+    """The sealed payload of one version: the answers with how they were scored and routed."""
+    payload = {
+        "kind": "snapshot",
+        "tip_id": tip_id,
+        "version": version,
+        "status": status,
+        "events": [{"kind": e.kind.value, "reason": e.reason} for e in events],
+        "channel": channel,
+        "locale": state.locale,
+        "answers": state.answers,
+        "assessment": {
+            "priority": assessment.priority,
+            "categories": list(assessment.categories),
+            "score": assessment.score,
+            "reasons": list(assessment.reasons),
+            "rules_version": assessment.rules_version,
+            "routing": list(routing),
+        },
+        "sealed_at": now,
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def _tip_status(previous: str, events: Sequence[Event]) -> tuple[str, str]:

@@ -3,7 +3,9 @@
 CHANNELS.md B2: the Bot (its httpx AsyncClient and pooled connections) lives on one
 asyncio loop in a background thread for the life of the process; sync code calls
 into it with ``run_coroutine_threadsafe(...).result(timeout)``.  Build one per
-process, after a fork (never at import time).  Every call has a timeout.
+process, after a fork (never at import time): ``Providers`` builds each client on
+first use.  Every call has a timeout.  The composition root installs the logging
+guards (the libraries' loggers would otherwise print tokens and numbers).
 """
 
 from __future__ import annotations
@@ -18,9 +20,6 @@ from telegram.request import HTTPXRequest
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from tipline.logs import install_library_guards
-from tipline.settings import Settings
-
 T = TypeVar("T")
 
 CALL_TIMEOUT = 30.0  # the outer bound of one call; httpx's own timeouts are shorter
@@ -30,8 +29,7 @@ TWILIO_TIMEOUT = 10.0
 class BotLoop:
     """One event loop thread that owns one ``telegram.Bot``."""
 
-    def __init__(self, settings: Settings) -> None:
-        install_library_guards()
+    def __init__(self, *, token: str, api_base: str) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="tipline-telegram", daemon=True)
         self._thread.start()
@@ -40,8 +38,7 @@ class BotLoop:
         )
         updates = HTTPXRequest(connection_pool_size=1)  # never used: the line takes webhooks
         self._requests = (request, updates)
-        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base, request=request,
-                       get_updates_request=updates)
+        self.bot = Bot(token, base_url=api_base, request=request, get_updates_request=updates)
         self._closed = False
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> "Future[T]":
@@ -70,15 +67,46 @@ class BotLoop:
             self.loop.close()
 
 
-def twilio_client(settings: Settings) -> Client:
+def twilio_client(*, account_sid: str, auth_token: str, api_base: str = "") -> Client:
     """twilio's Client with a timeout, isolated from TWILIO_* variables, optionally pointed elsewhere."""
-    install_library_guards()
     http = TwilioHttpClient(timeout=TWILIO_TIMEOUT, pool_connections=True)
     # A non-empty environment: with {} the client falls back to os.environ (CHANNELS.md pitfall 28).
-    client = Client(
-        settings.twilio_account_sid, settings.twilio_auth_token, http_client=http,
-        environment={"TIPLINE": "1"},
-    )
-    if settings.twilio_api_base:
-        client.api.base_url = settings.twilio_api_base.rstrip("/")
+    client = Client(account_sid, auth_token, http_client=http, environment={"TIPLINE": "1"})
+    if api_base:
+        client.api.base_url = api_base.rstrip("/")
     return client
+
+
+class Providers:
+    """This process's provider clients, each built on first use and closed together."""
+
+    def __init__(self, *, telegram_token: str = "", telegram_api_base: str = "", twilio_account_sid: str = "",
+                 twilio_auth_token: str = "", twilio_api_base: str = "") -> None:
+        self._tg_args = dict(token=telegram_token, api_base=telegram_api_base)
+        self._tw_args = dict(account_sid=twilio_account_sid, auth_token=twilio_auth_token, api_base=twilio_api_base)
+        self._lock = threading.Lock()
+        self._tg: BotLoop | None = None
+        self._twilio: Client | None = None
+
+    def telegram(self) -> BotLoop:
+        with self._lock:
+            if self._tg is None:
+                self._tg = BotLoop(**self._tg_args)
+            return self._tg
+
+    def twilio(self) -> Client:
+        with self._lock:
+            if self._twilio is None:
+                self._twilio = twilio_client(**self._tw_args)
+            return self._twilio
+
+    def close(self) -> None:
+        with self._lock:
+            if self._tg is not None:
+                self._tg.close()
+                self._tg = None
+            if self._twilio is not None:
+                session = getattr(self._twilio.http_client, "session", None)
+                if session is not None:
+                    session.close()
+                self._twilio = None

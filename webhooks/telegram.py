@@ -14,7 +14,7 @@ import hmac
 import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import DBAPIError
@@ -22,9 +22,8 @@ from telegram import Update
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.types import TELEGRAM, Hints, InboundMessage
-
-if TYPE_CHECKING:
-    from tipline.runtime import Runtime
+from triage.intake import IntakeService
+from webhooks.responses import database_unavailable, ok_json, plain
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +39,6 @@ _MEDIA = (
     "photo", "video", "document", "audio", "voice", "video_note", "sticker", "animation", "contact",
     "location", "venue", "poll", "dice", "game", "story", "paid_media",
 )
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
-
-
-def _ok(body: dict[str, Any] | None = None) -> Response:
-    if body is None:
-        return Response("", status=200, mimetype="text/plain")
-    return Response(json.dumps(body, separators=(",", ":")), status=200, mimetype="application/json")
 
 
 def split_start(text: str) -> tuple[str, str | None] | None:
@@ -59,37 +51,36 @@ def split_start(text: str) -> tuple[str, str | None] | None:
 
 
 class TelegramEdge:
-    def __init__(self, rt: "Runtime") -> None:
-        self.rt = rt
-        self.secret = rt.settings.telegram_webhook_secret.encode()
-        self.intake = rt.intake
+    def __init__(self, *, intake: IntakeService, secret: str, wake: Callable[[], None]) -> None:
+        self.secret = secret.encode()
+        self.intake = intake
+        self.wake = wake  # the sender delivers queued replies at once
 
     def webhook(self) -> Response:
         given = request.headers.get(HEADER)
         if given is None or not hmac.compare_digest(given.encode("utf-8", "replace"), self.secret):
-            return Response("forbidden", status=403, mimetype="text/plain")
+            return plain(403, "forbidden")
         request.max_content_length = MAX_BODY
         try:
             raw = request.get_data(cache=False)
         except RequestEntityTooLarge:
             log.warning("telegram update ignored: too large")
-            return _ok()
+            return ok_json()
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             log.warning("telegram update ignored: not JSON")
-            return _ok()
+            return ok_json()
         if not isinstance(data, dict):
             log.warning("telegram update ignored: not an object")
-            return _ok()
+            return ok_json()
         try:
             return self._handle(data)
         except DBAPIError:
-            log.warning("telegram webhook: database unavailable")
-            return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+            return database_unavailable("telegram webhook")
         except Exception as exc:  # never a 5xx for a bad update: Telegram would hold the chat
             log.error("telegram update failed", extra={"error": type(exc).__name__})
-            return _ok()
+            return ok_json()
 
     # -- dispatch ------------------------------------------------------------------
 
@@ -103,9 +94,9 @@ class TelegramEdge:
             chat = _private_chat_from_raw(data)
             if chat is not None and provider_id is not None:
                 self._reshow(chat, provider_id, None)
-            return _ok()
+            return ok_json()
         if provider_id is None:
-            return _ok()
+            return ok_json()
         if update.callback_query is not None:
             return self._callback(update, provider_id)
         if update.message is not None:
@@ -115,23 +106,23 @@ class TelegramEdge:
             if message.chat.type == "private":
                 lang = message.from_user.language_code if message.from_user else None
                 self._reshow(str(message.chat.id), provider_id, lang)
-            return _ok()
+            return ok_json()
         log.debug("telegram update ignored: type not handled")
-        return _ok()
+        return ok_json()
 
     def _message(self, update: Update, provider_id: str) -> Response:
         message = update.message
         assert message is not None
         if message.chat.type != "private":
             log.info("telegram update ignored: not a private chat")
-            return _ok()
+            return ok_json()
         user = message.from_user
         lang = user.language_code if user else None
         text = message.text if message.text is not None else (message.caption or "")
         media = message.text is None and any(getattr(message, name, None) for name in _MEDIA)
         if message.text is None and not media and not message.caption:
             log.debug("telegram update ignored: service message")
-            return _ok()
+            return ok_json()
         payload = None
         if message.text is not None:
             start = split_start(message.text)
@@ -143,7 +134,7 @@ class TelegramEdge:
             hints=Hints(language_code=_lang(lang)),
         )
         self._intake(msg)
-        return _ok()
+        return ok_json()
 
     def _callback(self, update: Update, provider_id: str) -> Response:
         query = update.callback_query
@@ -151,14 +142,14 @@ class TelegramEdge:
         answer = {"method": "answerCallbackQuery", "callback_query_id": query.id}
         message = query.message
         if message is None or query.data is None or message.chat.type != "private":
-            return _ok(answer)
+            return ok_json(answer)
         msg = InboundMessage(
             channel=TELEGRAM, address=str(message.chat.id), text="", provider_id=provider_id,
             button=query.data[:64], message_ref=str(message.message_id),  # the keyboard's message
             hints=Hints(language_code=_lang(query.from_user.language_code)),
         )
         self._intake(msg)
-        return _ok(answer)
+        return ok_json(answer)
 
     def _reshow(self, chat: str, provider_id: str, lang: str | None) -> None:
         msg = InboundMessage(
@@ -170,9 +161,7 @@ class TelegramEdge:
     def _intake(self, msg: InboundMessage) -> None:
         handled = self.intake.handle(msg, inline=False)
         if not handled.duplicate:
-            from webhooks.sender import kick
-
-            kick(self.rt)
+            self.wake()
 
 
 def _lang(code: str | None) -> str | None:
@@ -194,8 +183,9 @@ def _private_chat_from_raw(data: dict[str, Any]) -> str | None:
     return None
 
 
-def blueprint(rt: "Runtime") -> Blueprint:
-    edge = TelegramEdge(rt)
+def blueprint(*, intake: IntakeService, secret: str, wake: Callable[[], None]) -> Blueprint:
+    """The Telegram endpoint, checked against the webhook ``secret``; ``wake`` is called after replies are queued."""
+    edge = TelegramEdge(intake=intake, secret=secret, wake=wake)
     bp = Blueprint("telegram", __name__)
     bp.add_url_rule(PATH, "webhook", edge.webhook, methods=["POST"])
     return bp

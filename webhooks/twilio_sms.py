@@ -18,24 +18,21 @@ import hmac
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, request
-from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from bot.types import SMS, WHATSAPP, Hints, InboundMessage
-from storage import conversations, outbox
-from storage.channel_tables import ChannelWindow
-from webhooks import provider_copies
-
-if TYPE_CHECKING:
-    from tipline.runtime import Runtime
+from storage import conversations, provider_copies
+from storage.crypto import ServerSecrets
+from triage.intake import IntakeService
+from webhooks import reply_window
+from webhooks.responses import database_unavailable, no_content, plain
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +44,10 @@ FORM = "application/x-www-form-urlencoded"
 # Statuses after which Twilio no longer changes the message: its log copy can go.
 FINAL_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed", "read", "canceled", "received"})
 _SID = re.compile(r"^(SM|MM|SS|MG)[0-9a-fA-F]{32}$")
-_WINDOW = ChannelWindow.__table__  # type: ignore[attr-defined]
+CARRIER_OPT_OUT = "21610"  # the carrier refused: the number opted out
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 _XML = "application/xml"
-
-
-def _plain(status: int, text: str) -> Response:
-    return Response(text, status=status, mimetype="text/plain")
 
 
 def channel_of(address: str) -> str:
@@ -68,16 +61,16 @@ def is_sid(value: str | None) -> bool:
 class TwilioEdge:
     """Everything the two endpoints need, built once per app."""
 
-    def __init__(self, rt: "Runtime") -> None:
-        s = rt.settings
-        self.rt = rt
-        self.validator = RequestValidator(s.twilio_auth_token)
-        self.token = s.twilio_auth_token.encode("utf-8")
-        self.base = s.public_base_url.rstrip("/")
+    def __init__(self, *, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
+                 secrets: ServerSecrets) -> None:
+        self.validator = RequestValidator(auth_token)
+        self.token = auth_token.encode("utf-8")
+        self.base = public_base_url.rstrip("/")
         self.status_url = self.base + STATUS_PATH
-        self.intake = rt.intake
-        self.secrets = rt.secrets
-        self.copies_box = provider_copies.box(rt.secrets)
+        self.intake = intake
+        self.db = db
+        self.secrets = secrets
+        self.copies_box = provider_copies.box(secrets)
 
     # -- shared checks -------------------------------------------------------------
 
@@ -85,25 +78,25 @@ class TwilioEdge:
         """The signed form, or the 4xx to answer with; nothing is stored before this passes."""
         signature = request.headers.get("X-Twilio-Signature")
         if not signature:
-            return _plain(403, "forbidden")
+            return plain(403, "forbidden")
         length = request.content_length
         if length is not None and length > MAX_BODY:
-            return _plain(413, "too large")
+            return plain(413, "too large")
         if request.mimetype != FORM:
-            return _plain(415, "form body expected")
+            return plain(415, "form body expected")
         raw = request.get_data(cache=False)
         if len(raw) > MAX_BODY:
-            return _plain(413, "too large")
+            return plain(413, "too large")
         try:
             pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
         except (UnicodeDecodeError, ValueError):
-            return _plain(400, "malformed body")
+            return plain(400, "malformed body")
         url = self.base + path
         query = request.environ.get("QUERY_STRING")
         if query:
             url += "?" + query
         if not self._valid(url, pairs, signature):
-            return _plain(403, "forbidden")
+            return plain(403, "forbidden")
         return MultiDict(pairs)
 
     def _valid(self, url: str, pairs: list[tuple[str, str]], signature: str) -> bool:
@@ -128,7 +121,7 @@ class TwilioEdge:
         sid = params.get("MessageSid")
         sender = params.get("From")
         if not is_sid(sid) or not sender or len(sender) > 64:
-            return _plain(400, "missing fields")
+            return plain(400, "missing fields")
         assert sid is not None
         channel = channel_of(sender)
         try:
@@ -143,14 +136,12 @@ class TwilioEdge:
 
         def also(conn: Connection, conversation_id: str, now: float) -> None:
             provider_copies.queue(conn, box=self.copies_box, channel=channel, sid=sid, now=now)
-            if channel == WHATSAPP:
-                open_window(conn, conversation_id=conversation_id, now=now)
+            reply_window.inbound(conn, channel=channel, conversation_id=conversation_id, now=now)
 
         try:
             handled = self.intake.handle(msg, inline=True, also=also)
         except DBAPIError:
-            log.warning("twilio webhook: database unavailable")
-            return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+            return database_unavailable("twilio webhook")
         if not handled.send or not handled.replies:
             return Response(EMPTY_TWIML, mimetype=_XML)
         texts = tuple(r.text for r in handled.replies)
@@ -179,39 +170,29 @@ class TwilioEdge:
         sid = params.get("MessageSid") or params.get("SmsSid")
         state = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
         if not is_sid(sid):
-            return _plain(400, "missing fields")
+            return plain(400, "missing fields")
         assert sid is not None
         recipient = params.get("To") or ""
-        opted_out = params.get("ErrorCode") == "21610" and bool(recipient)
+        opted_out = params.get("ErrorCode") == CARRIER_OPT_OUT and bool(recipient)
         if state not in FINAL_STATUSES and not opted_out:
-            return Response("", status=204)
+            return no_content()
         try:
-            with self.rt.db.begin() as conn:
+            with self.db.begin() as conn:
                 now = time.time()
                 if state in FINAL_STATUSES:
                     provider_copies.queue(conn, box=self.copies_box, channel=channel_of(recipient), sid=sid, now=now)
-                if opted_out:
-                    # The carrier refused: the number opted out. Send it nothing more.
+                if opted_out:  # send the number nothing more
                     lookup = conversations.lookup_key(self.secrets, channel_of(recipient), recipient)
-                    conversations.set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
+                    conversations.record_opt_out(conn, lookup=lookup, now=now)
         except DBAPIError:
-            log.warning("twilio status callback: database unavailable")
-            return Response("unavailable", status=503, mimetype="text/plain", headers={"Retry-After": "5"})
-        return Response("", status=204)
+            return database_unavailable("twilio status callback")
+        return no_content()
 
 
-def open_window(conn: Connection, *, conversation_id: str, now: float) -> None:
-    """The reporter wrote on WhatsApp: the 24-hour reply window is open; held replies may go."""
-    ins: Any = postgresql.insert(_WINDOW) if conn.dialect.name == "postgresql" else sqlite.insert(_WINDOW)
-    conn.execute(
-        ins.values(conversation_id=conversation_id, last_inbound_at=now)
-        .on_conflict_do_update(index_elements=["conversation_id"], set_={"last_inbound_at": now})
-    )
-    outbox.release_held(conn, conversation_id=conversation_id, now=now)
-
-
-def blueprint(rt: "Runtime") -> Blueprint:
-    edge = TwilioEdge(rt)
+def blueprint(*, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
+              secrets: ServerSecrets) -> Blueprint:
+    """The two Twilio endpoints, checked against ``auth_token`` and the public address Twilio calls."""
+    edge = TwilioEdge(intake=intake, auth_token=auth_token, public_base_url=public_base_url, db=db, secrets=secrets)
     bp = Blueprint("twilio", __name__)
     bp.add_url_rule(SMS_PATH, "sms", edge.inbound, methods=["POST"])
     bp.add_url_rule(STATUS_PATH, "status", edge.status, methods=["POST"])

@@ -27,7 +27,7 @@ class FakeCodes:
 
 
 def make_context(region: Region, partners: tuple[str, ...] = ALL_PARTNERS) -> Context:
-    return Context(now=1_800_000_000.0, region=region, new_code=FakeCodes(), partners=partners)
+    return Context(region=region, new_code=FakeCodes(), partners=partners)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import Engine, build_engine
-from bot.types import Region
+from bot.types import Context, Region
 from tests.bot.helpers import LOCALES, Chat, make_context
 
 
@@ -55,10 +55,11 @@ def test_start_payload_chooses_the_locale(two_locales: Engine, us: Region) -> No
     assert out.state.locale == "es" and "peligro" in out.replies[-1].text
 
 
-def test_deep_link_carries_language_and_campaign_area(bot_engine, ctx) -> None:  # type: ignore[no-untyped-def]
+def test_deep_link_carries_language_and_campaign_area(bot_engine: Engine, ctx: Context) -> None:
     from bot.types import InboundMessage
 
-    out = bot_engine.handle(None, InboundMessage(channel="telegram", address="1", text="", start_payload="en-south"), ctx)
+    start = InboundMessage(channel="telegram", address="1", text="", start_payload="en-south")
+    out = bot_engine.handle(None, start, ctx)
     assert out.state.locale == "en" and out.state.answers.get("campaign") == "south"
     assert out.replies and not out.events
     # Nothing the reporter gave: expiry seals no tip.

@@ -7,7 +7,10 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Self
+
+# What a fake answers: status, JSON payload, extra headers.
+Routed = tuple[int, Any, dict[str, str] | None]
 
 
 @dataclass
@@ -68,7 +71,7 @@ class FakeServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def start(self) -> "FakeServer":
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -90,7 +93,7 @@ class FakeServer:
                     return fault
         return None
 
-    def dispatch(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str] | None]:
+    def dispatch(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> Routed:
         method = self.method_name(verb, path)
         fault = self._take_fault(method)
         if fault is not None:
@@ -105,7 +108,7 @@ class FakeServer:
     def method_name(self, verb: str, path: str) -> str:
         raise NotImplementedError
 
-    def route(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str] | None]:
+    def route(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> Routed:
         raise NotImplementedError
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:

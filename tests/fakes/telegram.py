@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .base import FakeServer
+from .base import FakeServer, Routed
 
 BOT_ID = 7000000001
 
@@ -28,7 +28,8 @@ class Sent:
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
-        return (self.reply_markup or {}).get("inline_keyboard", [])
+        rows: list[list[dict[str, Any]]] = (self.reply_markup or {}).get("inline_keyboard", [])
+        return rows
 
 
 class FakeTelegram(FakeServer):
@@ -49,7 +50,7 @@ class FakeTelegram(FakeServer):
     def method_name(self, verb: str, path: str) -> str:
         return path.rsplit("/", 1)[-1]
 
-    def route(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str] | None]:
+    def route(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> Routed:
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}, None

@@ -7,10 +7,9 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qsl
 
-from .base import FakeServer
+from .base import FakeServer, Routed
 
 _CREATE = re.compile(r"^/2010-04-01/Accounts/(?P<ac>[^/]+)/Messages\.json$")
 _ONE = re.compile(r"^/2010-04-01/Accounts/(?P<ac>[^/]+)/Messages/(?P<sid>[^/]+)\.json$")
@@ -46,7 +45,7 @@ class FakeTwilio(FakeServer):
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         return auth == f"Basic {expected}"
 
-    def route(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str] | None]:
+    def route(self, verb: str, path: str, headers: dict[str, str], body: bytes) -> Routed:
         path = path.split("?", 1)[0]
         if not self._authorised(headers):
             return 401, {"code": 20003, "message": "Authenticate", "status": 401}, None
@@ -65,7 +64,8 @@ class FakeTwilio(FakeServer):
                     self.busy[sid] = self.busy_after_create
             return 201, {"sid": sid, "account_sid": self.account_sid, "to": p.get("To"), "from": p.get("From"),
                          "body": p.get("Body"), "status": "queued", "num_segments": "1", "direction": "outbound-api",
-                         "api_version": "2010-04-01", "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json"}, None
+                         "api_version": "2010-04-01",
+                         "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json"}, None
         m = _ONE.match(path)
         if m and verb == "DELETE":
             sid = m["sid"]

@@ -9,15 +9,17 @@ from storage import audit
 from storage.audit import AuditTamperedError, BadHeadError
 from storage.crypto import ServerSecrets
 from storage.tables import AuditEntry
+from tests.factories import table_of
 
 NOW = 1_800_000_000.0
-_t = AuditEntry.__table__
+_t = table_of(AuditEntry)
 
 
 def _fill(engine: Engine, secrets: ServerSecrets, n: int = 6) -> str:
     with engine.begin() as conn:
         for i in range(n):
-            seq = audit.append(conn, secrets=secrets, actor="alice", action="tip.open", subject=f"t{i}", now=NOW + i + 0.25)
+            seq = audit.append(conn, secrets=secrets, actor="alice", action="tip.open", subject=f"t{i}",
+                               now=NOW + i + 0.25)
             assert seq == i + 1
         return audit.head(conn, secrets=secrets)
 

@@ -8,11 +8,13 @@ from sqlalchemy import Engine, MetaData, select
 
 from storage import crypto, keys, periods, sealing
 from storage.crypto import Box, DecryptionFailed, ServerSecrets
+from storage.purposes import Purpose
 from storage.tables import Grant, Staff, TipEnvelope
 from tests.conftest import CHEAP_KDF
+from tests.factories import table_of
 
 NOW = 1_800_000_000.0
-PURPOSES = ["staff-pepper", "period-wrap", "audit", "refcode-pepper", "refcode-salt", "data", "lookup", "session"]
+PURPOSES = list(Purpose)  # the one registry, so a new purpose is covered without editing this test
 
 
 def _all_blobs(engine: Engine) -> list[bytes]:
@@ -28,13 +30,17 @@ def _all_blobs(engine: Engine) -> list[bytes]:
 
 def test_db_copy_plus_secrets_opens_nothing(engine: Engine, server_secrets: ServerSecrets) -> None:
     with engine.begin() as conn:
-        admin_id = keys.add_staff(conn, username="admin", passphrase="admin passphrase 1", is_admin=True, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
-        keys.add_staff(conn, username="alice", passphrase="alice passphrase 1", is_admin=False, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
+        admin_id = keys.add_staff(conn, username="admin", passphrase="admin passphrase 1", is_admin=True,
+                                  secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
+        keys.add_staff(conn, username="alice", passphrase="alice passphrase 1", is_admin=False,
+                       secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
         pair = keys.create_queue(conn, name="police", title="Police", now=NOW)
         keys.grant_new_queue(conn, member_id=admin_id, pair=pair, now=NOW)
-        periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms", now=NOW, followup_days=7)
+        periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms", now=NOW,
+                             followup_days=7)
     with engine.begin() as conn:
-        admin = keys.unlock(conn, username="admin", passphrase="admin passphrase 1", secrets=server_secrets, kdf=CHEAP_KDF)
+        admin = keys.unlock(conn, username="admin", passphrase="admin passphrase 1", secrets=server_secrets,
+                            kdf=CHEAP_KDF)
         keys.grant(conn, admin=admin, member="alice", queue="police", now=NOW)
         keys.rotate(conn, admin=admin, queue="police", now=NOW + 1)
     with engine.begin() as conn:
@@ -59,9 +65,10 @@ def test_db_copy_plus_secrets_opens_nothing(engine: Engine, server_secrets: Serv
     assert len(candidates) > 100
 
     with engine.begin() as conn:
-        envelopes = [(r.tip_id, r.version, r.queue, bytes(r.envelope)) for r in conn.execute(select(TipEnvelope.__table__))]
-        grants = [(r.staff_id, r.key_id, bytes(r.wrapped)) for r in conn.execute(select(Grant.__table__))]
-        staff = [(r.id, bytes(r.wrapped_private)) for r in conn.execute(select(Staff.__table__))]
+        envelope_rows = conn.execute(select(table_of(TipEnvelope)))
+        envelopes = [(r.tip_id, r.version, r.queue, bytes(r.envelope)) for r in envelope_rows]
+        grants = [(r.staff_id, r.key_id, bytes(r.wrapped)) for r in conn.execute(select(table_of(Grant)))]
+        staff = [(r.id, bytes(r.wrapped_private)) for r in conn.execute(select(table_of(Staff)))]
     assert len(envelopes) == 2 and len(grants) >= 4
 
     opened = 0
@@ -75,7 +82,8 @@ def test_db_copy_plus_secrets_opens_nothing(engine: Engine, server_secrets: Serv
                     pass
         for staff_id, key_id, wrapped in grants:
             try:
-                crypto.open_sealed(wrapped, recipient_private=cand, context=f"tipline-grant:{staff_id}:{key_id}".encode())
+                crypto.open_sealed(wrapped, recipient_private=cand,
+                                   context=f"tipline-grant:{staff_id}:{key_id}".encode())
                 opened += 1
             except DecryptionFailed:
                 pass

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from storage import keys, sealing
 from storage.crypto import ServerSecrets
@@ -17,19 +17,22 @@ from storage.keys import (
 from storage.sealing import EnvelopeTamperedError
 from storage.tables import TipEnvelope
 from tests.conftest import CHEAP_KDF
+from tests.factories import table_of
 
 NOW = 1_800_000_000.0
 ADMIN_PW = "admin passphrase 1"
 ALICE_PW = "alice passphrase 1"
 BOB_PW = "bob passphrase 123"
-_env = TipEnvelope.__table__
+_env = table_of(TipEnvelope)
 
 
 def _setup(engine: Engine, secrets: ServerSecrets) -> None:
     """admin holds police+ngo; alice holds police; bob holds ngo."""
     with engine.begin() as conn:
-        admin_id = keys.add_staff(conn, username="admin", passphrase=ADMIN_PW, is_admin=True, secrets=secrets, kdf=CHEAP_KDF, now=NOW)
-        keys.add_staff(conn, username="alice", passphrase=ALICE_PW, is_admin=False, secrets=secrets, kdf=CHEAP_KDF, now=NOW)
+        admin_id = keys.add_staff(conn, username="admin", passphrase=ADMIN_PW, is_admin=True, secrets=secrets,
+                                  kdf=CHEAP_KDF, now=NOW)
+        keys.add_staff(conn, username="alice", passphrase=ALICE_PW, is_admin=False, secrets=secrets, kdf=CHEAP_KDF,
+                       now=NOW)
         keys.add_staff(conn, username="bob", passphrase=BOB_PW, is_admin=False, secrets=secrets, kdf=CHEAP_KDF, now=NOW)
         for name in ("police", "ngo"):
             pair = keys.create_queue(conn, name=name, title=name.title(), now=NOW)
@@ -40,13 +43,14 @@ def _setup(engine: Engine, secrets: ServerSecrets) -> None:
         keys.grant(conn, admin=admin, member="bob", queue="ngo", now=NOW)
 
 
-def _unlock(conn, secrets: ServerSecrets, username: str, passphrase: str) -> keys.StaffKeys:  # type: ignore[no-untyped-def]
+def _unlock(conn: Connection, secrets: ServerSecrets, username: str, passphrase: str) -> keys.StaffKeys:
     return keys.unlock(conn, username=username, passphrase=passphrase, secrets=secrets, kdf=CHEAP_KDF)
 
 
 def _seal(engine: Engine, tip_id: str, queues: list[str], version: int = 1, payload: bytes | None = None) -> list[str]:
     with engine.begin() as conn:
-        return sealing.seal_tip(conn, tip_id=tip_id, version=version, payload=payload or f"tip {tip_id} v{version}".encode(), queues=queues, now=NOW)
+        return sealing.seal_tip(conn, tip_id=tip_id, version=version,
+                                payload=payload or f"tip {tip_id} v{version}".encode(), queues=queues, now=NOW)
 
 
 def test_member_opens_own_queues_only(engine: Engine, server_secrets: ServerSecrets) -> None:
@@ -100,9 +104,11 @@ def test_wrong_passphrase_and_unknown_staff(engine: Engine, server_secrets: Serv
             _unlock(conn, server_secrets, "mallory", ALICE_PW)
         for weak in ("", "short", "         x"):
             with pytest.raises(WeakPassphraseError):
-                keys.add_staff(conn, username="carol", passphrase=weak, is_admin=False, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
+                keys.add_staff(conn, username="carol", passphrase=weak, is_admin=False, secrets=server_secrets,
+                               kdf=CHEAP_KDF, now=NOW)
         with pytest.raises(keys.DuplicateError):
-            keys.add_staff(conn, username="alice", passphrase=ALICE_PW, is_admin=False, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
+            keys.add_staff(conn, username="alice", passphrase=ALICE_PW, is_admin=False, secrets=server_secrets,
+                           kdf=CHEAP_KDF, now=NOW)
         alice = _unlock(conn, server_secrets, "alice", ALICE_PW)
         assert alice.private.hex() not in repr(alice) and "hidden" in repr(alice)
 
@@ -131,7 +137,8 @@ def test_admin_grant(engine: Engine, server_secrets: ServerSecrets) -> None:
     # an admin who does not hold a queue cannot grant it
     with engine.begin() as conn:
         admin_id = keys.staff_id_of(conn, "admin")
-        keys.add_staff(conn, username="admin2", passphrase=ADMIN_PW, is_admin=True, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
+        keys.add_staff(conn, username="admin2", passphrase=ADMIN_PW, is_admin=True, secrets=server_secrets,
+                       kdf=CHEAP_KDF, now=NOW)
         admin2 = _unlock(conn, server_secrets, "admin2", ADMIN_PW)
         with pytest.raises(NotGrantedError):
             keys.grant(conn, admin=admin2, member="bob", queue="police", now=NOW)
@@ -144,9 +151,11 @@ def test_change_passphrase(engine: Engine, server_secrets: ServerSecrets) -> Non
     new_pw = "a brand new passphrase"
     with engine.begin() as conn:
         with pytest.raises(WrongPassphraseError):
-            keys.change_passphrase(conn, username="alice", old="wrong passphrase", new=new_pw, secrets=server_secrets, kdf=CHEAP_KDF)
+            keys.change_passphrase(conn, username="alice", old="wrong passphrase", new=new_pw, secrets=server_secrets,
+                                   kdf=CHEAP_KDF)
         with pytest.raises(WeakPassphraseError):
-            keys.change_passphrase(conn, username="alice", old=ALICE_PW, new="short", secrets=server_secrets, kdf=CHEAP_KDF)
+            keys.change_passphrase(conn, username="alice", old=ALICE_PW, new="short", secrets=server_secrets,
+                                   kdf=CHEAP_KDF)
         keys.change_passphrase(conn, username="alice", old=ALICE_PW, new=new_pw, secrets=server_secrets, kdf=CHEAP_KDF)
     with engine.begin() as conn:
         with pytest.raises(WrongPassphraseError):
@@ -161,7 +170,8 @@ def test_reset_needs_admin_regrant(engine: Engine, server_secrets: ServerSecrets
     _seal(engine, "t-ngo", ["ngo"])
     with engine.begin() as conn:
         # a second admin who holds only 'police' resets bob (who held 'ngo')
-        keys.add_staff(conn, username="admin2", passphrase=ADMIN_PW, is_admin=True, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
+        keys.add_staff(conn, username="admin2", passphrase=ADMIN_PW, is_admin=True, secrets=server_secrets,
+                       kdf=CHEAP_KDF, now=NOW)
         admin = _unlock(conn, server_secrets, "admin", ADMIN_PW)
         keys.grant(conn, admin=admin, member="admin2", queue="police", now=NOW)
         keys.grant(conn, admin=admin, member="bob", queue="police", now=NOW)
@@ -170,8 +180,10 @@ def test_reset_needs_admin_regrant(engine: Engine, server_secrets: ServerSecrets
         admin2 = _unlock(conn, server_secrets, "admin2", ADMIN_PW)
         alice = _unlock(conn, server_secrets, "alice", ALICE_PW)
         with pytest.raises(NotAdminError):
-            keys.reset_member(conn, admin=alice, username="bob", new_passphrase=new_pw, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
-        regranted = keys.reset_member(conn, admin=admin2, username="bob", new_passphrase=new_pw, secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
+            keys.reset_member(conn, admin=alice, username="bob", new_passphrase=new_pw, secrets=server_secrets,
+                              kdf=CHEAP_KDF, now=NOW)
+        regranted = keys.reset_member(conn, admin=admin2, username="bob", new_passphrase=new_pw,
+                                      secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
         assert regranted == ["police"]
     with engine.begin() as conn:
         with pytest.raises(WrongPassphraseError):
@@ -262,7 +274,8 @@ def test_envelope_moved_between_queues(engine: Engine, server_secrets: ServerSec
         rows = {r.queue: r for r in conn.execute(select(_env).where(_env.c.tip_id == "t1"))}
         # relabel the ngo envelope as the police one (admin holds both keys)
         conn.execute(_env.delete().where(_env.c.id == rows["police"].id))
-        conn.execute(_env.update().where(_env.c.id == rows["ngo"].id).values(queue="police", key_id=rows["police"].key_id))
+        relabel = _env.update().where(_env.c.id == rows["ngo"].id)
+        conn.execute(relabel.values(queue="police", key_id=rows["police"].key_id))
         with pytest.raises(EnvelopeTamperedError):
             sealing.open_tip(conn, tip_id="t1", keys=admin)
 
@@ -270,7 +283,7 @@ def test_envelope_moved_between_queues(engine: Engine, server_secrets: ServerSec
 def test_grant_tampering_is_caught(engine: Engine, server_secrets: ServerSecrets) -> None:
     from storage.tables import Grant
 
-    grant_t = Grant.__table__
+    grant_t = table_of(Grant)
     _setup(engine, server_secrets)
     _seal(engine, "t1", ["police"])
     with engine.begin() as conn:
@@ -278,7 +291,9 @@ def test_grant_tampering_is_caught(engine: Engine, server_secrets: ServerSecrets
         bob = _unlock(conn, server_secrets, "bob", BOB_PW)
         admin = _unlock(conn, server_secrets, "admin", ADMIN_PW)
         key_id = keys.current_public_keys(conn, ["police"])[0][1]
-        admin_grant = conn.execute(select(grant_t.c.wrapped).where(grant_t.c.staff_id == admin.staff_id, grant_t.c.key_id == key_id)).scalar_one()
+        admin_grant = conn.execute(
+            select(grant_t.c.wrapped).where(grant_t.c.staff_id == admin.staff_id, grant_t.c.key_id == key_id)
+        ).scalar_one()
         # alice's grant replaced by admin's (sealed to admin): does not open for alice
         conn.execute(grant_t.update().where(grant_t.c.staff_id == alice.staff_id).values(wrapped=admin_grant))
         with pytest.raises(GrantTamperedError):
@@ -298,11 +313,11 @@ def test_repr_hides_key_material(engine: Engine, server_secrets: ServerSecrets) 
 
 
 def test_unlock_rewraps_under_new_kdf_cost(engine: Engine, server_secrets: ServerSecrets) -> None:
-    from tipline.settings import KdfParams
+    from storage.crypto import KdfParams
 
     from storage.tables import Staff
 
-    staff_t = Staff.__table__
+    staff_t = table_of(Staff)
     stronger = KdfParams(time_cost=2, memory_cost_kib=2048, parallelism=1)
     _setup(engine, server_secrets)
     _seal(engine, "t1", ["police"])

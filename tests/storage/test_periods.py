@@ -13,10 +13,11 @@ from storage import periods
 from storage.crypto import ServerSecrets
 from storage.periods import AddressTamperedError, period_bounds, period_of
 from storage.tables import PeriodKey
+from tests.factories import table_of
 
 DAY = 86400.0
 NOW = 1_795_000_000.0  # 2026-11-18 (UTC)
-_pk = PeriodKey.__table__
+_pk = table_of(PeriodKey)
 
 
 def test_period_names() -> None:
@@ -36,23 +37,28 @@ def test_period_names() -> None:
 
 def test_seal_open_and_erase(engine: Engine, server_secrets: ServerSecrets) -> None:
     with engine.begin() as conn:
-        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms", now=NOW, followup_days=7)
-        blob2, period2 = periods.seal_address(conn, secrets=server_secrets, address="12345", channel="telegram", now=NOW + 60, followup_days=7)
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms",
+                                            now=NOW, followup_days=7)
+        blob2, period2 = periods.seal_address(conn, secrets=server_secrets, address="12345", channel="telegram",
+                                              now=NOW + 60, followup_days=7)
         assert period == period2 == "2026-11-18"
         assert b"15550001111" not in blob
     _, end = period_bounds(period)
     destroy_after = end + 7 * DAY
     with engine.begin() as conn:
         assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period) == "+15550001111"
-        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period, now=NOW, channel="sms") == "+15550001111"
+        assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period, now=NOW,
+                                    channel="sms") == "+15550001111"
         assert periods.open_address(conn, secrets=server_secrets, blob=blob2, period=period, now=NOW) == "12345"
         with pytest.raises(AddressTamperedError):
             periods.open_address(conn, secrets=server_secrets, blob=blob2, period=period, now=NOW, channel="sms")
         with pytest.raises(AddressTamperedError):
-            periods.open_address(conn, secrets=server_secrets, blob=blob[:-1] + bytes([blob[-1] ^ 1]), period=period, now=NOW)
+            periods.open_address(conn, secrets=server_secrets, blob=blob[:-1] + bytes([blob[-1] ^ 1]), period=period,
+                                 now=NOW)
         # the cached key is not served at or after destroy_after, even before destruction
         assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period, now=destroy_after) is None
-        assert periods.address_box(conn, secrets=server_secrets, period=period, now=destroy_after, followup_days=7) is None
+        assert periods.address_box(conn, secrets=server_secrets, period=period, now=destroy_after,
+                                   followup_days=7) is None
         assert periods.destroy_expired(conn, now=destroy_after - 1) == 0
     with engine.begin() as conn:
         assert periods.destroy_expired(conn, now=destroy_after) == 1
@@ -64,12 +70,14 @@ def test_seal_open_and_erase(engine: Engine, server_secrets: ServerSecrets) -> N
         assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period, now=NOW) is None
         assert periods.address_box(conn, secrets=server_secrets, period=period, now=NOW, followup_days=7) is None
         # a period that never had a key, asked for without create
-        assert periods.address_box(conn, secrets=server_secrets, period="2026-11-19", now=NOW, followup_days=7, create=False) is None
+        assert periods.address_box(conn, secrets=server_secrets, period="2026-11-19", now=NOW, followup_days=7,
+                                   create=False) is None
 
 
 def test_other_server_secret_reads_nothing(engine: Engine, server_secrets: ServerSecrets) -> None:
     with engine.begin() as conn:
-        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms", now=NOW, followup_days=7)
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms",
+                                            now=NOW, followup_days=7)
     with engine.begin() as conn:
         with pytest.raises(periods.PeriodKeyTamperedError):
             periods.open_address(conn, secrets=ServerSecrets(b"\x02" * 32), blob=blob, period=period, now=NOW)
@@ -85,10 +93,12 @@ def test_rolled_back_key_is_never_cached(engine: Engine, server_secrets: ServerS
             raise Boom
     with engine.begin() as conn:
         assert conn.execute(select(_pk)).first() is None
-        blob, period = periods.seal_address(conn, secrets=server_secrets, address="b", channel="sms", now=NOW, followup_days=7)
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="b", channel="sms", now=NOW,
+                                            followup_days=7)
     with engine.begin() as conn:  # the DB path (no cache) opens what the hot path sealed
         assert periods.open_address(conn, secrets=server_secrets, blob=blob, period=period) == "b"
-        blob3, _ = periods.seal_address(conn, secrets=server_secrets, address="c", channel="sms", now=NOW + 1, followup_days=7)
+        blob3, _ = periods.seal_address(conn, secrets=server_secrets, address="c", channel="sms", now=NOW + 1,
+                                        followup_days=7)
         assert periods.open_address(conn, secrets=server_secrets, blob=blob3, period=period) == "c"
 
 
@@ -97,7 +107,8 @@ def test_destroyed_key_leaves_no_bytes_in_sqlite_file(tmp_path: Path, server_sec
     engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'erasure.sqlite3'}")
     upgrade(engine)
     with engine.begin() as conn:
-        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15557654321", channel="sms", now=NOW, followup_days=7)
+        blob, period = periods.seal_address(conn, secrets=server_secrets, address="+15557654321", channel="sms",
+                                            now=NOW, followup_days=7)
         wrapped = conn.execute(select(_pk.c.wrapped).where(_pk.c.period == period)).scalar_one()
     path = Path(engine.url.database or "")
 

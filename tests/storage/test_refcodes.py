@@ -7,7 +7,7 @@ import pytest
 
 from storage import refcodes
 from storage.crypto import ServerSecrets
-from storage.refcodes import ALPHABET, CodeStatus, check, code_hash, display, looks_like_code, new_code, normalize
+from storage.refcodes import ALPHABET, CodeStatus, check, code_hash, display, new_code, normalize
 from tests.conftest import CHEAP_KDF
 
 
@@ -46,17 +46,18 @@ def test_round_trip_and_folding() -> None:
     for text in variants:
         assert normalize(text) == code, text
         assert check(text).status is CodeStatus.VALID
-        assert looks_like_code(text)
+        assert check(text).is_code_like
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "hello", "HELP", "1", "yes please", "0123456789AB", "0123456789ABCD", "7KQ2-M9XD-4TRU5", "7KQ2-M9XD-4TR*5", "  --  "],
+    ["", "hello", "HELP", "1", "yes please", "0123456789AB", "0123456789ABCD", "7KQ2-M9XD-4TRU5", "7KQ2-M9XD-4TR*5",
+     "  --  "],
 )
 def test_not_a_code(text: str) -> None:
     assert normalize(text) is None
     assert check(text).status is CodeStatus.NOT_A_CODE
-    assert not looks_like_code(text)
+    assert not check(text).is_code_like
 
 
 def test_every_single_substitution_is_a_typo() -> None:
@@ -87,14 +88,15 @@ def test_adjacent_transpositions_all_caught_except_0_z() -> None:
                     code = data + refcodes.check_character(data)
                 else:
                     # the check character must be b: search the preceding character's partner
-                    code = None
+                    found = None
                     for filler in ALPHABET:
                         data = "7KQ2M9XD4TR" [:10] + filler + a
                         if refcodes.check_character(data) == b:
-                            code = data + b
+                            found = data + b
                             break
-                    if code is None:
+                    if found is None:
                         continue
+                    code = found
                 swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
                 checked += 1
                 if check(swapped).is_valid:

@@ -45,6 +45,7 @@ def test_global_limit_across_senders(engine: Engine) -> None:
         assert blocked == [False] * 7 + [True] * 3
         assert throttle.is_blocked(conn, key=GLOBAL, limit=8, window_seconds=WINDOW, now=NOW + 20)
         assert not throttle.is_blocked(conn, key=_sender(0), limit=3, window_seconds=WINDOW, now=NOW + 20)
-        assert throttle.prune(conn, now=NOW + WINDOW + 5, window_seconds=WINDOW) == 7  # senders 0-5 and the global key (windows began by NOW+5)
+        # senders 0-5 and the global key (windows began by NOW+5)
+        assert throttle.prune(conn, now=NOW + WINDOW + 5, window_seconds=WINDOW) == 7
         with pytest.raises(throttle.BadThrottleArgumentsError):
             throttle.hit(conn, key=GLOBAL, limit=0, window_seconds=WINDOW, now=NOW)

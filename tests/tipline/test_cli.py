@@ -28,6 +28,7 @@ def env(tmp_path: Path, database_url: str) -> dict[str, str]:
         "TIPLINE_DATABASE_URL": database_url,
         "TIPLINE_STAFF_KDF_TIME": "1", "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024",
         "TIPLINE_CODE_KDF_TIME": "1", "TIPLINE_CODE_KDF_MEMORY_KIB": "1024",
+        "TIPLINE_TEST_ONLY_CHEAP_KDF": "1",
     })
     values.pop("TIPLINE_INTAKE_PASSPHRASE", None)
     return values
@@ -103,6 +104,10 @@ def test_bad_setting_names_the_variable(env: dict[str, str]) -> None:
 
 def test_worker_once_and_serve_healthz(env: dict[str, str]) -> None:
     init(env)
+    # Serving processes refuse the tests' cheap Argon2id costs; they run with the real ones.
+    cheap = ("STAFF_KDF_TIME", "STAFF_KDF_MEMORY_KIB", "CODE_KDF_TIME", "CODE_KDF_MEMORY_KIB", "TEST_ONLY_CHEAP_KDF")
+    for name in cheap:
+        env.pop(f"TIPLINE_{name}")
     assert "expired: 0" in run(env, "worker", "--once").stdout
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -128,7 +133,7 @@ def test_worker_once_and_serve_healthz(env: dict[str, str]) -> None:
 def test_staff_member_opens_only_granted_queues_and_rotation_keeps_old_tips(env: dict[str, str]) -> None:
     admin_pass = init(env)
     member_pass = "maria's own passphrase"
-    run(env, "staff", "add", "maria", stdin=f"{member_pass}\n{member_pass}\n")
+    run(env, "staff", "add", "maria", stdin=f"{member_pass}\n{member_pass}\n{admin_pass}\n")
     run(env, "staff", "grant", "maria", "labour", stdin=admin_pass + "\n")
     labour_code = CODE.search(run(env, "chat", "--from", "w1", stdin=CORE).stdout)
     assert labour_code
@@ -164,7 +169,9 @@ def test_audit_verify_catches_a_deleted_entry_against_an_exported_head(env: dict
     assert result.returncode != 0 and "FAILED" in result.stderr
 
 
-def test_a_queue_added_to_the_routing_file_is_refused_until_init_creates_it(env: dict[str, str], tmp_path: Path) -> None:
+def test_a_queue_added_to_the_routing_file_is_refused_until_init_creates_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     passphrase = init(env)
     routing = (Path(__file__).resolve().parents[2] / "triage" / "routing.toml").read_text()
     extra = tmp_path / "routing.toml"
@@ -206,7 +213,7 @@ def test_an_urgent_tip_raises_an_alert_that_staff_acknowledge(env: dict[str, str
 
 def test_a_grant_of_an_unknown_queue_says_so_and_changes_nothing(env: dict[str, str]) -> None:
     passphrase = init(env)
-    run(env, "staff", "add", "maria", stdin="maria's own passphrase\nmaria's own passphrase\n")
+    run(env, "staff", "add", "maria", stdin=f"maria's own passphrase\nmaria's own passphrase\n{passphrase}\n")
     before = run(env, "audit", "verify").stdout
     result = run(env, "staff", "grant", "maria", "labour", "nosuchqueue", stdin=passphrase + "\n", check=False)
     assert result.returncode != 0 and "nosuchqueue" in result.stderr and "Traceback" not in result.stderr

@@ -51,3 +51,34 @@ def test_redact_keeps_opaque_ids() -> None:
     opaque = "conversation 3f2a9c1e8b7d4e6fa0b1c2d3e4f5a6b7 sealed tip version 3"
     assert redact(opaque) == opaque
     assert "918273645501" not in redact("chat 918273645501 blocked")
+
+
+@pytest.mark.parametrize("spelling", [
+    "7KQ2-M9XD-4TRW5", "7kq2-m9xd-4trw5", "7KQ2 M9XD 4TRW5", "7KQ2.M9XD.4TRW5", "7KQ2M9XD4TRW5",
+    "7kq2m9xd4trw5", "7KQ2 - M9XD - 4TRW5", "7KQ2_M9XD_4TRW5",
+])
+def test_every_spelling_of_a_reference_code_is_redacted(stream: io.StringIO, spelling: str) -> None:
+    logging.getLogger("tipline.test").warning("follow-up failed for %s here", spelling)
+    logged = stream.getvalue()
+    assert "follow-up failed for" in logged and "here" in logged
+    assert "4TRW5" not in logged.upper() and "M9XD" not in logged.upper()
+
+
+def test_configured_secrets_are_redacted_by_value() -> None:
+    # Given an auth token and a webhook secret with no recognisable shape
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = io.StringIO()
+    twilio_token, webhook_secret = "f00dfacecafe0123456789abcdefabcd", "s3cr3t_w3bh00k"
+    configure_logging("DEBUG", stream=out, secret_values=(twilio_token, webhook_secret))
+    try:
+        # When a library logs them
+        logging.getLogger("tipline.test").warning("auth %s header %s", twilio_token, webhook_secret)
+        logging.getLogger("twilio").warning("retry with token=%s", twilio_token)
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    # Then neither value reaches the log, and the lines are still there
+    logged = out.getvalue()
+    assert "auth" in logged and "retry with token=" in logged
+    assert twilio_token not in logged and webhook_secret not in logged

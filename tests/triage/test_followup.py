@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def finished_tip(service: IntakeService, address: str = "+15550100") -> str:
     return found.group()
 
 
-def opened_versions(rt: Runtime, tip_id: str) -> list[dict]:
+def opened_versions(rt: Runtime, tip_id: str) -> list[dict[str, Any]]:
     with rt.db.begin() as conn:
         member = keys.unlock(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, secrets=rt.secrets,
                              kdf=rt.settings.staff_kdf)
@@ -102,16 +103,32 @@ def test_wrong_codes_are_throttled_per_sender(rt: Runtime, service: IntakeServic
     assert "add" in honest.last.lower()
 
 
-def test_wrong_codes_are_throttled_for_the_whole_line(
+def test_line_wide_limit_slows_senders_that_already_failed(
     rt: Runtime, service: IntakeService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(followup, "GLOBAL_LIMIT", 3)
     code = finished_tip(service)
-    for n in range(3):  # a distributed guesser: one try from each of three phones
-        Reporter(service, f"+1555020{n}").send(refcodes.display(refcodes.new_code()))
-    late = Reporter(service, "+15550299")
-    late.send(code)
-    assert "wait" in late.last.lower()
+    guessers = [Reporter(service, f"+1555020{n}") for n in range(3)]
+    for guesser in guessers:  # a distributed guesser: one try from each of three phones
+        guesser.send(refcodes.display(refcodes.new_code()))
+    guessers[0].send(code)  # a phone that already guessed wrong now waits, even with a good code
+    assert "wait" in guessers[0].last.lower()
+
+
+def test_a_flood_of_wrong_codes_never_locks_out_a_reporter(rt: Runtime, service: IntakeService) -> None:
+    # Given the red team's flood: 205 wrong codes from 41 numbers, past the line-wide limit
+    code = finished_tip(service)
+    guessers = [Reporter(service, f"+1555030{n:02d}") for n in range(41)]
+    for guesser in guessers:
+        for _ in range(5):
+            guesser.send(refcodes.display(refcodes.new_code()))
+    # When a reporter who never sent a wrong code sends theirs
+    honest = Reporter(service, "+15550399")
+    honest.send(code)
+    # Then it opens the follow-up; and the flooding numbers are still held back
+    assert "add" in honest.last.lower() and "wait" not in honest.last.lower()
+    guessers[0].send(code)
+    assert "wait" in guessers[0].last.lower()
 
 
 def test_code_shapes_people_type_are_recognised_and_words_are_not() -> None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import SQLModel
 
-from bot.types import InboundMessage
+from bot import Engine
+from bot.types import Context, ConversationState, InboundMessage, Outcome
 from storage import keys, refcodes, sealing, tips
 from storage.tables import Conversation, Inbound, OptOut
-from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
+from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock, table_of
 from tipline.runtime import Runtime
 
 
@@ -26,11 +30,12 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def open_latest(rt: Runtime, tip_id: str) -> dict:
+def open_latest(rt: Runtime, tip_id: str) -> dict[str, Any]:
     with rt.db.begin() as conn:
         member = keys.unlock(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, secrets=rt.secrets,
                              kdf=rt.settings.staff_kdf)
-        return json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member).payload)
+        tip: dict[str, Any] = json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member).payload)
+        return tip
 
 
 def all_tips(rt: Runtime) -> list[tips.TipMeta]:
@@ -38,9 +43,9 @@ def all_tips(rt: Runtime) -> list[tips.TipMeta]:
         return tips.list_tips(conn)
 
 
-def count_rows(rt: Runtime, table: type) -> int:
+def count_rows(rt: Runtime, table: type[SQLModel]) -> int:
     with rt.db.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table.__table__)).scalar() or 0)
+        return int(conn.execute(select(func.count()).select_from(table_of(table))).scalar() or 0)
 
 
 def test_witness_interview_ends_with_a_code_that_finds_the_sealed_tip(rt: Runtime, clock: FakeClock) -> None:
@@ -234,6 +239,27 @@ def test_concurrent_messages_from_one_reporter_are_each_handled_once(rt: Runtime
         t.join()
     assert not errors and len(results) == 8 and all(results)
     with rt.db.connect() as conn:
-        revision = conn.execute(select(Conversation.__table__.c.revision)).scalar()
+        revision = conn.execute(select(table_of(Conversation).c.revision)).scalar()
     assert revision == 3 + 8  # every message moved the conversation exactly once
     assert count_rows(rt, Inbound) == 3 + 8
+
+
+class ExplodingEngine(Engine):
+    """The real engine with a bug on every message: what its last line of defence is for."""
+
+    def _handle(self, state: ConversationState | None, msg: InboundMessage, ctx: Context) -> Outcome:
+        raise RuntimeError(f"choked on {msg.text}")
+
+
+def test_engine_fallback_answers_the_reporter_and_logs_the_error_type_only(
+    rt: Runtime, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = rt.engine
+    broken = ExplodingEngine(real.flow, real.catalogs, locales=real.locales, default_locale=real.default_locale)
+    reporter = Reporter(service_with_clock(rt, clock, engine=broken), "+15550031")
+    with caplog.at_level(logging.WARNING, logger="triage.intake"):
+        handled = reporter.send("SECRET-MARKER-OTTER at the docks")
+    assert handled.replies and rt.region.emergency in reporter.last  # never silence
+    [record] = [r for r in caplog.records if r.name == "triage.intake"]
+    assert record.levelno == logging.WARNING and record.__dict__["error"] == "RuntimeError"
+    assert "OTTER" not in caplog.text and all("OTTER" not in str(v) for v in record.__dict__.values())

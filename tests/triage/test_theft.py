@@ -19,7 +19,7 @@ from storage import conversations, crypto, tips
 from storage.crypto import DecryptionFailed, ServerSecrets
 from storage.purposes import Purpose
 from storage.tables import Conversation, Inbound, Tip, TipEnvelope
-from tests.factories import FakeClock, Reporter, service_with_clock
+from tests.factories import FakeClock, Reporter, service_with_clock, table_of
 from tipline.runtime import Runtime
 
 WITNESS = ["hi", "2", "1", "SECRET-ANSWER-WOMBAT at the nail salon", "4", "2", "1 2 6", "2", "2", "0", "1", "2", "2"]
@@ -58,9 +58,9 @@ def test_database_and_secrets_open_no_tip_and_link_no_address(rt: Runtime) -> No
     secrets = rt.secrets  # the thief has these, and every row below
     boxes = server_boxes(secrets)
     with rt.db.connect() as conn:
-        convs = list(conn.execute(select(Conversation.__table__)))
-        inbound_rows = list(conn.execute(select(Inbound.__table__)))
-        envelopes = list(conn.execute(select(TipEnvelope.__table__)))
+        convs = list(conn.execute(select(table_of(Conversation))))
+        inbound_rows = list(conn.execute(select(table_of(Inbound))))
+        envelopes = list(conn.execute(select(table_of(TipEnvelope))))
         tip_ids = [t.id for t in tips.list_tips(conn)]
     assert len(tip_ids) == 3 and len(convs) == 3
     readable: list[str] = []
@@ -94,7 +94,7 @@ def test_documented_limit_a_known_number_finds_its_tip_until_the_window_ends(rt:
         conv, _ = conversations.open_conversation(conn, box=service._state_box, lookup=lookup, channel="sms",
                                                   now=clock(), idle_seconds=60, retain_seconds=60)
         assert conv.state is not None
-        linked = service._open_link(conv.state["extra"]["tip_link"], "sms", "+15553330001")
+        linked = service.links.open(conv.state["extra"]["tip_link"], channel="sms", address="+15553330001")
         conn.rollback()
     with rt.db.connect() as conn:
         assert linked in {t.id for t in tips.list_tips(conn)}
@@ -102,8 +102,8 @@ def test_documented_limit_a_known_number_finds_its_tip_until_the_window_ends(rt:
     with rt.db.begin() as conn:
         assert conversations.purge_finished(conn, now=clock()) == 3
     with rt.db.connect() as conn:
-        assert list(conn.execute(select(Conversation.__table__))) == []
-        assert len(list(conn.execute(select(Tip.__table__)))) == 3  # tips stay, unlinked
+        assert list(conn.execute(select(table_of(Conversation)))) == []
+        assert len(list(conn.execute(select(table_of(Tip))))) == 3  # tips stay, unlinked
 
 
 def test_dead_letters_keep_no_body_or_destination(rt: Runtime) -> None:

@@ -12,24 +12,24 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
-from tests.webhooks.helpers import TG_TOKEN, TW_SID, TW_TOKEN, build_runtime, channel_settings
+from tests.webhooks.helpers import TG_TOKEN, TW_SID, TW_TOKEN, build_runtime, channel_settings, new_sender
 from tipline.app import create_public_app
 from tipline.runtime import Runtime
 from tipline.settings import Settings
-from webhooks.sender import OutboxSender, make_sender
+from webhooks.sender import OutboxSender
 
 
 @pytest.fixture
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram(TG_TOKEN).start()
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.stop()
 
 
 @pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     fake = FakeTwilio(TW_SID, TW_TOKEN).start()
-    yield fake  # type: ignore[misc]
+    yield fake
     fake.stop()
 
 
@@ -40,7 +40,7 @@ def rt(settings: Settings, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio,
         monkeypatch.delenv(var, raising=False)
     runtime = build_runtime(settings, **channel_settings(settings, fake_telegram, fake_twilio))
     yield runtime
-    runtime.db.dispose()
+    runtime.close()
 
 
 @pytest.fixture
@@ -55,8 +55,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def sender(rt: Runtime) -> Iterator[OutboxSender]:
-    s = make_sender(rt, fast_lane=False)
-    assert s is not None
+    s = new_sender(rt)
     yield s
     s.close()
 

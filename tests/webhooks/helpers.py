@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
@@ -15,6 +15,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tipline.runtime import Runtime
 from tipline.settings import Settings
+from webhooks.sender import OutboxSender
 
 SAMPLES = SHARED / "data" / "samples"
 
@@ -50,7 +51,7 @@ def channel_settings(settings: Settings, tg: FakeTelegram | None, tw: FakeTwilio
 
 def sign(params: Any, path: str = SMS_PATH, query: str = "", token: str = TW_TOKEN, base: str = BASE_URL) -> str:
     url = base + path + (("?" + query) if query else "")
-    return RequestValidator(token).compute_signature(url, params)
+    return str(RequestValidator(token).compute_signature(url, params))
 
 
 _counter = iter(range(10**9))
@@ -147,3 +148,10 @@ def outbox_items(rt: Runtime) -> list[Any]:
         items = outbox.list_items(conn)
         conn.rollback()
     return items
+
+
+def new_sender(rt: Runtime, *, clock: Callable[[], float] = time.time, fast_lane: bool = False) -> OutboxSender:
+    """A sender of the runtime's channels with its own clock (close it after use)."""
+    sender = rt.build_sender(clock=clock, fast_lane=fast_lane)
+    assert sender is not None
+    return sender

@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 from click.testing import CliRunner
 
+from tests.fakes.telegram import FakeTelegram
 from tests.webhooks.helpers import BASE_URL, TG_SECRET
 from tipline import cli_telegram
+from tipline.runtime import Runtime
 
 
-def _cli(rt):  # type: ignore[no-untyped-def]
+def _cli(rt: Runtime) -> click.Group:
     @click.group()
     @click.pass_context
     def main(ctx: click.Context) -> None:
@@ -19,7 +21,7 @@ def _cli(rt):  # type: ignore[no-untyped-def]
     return main
 
 
-def test_set_webhook_and_info(rt, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_set_webhook_and_info(rt: Runtime, fake_telegram: FakeTelegram) -> None:
     runner = CliRunner()
     result = runner.invoke(_cli(rt), ["telegram", "set-webhook", "--drop-pending-updates"])
     assert result.exit_code == 0, result.output
@@ -36,7 +38,7 @@ def test_set_webhook_and_info(rt, fake_telegram) -> None:  # type: ignore[no-unt
     assert rt.settings.telegram_bot_token not in result.output
 
 
-def test_set_webhook_refuses_ports_telegram_does_not_call(rt, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_set_webhook_refuses_ports_telegram_does_not_call(rt: Runtime, fake_telegram: FakeTelegram) -> None:
     result = CliRunner().invoke(_cli(rt), ["telegram", "set-webhook", "--url", "https://bot.example.org:8000/x"])
     assert result.exit_code != 0 and "ports" in result.output
     result = CliRunner().invoke(_cli(rt), ["telegram", "set-webhook", "--url", "http://bot.example.org/x"])
@@ -44,7 +46,7 @@ def test_set_webhook_refuses_ports_telegram_does_not_call(rt, fake_telegram) -> 
     assert fake_telegram.webhook["url"] == ""
 
 
-def test_delete_webhook(rt, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_delete_webhook(rt: Runtime, fake_telegram: FakeTelegram) -> None:
     runner = CliRunner()
     assert runner.invoke(_cli(rt), ["telegram", "set-webhook"]).exit_code == 0
     result = runner.invoke(_cli(rt), ["telegram", "set-webhook", "--delete"])

@@ -5,37 +5,47 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
+from flask.testing import FlaskClient
+
+from tests.fakes.telegram import FakeTelegram
 
 from tests.webhooks.helpers import (
-    SAMPLES, TG_PATH, TG_SECRET, outbox_items, post_tg, stored_rows, table_count, tg_callback, tg_message,
+    SAMPLES, TG_PATH, TG_SECRET, new_sender, outbox_items, post_tg, stored_rows, table_count, tg_callback,
+    tg_message,
 )
-from webhooks.sender import OutboxSender, make_sender
+from tipline.runtime import Runtime
+from webhooks.sender import OutboxSender
 
 
-def _nothing_stored(rt) -> None:  # type: ignore[no-untyped-def]
+def _nothing_stored(rt: Runtime) -> None:
     assert all(v == 0 for v in stored_rows(rt).values()), stored_rows(rt)
 
 
-def _sample(name: str) -> dict:  # type: ignore[type-arg]
-    return json.loads((SAMPLES / name).read_text())
+def _sample(name: str) -> dict[str, Any]:
+    sample: dict[str, Any] = json.loads((SAMPLES / name).read_text())
+    return sample
 
 
-def _drain(sender, fake, clock=None, rounds: int = 40) -> None:  # type: ignore[no-untyped-def]
+def _drain(rt: Runtime, sender: OutboxSender, fake: FakeTelegram, clock: list[float] | None = None,
+           rounds: int = 40) -> None:
     for _ in range(rounds):
         sender.run_once()
         if clock is not None:
             clock[0] += 700
-        if not [i for i in outbox_items(sender.rt) if i.status == "pending"]:
+        if not [i for i in outbox_items(rt) if i.status == "pending"]:
             return
 
 
 # -- authentication and bad updates -------------------------------------------------------------
 
 @pytest.mark.parametrize("secret", [None, "", "wrong", TG_SECRET + "x", TG_SECRET[:-1]])
-def test_missing_or_wrong_secret_gets_403_and_stores_nothing(client, rt, secret) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_wrong_secret_gets_403_and_stores_nothing(
+    client: FlaskClient, rt: Runtime, secret: str | None
+) -> None:
     r = post_tg(client, tg_message("hi"), secret=secret)
     assert r.status_code == 403
     _nothing_stored(rt)
@@ -43,20 +53,20 @@ def test_missing_or_wrong_secret_gets_403_and_stores_nothing(client, rt, secret)
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1,2]", b'"x"', b"{}", b'{"update_id": "x"}', b"\xff\xfe",
                                  b'{"update_id": 5, "message": {"text": 1}}'])
-def test_malformed_updates_get_200_and_store_nothing(client, rt, raw) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_updates_get_200_and_store_nothing(client: FlaskClient, rt: Runtime, raw: bytes) -> None:
     r = post_tg(client, None, raw=raw)
     assert r.status_code == 200
     _nothing_stored(rt)
 
 
-def test_oversized_update_gets_200_not_a_retry_loop(client, rt) -> None:  # type: ignore[no-untyped-def]
+def test_oversized_update_gets_200_not_a_retry_loop(client: FlaskClient, rt: Runtime) -> None:
     r = post_tg(client, None, raw=b'{"update_id": 1, "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}')
     assert r.status_code == 200
     _nothing_stored(rt)
     assert post_tg(client, None, secret=None, raw=b"x" * (2 * 1024 * 1024)).status_code == 403
 
 
-def test_real_samples(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_real_samples(client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_telegram: FakeTelegram) -> None:
     # A private text message in Russian (PTB parses it): a conversation opens, replies go out.
     assert post_tg(client, _sample("tg_litegram_message_ru.json")).status_code == 200
     # A button press with a keyboard and a 64-bit bot id: answered in the response body.
@@ -75,7 +85,9 @@ def test_real_samples(client, rt, sender, fake_telegram) -> None:  # type: ignor
     # The unparseable callback sample names no chat: nothing was sent for it, and nothing crashed.
 
 
-def test_group_chats_stickers_and_other_updates(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_group_chats_stickers_and_other_updates(
+    client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_telegram: FakeTelegram
+) -> None:
     group = tg_message("hello bot", chat_id=-100123)
     group["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "g"}
     assert post_tg(client, group).status_code == 200
@@ -96,7 +108,9 @@ def test_group_chats_stickers_and_other_updates(client, rt, sender, fake_telegra
 
 # -- a complete interview -------------------------------------------------------------------------
 
-def test_complete_interview_with_buttons_and_exit_deletes_history(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_complete_interview_with_buttons_and_exit_deletes_history(
+    client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_telegram: FakeTelegram
+) -> None:
     chat = 9001
     msg_ids = iter(range(1, 1000))
     reporter_ids: list[int] = []
@@ -159,7 +173,9 @@ def test_complete_interview_with_buttons_and_exit_deletes_history(client, rt, se
 
 # -- duplicates ------------------------------------------------------------------------------------
 
-def test_same_update_five_times_yields_one_set_of_replies(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_same_update_five_times_yields_one_set_of_replies(
+    client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_telegram: FakeTelegram
+) -> None:
     update = tg_message("hello", chat_id=321)
     for _ in range(5):
         assert post_tg(client, update).status_code == 200
@@ -173,10 +189,12 @@ def test_same_update_five_times_yields_one_set_of_replies(client, rt, sender, fa
     assert len(fake_telegram.texts(321)) == 2 * len(first)
 
 
-def test_parallel_duplicates_against_a_real_server(live, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_parallel_duplicates_against_a_real_server(
+    live: str, rt: Runtime, sender: OutboxSender, fake_telegram: FakeTelegram
+) -> None:
     updates = [tg_message(f"message {i}", chat_id=1000 + i) for i in range(4)]
 
-    def deliver(update: dict) -> int:  # type: ignore[type-arg]
+    def deliver(update: dict[str, Any]) -> int:
         with httpx.Client(timeout=30) as http:
             return http.post(live + TG_PATH, json=update,
                              headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}).status_code
@@ -192,10 +210,12 @@ def test_parallel_duplicates_against_a_real_server(live, rt, sender, fake_telegr
 
 # -- a flaky provider ------------------------------------------------------------------------------
 
-def test_flaky_provider_still_receives_every_reply_in_order(client, rt, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_flaky_provider_still_receives_every_reply_in_order(
+    client: FlaskClient, rt: Runtime, fake_telegram: FakeTelegram
+) -> None:
     chats = [2000 + i for i in range(5)]
     clock = [time.time()]
-    sender = OutboxSender(rt, clock=lambda: clock[0], fast_lane=False)
+    sender = new_sender(rt, clock=lambda: clock[0])
     try:
         # Each chat goes through several replies; the fake fails often and slowly.
         fake_telegram.server_error("sendMessage", count=3)
@@ -205,8 +225,8 @@ def test_flaky_provider_still_receives_every_reply_in_order(client, rt, fake_tel
         for text in ("hi", "2", "1"):
             for chat in chats:
                 post_tg(client, tg_message(text, chat_id=chat))
-            _drain(sender, fake_telegram, clock)
-        _drain(sender, fake_telegram, clock)
+            _drain(rt, sender, fake_telegram, clock)
+        _drain(rt, sender, fake_telegram, clock)
     finally:
         sender.close()
     for chat in chats:
@@ -218,12 +238,13 @@ def test_flaky_provider_still_receives_every_reply_in_order(client, rt, fake_tel
     assert [i for i in outbox_items(rt)] == []
 
 
-def test_retry_after_is_honoured(client, rt, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_retry_after_is_honoured(client: FlaskClient, rt: Runtime, fake_telegram: FakeTelegram) -> None:
     clock = [time.time()]
-    sender = OutboxSender(rt, clock=lambda: clock[0], fast_lane=False)
+    sender = new_sender(rt, clock=lambda: clock[0])
     try:
         fake_telegram.retry_after("sendMessage", 30)
         post_tg(client, tg_message("hi", chat_id=77))
+        clock[0] = time.time()  # the reply is due: the first attempt meets the flood control
         sender.run_once()
         assert fake_telegram.texts(77) == []
         clock[0] += 20
@@ -236,12 +257,13 @@ def test_retry_after_is_honoured(client, rt, fake_telegram) -> None:  # type: ig
         sender.close()
 
 
-def test_a_reply_that_keeps_failing_is_dead_lettered(client, rt, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_a_reply_that_keeps_failing_is_dead_lettered(
+    client: FlaskClient, rt: Runtime, fake_telegram: FakeTelegram
+) -> None:
     fake_telegram.fail("sendMessage", status=400, count=1,
                        body={"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
     post_tg(client, tg_message("hi", chat_id=88))
-    sender = make_sender(rt, fast_lane=False)
-    assert sender is not None
+    sender = new_sender(rt)
     try:
         sender.run_once()
     finally:
@@ -250,8 +272,10 @@ def test_a_reply_that_keeps_failing_is_dead_lettered(client, rt, fake_telegram) 
     assert [i.status for i in items] == ["dead"] and items[0].last_error == "telegram bad request"
 
 
-def test_fast_lane_delivers_without_waiting_for_the_jobs_interval(client, rt, fake_telegram) -> None:  # type: ignore[no-untyped-def]
-    sender = make_sender(rt)
+def test_fast_lane_delivers_without_waiting_for_the_jobs_interval(
+    client: FlaskClient, rt: Runtime, fake_telegram: FakeTelegram
+) -> None:
+    sender = rt.sender  # the process's own, which the webhook wakes
     assert sender is not None
     try:
         post_tg(client, tg_message("hi", chat_id=99))
@@ -260,7 +284,7 @@ def test_fast_lane_delivers_without_waiting_for_the_jobs_interval(client, rt, fa
         sender.close()
 
 
-def test_database_failure_asks_telegram_to_retry_instead_of_dropping(client, rt) -> None:  # type: ignore[no-untyped-def]
+def test_database_failure_asks_telegram_to_retry_instead_of_dropping(client: FlaskClient, rt: Runtime) -> None:
     from sqlalchemy import text
 
     assert post_tg(client, tg_message("hi", chat_id=5151)).status_code == 200
@@ -270,7 +294,9 @@ def test_database_failure_asks_telegram_to_retry_instead_of_dropping(client, rt)
     assert r.status_code == 503 and r.headers["Retry-After"]
 
 
-def test_a_tap_on_an_old_keyboard_is_answered_with_the_current_question(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_a_tap_on_an_old_keyboard_is_answered_with_the_current_question(
+    client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_telegram: FakeTelegram
+) -> None:
     chat = 9002
     for text in ["/start en", "2", "1", "Workers at the farm never leave"]:
         assert post_tg(client, tg_message(text, chat_id=chat)).status_code == 200
@@ -288,7 +314,9 @@ def test_a_tap_on_an_old_keyboard_is_answered_with_the_current_question(client, 
     assert fake_telegram.messages(chat)[-1].text == b3.text  # the current question again, as a new message
 
 
-def test_a_tick_whose_message_is_gone_sends_the_question_afresh(client, rt, sender, fake_telegram) -> None:  # type: ignore[no-untyped-def]
+def test_a_tick_whose_message_is_gone_sends_the_question_afresh(
+    client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_telegram: FakeTelegram
+) -> None:
     chat = 9003
     for text in ["/start en", "2", "1", "Workers at the farm never leave"]:
         post_tg(client, tg_message(text, chat_id=chat))

@@ -5,26 +5,30 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from tests.fakes.twilio import FakeTwilio
 from tests.webhooks.helpers import (
     BASE_URL, INTERVIEW, LINE, SAMPLES, SMS_PATH, STATUS_PATH, post_sms, sign, sms_params, stored_rows,
-    outbox_items, table_count, twiml_messages,
+    new_sender, outbox_items, table_count, twiml_messages,
 )
 from storage import conversations, outbox, periods
 from storage.purposes import Purpose
+from tipline.runtime import Runtime
 from webhooks.sender import OutboxSender
 
 VECTORS = json.loads((SAMPLES / "twilio_signature_vectors.json").read_text())
 
 
-def _nothing_stored(rt) -> None:  # type: ignore[no-untyped-def]
+def _nothing_stored(rt: Runtime) -> None:
     assert all(v == 0 for v in stored_rows(rt).values()), stored_rows(rt)
 
 
@@ -43,7 +47,7 @@ def test_upstream_vectors_hold_for_the_validator_we_use() -> None:
 
 
 @pytest.mark.parametrize("vector", VECTORS["computed"], ids=lambda v: v["file"])
-def test_computed_sample_vectors_through_the_endpoint(client, rt, vector) -> None:  # type: ignore[no-untyped-def]
+def test_computed_sample_vectors_through_the_endpoint(client: FlaskClient, rt: Runtime, vector: dict[str, Any]) -> None:
     assert vector["url"] == BASE_URL + SMS_PATH and rt.settings.twilio_auth_token == vector["auth_token"]
     body = (SAMPLES / vector["file"]).read_text().strip()
     response = client.post(SMS_PATH, data=body, content_type="application/x-www-form-urlencoded",
@@ -68,7 +72,7 @@ def test_computed_sample_vectors_through_the_endpoint(client, rt, vector) -> Non
 
 
 @pytest.mark.parametrize("case", ["missing", "wrong", "other-token", "other-host", "http", "empty"])
-def test_bad_signatures_get_403_and_store_nothing(client, rt, case) -> None:  # type: ignore[no-untyped-def]
+def test_bad_signatures_get_403_and_store_nothing(client: FlaskClient, rt: Runtime, case: str) -> None:
     params = sms_params("hi")
     signature = {
         "missing": "",
@@ -87,7 +91,7 @@ def test_bad_signatures_get_403_and_store_nothing(client, rt, case) -> None:  # 
     _nothing_stored(rt)
 
 
-def test_signature_covers_the_raw_query_string(client, rt) -> None:  # type: ignore[no-untyped-def]
+def test_signature_covers_the_raw_query_string(client: FlaskClient, rt: Runtime) -> None:
     query = "tag=o%27brien&city=caf%C3%A9&b=2&a=1"
     params = sms_params("hi")
     assert twiml_messages(post_sms(client, params, query=query))
@@ -97,7 +101,7 @@ def test_signature_covers_the_raw_query_string(client, rt) -> None:  # type: ign
     assert post_sms(client, sms_params("hi"), query=query, signature=bad).status_code == 403
 
 
-def test_malformed_and_oversized_bodies_get_4xx_and_store_nothing(client, rt) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_and_oversized_bodies_get_4xx_and_store_nothing(client: FlaskClient, rt: Runtime) -> None:
     params = sms_params("hi")
     sig = sign(params)
     # Wrong content type.
@@ -131,7 +135,9 @@ def test_malformed_and_oversized_bodies_get_4xx_and_store_nothing(client, rt) ->
 
 # -- a complete interview, redelivery -----------------------------------------------------------
 
-def test_complete_interview_over_sms_and_provider_copies_deleted(client, rt, sender, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+def test_complete_interview_over_sms_and_provider_copies_deleted(
+    client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_twilio: FakeTwilio
+) -> None:
     reporter = "+14155550111"
     sids = []
     last: list[str] = []
@@ -155,7 +161,7 @@ def test_complete_interview_over_sms_and_provider_copies_deleted(client, rt, sen
     assert table_count(rt, "providerdeletion") == len(INTERVIEW) + 1
     # Unsigned status callbacks are refused.
     assert post_sms(client, status, path=STATUS_PATH, signature="bogus").status_code == 403
-    later = OutboxSender(rt, clock=lambda: time.time() + 60, fast_lane=False)
+    later = new_sender(rt, clock=lambda: time.time() + 60)
     try:
         later.run_once()
     finally:
@@ -165,7 +171,7 @@ def test_complete_interview_over_sms_and_provider_copies_deleted(client, rt, sen
     assert fake_twilio.created == []  # replies rode back inline
 
 
-def test_redelivery_five_times_gets_the_same_replies(client, rt) -> None:  # type: ignore[no-untyped-def]
+def test_redelivery_five_times_gets_the_same_replies(client: FlaskClient, rt: Runtime) -> None:
     post_sms(client, sms_params("hi", sender="+14155550112"))
     params = sms_params("2", sender="+14155550112")
     bodies = [post_sms(client, params).data for _ in range(5)]
@@ -174,7 +180,7 @@ def test_redelivery_five_times_gets_the_same_replies(client, rt) -> None:  # typ
     assert table_count(rt, "providerdeletion") == 2
 
 
-def test_parallel_redelivery_against_a_real_server(live, rt) -> None:  # type: ignore[no-untyped-def]
+def test_parallel_redelivery_against_a_real_server(live: str, rt: Runtime) -> None:
     reporter = "+14155550113"
     with httpx.Client() as http:
         first = sms_params("hi", sender=reporter)
@@ -199,7 +205,7 @@ def test_parallel_redelivery_against_a_real_server(live, rt) -> None:  # type: i
 
 # -- carrier words, media, WhatsApp ------------------------------------------------------------
 
-def _queue_followup(rt, channel: str, address: str, text: str) -> str:  # type: ignore[no-untyped-def]
+def _queue_followup(rt: Runtime, channel: str, address: str, text: str) -> str:
     """Queue a pushed message (as a staff follow-up would) for the conversation of ``address``."""
     now = time.time()
     lookup = conversations.lookup_key(rt.secrets, channel, address)
@@ -213,7 +219,9 @@ def _queue_followup(rt, channel: str, address: str, text: str) -> str:  # type: 
     return conv.id
 
 
-def test_opt_out_then_nothing_is_sent(client, rt, sender, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+def test_opt_out_then_nothing_is_sent(
+    client: FlaskClient, rt: Runtime, sender: OutboxSender, fake_twilio: FakeTwilio
+) -> None:
     reporter = "+14155550114"
     assert twiml_messages(post_sms(client, sms_params("hi", sender=reporter)))
     assert twiml_messages(post_sms(client, sms_params("STOP", sender=reporter))) == []
@@ -228,7 +236,7 @@ def test_opt_out_then_nothing_is_sent(client, rt, sender, fake_twilio) -> None: 
     assert table_count(rt, "optout") == 0
 
 
-def test_carrier_refusal_21610_records_the_opt_out(rt, sender, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+def test_carrier_refusal_21610_records_the_opt_out(rt: Runtime, sender: OutboxSender, fake_twilio: FakeTwilio) -> None:
     reporter = "+14155550115"
     fake_twilio.opted_out.add(reporter)
     _queue_followup(rt, "sms", reporter, "first")
@@ -238,7 +246,7 @@ def test_carrier_refusal_21610_records_the_opt_out(rt, sender, fake_twilio) -> N
     assert table_count(rt, "optout") == 1 and table_count(rt, "outbox") == 0
 
 
-def test_sms_followup_is_sent_through_twilio_and_its_copy_deleted(rt, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+def test_sms_followup_is_sent_through_twilio_and_its_copy_deleted(rt: Runtime, fake_twilio: FakeTwilio) -> None:
     reporter = "+14155550116"
     _queue_followup(rt, "sms", reporter, "one")
     _queue_followup(rt, "sms", reporter, "two")
@@ -246,7 +254,7 @@ def test_sms_followup_is_sent_through_twilio_and_its_copy_deleted(rt, fake_twili
     fake_twilio.server_error(count=1)
     fake_twilio.busy_after_create = 2  # DELETE finds the message non-final twice
     clock = [time.time()]
-    s = OutboxSender(rt, clock=lambda: clock[0], fast_lane=False)
+    s = new_sender(rt, clock=lambda: clock[0])
     try:
         for _ in range(30):
             s.run_once()
@@ -261,21 +269,23 @@ def test_sms_followup_is_sent_through_twilio_and_its_copy_deleted(rt, fake_twili
     assert all(fake_twilio.delete_attempts[c.sid] == 3 for c in fake_twilio.created)
 
 
-def test_mms_media_is_not_fetched_and_the_reporter_is_told(client, rt) -> None:  # type: ignore[no-untyped-def]
+def test_mms_media_is_not_fetched_and_the_reporter_is_told(client: FlaskClient, rt: Runtime) -> None:
     params = sms_params("look", NumMedia="1", MediaUrl0="http://127.0.0.1:9/never-fetched.jpg",
                         MediaContentType0="image/jpeg")
     messages = twiml_messages(post_sms(client, params))
     assert any("Pictures and files are not kept" in m for m in messages)
 
 
-def test_whatsapp_replies_inline_and_followups_wait_for_the_window(client, rt, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+def test_whatsapp_replies_inline_and_followups_wait_for_the_window(
+    client: FlaskClient, rt: Runtime, fake_twilio: FakeTwilio
+) -> None:
     reporter = "whatsapp:+447700900123"
     params = sms_params("hi", sender=reporter, To="whatsapp:" + LINE)
     assert twiml_messages(post_sms(client, params))
     assert table_count(rt, "channel_window") == 1
     _queue_followup(rt, "whatsapp", reporter, "a follow-up")
     late = [time.time() + 25 * 3600]
-    s = OutboxSender(rt, clock=lambda: late[0], fast_lane=False)
+    s = new_sender(rt, clock=lambda: late[0])
     try:
         s.run_once()
         assert fake_twilio.created == []  # more than 24 h after the reporter wrote: held
@@ -293,14 +303,14 @@ def test_whatsapp_replies_inline_and_followups_wait_for_the_window(client, rt, f
 
 # -- fuzz ---------------------------------------------------------------------------------------
 
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)
+_text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=400)
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_text, sender=st.sampled_from(["+14155550199", "whatsapp:+14155550198", "+447700900999"]),
        extra=st.dictionaries(st.sampled_from(["NumMedia", "FromCountry", "MediaUrl0", "OptOutType", "Foo"]),
                              _text, max_size=3))
-def test_signed_fuzz_never_gets_a_5xx(client, body, sender, extra) -> None:  # type: ignore[no-untyped-def]
+def test_signed_fuzz_never_gets_a_5xx(client: FlaskClient, body: str, sender: str, extra: dict[str, str]) -> None:
     params = sms_params(body, sender=sender, **extra)
     response = post_sms(client, params)
     assert response.status_code < 500
@@ -308,7 +318,7 @@ def test_signed_fuzz_never_gets_a_5xx(client, body, sender, extra) -> None:  # t
         twiml_messages(response)
 
 
-def test_database_failure_answers_503_so_twilio_retries(client, rt) -> None:  # type: ignore[no-untyped-def]
+def test_database_failure_answers_503_so_twilio_retries(client: FlaskClient, rt: Runtime) -> None:
     from sqlalchemy import text
 
     twiml_messages(post_sms(client, sms_params("hi", sender="+14155550777")))

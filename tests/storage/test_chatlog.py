@@ -1,0 +1,54 @@
+"""Telegram message ids kept (sealed) for EXIT's deletion, only while the Bot API can still delete them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+
+from storage import chatlog
+from storage.crypto import ServerSecrets
+from storage.purposes import Purpose
+from storage.tables import ChatMessage
+from tests.factories import table_of
+
+NOW = 1_795_000_000.0
+WINDOW = chatlog.DELETABLE_SECONDS
+
+
+def test_deletable_lists_a_conversations_ids_oldest_first(engine: Engine, server_secrets: ServerSecrets) -> None:
+    box = server_secrets.box(Purpose.OUTBOX)
+    with engine.begin() as conn:
+        for i, ref in enumerate(["101", "102", "103"]):
+            chatlog.record(conn, box=box, conversation_id="conv-a", message_id=ref, now=NOW + i)
+        chatlog.record(conn, box=box, conversation_id="conv-b", message_id="900", now=NOW)
+    with engine.connect() as conn:
+        assert chatlog.deletable(conn, box=box, conversation_id="conv-a", now=NOW + 10) == ["101", "102", "103"]
+        assert chatlog.deletable(conn, box=box, conversation_id="conv-b", now=NOW + 10) == ["900"]
+        refs = conn.execute(select(table_of(ChatMessage).c.ref)).scalars().all()
+    assert refs and all(b"101" not in bytes(r) and b"900" not in bytes(r) for r in refs)  # sealed at rest
+
+
+def test_ids_past_the_deletion_window_are_not_offered_and_are_purged(
+    engine: Engine, server_secrets: ServerSecrets
+) -> None:
+    box = server_secrets.box(Purpose.OUTBOX)
+    with engine.begin() as conn:
+        chatlog.record(conn, box=box, conversation_id="conv", message_id="1", now=NOW)
+        chatlog.record(conn, box=box, conversation_id="conv", message_id="2", now=NOW + 3600)
+    later = NOW + WINDOW + 1
+    with engine.begin() as conn:
+        assert chatlog.deletable(conn, box=box, conversation_id="conv", now=later) == ["2"]
+        assert chatlog.purge(conn, now=later) == 1
+        assert chatlog.purge(conn, now=later) == 0
+    with engine.connect() as conn:
+        assert chatlog.deletable(conn, box=box, conversation_id="conv", now=NOW + 3600) == ["2"]
+
+
+def test_forget_drops_one_conversations_ids_only(engine: Engine, server_secrets: ServerSecrets) -> None:
+    box = server_secrets.box(Purpose.OUTBOX)
+    with engine.begin() as conn:
+        chatlog.record(conn, box=box, conversation_id="gone", message_id="7", now=NOW)
+        chatlog.record(conn, box=box, conversation_id="kept", message_id="8", now=NOW)
+        chatlog.forget(conn, conversation_id="gone")
+    with engine.connect() as conn:
+        assert chatlog.deletable(conn, box=box, conversation_id="gone", now=NOW) == []
+        assert chatlog.deletable(conn, box=box, conversation_id="kept", now=NOW) == ["8"]
