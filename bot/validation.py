@@ -7,6 +7,7 @@ from bot.catalog import Catalogs
 from bot.commands import CARRIER_WORDS, COMMAND_MSGIDS, EMERGENCY_MSGID, normalize
 from bot.flow import Flow, FlowError, check_structure
 from bot.options import options_for
+from bot.region_words import region_msgids
 from bot.types import Region
 
 
@@ -19,6 +20,7 @@ def needed_msgids(flow: Flow, region: Region) -> list[str]:
         if step.inform_text:
             needed.append(step.inform_text)
         needed.extend(o.text for o in options_for(step, region))
+    needed.extend(region_msgids(region))
     return list(dict.fromkeys(needed))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -9,7 +10,7 @@ from sqlalchemy import Engine
 
 from bot import Engine as ConversationEngine
 from bot import build_engine
-from bot.regions import load_region
+from bot.regions import EmergencyNumberError, load_region, verification_warnings
 from bot.types import Region
 from storage.crypto import ServerSecrets, load_server_secrets
 from storage.db import make_engine, read_only
@@ -19,6 +20,8 @@ from tipline.settings import Settings, SettingsError
 from triage.intake import IntakeService
 from triage.routing import Routing, load_routing
 from triage.rules import Rules, load_rules
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,10 +40,18 @@ class Runtime:
 
     @cached_property
     def region(self) -> Region:
+        s = self.settings
         try:
-            return load_region(self.settings.region)
+            region = load_region(s.region, emergency=s.emergency_number or None)
+        except EmergencyNumberError as exc:
+            raise SettingsError(f"TIPLINE_EMERGENCY_NUMBER (TIPLINE_REGION={s.region}): {exc}") from None
         except ValueError as exc:
             raise SettingsError(f"TIPLINE_REGION: {exc}") from None
+        # Numbers come from stored copies of public pages: a wrong one fails a reporter in
+        # danger, so say so at every start until the operator has called them (issue 10).
+        for warning in verification_warnings(region, s.region_verified):
+            log.warning("%s: call it, then set TIPLINE_REGION_VERIFIED=YYYY-MM-DD", warning)
+        return region
 
     @cached_property
     def engine(self) -> ConversationEngine:
