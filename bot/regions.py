@@ -189,7 +189,7 @@ def _optional_str(table: dict[str, Any], key: str, where: str) -> str | None:
 def _choice(kind: type[_E], table: dict[str, Any], key: str, where: str) -> _E:
     value = table.get(key)
     try:
-        return kind(value)
+        return kind(str(value))
     except ValueError:
         raise RegionError(
             f"regions file: {where}.{key} must be one of {', '.join(k.value for k in kind)}; got {value!r}"
