@@ -109,9 +109,10 @@ class CommandWords:
             found = CHANNEL_EXTRAS.get(channel, {}).get(word)
         return found
 
-    def is_emergency(self, text: str) -> bool:
+    def is_emergency(self, text: str, also: tuple[str, ...] = ()) -> bool:
+        """Whether a short message says emergency; ``also``: the region's own number ("000", "110")."""
         tokens = _TOKEN.findall(text.casefold())
         if not tokens or len(tokens) > EMERGENCY_MAX_WORDS:
             return False
         padded = f" {' '.join(tokens)} "
-        return any(f" {phrase} " in padded for phrase in self.emergency)
+        return any(f" {phrase} " in padded for phrase in (*self.emergency, *also))

@@ -112,7 +112,7 @@ class Engine:
         command = self.words.command(msg.channel, text)
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
-        if self.words.is_emergency(text):
+        if self.words.is_emergency(text, (ctx.region.emergency,)):
             return self._emergency(state, ctx, msg.channel, prefix)
         if state.status == "finished" or step is None:
             return self._addendum(state, text, ctx, prefix)
@@ -172,7 +172,7 @@ class Engine:
         if msg.has_media:
             parts.append(self._t(state, ctx, m.MEDIA))
         events: list[Event] = []
-        if command is None and self.words.is_emergency(text):
+        if command is None and self.words.is_emergency(text, (ctx.region.emergency,)):
             events.append(self._emergency_event(state))
             parts.append(self._t(state, ctx, m.EMERGENCY))
         elif command is None and self._is_account(text):

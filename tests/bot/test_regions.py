@@ -218,3 +218,14 @@ def test_where_answer_and_replies_never_depend_on_the_phone_number(code: str) ->
     for foreign in ("+447700900123", "+4915112345678", "+61412345678", "+15550001111"):
         assert replies_for(engine, make_context(region), foreign, texts) == home
     assert f"call {region.emergency} now" in "\n".join(home)
+
+
+@pytest.mark.parametrize("code", ["AU", "DE"])
+def test_the_regions_own_emergency_number_typed_brings_the_emergency_reply(code: str) -> None:
+    # INTAKE decision 12: "000" in Australia or "110" in Germany is an alarm like "sos".
+    region = by_code(code)
+    c = Chat(engine=engine_for(region), ctx=make_context(region))
+    c.say("hi")
+    out = c.say(f"{region.emergency}!")
+    assert f"call {region.emergency} now" in c.last_text
+    assert ("urgent", "danger") in [(e.kind.value, e.reason) for e in out.events]
