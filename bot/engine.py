@@ -18,6 +18,7 @@ from bot.flow import BLOCKS, CLOSE, MORE, UNSAFE, Flow, Step
 from bot.navigate import block_of, next_block, next_target
 from bot.options import options_for
 from bot.parse import Miss, Parsed, checked, parse_answer
+from bot.region_words import region_params
 from bot.render import DONE_DATA, TOGGLE, Renderer, pack
 from bot.words import Alarm, Vocabulary, canon_tokens
 from bot.types import (
@@ -541,7 +542,7 @@ class Engine:
             partners = self.render.partners(state.locale, ctx.partners)
             if not partners:
                 partners = self.render.text(state.locale, m.PARTNERS_DEFAULT)
-            params = {"emergency": ctx.region.emergency, "hotline": ctx.region.hotline, "partners": partners}
+            params = {**region_params(self.render, state.locale, ctx.region), "partners": partners}
             self._params_cache[key] = params
         return params
 

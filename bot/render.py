@@ -41,7 +41,8 @@ class Renderer:
     def text(self, locale: str, msgid: str, **params: str) -> str:
         raw = self.catalogs.text(locale, msgid, self.default_locale)
         try:
-            return raw.format_map(_Params(params))
+            # A sentence placeholder may be empty (a region without a hotline): no dangling space.
+            return raw.format_map(_Params(params)).rstrip()
         except (ValueError, IndexError, AttributeError):
             return raw  # a translator's stray brace must not break a reply
 

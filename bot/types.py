@@ -9,6 +9,7 @@ I/O.  Fields that may hold what a reporter wrote, or where they wrote from, are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any, Callable
 
@@ -159,14 +160,46 @@ class ConversationState:
         return cls(**known)
 
 
+class Texting(StrEnum):
+    """Whether a reporter can text the region's emergency number (REGIONS.md)."""
+
+    YES = "yes"
+    REGISTRATION = "registration"  # only after registering: replies must not promise it
+    PARTIAL = "partial"  # only where the local centre accepts texts
+    NO = "no"  # no SMS access found
+
+
+class Operator(StrEnum):
+    """Who runs a hotline: replies say so when it is the police (a reporter may not want them)."""
+
+    NGO = "ngo"
+    GOVERNMENT = "government"
+    POLICE = "police"
+
+
+@dataclass(frozen=True)
+class Line:
+    """Where one of a region's numbers comes from (REGIONS.md source id) and how it was checked."""
+
+    kind: str  # "emergency" or "hotline"
+    source: str  # a REGIONS.md Sources id, e.g. "US4"
+    verified: date  # when it was read (from stored copies of public pages)
+    verified_live: bool  # False: nobody called it for this deployment
+
+
 @dataclass(frozen=True)
 class Region:
     """What a deployment region supplies to replies; never derived from a phone number."""
 
     code: str
     emergency: str
-    hotline: str
+    hotline: str | None  # the national trafficking hotline; None where there is none
     areas: tuple[str, ...]  # option keys for "where"; their words live in the catalogs
+    texting: Texting = Texting.NO  # the safe default: never promise texting works
+    text_number: str | None = None  # where texting = YES goes to another number (France: 114)
+    hotline_sms: str | None = None
+    hotline_operator: Operator = Operator.NGO
+    lines: tuple[Line, ...] = ()
 
 
 @dataclass(frozen=True)

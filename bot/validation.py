@@ -9,6 +9,7 @@ from typing import Mapping
 from bot.commands import CARRIER_WORDS, COMMAND_MSGIDS, normalize
 from bot.flow import Flow, FlowError, check_structure
 from bot.options import options_for
+from bot.region_words import region_msgids
 from bot.types import Region
 from bot.words import Vocabulary
 
@@ -22,6 +23,7 @@ def needed_msgids(flow: Flow, region: Region) -> list[str]:
         if step.inform_text:
             needed.append(step.inform_text)
         needed.extend(o.text for o in options_for(step, region))
+    needed.extend(region_msgids(region))
     return list(dict.fromkeys(needed))
 
 

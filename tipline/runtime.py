@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -13,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot import Engine as ConversationEngine
 from bot import build_engine
-from bot.regions import load_region
+from bot.regions import EmergencyNumberError, load_region, verification_warnings
 from bot.types import Region
 from storage import secret_check
 from storage.crypto import ServerSecrets, load_server_secrets
@@ -28,6 +29,8 @@ from triage.rules import Rules, load_rules
 
 if TYPE_CHECKING:
     from webhooks.sender import OutboxSender
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,10 +52,18 @@ class Runtime:
 
     @cached_property
     def region(self) -> Region:
+        s = self.settings
         try:
-            return load_region(self.settings.region)
+            region = load_region(s.region, emergency=s.emergency_number or None)
+        except EmergencyNumberError as exc:
+            raise SettingsError(f"TIPLINE_EMERGENCY_NUMBER (TIPLINE_REGION={s.region}): {exc}") from None
         except ValueError as exc:
             raise SettingsError(f"TIPLINE_REGION: {exc}") from None
+        # Numbers come from stored copies of public pages: a wrong one fails a reporter in
+        # danger, so say so at every start until the operator has called them (issue 10).
+        for warning in verification_warnings(region, s.region_verified):
+            log.warning("%s: call it, then set TIPLINE_REGION_VERIFIED=YYYY-MM-DD", warning)
+        return region
 
     @cached_property
     def engine(self) -> ConversationEngine:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Mapping
 
@@ -35,6 +36,10 @@ class Settings:
     secrets_dir: Path
     database_url: str
     region: str = "US"
+    # The day the operator called the region's numbers live (README, "Settings"); None: not yet.
+    region_verified: date | None = None
+    # The deployment's emergency number, for the generic region only (it has none of its own).
+    emergency_number: str = ""
     locales: tuple[str, ...] = ("en",)
     default_locale: str = "en"
     locales_dir: Path = ROOT / "locales"
@@ -141,6 +146,19 @@ def _list(env: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[s
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _date(env: Mapping[str, str], key: str) -> date | None:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be the day you checked, as YYYY-MM-DD, got {raw!r}") from None
+    if value > date.today():
+        raise SettingsError(f"{key}={raw} is in the future: set the day you called the numbers")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -166,6 +184,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secrets_dir=secrets_dir,
         database_url=database_url,
         region=env.get("TIPLINE_REGION", "US").upper(),
+        region_verified=_date(env, "TIPLINE_REGION_VERIFIED"),
+        emergency_number=env.get("TIPLINE_EMERGENCY_NUMBER", "").strip(),
         locales=locales,
         default_locale=default_locale,
         locales_dir=Path(env.get("TIPLINE_LOCALES_DIR") or (ROOT / "locales")),

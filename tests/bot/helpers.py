@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import Engine
+from bot import Engine, load_region
+from bot.regions import GENERIC, region_codes
 from bot.types import Context, ConversationState, InboundMessage, Outcome, Region
 
 REPO = Path(__file__).resolve().parents[2]
 LOCALES = REPO / "locales"
 CODE = "7KQ2-M9XD-4TRW5"
 ALL_PARTNERS = ("police", "ngo", "child_protection", "labour")
+# The generic region takes the deployment's own number; the longest one allowed, for budgets.
+CONFIGURED_EMERGENCY = "101112"
+
+
+def every_region() -> list[Region]:
+    """Every region of bot/regions.toml, the generic one with a configured emergency number."""
+    return [load_region(c, emergency=CONFIGURED_EMERGENCY if c == GENERIC else None) for c in region_codes()]
 
 
 @dataclass

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot import Engine, load_region
+from bot import Engine
 from bot import messages as m
+from bot.region_words import region_params
 from bot.render import pack
 from bot.segments import is_gsm7, segments
 from bot.types import Region
+from tests.bot.helpers import every_region
 
-REGIONS = [load_region(code) for code in ("US", "GB", "EU")]
+REGIONS = every_region()
 PARAMS = {"max": "1000", "code": "7KQ2-M9XD-4TRW5"}
 
 
@@ -31,7 +33,7 @@ def test_english_catalog_is_gsm7(bot_engine: Engine) -> None:
 
 def params(engine: Engine, region: Region) -> dict[str, str]:
     partners = engine.render.partners("en", m.PARTNER_KINDS)
-    return {"emergency": region.emergency, "hotline": region.hotline, "partners": partners, **PARAMS}
+    return {**region_params(engine.render, "en", region), "partners": partners, **PARAMS}
 
 
 @pytest.mark.parametrize("region", REGIONS, ids=lambda r: r.code)
