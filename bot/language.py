@@ -1,0 +1,176 @@
+"""Deciding the language of a reporter's text (DESIGN.md "Language"; issue 10).
+
+``decide`` weighs, strongest first: the script (Hangul is Korean, kana Japanese...), letters
+that only some languages of a shared script use, then langdetect's n-gram profiles restricted
+to what the text allows and trusted only on enough n-grams and a clear margin; Telegram's
+``language_code`` and the calling-code country only re-rank the menu or break a near tie; the
+deployment default comes last.  When the evidence is weak or disagrees, or points to a language
+the line does not offer, the answer is ``ask`` with the likeliest enabled locales first; the
+line never pretends a text is English.  Explicit choices are the engine's; ``language_named``
+recognises a language's name for it.  Pure: the profiles load once, on first use or ``warm_up``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.langmodel import Ranking, default_model
+from bot.langnames import language_named, prior_languages
+from bot.langscript import (
+    SCRIPT_LANGUAGE,
+    arabic_script_language,
+    creole_evidence,
+    cyrillic_narrowing,
+    ethiopic_language,
+    is_vietnamese,
+    letters,
+)
+
+# Trust the n-gram ranking when the best language's log-likelihood leads the next one's by
+# MARGIN nats.  Naive Bayes counts each letter in up to three overlapping n-grams as if they
+# were independent, so a 10-nat lead means odds nearer e^(10/3) ~ 28:1 than e^10.  One number
+# for every length: on bench/language.py wrong commitments stay under the targets from 8 nats
+# up and asking on sentences grows past 12; 10 is the round value between.  MIN_NGRAMS only
+# keeps two-letter texts ("ok", "hi") out of it.
+MIN_NGRAMS = 6
+MARGIN = 10.0
+# A prior may break a near tie only when the text already leans this far its way.
+TIE_MARGIN = 3.0
+# Haitian Creole (no profile): this many distinct strong words, and this share of Creole words.
+CREOLE_STRONG_WORDS = 2
+CREOLE_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Either commit to ``locale`` or ask, offering ``candidates`` likeliest first."""
+
+    action: Literal["commit", "ask"]
+    candidates: tuple[str, ...]
+    reason: str
+
+    @property
+    def locale(self) -> str | None:
+        return self.candidates[0] if self.action == "commit" else None
+
+    @classmethod
+    def commit(cls, locale: str, reason: str) -> Decision:
+        return cls("commit", (locale,), reason)
+
+    @classmethod
+    def ask(cls, candidates: Sequence[str], reason: str) -> Decision:
+        return cls("ask", tuple(candidates), reason)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the text alone says: its likeliest languages (any, offered or not) and how surely."""
+
+    ranked: tuple[str, ...]
+    decisive: bool
+    reason: str
+    margin: float = 0.0
+
+
+def warm_up() -> None:
+    """Load the n-gram profiles now rather than on the first message."""
+    default_model()
+
+
+def decide(text: str, *, enabled: Sequence[str], telegram_lang: str | None = None,
+           country: str | None = None, default: str) -> Decision:
+    """The language to answer ``text`` in, or the short list to ask the reporter to choose from."""
+    offered = tuple(dict.fromkeys(enabled))
+    if len(offered) == 1:
+        return Decision.commit(offered[0], "only-locale")
+    reading = read_text(text, offered)
+    priors = prior_languages(telegram_lang, country)
+    best = reading.ranked[0] if reading.ranked else None
+    if reading.decisive and best in offered:
+        return Decision.commit(best, reading.reason)
+    ranked = _menu(reading.ranked, priors, default, offered)
+    if best is not None and best not in offered and reading.decisive:
+        return Decision.ask(ranked, f"not-offered:{best}")
+    top_two = [lang for lang in reading.ranked[:2] if lang in offered]
+    for lang in priors:  # a near tie that the text already leans on: the prior picks
+        if lang in top_two and reading.margin >= TIE_MARGIN and reading.reason.startswith("ngram"):
+            return Decision.commit(lang, "ngram+prior")
+    return Decision.ask(ranked, reading.reason if reading.ranked else "no-evidence")
+
+
+def _menu(ranked: Sequence[str], priors: Sequence[str], default: str, offered: Sequence[str]) -> tuple[str, ...]:
+    """Offered locales, likeliest first: the text's top guesses, the priors, the default, the rest."""
+    head = [lang for lang in ranked[:3] if lang in offered]
+    order = [*head, *(p for p in priors if p in offered), default, *offered]
+    return tuple(lang for lang in dict.fromkeys(order) if lang in offered)
+
+
+def read_text(text: str, offered: Sequence[str]) -> _Reading:
+    """The text's own evidence, script first."""
+    seen = letters(text)
+    script = seen.main
+    if script is None:
+        return _Reading((), False, "no-letters")
+    if seen.counts["kana"] and script in ("kana", "han"):
+        return _Reading(("ja",), True, "script:kana")
+    if script in SCRIPT_LANGUAGE:
+        return _Reading((SCRIPT_LANGUAGE[script],), True, f"script:{script}")
+    if script == "ethiopic":
+        found = ethiopic_language(text)
+        if found is None:  # Tigrinya or Amharic: the letters do not say; the reporter does
+            return _Reading(("ti", "am"), False, "script:ethiopic-weak")
+        return _Reading((found,), True, f"script:ethiopic-{found}")
+    if script == "arabic":
+        return _arabic(text)
+    if script == "cyrillic":
+        return _cyrillic(text)
+    if script == "latin":
+        return _latin(text, offered)
+    return _Reading((), False, f"script:{script}")
+
+
+def _arabic(text: str) -> _Reading:
+    found = arabic_script_language(text)
+    if found != "ar":
+        return _Reading((found, "ar"), True, f"letters:{found}")
+    ranking = default_model().rank(text, frozenset({"ar", "fa", "ur"}))
+    if ranking.best != "ar" and _trusted(ranking):  # Persian or Urdu without their own letters
+        return _Reading(ranking.order, True, "ngram")
+    return _Reading(("ar",), True, "script:arabic")
+
+
+def _cyrillic(text: str) -> _Reading:
+    allowed = cyrillic_narrowing(text)
+    if not allowed:
+        return _Reading(("mk",), True, "letters:south-slavic")
+    if len(allowed) == 1:
+        return _Reading(allowed, True, f"letters:{allowed[0]}")
+    ranking = default_model().rank(text, frozenset({"ru", "uk", "bg", "mk"}))
+    return _from_ranking(ranking)
+
+
+def _latin(text: str, offered: Sequence[str]) -> _Reading:
+    if is_vietnamese(text):
+        return _Reading(("vi",), True, "letters:vi")
+    ranking = default_model().rank(text, frozenset(default_model().languages))
+    if "ht" in offered:
+        strong, share = creole_evidence(text)
+        if strong >= CREOLE_STRONG_WORDS and share >= CREOLE_SHARE:
+            return _Reading(("ht",), True, "words:ht")
+        if strong:  # a Creole word among others: French or Creole, the reporter says which
+            return _Reading(("ht", *ranking.order[:2]), False, "words:ht-weak")
+    return _from_ranking(ranking)
+
+
+def _from_ranking(ranking: Ranking) -> _Reading:
+    return _Reading(ranking.order[:3], _trusted(ranking), "ngram" if _trusted(ranking) else "ngram-weak",
+                    ranking.margin)
+
+
+def _trusted(ranking: Ranking) -> bool:
+    return ranking.ngrams >= MIN_NGRAMS and ranking.margin >= MARGIN
+
+
+__all__ = ["Decision", "decide", "language_named", "read_text", "warm_up"]
