@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +25,7 @@ from langdetect.utils.ngram import NGram
 # langdetect's smoothing: each n-gram multiplies a language's probability by alpha/BASE_FREQ + p.
 _SMOOTHING = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ
 # Long texts add nothing to a decision but time: score the first characters only.
-MAX_CHARS = 240
+MAX_CHARS = 120
 _NAMES = {"zh-cn": "zh", "zh-tw": "zh"}
 
 
@@ -67,32 +66,67 @@ class NgramModel:
         self.languages: tuple[str, ...] = tuple(langs)
         self._table = {gram: tuple(row.items()) for gram, row in table.items()}
 
-    def ngrams(self, text: str) -> Counter[str]:
-        """langdetect's n-grams of ``text`` (letters normalised, all-capital words skipped)."""
-        found: Counter[str] = Counter()
-        gram = NGram()
+    def ngrams(self, text: str) -> list[str]:
+        """langdetect's n-grams of ``text`` in order: ``NGram.add_char`` with its normaliser cached."""
+        found: list[str] = []
+        grams, capital = " ", False
         for ch in text[:MAX_CHARS]:
-            gram.add_char(ch)
-            if gram.capitalword:
+            ch, last = _normalise(ch), grams[-1]
+            if last == " ":
+                grams, capital = " ", False
+                if ch == " ":
+                    continue
+            elif len(grams) >= NGram.N_GRAM:
+                grams = grams[1:]
+            grams += ch
+            if not ch.isupper():
+                capital = False
+            elif last.isupper():
+                capital = True
+            if capital:  # langdetect skips words in capitals (acronyms, shouting)
                 continue
-            for n in (1, 2, 3):
-                if len(gram.grams) < n:
-                    break
-                piece = gram.grams[-n:]
+            for n in range(1, len(grams) + 1):
+                piece = grams[-n:]
                 if piece != " " and piece in self._table:
-                    found[piece] += 1
+                    found.append(piece)
         return found
 
-    def rank(self, text: str, among: frozenset[str]) -> Ranking:
-        """Rank the languages of ``among`` that have a profile by the likelihood of ``text``."""
+    def rank(self, text: str, among: frozenset[str], enough: float = math.inf) -> Ranking:
+        """Rank the languages of ``among`` that have a profile by the likelihood of ``text``.
+
+        Reading stops early once the leader is ``enough`` nats ahead: a long message that is
+        plainly Polish after forty letters costs no more than those forty letters.
+        """
         grams = self.ngrams(text)
+        chosen = [i for i, lang in enumerate(self.languages) if lang in among]
         scores = [0.0] * len(self.languages)
-        for piece, times in grams.items():
-            for index, bonus in self._table[piece]:
-                scores[index] += bonus * times
-        ranked = sorted(((s, lang) for s, lang in zip(scores, self.languages) if lang in among), reverse=True)
+        for start in range(0, len(grams), _BLOCK):
+            for piece in grams[start:start + _BLOCK]:
+                for index, bonus in self._table[piece]:
+                    scores[index] += bonus
+            if enough < math.inf and _lead(scores, chosen) >= enough:
+                grams = grams[:start + _BLOCK]
+                break
+        ranked = sorted(((scores[i], self.languages[i]) for i in chosen), reverse=True)
         margins = tuple(a[0] - b[0] for a, b in zip(ranked, ranked[1:]))
-        return Ranking(tuple(lang for _, lang in ranked), margins, sum(grams.values()))
+        return Ranking(tuple(lang for _, lang in ranked), margins, len(grams))
+
+
+_normalise = cache(NGram.normalize)
+
+# n-grams read between two looks at the lead (about ten letters' worth).
+_BLOCK = 30
+
+
+def _lead(scores: list[float], chosen: list[int]) -> float:
+    best = second = 0.0
+    for i in chosen:
+        value = scores[i]
+        if value > best:
+            best, second = value, best
+        elif value > second:
+            second = value
+    return best - second
 
 
 def _read_profiles(folder: Path) -> Iterable[tuple[str, dict[str, int], list[int]]]:

@@ -66,7 +66,14 @@ class Letters:
 
     @property
     def main(self) -> str | None:
-        return self.counts.most_common(1)[0][0] if self.counts else None
+        """The dominant script; another script beats Latin from a fifth of the letters on, since
+        people drop Latin names, links and headers into other scripts far more than the reverse."""
+        if not self.counts:
+            return None
+        others = [(n, name) for name, n in self.counts.items() if name != "latin"]
+        if others and 5 * max(others)[0] >= self.total:
+            return max(others)[1]
+        return self.counts.most_common(1)[0][0]
 
 
 def script_of(ch: str) -> str | None:

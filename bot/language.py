@@ -36,6 +36,9 @@ from bot.langscript import (
 # keeps two-letter texts ("ok", "hi") out of it.
 MIN_NGRAMS = 6
 MARGIN = 10.0
+# Stop reading a long text once the leader is this far ahead: three times what a commitment
+# needs, so that a name or a borrowed word at the start cannot decide alone.
+STOP_MARGIN = 3 * MARGIN
 # A prior may break a near tie only when the text already leans this far its way.
 TIE_MARGIN = 3.0
 # Haitian Creole (no profile): this many distinct strong words, and this share of Creole words.
@@ -135,7 +138,7 @@ def _arabic(text: str) -> _Reading:
     found = arabic_script_language(text)
     if found != "ar":
         return _Reading((found, "ar"), True, f"letters:{found}")
-    ranking = default_model().rank(text, frozenset({"ar", "fa", "ur"}))
+    ranking = default_model().rank(text, frozenset({"ar", "fa", "ur"}), enough=STOP_MARGIN)
     if ranking.best != "ar" and _trusted(ranking):  # Persian or Urdu without their own letters
         return _Reading(ranking.order, True, "ngram")
     return _Reading(("ar",), True, "script:arabic")
@@ -147,14 +150,15 @@ def _cyrillic(text: str) -> _Reading:
         return _Reading(("mk",), True, "letters:south-slavic")
     if len(allowed) == 1:
         return _Reading(allowed, True, f"letters:{allowed[0]}")
-    ranking = default_model().rank(text, frozenset({"ru", "uk", "bg", "mk"}))
+    ranking = default_model().rank(text, frozenset({"ru", "uk", "bg", "mk"}), enough=STOP_MARGIN)
     return _from_ranking(ranking)
 
 
 def _latin(text: str, offered: Sequence[str]) -> _Reading:
     if is_vietnamese(text):
         return _Reading(("vi",), True, "letters:vi")
-    ranking = default_model().rank(text, frozenset(default_model().languages))
+    model = default_model()
+    ranking = model.rank(text, frozenset(model.languages), enough=STOP_MARGIN)
     if "ht" in offered:
         strong, share = creole_evidence(text)
         if strong >= CREOLE_STRONG_WORDS and share >= CREOLE_SHARE:
