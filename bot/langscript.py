@@ -135,14 +135,17 @@ def is_vietnamese(text: str) -> bool:
 
 
 # Haitian Creole has no langdetect profile; its function words are few, frequent and spelled
-# unlike French.  Words that are common in another enabled language (French "se", "la", "ou",
-# Spanish "yo", Albanian "pa", Hungarian "ki") are left out so one of those cannot pass for it.
+# unlike French.  The strong set leaves out words common in another enabled language (French
+# "se", Spanish "yo", Albanian "pa", Hungarian "ki"): those only add to the share, so a text needs
+# at least one word no other language of ours writes that way.
 _CREOLE_WORDS = {"mwen", "nou", "nan", "pou", "gen", "yon", "avèk", "avek", "kòm", "kounye", "konnya",
                  "kote", "moun", "fè", "paske", "kijan", "kòman", "koman", "poukisa", "tankou", "anpil",
                  "ankò", "toujou", "isit", "lòt", "bagay", "konnen", "vle", "kapab", "pral", "sou", "ap",
-                 "kounya", "ke", "yo", "pa", "ki", "li", "sa", "se", "te", "m", "w", "t", "k"}
+                 "kounya", "ke", "yo", "pa", "ki", "li", "sa", "se", "te", "m", "w", "t", "k", "epi", "kèk",
+                 "janm", "ka", "sèlman", "lakay", "pitit", "timoun"}
 _CREOLE_STRONG = {"mwen", "nou", "yon", "avèk", "kounye", "konnya", "kòman", "poukisa", "bagay", "moun",
-                  "paske", "kijan", "ankò", "lòt", "konnen", "kounya", "tankou", "anpil", "toujou", "gen"}
+                  "paske", "kijan", "ankò", "lòt", "konnen", "kounya", "tankou", "anpil", "toujou", "gen",
+                  "epi", "kèk", "janm", "sèlman", "lakay", "kòmsi", "yonn", "ankò", "pitit", "timoun"}
 
 
 def creole_evidence(text: str) -> tuple[int, float]:

@@ -41,9 +41,11 @@ MARGIN = 10.0
 STOP_MARGIN = 3 * MARGIN
 # A prior may break a near tie only when the text already leans this far its way.
 TIE_MARGIN = 3.0
-# Haitian Creole (no profile): this many distinct strong words, and this share of Creole words.
-CREOLE_STRONG_WORDS = 2
+# Haitian Creole (no profile): a word only Creole uses, Creole function words making up this
+# share of a text of at least this many words.
+CREOLE_STRONG_WORDS = 1
 CREOLE_SHARE = 0.3
+CREOLE_MIN_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def decide(text: str, *, enabled: Sequence[str], telegram_lang: str | None = Non
     best = reading.ranked[0] if reading.ranked else None
     if reading.decisive and best in offered:
         return Decision.commit(best, reading.reason)
-    ranked = _menu(reading.ranked, priors, default, offered)
+    ranked = _menu(reading, priors, default, offered)
     if best is not None and best not in offered and reading.decisive:
         return Decision.ask(ranked, f"not-offered:{best}")
     top_two = [lang for lang in reading.ranked[:2] if lang in offered]
@@ -103,10 +105,15 @@ def decide(text: str, *, enabled: Sequence[str], telegram_lang: str | None = Non
     return Decision.ask(ranked, reading.reason if reading.ranked else "no-evidence")
 
 
-def _menu(ranked: Sequence[str], priors: Sequence[str], default: str, offered: Sequence[str]) -> tuple[str, ...]:
-    """Offered locales, likeliest first: the text's top guesses, the priors, the default, the rest."""
-    head = [lang for lang in ranked[:3] if lang in offered]
-    order = [*head, *(p for p in priors if p in offered), default, *offered]
+def _menu(reading: _Reading, priors: Sequence[str], default: str, offered: Sequence[str]) -> tuple[str, ...]:
+    """Offered locales, likeliest first: what the text narrowed to, the priors, the default, the rest.
+
+    A statistical guess that fell short ("ngram-weak": "ok" reads as Polish) ranks after the
+    priors; letters and words that narrowed the choice (Ethiopic, a Creole word) rank before.
+    """
+    guesses = [lang for lang in reading.ranked[:3] if lang in offered]
+    first, then = ([], guesses) if reading.reason == "ngram-weak" else (guesses, [])
+    order = [*first, *(p for p in priors if p in offered), *then, default, *offered]
     return tuple(lang for lang in dict.fromkeys(order) if lang in offered)
 
 
@@ -150,8 +157,8 @@ def _cyrillic(text: str) -> _Reading:
         return _Reading(("mk",), True, "letters:south-slavic")
     if len(allowed) == 1:
         return _Reading(allowed, True, f"letters:{allowed[0]}")
-    ranking = default_model().rank(text, frozenset({"ru", "uk", "bg", "mk"}), enough=STOP_MARGIN)
-    return _from_ranking(ranking)
+    reading = _from_ranking(default_model().rank(text, frozenset(allowed), enough=STOP_MARGIN))
+    return reading if reading.ranked else _Reading(allowed, False, "script:cyrillic")  # the script narrows
 
 
 def _latin(text: str, offered: Sequence[str]) -> _Reading:
@@ -161,7 +168,7 @@ def _latin(text: str, offered: Sequence[str]) -> _Reading:
     ranking = model.rank(text, frozenset(model.languages), enough=STOP_MARGIN)
     if "ht" in offered:
         strong, share = creole_evidence(text)
-        if strong >= CREOLE_STRONG_WORDS and share >= CREOLE_SHARE:
+        if strong >= CREOLE_STRONG_WORDS and share >= CREOLE_SHARE and len(text.split()) >= CREOLE_MIN_WORDS:
             return _Reading(("ht",), True, "words:ht")
         if strong:  # a Creole word among others: French or Creole, the reporter says which
             return _Reading(("ht", *ranking.order[:2]), False, "words:ht-weak")
@@ -169,6 +176,8 @@ def _latin(text: str, offered: Sequence[str]) -> _Reading:
 
 
 def _from_ranking(ranking: Ranking) -> _Reading:
+    if ranking.ngrams < MIN_NGRAMS:  # "ok", "hi": too little to rank anything by
+        return _Reading((), False, "too-short")
     return _Reading(ranking.order[:3], _trusted(ranking), "ngram" if _trusted(ranking) else "ngram-weak",
                     ranking.margin)
 
