@@ -31,6 +31,7 @@ bench: setup
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/language.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -39,7 +39,7 @@ MARGIN = 10.0
 # Stop reading a long text once the leader is this far ahead: three times what a commitment
 # needs, so that a name or a borrowed word at the start cannot decide alone.
 STOP_MARGIN = 3 * MARGIN
-# A prior may break a near tie only when the text already leans this far its way.
+# A prior may settle a text that falls short of MARGIN only when the text leans this far its way.
 TIE_MARGIN = 3.0
 # Haitian Creole (no profile): a word only Creole uses, Creole function words making up this
 # share of a text of at least this many words.
@@ -70,7 +70,7 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class _Reading:
+class Reading:
     """What the text alone says: its likeliest languages (any, offered or not) and how surely."""
 
     ranked: tuple[str, ...]
@@ -98,14 +98,14 @@ def decide(text: str, *, enabled: Sequence[str], telegram_lang: str | None = Non
     ranked = _menu(reading, priors, default, offered)
     if best is not None and best not in offered and reading.decisive:
         return Decision.ask(ranked, f"not-offered:{best}")
-    top_two = [lang for lang in reading.ranked[:2] if lang in offered]
-    for lang in priors:  # a near tie that the text already leans on: the prior picks
-        if lang in top_two and reading.margin >= TIE_MARGIN and reading.reason.startswith("ngram"):
-            return Decision.commit(lang, "ngram+prior")
+    # Short of decisive, but the text leans towards the language a prior names: the two agree.
+    # A prior never picks the text's second guess, so it cannot outvote the text.
+    if reading.reason == "ngram-weak" and best in offered and best in priors and reading.margin >= TIE_MARGIN:
+        return Decision.commit(best, "ngram+prior")
     return Decision.ask(ranked, reading.reason if reading.ranked else "no-evidence")
 
 
-def _menu(reading: _Reading, priors: Sequence[str], default: str, offered: Sequence[str]) -> tuple[str, ...]:
+def _menu(reading: Reading, priors: Sequence[str], default: str, offered: Sequence[str]) -> tuple[str, ...]:
     """Offered locales, likeliest first: what the text narrowed to, the priors, the default, the rest.
 
     A statistical guess that fell short ("ngram-weak": "ok" reads as Polish) ranks after the
@@ -117,68 +117,68 @@ def _menu(reading: _Reading, priors: Sequence[str], default: str, offered: Seque
     return tuple(lang for lang in dict.fromkeys(order) if lang in offered)
 
 
-def read_text(text: str, offered: Sequence[str]) -> _Reading:
+def read_text(text: str, offered: Sequence[str]) -> Reading:
     """The text's own evidence, script first."""
     seen = letters(text)
     script = seen.main
     if script is None:
-        return _Reading((), False, "no-letters")
+        return Reading((), False, "no-letters")
     if seen.counts["kana"] and script in ("kana", "han"):
-        return _Reading(("ja",), True, "script:kana")
+        return Reading(("ja",), True, "script:kana")
     if script in SCRIPT_LANGUAGE:
-        return _Reading((SCRIPT_LANGUAGE[script],), True, f"script:{script}")
+        return Reading((SCRIPT_LANGUAGE[script],), True, f"script:{script}")
     if script == "ethiopic":
         found = ethiopic_language(text)
         if found is None:  # Tigrinya or Amharic: the letters do not say; the reporter does
-            return _Reading(("ti", "am"), False, "script:ethiopic-weak")
-        return _Reading((found,), True, f"script:ethiopic-{found}")
+            return Reading(("ti", "am"), False, "script:ethiopic-weak")
+        return Reading((found,), True, f"script:ethiopic-{found}")
     if script == "arabic":
         return _arabic(text)
     if script == "cyrillic":
         return _cyrillic(text)
     if script == "latin":
         return _latin(text, offered)
-    return _Reading((), False, f"script:{script}")
+    return Reading((), False, f"script:{script}")
 
 
-def _arabic(text: str) -> _Reading:
+def _arabic(text: str) -> Reading:
     found = arabic_script_language(text)
     if found != "ar":
-        return _Reading((found, "ar"), True, f"letters:{found}")
+        return Reading((found, "ar"), True, f"letters:{found}")
     ranking = default_model().rank(text, frozenset({"ar", "fa", "ur"}), enough=STOP_MARGIN)
     if ranking.best != "ar" and _trusted(ranking):  # Persian or Urdu without their own letters
-        return _Reading(ranking.order, True, "ngram")
-    return _Reading(("ar",), True, "script:arabic")
+        return Reading(ranking.order, True, "ngram")
+    return Reading(("ar",), True, "script:arabic")
 
 
-def _cyrillic(text: str) -> _Reading:
+def _cyrillic(text: str) -> Reading:
     allowed = cyrillic_narrowing(text)
     if not allowed:
-        return _Reading(("mk",), True, "letters:south-slavic")
+        return Reading(("mk",), True, "letters:south-slavic")
     if len(allowed) == 1:
-        return _Reading(allowed, True, f"letters:{allowed[0]}")
+        return Reading(allowed, True, f"letters:{allowed[0]}")
     reading = _from_ranking(default_model().rank(text, frozenset(allowed), enough=STOP_MARGIN))
-    return reading if reading.ranked else _Reading(allowed, False, "script:cyrillic")  # the script narrows
+    return reading if reading.ranked else Reading(allowed, False, "script:cyrillic")  # the script narrows
 
 
-def _latin(text: str, offered: Sequence[str]) -> _Reading:
+def _latin(text: str, offered: Sequence[str]) -> Reading:
     if is_vietnamese(text):
-        return _Reading(("vi",), True, "letters:vi")
+        return Reading(("vi",), True, "letters:vi")
     model = default_model()
     ranking = model.rank(text, frozenset(model.languages), enough=STOP_MARGIN)
     if "ht" in offered:
         strong, share = creole_evidence(text)
         if strong >= CREOLE_STRONG_WORDS and share >= CREOLE_SHARE and len(text.split()) >= CREOLE_MIN_WORDS:
-            return _Reading(("ht",), True, "words:ht")
+            return Reading(("ht",), True, "words:ht")
         if strong:  # a Creole word among others: French or Creole, the reporter says which
-            return _Reading(("ht", *ranking.order[:2]), False, "words:ht-weak")
+            return Reading(("ht", *ranking.order[:2]), False, "words:ht-weak")
     return _from_ranking(ranking)
 
 
-def _from_ranking(ranking: Ranking) -> _Reading:
+def _from_ranking(ranking: Ranking) -> Reading:
     if ranking.ngrams < MIN_NGRAMS:  # "ok", "hi": too little to rank anything by
-        return _Reading((), False, "too-short")
-    return _Reading(ranking.order[:3], _trusted(ranking), "ngram" if _trusted(ranking) else "ngram-weak",
+        return Reading((), False, "too-short")
+    return Reading(ranking.order[:3], _trusted(ranking), "ngram" if _trusted(ranking) else "ngram-weak",
                     ranking.margin)
 
 
@@ -186,4 +186,4 @@ def _trusted(ranking: Ranking) -> bool:
     return ranking.ngrams >= MIN_NGRAMS and ranking.margin >= MARGIN
 
 
-__all__ = ["Decision", "decide", "language_named", "read_text", "warm_up"]
+__all__ = ["Decision", "Reading", "decide", "language_named", "read_text", "warm_up"]

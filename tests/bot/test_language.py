@@ -96,6 +96,13 @@ def test_priors_rerank_the_menu_but_never_override_decisive_text() -> None:
     assert said("ok").candidates[0] == "en"  # no priors: the deployment default leads
 
 
+def test_a_prior_settles_a_text_that_leans_its_way_but_never_picks_the_second_guess() -> None:
+    leaning = "cualquier crear"  # Spanish, but two words: short of decisive on their own
+    assert said(leaning).action == "ask" and said(leaning).candidates[0] == "es"
+    assert said(leaning, country="MX") == Decision.commit("es", "ngram+prior")
+    assert said(leaning, telegram="pt").action == "ask"  # Portuguese is at most its second guess
+
+
 def test_one_enabled_locale_is_always_chosen() -> None:
     assert decide("ሰላም", enabled=("es",), telegram_lang=None, country=None, default="es").locale == "es"
 
