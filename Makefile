@@ -46,6 +46,7 @@ bench: setup setup-system
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/webhooks.py --write-results
+	$(BIN)/python bench/language.py
 
 bench-webhooks: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results
