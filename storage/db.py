@@ -150,3 +150,13 @@ def writer_lock(engine: Engine) -> AbstractContextManager[None]:
         if lock is None:
             lock = _writer_locks[engine] = _WriterLock(Path(engine.url.database + ".writer"))
     return lock
+
+
+def end_read_snapshot(conn: Connection) -> None:
+    """End the read snapshot the driver opened implicitly for plain reads.
+
+    psycopg begins a transaction on the first statement even when SQLAlchemy began none
+    (so SQLAlchemy's own rollback would do nothing); on SQLite the reads ran in autocommit
+    and this is a no-op.  Called after an optimistic read, before any write phase.
+    """
+    conn.connection.driver_connection.rollback()  # type: ignore[union-attr]

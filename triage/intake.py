@@ -27,7 +27,7 @@ from bot.types import (
 from storage import conversations, inbound, outbox, periods, refcodes
 from storage.conversations import ConversationRow
 from storage.crypto import Box, KdfParams, ServerSecrets
-from storage.db import writer_lock
+from storage.db import end_read_snapshot, writer_lock
 from storage.purposes import Purpose
 from triage.expiry import IdleExpiry
 from triage.followup import FollowUps
@@ -116,9 +116,7 @@ class IntakeService:
             # A plain read outside any write transaction.  A redelivery is caught when the
             # write phase claims the provider id, and then replayed by the locked path.
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
-            # End the read snapshot psycopg opened implicitly (SQLAlchemy began none, so its own
-            # rollback would do nothing); on SQLite the reads ran in autocommit.
-            conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+            end_read_snapshot(conn)  # so the write phase below starts a fresh transaction
             if conv is None:
                 return None
             reading = read(conv, msg, now)
