@@ -24,9 +24,9 @@ TW_SID = "AC" + "2" * 32
 TW_TOKEN = "bench_auth_token_0123456789abcdef"
 LINE = "+12025550100"
 
-# The README's typical witness path: 11 messages from "hi" to the reference code.
+# The README's typical witness path: 12 messages from "hi" to the reference code.
 INTERVIEW = ["hi", "2", "1", "Workers at the farm never leave and a man holds their papers", "1", "2", "1 2",
-             "1", "2", "1", "2"]
+             "1", "the farm behind the old mill on Route 9", "2", "1", "2"]
 MID_REPORTERS = 500  # mix (a): reporters answering "2" then "BACK", round and round
 INTERVIEW_SLOTS = 50  # mix (b), (c): interviews in progress at once, interleaved round-robin
 

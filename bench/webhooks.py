@@ -8,7 +8,7 @@ Three apps run under the same gunicorn settings (2 workers x 4 threads, gthread)
 wrk (one thread, 8 connections) replays pre-signed requests from a file through bench/replay.lua;
 the apps are measured interleaved, three rounds, medians, on three mixes:
   (a) mid-interview answers: 500 reporters answering "2" then "BACK", round and round
-  (b) whole typical witness interviews (the README's path, 11 messages), 50 reporters at a time
+  (b) whole typical witness interviews (the README's path, 12 messages), 50 reporters at a time
   (c) (b) with wrong follow-up codes from many senders, about 20 per second of the tip line's rate
 Then: CPU ms per whole interview, RSS per worker, ``tipline serve`` readiness, and the Telegram
 path (webhook to reply at a fake Bot API) at a steady rate.
@@ -131,7 +131,7 @@ def measure_sms(bench: Bench) -> tuple[list[MixFigures], int]:
     """The three mixes; and how many interview messages came between two code attempts in (c)."""
     a = bench.run_mix('(a) Mid-interview: 500 reporters answering "2" then "BACK"', mixes.mid_interview, 0,
                       warmup=mixes.mid_interview_warmup)
-    b = bench.run_mix("(b) Whole typical witness interviews (11 messages), 50 reporters at a time",
+    b = bench.run_mix("(b) Whole typical witness interviews (12 messages), 50 reporters at a time",
                       mixes.interviews, 10)
     every = max(1, round(b.median("tipline", "rate") / CODES_PER_SECOND))
     c = bench.run_mix(f"(c) (b) with a wrong follow-up code after every {every} messages, each from a new sender",
@@ -147,7 +147,7 @@ def extras(measured: list[MixFigures], every: int, apps: dict[str, servers.Serve
     with_codes = mix_c.median("tipline", "rate") * every / (every + 1)
     handled = sum(r.requests for mix in measured for r in mix.runs["tipline"])
     lines = [
-        f"- CPU per whole interview (11 messages, both workers' user+system time, mix (b), median): tipline "
+        f"- CPU per whole interview (12 messages, both workers' user+system time, mix (b), median): tipline "
         f"{cpu['tipline']:.1f} ms; the same 11 requests cost durable {cpu['durable']:.1f} ms, "
         f"bare {cpu['bare']:.1f} ms",
         f"- Follow-up code attempts: interview messages/s with codes (c) {with_codes:,.0f} against {plain:,.0f} "

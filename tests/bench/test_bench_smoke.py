@@ -41,7 +41,7 @@ def test_quick_run_prints_the_table_for_all_three_mixes() -> None:
 
 def test_interview_mix_never_lets_a_reporters_messages_race() -> None:
     by_sender: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for i, message in enumerate(islice(mixes.interviews(0), 50 * 11 * 3)):
+    for i, message in enumerate(islice(mixes.interviews(0), 50 * len(mixes.INTERVIEW) * 3)):
         by_sender[message.sender].append((i, message.text))
     assert len(by_sender) == 150  # a fresh number for each new interview
     for sent in by_sender.values():

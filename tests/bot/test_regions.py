@@ -223,10 +223,15 @@ def test_where_answer_and_replies_never_depend_on_the_phone_number(code: str) ->
 
 @pytest.mark.parametrize("code", ["AU", "DE"])
 def test_the_regions_own_emergency_number_typed_brings_the_emergency_reply(code: str) -> None:
-    # INTAKE decision 12: "000" in Australia or "110" in Germany is an alarm like "sos".
+    # INTAKE decision 12: "000" in Australia or "110" in Germany, sent on its own, is an alarm
+    # like "sos"; typed at a numbered question it is a wrong answer, re-asked with the number.
     region = by_code(code)
     c = Chat(engine=engine_for(region), ctx=make_context(region))
-    c.say("hi")
     out = c.say(f"{region.emergency}!")
     assert f"call {region.emergency} now" in c.last_text
     assert ("urgent", "danger") in [(e.kind.value, e.reason) for e in out.events]
+    c = Chat(engine=engine_for(region), ctx=make_context(region))
+    c.say("hi")
+    out = c.say(region.emergency)
+    assert f"call {region.emergency} now" in c.last_text
+    assert not [e for e in out.events if e.kind.value == "urgent"]
