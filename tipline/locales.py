@@ -132,7 +132,8 @@ def check_enabled(locales_dir: Path, locales: tuple[str, ...]) -> None:
     ids = template_ids()
     for locale in locales:
         if not po_path(Path(locales_dir), locale).is_file():
-            raise LocaleError(f"locale {locale!r} is enabled but has no catalog at {po_path(Path(locales_dir), locale)}")
+            path = po_path(Path(locales_dir), locale)
+            raise LocaleError(f"locale {locale!r} is enabled but has no catalog at {path}")
         try:
             missing = missing_messages(locales_dir, locale, ids)
         except FlowError as exc:

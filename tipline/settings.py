@@ -155,7 +155,7 @@ def _locales(env: Mapping[str, str], locales_dir: Path) -> tuple[str, ...]:
     try:
         found = default_locales(locales_dir)
     except (OSError, LocaleError) as exc:
-        raise SettingsError(f"TIPLINE_LOCALES is unset and the locales in {locales_dir} cannot be read: {exc}") from None
+        raise SettingsError(f"TIPLINE_LOCALES is unset and {locales_dir} cannot be read: {exc}") from None
     if not found:
         raise SettingsError(f"TIPLINE_LOCALES is unset and {locales_dir} holds no complete catalog: list the locales")
     return found
