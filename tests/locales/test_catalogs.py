@@ -86,8 +86,8 @@ def test_template_is_what_extraction_gives(tmp_path: Path) -> None:
     cwd = os.getcwd()
     try:
         os.chdir(REPO)  # babel.cfg names paths from the repository's top
-        CommandLineInterface().run([  # type: ignore[no-untyped-call]"pybabel", "-q", "extract", "-F", "babel.cfg", "--add-location=file",
-                                    "-o", str(out), "."])
+        args = ["pybabel", "-q", "extract", "-F", "babel.cfg", "--add-location=file", "-o", str(out), "."]
+        CommandLineInterface().run(args)  # type: ignore[no-untyped-call]
     finally:
         os.chdir(cwd)
     assert _pot(out) == _pot(TEMPLATE), "locales/tipline.pot is out of date: run 'make catalogs'"
