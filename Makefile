@@ -1,6 +1,8 @@
 # make run   set up (a .venv, the dependencies, the database) and run the tip line on SQLite
 # make test  set up and pass the tests (SQLite, and PostgreSQL where one answers)
 # make lint, make typecheck  ruff and mypy --strict (CI runs both beside the tests)
+# make catalogs  extract the message ids into locales/tipline.pot, update every locale's catalog, compile them
+# make catalogs-check  fail if the template or a catalog is out of date, or a catalog does not compile
 # make bench set up (and install wrk as root) and run the benchmarks; bench-webhooks: the webhook one
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +11,8 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-system run test lint typecheck bench bench-webhooks clean
+.PHONY: setup setup-system run test lint typecheck bench bench-webhooks clean \
+	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +44,38 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/python -m mypy
+
+# Catalogs (README, "Translating"): Babel does the work; babel.cfg says where the ids live.
+BABEL := $(BIN)/pybabel
+POT := locales/tipline.pot
+EXTRACT := $(BABEL) -q extract -F babel.cfg --add-location=file --project=tipline --version=0.1.0 \
+	--copyright-holder="the tipline maintainers"
+# Message ids are symbolic keys: a "similar" id is a different message, so never guess (-N).
+UPDATE := $(BABEL) -q update -i $(POT) -d locales -D tipline --no-fuzzy-matching --ignore-pot-creation-date
+# Extraction stamps the time; a template whose only change is that stamp is not rewritten.
+SAME_POT := diff -q -I '^"POT-Creation-Date: ' $(POT)
+
+catalogs: catalogs-extract catalogs-update catalogs-compile
+
+catalogs-extract: setup
+	$(EXTRACT) -o $(POT).new .
+	@if [ -f $(POT) ] && $(SAME_POT) $(POT).new >/dev/null; then rm $(POT).new; else mv $(POT).new $(POT); fi
+
+catalogs-update: setup
+	$(UPDATE)
+
+catalogs-compile: setup
+	$(BABEL) compile -d locales -D tipline --statistics
+
+catalogs-check: setup
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(EXTRACT) -o "$$tmp/tipline.pot" . && \
+	{ $(SAME_POT) "$$tmp/tipline.pot" >/dev/null || { echo "$(POT) is out of date: run 'make catalogs'"; exit 1; }; } && \
+	{ $(UPDATE) --check || { echo "a catalog is out of date: run 'make catalogs'"; exit 1; }; } && \
+	for po in locales/*/LC_MESSAGES/tipline.po; do \
+	  lang=$${po#locales/}; lang=$${lang%%/*}; \
+	  $(BABEL) -q compile -l "$$lang" -i "$$po" -o "$$tmp/$$lang.mo" || exit 1; \
+	done && echo "catalogs: template and every catalog up to date; all compile"
 
 bench: setup setup-system
 	$(BIN)/python bench/engine.py

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import DBAPIError
 
+from bot.catalog import po_path
 from bot.types import CHANNELS, InboundMessage
 from storage import keys, tips
 from storage.db import read_only
@@ -130,12 +131,21 @@ def _first_passphrase(s: Settings, demo: bool) -> str:
 
 @main.command()
 @click.option("--channel", type=click.Choice(CHANNELS), default="terminal", show_default=True)
-@click.option("--from", "address", default="terminal-reporter", show_default=True,
-              help="The reporter's address; another address is another reporter.")
+@click.option("--from", "address", default=None,
+              help="The reporter's address; another address is another reporter.  [default: terminal-reporter; "
+                   "with --lang, a new one each run]")
+@click.option("--lang", default=None, metavar="XX",
+              help="Speak this locale (a folder under locales/), enabled for this chat even if "
+                   "TIPLINE_LOCALES leaves it out: a translator's way to read their messages live.")
 @click.pass_context
-def chat(ctx: click.Context, channel: str, address: str) -> None:
+def chat(ctx: click.Context, channel: str, address: str | None, lang: str | None) -> None:
     """Talk to the tip line in this terminal (one message a line; end with Ctrl-D)."""
     rt = _runtime(ctx)
+    if lang is not None:
+        rt = _pinned(rt, lang)
+        # A new conversation each run: an earlier one keeps the language it had.
+        address = address or f"terminal-{lang}-{pysecrets.token_hex(4)}"
+    address = address or "terminal-reporter"
     try:
         rt.check_ready()
         service = rt.intake
@@ -151,12 +161,24 @@ def chat(ctx: click.Context, channel: str, address: str) -> None:
         if not line:
             break
         text = line.rstrip("\r\n")
-        handled = service.handle(InboundMessage(channel=channel, address=address, text=text))
+        # The language rides as an explicit choice, as a Telegram deep link's does.
+        handled = service.handle(InboundMessage(channel=channel, address=address, text=text, start_payload=lang))
         for reply in handled.replies:
             click.echo(_render_reply(reply.text, reply.buttons))
             click.echo("")
     if interactive:
         click.echo("\nBye.")
+
+
+def _pinned(rt: Runtime, lang: str) -> Runtime:
+    """A runtime that offers ``lang`` too; start-up checks its catalog like any enabled one's."""
+    s = rt.settings
+    if lang in s.locales:
+        return rt
+    if not po_path(s.locales_dir, lang).is_file():
+        raise OperatorError(f"--lang {lang}: no catalog at {po_path(s.locales_dir, lang)} (locales: see README, "
+                            "\"Translating\")")
+    return Runtime(s.with_(locales=(*s.locales, lang)))
 
 
 def _render_reply(text: str, buttons: Any) -> str:

@@ -21,6 +21,7 @@ from storage.crypto import ServerSecrets, load_server_secrets
 from storage.db import make_engine, read_only
 from storage.keys import list_queues
 from storage.schema import is_current
+from tipline.locales import LocaleError, check_enabled
 from tipline.logs import install_library_guards
 from tipline.settings import Settings, SettingsError
 from triage.intake import IntakeService
@@ -68,6 +69,12 @@ class Runtime:
     @cached_property
     def engine(self) -> ConversationEngine:
         s = self.settings
+        try:
+            # Every message of every enabled locale, or no start: a gap would show a reporter
+            # the default language's words mid-sentence (issue 10).
+            check_enabled(s.locales_dir, s.locales)
+        except LocaleError as exc:
+            raise SettingsError(f"TIPLINE_LOCALES: {exc}") from None
         return build_engine(
             locales_dir=s.locales_dir, locales=s.locales, default_locale=s.default_locale,
             region=self.region, max_text_chars=s.max_text_chars,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 from storage.crypto import KdfParams
+from tipline.locales import LocaleError, default_locales
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,6 +147,20 @@ def _list(env: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[s
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _locales(env: Mapping[str, str], locales_dir: Path) -> tuple[str, ...]:
+    """TIPLINE_LOCALES, or every complete locale that needs no explicit choice (tipline.locales)."""
+    listed = _list(env, "TIPLINE_LOCALES", ())
+    if listed:
+        return listed
+    try:
+        found = default_locales(locales_dir)
+    except (OSError, LocaleError) as exc:
+        raise SettingsError(f"TIPLINE_LOCALES is unset and {locales_dir} cannot be read: {exc}") from None
+    if not found:
+        raise SettingsError(f"TIPLINE_LOCALES is unset and {locales_dir} holds no complete catalog: list the locales")
+    return found
+
+
 def _date(env: Mapping[str, str], key: str) -> date | None:
     raw = env.get(key, "").strip()
     if not raw:
@@ -170,8 +185,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     _check_secrets_apart(secrets_dir, database_url)
-    locales = _list(env, "TIPLINE_LOCALES", ("en",))
-    default_locale = env.get("TIPLINE_DEFAULT_LOCALE", locales[0])
+    locales_dir = Path(env.get("TIPLINE_LOCALES_DIR") or (ROOT / "locales"))
+    locales = _locales(env, locales_dir)
+    default_locale = env.get("TIPLINE_DEFAULT_LOCALE") or locales[0]
     if default_locale not in locales:
         raise SettingsError(
             f"TIPLINE_DEFAULT_LOCALE={default_locale!r} is not one of TIPLINE_LOCALES={','.join(locales)}"
@@ -188,7 +204,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         emergency_number=env.get("TIPLINE_EMERGENCY_NUMBER", "").strip(),
         locales=locales,
         default_locale=default_locale,
-        locales_dir=Path(env.get("TIPLINE_LOCALES_DIR") or (ROOT / "locales")),
+        locales_dir=locales_dir,
         conversation_idle_minutes=_int(env, "TIPLINE_IDLE_MINUTES", 60),
         followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
         partners=_list(env, "TIPLINE_PARTNERS", ()),
