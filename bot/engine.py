@@ -29,6 +29,8 @@ from bot.words import Alarm, canon_tokens
 ACCOUNT_MIN_WORDS = 4
 ACCOUNT_MIN_CHARS = 20
 _WORD = re.compile(r"[\w']+")
+# Where a shared location is asked for as the place in words rather than as "the detail".
+PLACE_STEPS = frozenset({"W1", "W2"})
 
 __all__ = ["ACCOUNT_MIN_CHARS", "ACCOUNT_MIN_WORDS", "Engine", "MAX_TEXT_CHARS"]
 
@@ -74,8 +76,8 @@ class Engine(EngineCommands):
         step = self.flow.step(state.step)
         if state.status != Status.FINISHED and (step is None or not step.asks):
             return self._restart(state, ctx, msg.channel)
-        prefix = [self._t(state, ctx, m.MEDIA)] if msg.has_media else []
-        if msg.has_media and not text.strip() and not msg.button:
+        prefix = self._asides(state, msg, ctx)
+        if (msg.has_media or msg.shared) and not text.strip() and not msg.button:
             return self._reask(state, ctx, msg.channel, prefix)
         if msg.button and msg.channel == TELEGRAM:
             return self._button(state, msg.button, ctx)
@@ -99,6 +101,17 @@ class Engine(EngineCommands):
         if state.status == Status.FINISHED or step is None:
             return self._addendum(state, text, tokens, ctx, prefix)
         return self._typed(state, step, text, tokens, ctx, msg.channel, prefix)
+
+    def _asides(self, state: ConversationState, msg: InboundMessage, ctx: Context) -> list[str]:
+        """What is said about what was sent besides text: pictures and shared items are not kept.
+
+        A shared location, venue or contact is never stored, not even its kind in the tip: the
+        reporter is asked to type the place (at the "where" questions) or the detail in words.
+        """
+        notes = [self._t(state, ctx, m.MEDIA)] if msg.has_media else []
+        if msg.shared:
+            notes.append(self._t(state, ctx, m.SHARED_PLACE if state.step in PLACE_STEPS else m.SHARED))
+        return notes
 
     def _new_state(self, msg: InboundMessage, ctx: Context) -> ConversationState:
         # An explicit deep-link choice wins; the app language is only a prior (DESIGN.md).
@@ -144,8 +157,7 @@ class Engine(EngineCommands):
         parts = [self._t(state, ctx, m.FIRST)]
         if len(self.locales) > 1:
             parts.append(self._t(state, ctx, m.LANG_OFFER))
-        if msg.has_media:
-            parts.append(self._t(state, ctx, m.MEDIA))
+        parts.extend(self._asides(state, msg, ctx))
         events: list[Event] = []
         if command is not None:
             return self._ask(state, ctx, msg.channel, parts, events)

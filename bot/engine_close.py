@@ -3,18 +3,12 @@ what a reporter adds after the close, and keeping long text whole."""
 
 from __future__ import annotations
 
-import re
-
 from bot import messages as m
 from bot import state as st
 from bot.engine_base import MAX_TEXT_CHARS, EngineBase
 from bot.render import pack
 from bot.types import SMS, TELEGRAM, WHATSAPP, Context, ConversationState, Event, EventKind, Outcome, Status
 from bot.words import Alarm
-
-# A reference code typed back after the close ("7KQ2-M9XD-4TRW5") is not added to the
-# tip: codes live only in the close reply and in Event.code.
-_CODE_LIKE = re.compile(r"^[0-9A-Za-z]{3,6}([- ][0-9A-Za-z]{3,6}){1,4}$")
 
 
 class EngineClose(EngineBase):
@@ -80,12 +74,17 @@ class EngineClose(EngineBase):
     def _addendum(
         self, state: ConversationState, text: str, tokens: list[str], ctx: Context, prefix: list[str]
     ) -> Outcome:
-        """A message after the close joins the tip; the reply never says a report exists."""
+        """A message after the close joins the tip; the reply never says a report exists.
+
+        Reference codes are not guessed here: the service (``triage``) recognises a stored code
+        anywhere in a message and removes it from the text before the engine sees it, so what
+        arrives is the reporter's words, kept whole, however short or code-shaped.
+        """
         value = text.strip()
         parts = list(prefix)
         if self.vocab.alarm(tokens, ctx.region.emergency) is not Alarm.NONE:
             parts.append(self._t(state, ctx, m.EMERGENCY))
-        if not value or _CODE_LIKE.match(value):
+        if not value:
             return self._say(parts + [self._t(state, ctx, m.FINISHED)], state)
         addenda = state.answers.setdefault(st.ADDENDA, [])
         if not isinstance(addenda, list):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -30,11 +31,25 @@ AMBIGUOUS = "\0ambiguous"  # a lookup result: more than one option fits equally 
 _APOSTROPHES = re.compile(r"['\u2019`]")
 _REPEATS = re.compile(r"([^\W\d_])\1+")
 _TOKEN = re.compile(r"\w+")
+# A decimal digit of any script that is not ASCII ("\d" in a str pattern is Unicode category Nd).
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def fold_digits(text: str) -> str:
+    """Digits of every script as ASCII ("٣", "۳", "३", "３", "๓" -> "3") (issue 10).
+
+    The one normalisation step for digits: wherever a message is read as an answer or a
+    command, it goes through here first (``canon_tokens``, ``commands.normalize``, the
+    checklist's number runs).  What is kept in a tip stays as the reporter typed it.
+    """
+    if text.isascii():  # nearly every message: no cost on the hot path
+        return text
+    return _OTHER_DIGIT.sub(lambda d: str(unicodedata.decimal(d.group())), text)
 
 
 def canon_tokens(text: str) -> list[str]:
-    """ "Yesss, it's ME!" -> ["yes", "its", "me"]."""
-    folded = _APOSTROPHES.sub("", text.casefold())
+    """ "Yesss, it's ME!" -> ["yes", "its", "me"]; "٢" -> ["2"]."""
+    folded = _APOSTROPHES.sub("", fold_digits(text).casefold())
     return _TOKEN.findall(_REPEATS.sub(r"\1", folded))
 
 
