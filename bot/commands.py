@@ -14,6 +14,7 @@ from typing import Mapping
 
 from bot.catalog import Catalogs
 from bot.types import SMS, TELEGRAM, TERMINAL, WHATSAPP
+from bot.words import fold_digits
 
 
 class Carrier(StrEnum):
@@ -69,8 +70,8 @@ CHANNEL_EXTRAS: Mapping[str, Mapping[str, Command]] = {
 }
 
 def normalize(text: str) -> str:
-    """Lower-case, single-spaced, without surrounding punctuation ("?" alone survives)."""
-    folded = " ".join(text.casefold().split())
+    """Lower-case, single-spaced, ASCII digits, without surrounding punctuation ("?" alone survives)."""
+    folded = " ".join(fold_digits(text).casefold().split())
     stripped = folded.strip(" .,!;:\"'()")
     return stripped or folded
 

@@ -19,6 +19,8 @@ HINT_COMMANDS = "reply.hint.commands"
 USE_NUMBERS = "reply.use_numbers"
 TOO_LONG = "reply.too_long"
 MEDIA = "reply.media"
+SHARED = "reply.shared"
+SHARED_PLACE = "reply.shared.place"
 EXIT = "reply.exit"
 EXIT_SMS = "reply.exit.sms"
 EXIT_TELEGRAM = "reply.exit.telegram"
@@ -42,7 +44,7 @@ PARTNER_KINDS = ("police", "ngo", "child_protection", "labour")
 SYSTEM = (
     FIRST, LANG_OFFER, LANG_MENU, LANG_ONE, LANG_NAME, HELP, HINT_NUMBER, HINT_CHECKLIST,
     HINT_AMBIGUOUS, HINT_NONE_WITH_OTHERS, HINT_TEXT, HINT_COMMANDS, USE_NUMBERS, TOO_LONG,
-    MEDIA, EXIT, EXIT_SMS, EXIT_TELEGRAM, DONE_EMPTY, FINISHED, ADDENDUM, UNSAFE, ERROR,
+    MEDIA, SHARED, SHARED_PLACE, EXIT, EXIT_SMS, EXIT_TELEGRAM, DONE_EMPTY, FINISHED, ADDENDUM, UNSAFE, ERROR,
     EMERGENCY, PARTNERS_DEFAULT, BTN_DONE, ABOUT, HINT_KEPT, HINT_SKIP, KEPT_LONG, CUT_LONG,
     *COMMAND_MSGIDS.values(),
     *(f"partner.{kind}" for kind in PARTNER_KINDS),

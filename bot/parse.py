@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from bot.flow import Option, Step
-from bot.words import AMBIGUOUS, Lookup, Vocabulary, canon_tokens
+from bot.words import AMBIGUOUS, Lookup, Vocabulary, canon_tokens, fold_digits
 
 MAX_DIGITS = 12  # a longer run of digits is not a list of choices
 # A leading run of numbers with any separators ("1, 3 and 5", "1-3-5", "2)"), then the rest.
@@ -141,7 +141,7 @@ def _checklist(step: Step, text: str, options: tuple[Option, ...], lookup: Looku
         return Parsed(miss=Miss.AMBIGUOUS)
     if whole is not None:
         return checked(step, [whole], options)
-    leading = _LEADING_NUMBERS.match(text)
+    leading = _LEADING_NUMBERS.match(fold_digits(text))
     if leading is not None:
         picked: list[str] = []
         for run in re.findall(r"\d+", leading.group(1)):

@@ -52,6 +52,9 @@ class InboundMessage:
     # Telegram /start deep-link payload (language or campaign region), already split off ``text``.
     start_payload: str | None = field(default=None, repr=False)
     has_media: bool = False
+    # What a channel shared besides text ("location", "venue", "contact"): only its kind, never
+    # its content (it may be the reporter's own position or a third party's number).
+    shared: str | None = None
     # The chat's own message id (Telegram), so EXIT can delete the message later.
     message_ref: str | None = field(default=None, repr=False)
     hints: Hints = field(default_factory=Hints, repr=False)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -30,11 +32,25 @@ AMBIGUOUS = "\0ambiguous"  # a lookup result: more than one option fits equally 
 _APOSTROPHES = re.compile(r"['\u2019`]")
 _REPEATS = re.compile(r"([^\W\d_])\1+")
 _TOKEN = re.compile(r"\w+")
+# A decimal digit of any script that is not ASCII ("\d" in a str pattern is Unicode category Nd).
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def fold_digits(text: str) -> str:
+    """Digits of every script as ASCII ("٣", "۳", "३", "３", "๓" -> "3") (issue 10).
+
+    The one normalisation step for digits: wherever a message is read as an answer or a
+    command, it goes through here first (``canon_tokens``, ``commands.normalize``, the
+    checklist's number runs).  What is kept in a tip stays as the reporter typed it.
+    """
+    if text.isascii():  # nearly every message: no cost on the hot path
+        return text
+    return _OTHER_DIGIT.sub(lambda d: str(unicodedata.decimal(d.group())), text)
 
 
 def canon_tokens(text: str) -> list[str]:
-    """ "Yesss, it's ME!" -> ["yes", "its", "me"]."""
-    folded = _APOSTROPHES.sub("", text.casefold())
+    """ "Yesss, it's ME!" -> ["yes", "its", "me"]; "٢" -> ["2"]."""
+    folded = _APOSTROPHES.sub("", fold_digits(text).casefold())
     return _TOKEN.findall(_REPEATS.sub(r"\1", folded))
 
 
@@ -132,13 +148,29 @@ class Vocabulary:
     def strip_fillers(self, tokens: list[str]) -> list[str]:
         return [t for t in tokens if t not in self.fillers]
 
+    # Phrase lists indexed by their first word, built once: a message is then read with one
+    # dict lookup per word instead of a scan of every phrase (the engine's hot path).
+    @cached_property
+    def _about(self) -> PhraseIndex:
+        return PhraseIndex.of(self.about)
+
+    @cached_property
+    def _danger(self) -> PhraseIndex:
+        return PhraseIndex.of(self.danger)
+
+    @cached_property
+    def _within(self) -> PhraseIndex:
+        return PhraseIndex.of(self.within)
+
+    @cached_property
+    def _negations(self) -> PhraseIndex:
+        return PhraseIndex.of(self.negations)
+
     def is_about_line(self, tokens: list[str]) -> bool:
         """ "what is this?", "who are you", "is this the police" (not inside a long story)."""
-        for phrase in self.about:
-            size = len(phrase.split())
-            if len(tokens) <= size + 3 and _find(tokens, phrase) >= 0:
-                return True
-        return False
+        if len(tokens) > self._about.longest + 3:
+            return False
+        return any(len(tokens) <= size + 3 for _, size in self._about.find_all(tokens))
 
     def is_opener(self, tokens: list[str], min_words: int) -> bool:
         """True for a greeting or "I want to report something" with little after it."""
@@ -172,24 +204,20 @@ class Vocabulary:
         numbers = {*self.numbers, emergency_number}
         if tokens and all(t in numbers for t in tokens):
             return Alarm.NUMBER
-        found = negated = False
-        for phrase in self.danger:
-            for start in _find_all(tokens, phrase):
-                found = True
-                if not self._negated(tokens, start):
-                    return Alarm.DANGER
-                negated = True
-        if negated and found:
+        found = self._danger.find_all(tokens)
+        if any(not self._negated(tokens, start) for start, _ in found):
+            return Alarm.DANGER
+        if found:
             return Alarm.NEGATED
         if any(t in numbers for t in tokens):
             return Alarm.UNCLEAR
-        if len(tokens) > 1 and any(_find(tokens, w) >= 0 for w in self.within):
+        if len(tokens) > 1 and self._within.find_all(tokens):
             return Alarm.UNCLEAR
         return Alarm.NONE
 
     def _negated(self, tokens: list[str], start: int) -> bool:
         before = tokens[max(0, start - self.negation_window):start]
-        return any(_find(before, n) >= 0 for n in self.negations)
+        return bool(self._negations.find_all(before))
 
 
 def _phrases(value: Any) -> tuple[str, ...]:
@@ -200,17 +228,32 @@ def _phrases(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c in (canon(str(v)) for v in value) if c))
 
 
-def _find(tokens: list[str], phrase: str) -> int:
-    found = _find_all(tokens, phrase)
-    return found[0] if found else -1
+@dataclass(frozen=True)
+class PhraseIndex:
+    """Phrases (canonical, space-separated words) by their first word, for matching token lists."""
 
+    by_first: Mapping[str, tuple[list[str], ...]] = field(default_factory=dict)
+    longest: int = 0  # words in the longest phrase
 
-def _find_all(tokens: list[str], phrase: str) -> list[int]:
-    words = phrase.split()
-    size = len(words)
-    if not size or words[0] not in tokens:  # the cheap test first: most messages hold none
-        return []
-    return [i for i in range(len(tokens) - size + 1) if tokens[i:i + size] == words]
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> "PhraseIndex":
+        table: dict[str, list[list[str]]] = {}
+        for phrase in phrases:
+            words = phrase.split()
+            if words:
+                table.setdefault(words[0], []).append(words)
+        longest = max((len(w) for ws in table.values() for w in ws), default=0)
+        return cls({first: tuple(ws) for first, ws in table.items()}, longest)
+
+    def find_all(self, tokens: list[str]) -> list[tuple[int, int]]:
+        """(start, size in words) of every occurrence of every phrase in ``tokens``."""
+        found: list[tuple[int, int]] = []
+        for start, token in enumerate(tokens):
+            for words in self.by_first.get(token, ()):
+                size = len(words)
+                if size == 1 or tokens[start:start + size] == words:
+                    found.append((start, size))
+        return found
 
 
 def words_path(locales_dir: Path, locale: str) -> Path:

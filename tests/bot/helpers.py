@@ -48,8 +48,11 @@ class Chat:
     state: ConversationState | None = None
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def say(self, text: str = "", *, button: str | None = None, media: bool = False) -> Outcome:
-        msg = InboundMessage(channel=self.channel, address="+15550001111", text=text, button=button, has_media=media)
+    def say(
+        self, text: str = "", *, button: str | None = None, media: bool = False, shared: str | None = None
+    ) -> Outcome:
+        msg = InboundMessage(channel=self.channel, address="+15550001111", text=text, button=button, has_media=media,
+                             shared=shared)
         outcome = self.engine.handle(self.state, msg, self.ctx)
         self.state = outcome.state
         self.outcomes.append(outcome)

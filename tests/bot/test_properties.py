@@ -19,7 +19,9 @@ WORDS = ["1", "2", "3", "4", "10", "0", "1 3", "135", "1, 3 and 5", "none", "yes
          "yeah", "nope nobody in danger", "not urgent", "idk", "me", "my cousin", "resturant", "a farm",
          "2 the boss has them", "1-3;5", "yes no", "maybe not", "what is this", "is this the police",
          "help they are locking a girl in the room", "please help", "999", "helo i want to tell about somthing",
-         "x" * 5200]
+         "x" * 5200,
+         # digits of other scripts (issue 10) and short words after the close
+         "٢", "١، ٣ و ٥", "۳", "३", "０", "๑ ๓", "٩١١", "the van was white", "7KQ2-M9XD-4TRW5"]
 BUTTONS = ["A2:yes", "A4:other", "C:t:leave", "C:t:none", "C:done", "B2:t:work", "B2:done", "MORE:no",
            "lang:en", "x:y:z", ""]
 
@@ -27,6 +29,7 @@ message = st.tuples(
     st.one_of(st.text(max_size=80), st.sampled_from(WORDS), st.text(alphabet="0123456789 ,", max_size=8)),
     st.one_of(st.none(), st.sampled_from(BUTTONS)),
     st.booleans(),
+    st.one_of(st.none(), st.sampled_from(["location", "venue", "contact"])),
 )
 
 
@@ -35,13 +38,15 @@ message = st.tuples(
        messages=st.lists(message, min_size=1, max_size=25),
        expire_at=st.integers(min_value=0, max_value=30))
 def test_engine_never_fails_and_state_round_trips(
-    bot_engine: Engine, us: Region, channel: str, messages: list[tuple[str, str | None, bool]], expire_at: int
+    bot_engine: Engine, us: Region, channel: str, messages: list[tuple[str, str | None, bool, str | None]],
+    expire_at: int,
 ) -> None:
     ctx = make_context(us)
     error_text = bot_engine.render.text("en", "reply.error", emergency=us.emergency)
     state: ConversationState | None = None
-    for index, (text, button, media) in enumerate(messages):
-        msg = InboundMessage(channel=channel, address="a", text=text, button=button, has_media=media and index % 3 == 0)
+    for index, (text, button, media, shared) in enumerate(messages):
+        msg = InboundMessage(channel=channel, address="a", text=text, button=button, has_media=media and index % 3 == 0,
+                             shared=shared if index % 4 == 0 else None)
         before = json.dumps(state.to_dict(), sort_keys=True) if state else None
         out = bot_engine.handle(state, msg, ctx)
         if state is not None:

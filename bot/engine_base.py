@@ -1,0 +1,89 @@
+"""What every part of the engine shares: its configuration and the ways it replies.
+
+The engine is split by concern into a chain of classes, each in its own module
+(``engine_base`` -> ``engine_close`` -> ``engine_answers`` -> ``engine_commands`` ->
+``engine``); a later one may call what an earlier one defines, never the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from bot import messages as m
+from bot import state as st
+from bot.catalog import Catalogs
+from bot.commands import CommandWords
+from bot.flow import Flow
+from bot.navigate import block_of
+from bot.region_words import region_params
+from bot.render import Renderer, pack
+from bot.types import TELEGRAM, Button, Context, ConversationState, Event, Outcome, Region, Status
+from bot.words import Vocabulary
+
+# The hard limit of one message kept (INTAKE decision 13): longer ones keep this much.
+MAX_TEXT_CHARS = 5000
+
+
+class EngineBase:
+    def __init__(
+        self,
+        flow: Flow,
+        catalogs: Catalogs,
+        *,
+        locales: tuple[str, ...],
+        default_locale: str,
+        max_text_chars: int = MAX_TEXT_CHARS,
+        vocabularies: Mapping[str, Vocabulary] | None = None,
+    ) -> None:
+        self.flow = flow
+        self.catalogs = catalogs
+        self.locales = tuple(locales) or (default_locale,)
+        self.default_locale = default_locale
+        self.max_text_chars = max_text_chars
+        vocabularies = dict(vocabularies or {})
+        self.render = Renderer(catalogs, default_locale, vocabularies)
+        self.words = CommandWords.build(catalogs, self.locales)
+        # Emergency words, greetings and questions about the line of every enabled locale.
+        self.vocab = Vocabulary.merge(vocabularies[loc] for loc in self.locales if loc in vocabularies)
+        self._members = block_of(flow)
+        self._params_cache: dict[tuple[str, Region, tuple[str, ...]], dict[str, str]] = {}
+
+    def _params(self, state: ConversationState, ctx: Context) -> dict[str, str]:
+        key = (state.locale, ctx.region, ctx.partners)
+        params = self._params_cache.get(key)
+        if params is None:  # the same few values for every message of a deployment
+            partners = self.render.partners(state.locale, ctx.partners)
+            if not partners:
+                partners = self.render.text(state.locale, m.PARTNERS_DEFAULT)
+            params = {**region_params(self.render, state.locale, ctx.region), "partners": partners}
+            self._params_cache[key] = params
+        return params
+
+    def _t(self, state: ConversationState, ctx: Context, msgid: str, **extra: str) -> str:
+        return self.render.text(state.locale, msgid, **{**self._params(state, ctx), **extra})
+
+    def _ask(
+        self, state: ConversationState, ctx: Context, channel: str, parts: list[str], events: list[Event]
+    ) -> Outcome:
+        """Reply with ``parts`` and then the current question (with buttons on Telegram)."""
+        step = self.flow.step(state.step)
+        if step is None:
+            return self._say(parts, state, events)
+        if state.extra.pop(st.USE_NUMBERS, False):
+            parts = [self._t(state, ctx, m.USE_NUMBERS)] + parts
+        question = self.render.question(step, state.locale, ctx.region, self._params(state, ctx))
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if channel == TELEGRAM:
+            buttons = self.render.buttons(step, state.locale, ctx.region, st.pending_keys(state, step.id))
+        return Outcome(replies=pack(parts + [question], buttons), state=state, events=events)
+
+    def _reask(
+        self, state: ConversationState, ctx: Context, channel: str, parts: list[str], events: list[Event] | None = None
+    ) -> Outcome:
+        if state.status == Status.FINISHED or self.flow.step(state.step) is None:
+            return self._say(parts + [self._t(state, ctx, m.FINISHED)], state, events or [])
+        return self._ask(state, ctx, channel, parts, events or [])
+
+    @staticmethod
+    def _say(parts: list[str], state: ConversationState, events: list[Event] | None = None) -> Outcome:
+        return Outcome(replies=pack(parts), state=state, events=events or [])

@@ -1,0 +1,109 @@
+"""The ends of an interview: the close and its reference code, EXIT, the unsafe stop, the alert,
+what a reporter adds after the close, and keeping long text whole."""
+
+from __future__ import annotations
+
+from bot import messages as m
+from bot import state as st
+from bot.engine_base import MAX_TEXT_CHARS, EngineBase
+from bot.render import pack
+from bot.types import SMS, TELEGRAM, WHATSAPP, Context, ConversationState, Event, EventKind, Outcome, Status
+from bot.words import Alarm
+
+
+class EngineClose(EngineBase):
+    def _keep(self, text: str, chunk: int | None) -> tuple[str | list[str], str | None]:
+        """Text kept whole up to the hard limit, split into parts of ``chunk`` if longer."""
+        value = text.strip()
+        note = None
+        if len(value) > self.max_text_chars:
+            value, note = value[:self.max_text_chars], m.CUT_LONG
+        if chunk is None or len(value) <= chunk:
+            return value, note
+        return split_text(value, chunk), note or m.KEPT_LONG
+
+    def _pieces(self, text: str) -> list[str]:
+        value, _ = self._keep(text, MAX_TEXT_CHARS)
+        return value if isinstance(value, list) else [value]
+
+    def _urgent(self, state: ConversationState, reason: str) -> Event:
+        """The tip's one URGENT (one open alert per tip); later ones seal now and are counted."""
+        st.sealed(state)
+        if state.extra.get(st.URGENT) or state.extra.get(st.URGENT_SENT):
+            state.answers[st.URGENT_REPEATS] = int(state.answers.get(st.URGENT_REPEATS) or 0) + 1
+            return Event(EventKind.UPDATED, reason)
+        state.extra[st.URGENT] = True
+        return Event(EventKind.URGENT, reason)
+
+    def _emergency_event(self, state: ConversationState) -> Event:
+        st.record(state, st.EMERGENCY_ANSWER, "yes")
+        return self._urgent(state, "danger")
+
+    def _close(
+        self,
+        state: ConversationState,
+        ctx: Context,
+        parts: list[str],
+        events: list[Event],
+        kind: EventKind,
+        reason: str,
+    ) -> Outcome:
+        code = ctx.new_code()
+        parts = parts + [self._t(state, ctx, f"q.{self.flow.close_for(state.answers)}", code=code)]
+        state.status, state.step, state.code_given = Status.FINISHED, None, True
+        state.extra.pop(st.PENDING, None)
+        st.sealed(state)
+        return Outcome(replies=pack(parts), state=state, events=events + [Event(kind, reason, code=code)])
+
+    def _unsafe(self, state: ConversationState, ctx: Context, parts: list[str], events: list[Event]) -> Outcome:
+        state.status, state.step = Status.ENDED, None
+        st.sealed(state)
+        events = events + [Event(EventKind.INCOMPLETE, "unsafe")]
+        return Outcome(replies=pack(parts + [self._t(state, ctx, m.UNSAFE)]), state=state, events=events)
+
+    def _exit(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
+        events = []
+        if st.worth_sealing(state) and state.status != Status.FINISHED:
+            events.append(Event(EventKind.INCOMPLETE, "exit"))
+            st.sealed(state)
+        state.status, state.step = Status.ENDED, None
+        state.extra.pop(st.PENDING, None)
+        msgid = {TELEGRAM: m.EXIT_TELEGRAM, SMS: m.EXIT_SMS, WHATSAPP: m.EXIT_SMS}.get(channel, m.EXIT)
+        return Outcome(replies=pack([self._t(state, ctx, msgid)]), state=state, events=events)
+
+    def _addendum(
+        self, state: ConversationState, text: str, tokens: list[str], ctx: Context, prefix: list[str]
+    ) -> Outcome:
+        """A message after the close joins the tip; the reply never says a report exists.
+
+        Reference codes are not guessed here: the service (``triage``) recognises a stored code
+        anywhere in a message and removes it from the text before the engine sees it, so what
+        arrives is the reporter's words, kept whole, however short or code-shaped.
+        """
+        value = text.strip()
+        parts = list(prefix)
+        if self.vocab.alarm(tokens, ctx.region.emergency) is not Alarm.NONE:
+            parts.append(self._t(state, ctx, m.EMERGENCY))
+        if not value:
+            return self._say(parts + [self._t(state, ctx, m.FINISHED)], state)
+        addenda = state.answers.setdefault(st.ADDENDA, [])
+        if not isinstance(addenda, list):
+            addenda = state.answers[st.ADDENDA] = []
+        addenda.extend(self._pieces(value))
+        if len(value) > self.max_text_chars:
+            parts.append(self._t(state, ctx, m.CUT_LONG, max=str(self.max_text_chars)))
+        st.sealed(state)
+        return self._say(parts + [self._t(state, ctx, m.ADDENDUM)], state, [Event(EventKind.UPDATED, "more")])
+
+
+def split_text(text: str, size: int) -> list[str]:
+    """Parts of at most ``size`` characters, cut at a space where there is one."""
+    parts: list[str] = []
+    while len(text) > size:
+        cut = text.rfind(" ", size // 2, size + 1)
+        cut = cut if cut > 0 else size
+        parts.append(text[:cut].strip())
+        text = text[cut:].strip()
+    if text:
+        parts.append(text)
+    return parts

@@ -1,0 +1,121 @@
+"""Words that are not answers: carrier keywords, the engine's commands (EXIT, SKIP, BACK, MENU,
+DONE, LANG), the language menu, and Telegram's inline buttons."""
+
+from __future__ import annotations
+
+from bot import messages as m
+from bot import state as st
+from bot.commands import Carrier, Command, normalize
+from bot.engine_answers import EngineAnswers
+from bot.options import options_for
+from bot.parse import Miss, Parsed, checked
+from bot.render import DONE_DATA, TOGGLE, pack
+from bot.types import TELEGRAM, Button, Context, ConversationState, Event, EventKind, Outcome, Status
+
+
+class EngineCommands(EngineAnswers):
+    def _carrier(self, state: ConversationState, carrier: Carrier) -> Outcome:
+        if carrier is Carrier.OPT_OUT:
+            state.extra[st.BEFORE_STOP] = state.status
+            state.status = Status.OPTED_OUT
+            return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_OUT, "carrier")], send=False)
+        if carrier is Carrier.OPT_IN:
+            # Usually a "YES" meant as an answer: the carrier answers it, we ask for numbers next time.
+            state.extra[st.USE_NUMBERS] = True
+            return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_IN, "carrier")], send=False)
+        return Outcome(replies=[], state=state, events=[], send=False)
+
+    def _opted_out(self, state: ConversationState, carrier: Carrier | None) -> Outcome:
+        if carrier is Carrier.OPT_IN:
+            state.status = str(state.extra.pop(st.BEFORE_STOP, Status.ACTIVE) or Status.ACTIVE)
+            if state.status == Status.OPTED_OUT:
+                state.status = Status.ACTIVE
+            return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_IN, "carrier")], send=False)
+        return Outcome(replies=[], state=state, events=[], send=False)
+
+    def _command(
+        self, state: ConversationState, command: Command, ctx: Context, channel: str, prefix: list[str]
+    ) -> Outcome:
+        if command is Command.EXIT:
+            return self._exit(state, ctx, channel)
+        if command is Command.MENU:
+            help_text = self._t(state, ctx, m.HELP)
+            if state.status == Status.FINISHED:
+                return self._say(prefix + [help_text, self._t(state, ctx, m.FINISHED)], state)
+            return self._reask(state, ctx, channel, prefix + [help_text])
+        if command is Command.LANG:
+            return self._lang(state, ctx, channel, prefix)
+        step = self.flow.step(state.step)
+        if state.status == Status.FINISHED or step is None:
+            return self._say(prefix + [self._t(state, ctx, m.FINISHED)], state)
+        if command is Command.DONE:
+            if not st.worth_sealing(state):  # no empty tips (INTAKE decision 14)
+                state.status, state.step = Status.ENDED, None
+                return self._say(prefix + [self._t(state, ctx, m.DONE_EMPTY)], state)
+            return self._close(state, ctx, prefix, [], EventKind.INCOMPLETE, "done")
+        if command is Command.SKIP:
+            return self._answer(state, step, None, ctx, channel, prefix)
+        # BACK: the earlier answer stays until it is answered again (nothing given is lost).
+        if state.history:
+            state.step = state.history.pop()
+        state.misses = 0
+        state.extra.pop(st.PENDING, None)
+        return self._reask(state, ctx, channel, prefix)
+
+    def _lang(self, state: ConversationState, ctx: Context, channel: str, prefix: list[str]) -> Outcome:
+        if len(self.locales) == 1:
+            return self._reask(state, ctx, channel, prefix + [self._t(state, ctx, m.LANG_ONE)])
+        state.extra[st.LANG_MENU] = True
+        names = [f"{n} {self.catalogs.text(loc, m.LANG_NAME, loc)}" for n, loc in enumerate(self.locales, 1)]
+        parts = prefix + [self._t(state, ctx, m.LANG_MENU) + "\n" + "\n".join(names)]
+        buttons = tuple(
+            (Button(label=self.catalogs.text(loc, m.LANG_NAME, loc), data=f"lang:{loc}"),) for loc in self.locales
+        )
+        return Outcome(replies=pack(parts, buttons if channel == TELEGRAM else ()), state=state)
+
+    def _pick_locale(self, text: str) -> str | None:
+        said = normalize(text)
+        for n, locale in enumerate(self.locales, 1):
+            name = normalize(self.catalogs.text(locale, m.LANG_NAME, locale))
+            if said in (str(n), locale.casefold(), name):
+                return locale
+        return None
+
+    def _button(self, state: ConversationState, data: str, ctx: Context) -> Outcome:
+        channel = TELEGRAM
+        if data.startswith("lang:") and state.extra.pop(st.LANG_MENU, False):
+            locale = data[5:]
+            if locale in self.locales:
+                state.locale = locale
+            return self._reask(state, ctx, channel, [])
+        step = self.flow.step(state.step)
+        step_id, _, rest = data.partition(":")
+        if step is None or step_id != step.id:
+            return self._reask(state, ctx, channel, [])  # stale or forged: show where we are
+        keys = [o.key for o in options_for(step, ctx.region)]
+        if step.type != "checklist":
+            if rest in keys:
+                return self._answer(state, step, rest, ctx, channel, [])
+            return self._reask(state, ctx, channel, [])
+        if rest == DONE_DATA:
+            chosen = st.pending_keys(state, step.id)
+            if not chosen:
+                return self._miss(state, step, Parsed(miss=Miss.UNCLEAR), ctx, channel, [])
+            parsed = checked(step, chosen, options_for(step, ctx.region))
+            return self._answer(state, step, parsed.value, ctx, channel, [])
+        action, _, key = rest.partition(":")
+        if action != TOGGLE or key not in keys:
+            return self._reask(state, ctx, channel, [])
+        self._toggle(state, step.id, key, keys, step.none_option.key if step.none_option else None)
+        return self._reask(state, ctx, channel, [])
+
+    @staticmethod
+    def _toggle(state: ConversationState, step_id: str, key: str, keys: list[str], none_key: str | None) -> None:
+        chosen = st.pending_keys(state, step_id)
+        if key in chosen:
+            chosen.remove(key)
+        elif key == none_key:
+            chosen = [key]  # "none" clears the other marks
+        else:
+            chosen = [k for k in chosen if k != none_key] + [key]
+        state.extra[st.PENDING] = {"step": step_id, "keys": [k for k in keys if k in chosen]}
