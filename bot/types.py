@@ -52,6 +52,8 @@ class InboundMessage:
     # Telegram /start deep-link payload (language or campaign region), already split off ``text``.
     start_payload: str | None = field(default=None, repr=False)
     has_media: bool = False
+    # Telegram "location", "venue" or "contact": what kind was shared; the content itself is never passed.
+    shared: str | None = None
     # The chat's own message id (Telegram), so EXIT can delete the message later.
     message_ref: str | None = field(default=None, repr=False)
     hints: Hints = field(default_factory=Hints, repr=False)
