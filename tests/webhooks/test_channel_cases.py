@@ -51,7 +51,7 @@ def _new_texts(fake: FakeTelegram, chat: int, before: int) -> list[str]:
 
 # -- Telegram: a location, venue or contact is never kept --------------------------------------
 
-_SHARES = {
+_SHARES: dict[str, dict[str, Any]] = {
     "location": {"location": PLACE},
     "venue": {"venue": {"location": PLACE, "title": "Mill Road Car Wash", "address": "12 Mill Road"},
               "location": PLACE},
