@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import Connection, delete, select, text, update
 
 from storage import outbox
 from storage.crypto import Box, ServerSecrets
@@ -195,6 +195,22 @@ def record_opt_out(conn: Connection, *, lookup: bytes, now: float, conversation_
     set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
     if conversation_id is not None:
         outbox.cancel_conversation(conn, conversation_id=conversation_id)
+
+
+def stop_running(conn: Connection, *, lookup: bytes, now: float) -> None:
+    """The carrier refused the address (error 21610, learned from a status callback or a send):
+    record the opt-out, drop everything queued for its conversation, and mark a running one
+    opted out.  Its later messages are then answered under the write lock, which reads the
+    opt-out and sends nothing; the revision moves so a save computed before this one fails."""
+    set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
+    row = conn.execute(select(_T.c.id, _T.c.status).where(_T.c.lookup == lookup)).first()
+    if row is None:
+        return
+    if row.status in (RowStatus.NEW.value, RowStatus.ACTIVE.value):
+        conn.execute(
+            update(_T).where(_T.c.id == row.id).values(status=RowStatus.OPTED_OUT.value, revision=_T.c.revision + 1)
+        )
+    outbox.cancel_conversation(conn, conversation_id=row.id)
 
 
 def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> list[ConversationRow]:

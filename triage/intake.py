@@ -25,7 +25,7 @@ from bot.types import (
     SMS, Status, WHATSAPP,
 )
 from storage import conversations, inbound, outbox, periods, refcodes
-from storage.conversations import ConversationRow
+from storage.conversations import ConversationRow, RowStatus
 from storage.crypto import Box, KdfParams, ServerSecrets
 from storage.db import end_read_snapshot, writer_lock
 from storage.purposes import Purpose
@@ -117,7 +117,7 @@ class IntakeService:
             # write phase claims the provider id, and then replayed by the locked path.
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
             end_read_snapshot(conn)  # so the write phase below starts a fresh transaction
-            if conv is None:
+            if conv is None or conv.status == RowStatus.OPTED_OUT:  # the opt-out is read under the lock
                 return None
             reading = read(conv, msg, now)
             if not reading.fast:
@@ -204,12 +204,16 @@ class IntakeService:
         send = outcome.send
         if msg.channel in CARRIER_CHANNELS:
             # Called whatever the engine said: STOP itself has send=False and must be recorded.
-            allowed = self._carrier_consent(conn, lookup, conv.id, outcome.events, now, check_table=state is None)
+            allowed = self._carrier_consent(conn, lookup, conv.id, outcome.events, now,
+                                            check_table=state is None or conv.status == RowStatus.OPTED_OUT)
             send = send and allowed
         tip_id = self.sealer.apply(conn, tip_id=tip_id, state=outcome.state, events=outcome.events,
                                    channel=msg.channel, now=now)
         urgent_tip = tip_id if any(e.kind is EventKind.URGENT for e in outcome.events) else None
-        return self._plan(conv.id, msg, outcome, send=send, tip_id=tip_id), urgent_tip
+        done = self._plan(conv.id, msg, outcome, send=send, tip_id=tip_id)
+        if conv.status == RowStatus.OPTED_OUT and not send and done.status in (RowStatus.NEW, RowStatus.ACTIVE):
+            done = replace(done, status=RowStatus.OPTED_OUT)  # an opt-out from a status callback holds
+        return done, urgent_tip
 
     def _resume(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, reading: Reading, *, now: float,
@@ -270,8 +274,8 @@ class IntakeService:
         """Apply carrier opt-out/opt-in words; True if the line may send to this address.
 
         A conversation in progress carries its opt-out in its state (the engine stays
-        silent); the table is read only for a new one, whose sender may have opted out
-        in a conversation since purged.
+        silent); the table is read for a new one, whose sender may have opted out in a
+        conversation since purged, and for one a carrier refusal (21610) marked opted out.
         """
         for event in events:
             if event.kind is EventKind.OPTED_OUT:

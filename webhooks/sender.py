@@ -162,6 +162,7 @@ class OutboxSender:
         if r.outcome is DeliveryOutcome.OPTED_OUT:
             lookup = conversations.lookup_key(self.secrets, w.channel, w.address)
             conversations.record_opt_out(conn, lookup=lookup, now=now, conversation_id=w.conversation_id)
+            conversations.stop_running(conn, lookup=lookup, now=now)  # its later messages get no reply either
             return 0
         status = outbox.failed(
             conn, item_id=w.item_id, attempts=w.attempts, error=r.error, now=now,

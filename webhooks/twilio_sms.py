@@ -33,6 +33,7 @@ from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
 from webhooks import reply_window
 from webhooks.responses import database_unavailable, no_content, plain
+from webhooks.twilio_body import decode_possible_base64
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class TwilioEdge:
             media = "MediaUrl0" in params
         country = params.get("FromCountry") or None
         msg = InboundMessage(
-            channel=channel, address=sender, text=params.get("Body", ""), provider_id=sid,
+            channel=channel, address=sender, text=decode_possible_base64(params.get("Body", "")), provider_id=sid,
             has_media=media, hints=Hints(country=country[:2] if country else None),
         )
 
@@ -181,9 +182,9 @@ class TwilioEdge:
                 now = time.time()
                 if state in FINAL_STATUSES:
                     provider_copies.queue(conn, box=self.copies_box, channel=channel_of(recipient), sid=sid, now=now)
-                if opted_out:  # send the number nothing more
+                if opted_out:  # send the number nothing more, from now on
                     lookup = conversations.lookup_key(self.secrets, channel_of(recipient), recipient)
-                    conversations.record_opt_out(conn, lookup=lookup, now=now)
+                    conversations.stop_running(conn, lookup=lookup, now=now)
         except DBAPIError:
             return database_unavailable("twilio status callback")
         return no_content()

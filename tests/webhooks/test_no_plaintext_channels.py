@@ -55,6 +55,14 @@ def test_markers_never_reach_database_or_logs_through_the_webhooks(
     assert post_tg(client, group).status_code == 200
     raw = ('{"update_id": 77, "message": {"text": "%s", "chat": {"id": %d}}' % (markers[6], CHAT)).encode()
     assert post_tg(client, None, raw=raw).status_code == 200
+    # A shared contact and venue (never kept, issue 8), and a message PTB cannot parse (no is_bot).
+    contact = {"phone_number": "+15557770333", "first_name": markers[11], "user_id": 5557770333}
+    assert post_tg(client, tg_message(None, chat_id=CHAT, contact=contact)).status_code == 200
+    venue = {"location": {"latitude": 1.5, "longitude": 2.5}, "title": f"Venue {markers[11]}", "address": "x"}
+    assert post_tg(client, tg_message(None, chat_id=CHAT, venue=venue, location=venue["location"])).status_code == 200
+    unparseable = tg_message(f"raw {markers[11]}", chat_id=CHAT)
+    del unparseable["message"]["from"]["is_bot"]
+    assert post_tg(client, unparseable).status_code == 200
     assert post_tg(client, tg_message("DONE", chat_id=CHAT)).status_code == 200
     sender.run_once()
     # Follow-up by code from another app, a typo, a wrong code; then an addendum.
@@ -71,7 +79,8 @@ def test_markers_never_reach_database_or_logs_through_the_webhooks(
     sender.run_once()
     stored = _database_bytes(rt)
     logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.__dict__}" for r in caplog.records).encode()
-    needles = _needles(markers, codes) + [str(CHAT).encode(), str(CHAT + 1).encode(), b"+15557770999"]
+    needles = _needles(markers, codes) + [str(CHAT).encode(), str(CHAT + 1).encode(), b"+15557770999",
+                                          b"+15557770333", b"5557770333"]
     for needle in needles:
         assert needle not in stored, f"planted value in the database: {needle[:14]!r}"
         assert needle not in logged, f"planted value in the logs: {needle[:14]!r}"
