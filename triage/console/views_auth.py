@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from triage.console import totp
-from triage.console.auth import ENROL, Auth, Outcome
+from triage.console.auth import ENROL, FULL, Auth, Outcome
 from triage.console.config import ConsoleConfig
 from triage.console.web import (
     COOKIE, LOGIN_COOKIE, clear_cookie, member, new_login_token, page, redirect_to, require_member, set_cookie,
@@ -26,7 +26,8 @@ class AuthViews:
         return request.remote_addr or "-"
 
     def login_form(self, error: str = "", status: int = 200) -> Response:
-        if member() is not None and not error:
+        found = member()
+        if found is not None and found.session.stage == FULL and not error:
             return redirect_to("queue.queue")
         token = new_login_token()
         response = page("login.html", status, login_token=token, error=error, locales=self.cfg.locales,
