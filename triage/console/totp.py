@@ -46,4 +46,5 @@ def qr_svg(uri: str) -> str:
     image = qrcode.make(uri, image_factory=SvgPathImage, box_size=8, border=2)
     text = bytes(image.to_string()).decode("utf-8")
     # Drop the XML declaration (not allowed inside HTML); name the picture for screen readers.
-    return text[text.index("<svg"):].replace("<svg ", '<svg role="img" aria-label="QR code for your authenticator app" ', 1)
+    label = '<svg role="img" aria-label="QR code for your authenticator app" '
+    return text[text.index("<svg"):].replace("<svg ", label, 1)

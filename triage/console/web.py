@@ -77,7 +77,7 @@ def install(app: Flask, cfg: ConsoleConfig, auth: Auth) -> None:
         found = member()
         # The login form is sent before any session exists: it carries a double-submit token instead.
         logging_in = found is None or request.endpoint == "auth.login"
-        expected = request.cookies.get(LOGIN_COOKIE) if logging_in else found.session.csrf_token
+        expected = request.cookies.get(LOGIN_COOKIE) if logging_in or found is None else found.session.csrf_token
         if not _csrf_ok(expected):
             abort(make_response(render_template("refused.html", member=found), 400))
 
