@@ -26,3 +26,5 @@ class Purpose(StrEnum):
     AUDIT = "audit"  # the audit log's HMAC chain
     THROTTLE = "throttle"  # keyed sender ids for the wrong-code throttle
     SECRET_CHECK = "secret-check"  # the database's fingerprint of the server secret
+    STAFF_TOTP = "staff-totp"  # staff second-factor secrets (console)
+    STAFF_LOGIN = "staff-login"  # keyed usernames and clients for the console's login throttle

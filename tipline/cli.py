@@ -215,6 +215,26 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="A private address: never the internet.")
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
+@click.pass_context
+def console(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Run the staff console (log in, the queue, tips) under gunicorn, for a private network."""
+    from tipline.console_server import run_console
+
+    rt = _runtime(ctx)
+    try:
+        rt.settings.check_servable()  # staff passphrases are never served with the tests' cheap Argon2id
+        rt.check_ready()
+    except (SettingsError, CryptoError) as exc:
+        raise OperatorError(str(exc)) from None
+    scheme = "http" if rt.settings.console_insecure_cookies else "https (behind your TLS proxy)"
+    click.echo(f"Staff console on http://{host}:{port} ({scheme}); log in at /login with a staff passphrase.")
+    run_console(rt.settings, host=host, port=port, workers=workers)
+
+
+@main.command()
 @click.option("--once", is_flag=True, help="Run each job once and exit.")
 @click.option("--interval", default=5.0, show_default=True, type=float)
 @click.pass_context

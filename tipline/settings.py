@@ -65,6 +65,10 @@ class Settings:
     routing_file: Path | None = None
     # Set from TIPLINE_TEST_ONLY_CHEAP_KDF (tests only): costs under KDF_FLOOR are allowed.
     test_only_cheap_kdf: bool = False
+    # The staff console (issue 12): session limits, and plain-HTTP cookies for a developer's machine only.
+    console_idle_minutes: int = 15
+    console_session_hours: int = 8
+    console_insecure_cookies: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -221,4 +225,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         twilio_api_base=env.get("TIPLINE_TWILIO_API_BASE", ""),
         intake_passphrase=env.get("TIPLINE_INTAKE_PASSPHRASE", ""),
         routing_file=Path(env["TIPLINE_ROUTING_FILE"]) if env.get("TIPLINE_ROUTING_FILE") else None,
+        console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
+        console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
+        console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
     )

@@ -1,0 +1,32 @@
+"""The console's settings, as plain values handed over by whoever builds the app."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import Engine
+
+from bot.catalog import Catalogs
+from bot.flow import Flow
+from bot.types import Region
+from storage.crypto import KdfParams, ServerSecrets
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    db: Engine = field(repr=False)
+    secrets: ServerSecrets = field(repr=False)
+    staff_kdf: KdfParams
+    flow: Flow = field(repr=False)
+    catalogs: Catalogs = field(repr=False)
+    region: Region
+    locales: tuple[str, ...]
+    default_locale: str
+    # A session left alone this long ends; however busy, none lasts longer than session_seconds.
+    idle_seconds: float = 15 * 60.0
+    session_seconds: float = 8 * 3600.0
+    # Cookies are Secure (HTTPS only) unless a developer explicitly runs the console over plain HTTP.
+    secure_cookies: bool = True
+    clock: Callable[[], float] = field(default=time.time, repr=False)

@@ -1,0 +1,89 @@
+"""The queue, first cut: list a member's queues, pull the next tip as a claim, open a tip.
+
+Every opening is written to the audit log in the transaction that opened it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from storage import claims, keys, sealing, tips
+from storage.claims import Claim, QueueItem
+from storage.keys import StaffKeys
+from triage.console import tipview
+from triage.console.auth import Auth
+from triage.console.config import ConsoleConfig
+from triage.console.tipview import TipView
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    queues: tuple[str, ...]
+    items: tuple[QueueItem, ...]
+    now: float
+
+
+@dataclass(frozen=True)
+class OpenedTipPage:
+    view: TipView
+    claim: Claim | None
+    mine: bool
+
+
+class Work:
+    def __init__(self, cfg: ConsoleConfig, auth: Auth) -> None:
+        self.cfg = cfg
+        self.auth = auth
+
+    def queue(self, member: StaffKeys) -> QueuePage:
+        now = self.cfg.clock()
+        with self.cfg.db.begin() as conn:
+            queues = tuple(keys.member_queues(conn, member.staff_id))
+            items = tuple(claims.queue_items(conn, queues=queues, now=now))
+        return QueuePage(queues=queues, items=items, now=now)
+
+    def pull_next(self, member: StaffKeys) -> Claim | None:
+        """Claim the next tip (P1 first, then oldest); audited."""
+        with self.cfg.db.begin() as conn:
+            queues = keys.member_queues(conn, member.staff_id)
+            claim = claims.claim_next(conn, staff_id=member.staff_id, queues=queues, now=self.cfg.clock())
+            if claim is not None:
+                self.auth.audit(conn, member.username, "claim", claim.tip_id)
+        return claim
+
+    def release(self, member: StaffKeys, tip_id: str) -> bool:
+        with self.cfg.db.begin() as conn:
+            released = claims.release(conn, tip_id=tip_id, staff_id=member.staff_id)
+            if released:
+                self.auth.audit(conn, member.username, "release", tip_id)
+        return released
+
+    def open(self, member: StaffKeys, tip_id: str, *, locale: str) -> OpenedTipPage | None:
+        """The tip rendered in ``locale``, or None when it does not exist or none of its keys is the member's."""
+        now = self.cfg.clock()
+        with self.cfg.db.begin() as conn:
+            meta = tips.get_tip(conn, tip_id)
+            versions = self._open_versions(conn, member, tip_id) if meta is not None else []
+            if meta is None or not versions:
+                return None
+            self.auth.audit(conn, member.username, "open_tip", tip_id)
+            # Reading a tip one holds keeps the claim alive while one works on it.
+            claims.renew(conn, tip_id=tip_id, staff_id=member.staff_id, priority=meta.priority, now=now)
+            claim = claims.holder(conn, tip_id=tip_id, now=now)
+        view = tipview.build(meta, versions, flow=self.cfg.flow, catalogs=self.cfg.catalogs, region=self.cfg.region,
+                             locale=locale, default_locale=self.cfg.default_locale)
+        return OpenedTipPage(view=view, claim=claim, mine=claim is not None and claim.staff_id == member.staff_id)
+
+    @staticmethod
+    def _open_versions(conn: Connection, member: StaffKeys, tip_id: str) -> list[dict[str, Any]]:
+        opened: list[dict[str, Any]] = []
+        for version in sealing.tip_versions(conn, tip_id):
+            try:
+                opened.append(json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member, version=version).payload))
+            except keys.NotGrantedError:
+                continue  # a version sealed only to a queue the member does not hold
+        return opened
