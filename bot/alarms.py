@@ -86,10 +86,7 @@ class AlarmWords:
     def _negated(self, tokens: list[str], start: int, end: int, phrase: str) -> bool:
         window = self.negation_window
         if self._inside(phrase):
-            text = " ".join(tokens)
-            before = text[max(0, start - window):start].rsplit(" ", 1)[-1]
-            after = text[end:end + window].split(" ", 1)[0]
-            return any(n in before for n in self.negations) or any(n in after for n in self.negation_after)
+            return self._negated_inside(" ".join(tokens), start, end)
         before = tokens[max(0, start - window):start]
         if any(_words(before, n, stem=False) for n in self.negations):
             return True
@@ -101,6 +98,12 @@ class AlarmWords:
         # A stem's negation is an ending: glued to the word ("위험하지않아요") or starting the next.
         ending = tokens[end - 1][len(phrase.split()[-1]):]
         return any(n in piece for piece in (ending, *after) for n in self.negation_after)
+
+    def _negated_inside(self, text: str, start: int, end: int) -> bool:
+        window = self.negation_window
+        before = text[max(0, start - window):start].rsplit(" ", 1)[-1]
+        after = text[end:end + window].split(" ", 1)[0]
+        return any(n in before for n in self.negations) or any(n in after for n in self.negation_after)
 
 
 def _words(tokens: list[str], phrase: str, *, stem: bool) -> list[tuple[int, int]]:

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from bot.alarms import Alarm, AlarmWords, read_alarm
+from bot.alarms import Alarm as Alarm, AlarmWords, read_alarm
 from bot.flow import FlowError
 
 WORDS_FILE = "words.toml"
