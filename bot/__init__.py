@@ -11,12 +11,14 @@ from pathlib import Path
 
 from bot.catalog import Catalogs, load_catalogs
 from bot.engine import Engine
+from bot.engine_base import ENGLISH
 from bot.flow import Flow, FlowError, load_flow
+from bot.language import warm_up
 from bot.regions import RegionError, load_region
 from bot.segments import segments
 from bot.types import Region
 from bot.validation import validate
-from bot.words import Vocabulary, load_vocabularies
+from bot.words import Vocabulary, load_vocabularies, words_path
 
 
 def build_engine(
@@ -34,6 +36,11 @@ def build_engine(
     catalogs = load_catalogs(Path(locales_dir), tuple(locales))
     vocabularies = load_vocabularies(Path(locales_dir), tuple(locales))
     validate(flow, catalogs, region, vocabularies)
+    if ENGLISH not in vocabularies and words_path(Path(locales_dir), ENGLISH).exists():
+        # Every reporter's words are also read as English, enabled or not (issue 10).
+        vocabularies[ENGLISH] = Vocabulary.load(words_path(Path(locales_dir), ENGLISH))
+    if len(locales) > 1:  # the n-gram profiles load now, not on a reporter's first message
+        warm_up()
     return Engine(flow, catalogs, locales=tuple(locales), default_locale=default_locale,
                   max_text_chars=max_text_chars, vocabularies=vocabularies)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from bot.catalog import Catalogs
 from bot.types import SMS, TELEGRAM, TERMINAL, WHATSAPP
@@ -76,26 +76,51 @@ def normalize(text: str) -> str:
     return stripped or folded
 
 
+# Commands understood in every enabled locale's words, whatever the conversation's language:
+# EXIT because a reporter whose phone is not safe must never be misread, LANG because it is
+# the way out of a language that is not theirs.
+EVERYWHERE = frozenset({Command.EXIT, Command.LANG})
+
+
 @dataclass(frozen=True)
 class CommandWords:
-    """Command words of all enabled locales (a reporter may mix languages)."""
+    """Command words per locale: a conversation reads its own locale's and English's (issue 10).
 
-    commands: Mapping[str, Command]
+    Not every locale's: a word that is a command in one language may be an answer in another.
+    """
+
+    by_locale: Mapping[str, Mapping[str, Command]]
+    everywhere: Mapping[str, Command]
 
     @classmethod
     def build(cls, catalogs: Catalogs, locales: tuple[str, ...]) -> "CommandWords":
-        commands: dict[str, Command] = {}
+        by_locale: dict[str, dict[str, Command]] = {}
+        everywhere: dict[str, Command] = {}
         for locale in locales:
+            own = by_locale.setdefault(locale, {})
             for command, msgid in COMMAND_MSGIDS.items():
                 for word in catalogs.words(locale, msgid):
-                    commands.setdefault(normalize(word), command)
-        return cls(commands=commands)
+                    own.setdefault(normalize(word), command)
+                    if command in EVERYWHERE:
+                        everywhere.setdefault(normalize(word), command)
+        return cls(by_locale=by_locale, everywhere=everywhere)
 
-    def command(self, channel: str, text: str) -> Command | None:
+    def command(self, channel: str, text: str, locales: Sequence[str] | None = None) -> Command | None:
+        """The command ``text`` is in ``locales`` (every enabled one when None), else None."""
+        found = self.find(channel, text, locales)
+        return found[0] if found is not None else None
+
+    def find(self, channel: str, text: str, locales: Sequence[str] | None = None) -> tuple[Command, str] | None:
+        """The command and the locale whose word it is ("" for a channel's own words)."""
         word = normalize(text)
         if channel == TELEGRAM and word.startswith("/"):
             word = word[1:].split("@", 1)[0]  # "/skip@tiplinebot" -> "skip"
-        found = self.commands.get(word)
-        if found is None:
-            found = CHANNEL_EXTRAS.get(channel, {}).get(word)
-        return found
+        for locale in self.by_locale if locales is None else locales:
+            found = self.by_locale.get(locale, {}).get(word)
+            if found is not None:
+                return found, locale
+        if word in self.everywhere:
+            owner = next(loc for loc, words in self.by_locale.items() if words.get(word) is self.everywhere[word])
+            return self.everywhere[word], owner
+        extra = CHANNEL_EXTRAS.get(channel, {}).get(word)
+        return (extra, "") if extra is not None else None

@@ -19,9 +19,12 @@ from bot import state as st
 from bot.commands import Command, carrier_action
 from bot.engine_base import MAX_TEXT_CHARS
 from bot.engine_commands import EngineCommands
+from bot.engine_language import DENSE_SCRIPTS
+from bot.langnames import language_named
+from bot.langscript import letters
 from bot.render import pack
 from bot.types import TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Status
-from bot.words import Alarm, canon_tokens
+from bot.words import Alarm, Vocabulary, canon_tokens
 
 # A first message counts as an account of what happened (kept as B1) only when it is
 # more than a greeting or "I want to report something": enough words and characters,
@@ -86,16 +89,15 @@ class Engine(EngineCommands):
     def _text(self, state: ConversationState, msg: InboundMessage, ctx: Context, prefix: list[str]) -> Outcome:
         """Typed text in a conversation under way: a language pick, a command, a question, an answer."""
         text = msg.text or ""
-        if state.extra.pop(st.LANG_MENU, False):
-            locale = self._pick_locale(text)
-            if locale is not None:
-                state.locale = locale
-                return self._reask(state, ctx, msg.channel, prefix)
-        command = self.words.command(msg.channel, text)
+        picked = self._menu_pick(state, text, ctx, msg.channel, prefix)
+        if picked is not None:
+            return picked
+        command = self.words.command(msg.channel, text, self._command_locales(state))
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
+        prefix = prefix + self._switch_offer(state, text)
         tokens = canon_tokens(text)
-        if self.vocab.is_about_line(tokens):
+        if self._vocab_of(state.locale).is_about_line(tokens):
             return self._reask(state, ctx, msg.channel, prefix + [self._t(state, ctx, m.ABOUT)])
         step = self.flow.step(state.step)
         if state.status == Status.FINISHED or step is None:
@@ -114,16 +116,15 @@ class Engine(EngineCommands):
         return notes
 
     def _new_state(self, msg: InboundMessage, ctx: Context) -> ConversationState:
-        # An explicit deep-link choice wins; the app language is only a prior (DESIGN.md).
+        # A deep link's language is an explicit choice; the app language is only a prior,
+        # weighed with the text at the first message (DESIGN.md "Language").
         # A Telegram deep link may also name a campaign area ("/start es-south": a poster
         # in the south, in Spanish); it is kept as a routing hint, never asked about.
-        locale = self.default_locale
+        state = ConversationState(locale=self.default_locale)
         tokens = [t for t in (msg.start_payload or "").lower().replace("_", "-").split("-") if t]
-        for hint in (*tokens, msg.hints.language_code):
-            if hint and hint.split("-")[0].lower() in self.locales:
-                locale = hint.split("-")[0].lower()
-                break
-        state = ConversationState(locale=locale)
+        chosen = next((t for t in tokens if t in self.locales), None)
+        if chosen is not None:
+            self._choose(state, chosen)
         area = next((t for t in tokens if t in ctx.region.areas), None)
         if area is not None:
             state.answers["campaign"] = area
@@ -149,29 +150,49 @@ class Engine(EngineCommands):
         text = msg.text or ""
         state.status = Status.ACTIVE
         state.step = self.flow.start
-        command = self.words.command(msg.channel, text)
+        found = self.words.find(msg.channel, text)  # any enabled locale's words, at first
+        named = language_named(text, self.locales) if found is None else None
+        asking = None
+        if named is not None and not state.extra.get(st.LANG_SURE):
+            self._choose(state, named)  # "español", "中文": an explicit choice, not an account
+        elif found is not None and found[1] in self.locales and any(c.isalpha() for c in text):
+            state.locale = found[1]  # "SALIR", "IDIOMA": the command's own language
+        else:
+            asking = self._first_language(state, msg)
+        command = found[0] if found is not None else None
         if command is Command.EXIT:
             return self._exit(state, ctx, msg.channel)
         if command is Command.LANG:
             return self._lang(state, ctx, msg.channel, [])
         parts = [self._t(state, ctx, m.FIRST)]
-        if len(self.locales) > 1:
+        if len(self.locales) > 1 and asking is None:
             parts.append(self._t(state, ctx, m.LANG_OFFER))
         parts.extend(self._asides(state, msg, ctx))
         events: list[Event] = []
-        if command is not None:
+        if command is not None or named is not None:
             return self._ask(state, ctx, msg.channel, parts, events)
+        vocab = self._vocab_of(*(asking.candidates[:3] if asking else (state.locale,)))
         tokens = canon_tokens(text)
-        if self.vocab.is_about_line(tokens):
-            return self._ask(state, ctx, msg.channel, parts + [self._t(state, ctx, m.ABOUT)], events)
-        alarm = self.vocab.alarm(tokens, ctx.region.emergency)
+        if vocab.is_about_line(tokens):
+            parts.append(self._t(state, ctx, m.ABOUT))
+        else:
+            self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=asking is None)
+        if asking is not None:
+            return self._ask_language(state, ctx, msg.channel, asking, parts, events)
+        return self._ask(state, ctx, msg.channel, parts, events)
+
+    def _first_words(
+        self, state: ConversationState, ctx: Context, text: str, tokens: list[str], vocab: Vocabulary,
+        parts: list[str], events: list[Event], *, show_number: bool,
+    ) -> None:
+        """Emergency words and an account of what happened (kept as B1) in a first message."""
+        alarm = vocab.alarm(tokens, ctx.region.emergency)
         if alarm in (Alarm.DANGER, Alarm.NUMBER):  # "sos", "911" alone: someone needs help now
             events.append(self._emergency_event(state))
-        if alarm is not Alarm.NONE:
+        if alarm is not Alarm.NONE and show_number:  # the language menu shows the number anyway
             parts.append(self._t(state, ctx, m.EMERGENCY))
-        if self._is_account(text, tokens):
+        if self._is_account(text, tokens, vocab):
             self._keep_account(state, ctx, text, parts)
-        return self._ask(state, ctx, msg.channel, parts, events)
 
     def _keep_account(self, state: ConversationState, ctx: Context, text: str, parts: list[str]) -> None:
         """A first message that tells what happened is the answer to "what did you see" (B1)."""
@@ -182,10 +203,13 @@ class Engine(EngineCommands):
         if note:
             parts.append(self._t(state, ctx, note, max=str(self.max_text_chars)))
 
-    def _is_account(self, text: str, tokens: list[str]) -> bool:
-        if self.vocab.is_opener(tokens, ACCOUNT_MIN_WORDS):
+    def _is_account(self, text: str, tokens: list[str], vocab: Vocabulary) -> bool:
+        if vocab.is_opener(tokens, ACCOUNT_MIN_WORDS):
             return False
         words = _WORD.findall(text.casefold())
-        if len(words) < ACCOUNT_MIN_WORDS or len(" ".join(words)) < ACCOUNT_MIN_CHARS:
+        # Chinese and Japanese write a word in a character or two, without spaces.
+        dense = sum(letters(text).counts[s] for s in DENSE_SCRIPTS)
+        count, size = len(words) + dense // 2, len(" ".join(words)) + 2 * dense
+        if count < ACCOUNT_MIN_WORDS or size < ACCOUNT_MIN_CHARS:
             return False
-        return not (text.strip().endswith("?") and len(words) < 8)
+        return not (text.strip().endswith("?") and count < 8)

@@ -23,7 +23,7 @@ class EngineAnswers(EngineClose):
         self, state: ConversationState, step: Step, text: str, tokens: list[str], ctx: Context, channel: str,
         prefix: list[str],
     ) -> Outcome:
-        alarm = self.vocab.alarm(tokens, ctx.region.emergency)
+        alarm = self._vocab_of(state.locale).alarm(tokens, ctx.region.emergency)
         if step.type == "text":
             value, note = self._keep(text, step.max_chars)
             if not value:
@@ -62,7 +62,7 @@ class EngineAnswers(EngineClose):
     def _parse(self, state: ConversationState, step: Step, text: str, ctx: Context) -> Parsed:
         options = options_for(step, ctx.region)
         words = self.render.answer_words(step, state.locale, ctx.region)
-        return parse_answer(step, text, options, words, vocab=self.vocab)
+        return parse_answer(step, text, options, words, vocab=self._vocab_of(state.locale))
 
     def _hint(self, state: ConversationState, step: Step, parsed: Parsed) -> str:
         hint = {

@@ -22,6 +22,9 @@ from bot.words import Vocabulary
 
 # The hard limit of one message kept (INTAKE decision 13): longer ones keep this much.
 MAX_TEXT_CHARS = 5000
+# Whatever their language, a reporter's words are also read as English (issue 10): English
+# words are the ones people everywhere type ("ok", "yes", "sos"); other locales' are not read.
+ENGLISH = "en"
 
 
 class EngineBase:
@@ -40,22 +43,38 @@ class EngineBase:
         self.locales = tuple(locales) or (default_locale,)
         self.default_locale = default_locale
         self.max_text_chars = max_text_chars
-        vocabularies = dict(vocabularies or {})
-        self.render = Renderer(catalogs, default_locale, vocabularies)
+        self.vocabularies = dict(vocabularies or {})
+        self.render = Renderer(catalogs, default_locale, self.vocabularies)
         self.words = CommandWords.build(catalogs, self.locales)
-        # Emergency words, greetings and questions about the line of every enabled locale.
-        self.vocab = Vocabulary.merge(vocabularies[loc] for loc in self.locales if loc in vocabularies)
+        self._vocab_cache: dict[tuple[str, ...], Vocabulary] = {}
+        # The default locale's words (and English): what a conversation starts with.
+        self.vocab = self._vocab_of(default_locale)
         self._members = block_of(flow)
         self._params_cache: dict[tuple[str, Region, tuple[str, ...]], dict[str, str]] = {}
 
+    def _vocab_of(self, *locales: str) -> Vocabulary:
+        """The words a reporter in ``locales`` is read with: theirs, then English's."""
+        key = tuple(dict.fromkeys((*locales, ENGLISH)))
+        found = self._vocab_cache.get(key)
+        if found is None:
+            found = Vocabulary.merge(self.vocabularies[loc] for loc in key if loc in self.vocabularies)
+            self._vocab_cache[key] = found
+        return found
+
+    def _command_locales(self, state: ConversationState) -> tuple[str, ...]:
+        return (state.locale, ENGLISH)
+
     def _params(self, state: ConversationState, ctx: Context) -> dict[str, str]:
-        key = (state.locale, ctx.region, ctx.partners)
+        return self._params_in(state.locale, ctx)
+
+    def _params_in(self, locale: str, ctx: Context) -> dict[str, str]:
+        key = (locale, ctx.region, ctx.partners)
         params = self._params_cache.get(key)
         if params is None:  # the same few values for every message of a deployment
-            partners = self.render.partners(state.locale, ctx.partners)
+            partners = self.render.partners(locale, ctx.partners)
             if not partners:
-                partners = self.render.text(state.locale, m.PARTNERS_DEFAULT)
-            params = {**region_params(self.render, state.locale, ctx.region), "partners": partners}
+                partners = self.render.text(locale, m.PARTNERS_DEFAULT)
+            params = {**region_params(self.render, locale, ctx.region), "partners": partners}
             self._params_cache[key] = params
         return params
 

@@ -82,7 +82,7 @@ class EngineClose(EngineBase):
         """
         value = text.strip()
         parts = list(prefix)
-        if self.vocab.alarm(tokens, ctx.region.emergency) is not Alarm.NONE:
+        if self._vocab_of(state.locale).alarm(tokens, ctx.region.emergency) is not Alarm.NONE:
             parts.append(self._t(state, ctx, m.EMERGENCY))
         if not value:
             return self._say(parts + [self._t(state, ctx, m.FINISHED)], state)

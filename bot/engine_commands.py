@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from bot import messages as m
 from bot import state as st
-from bot.commands import Carrier, Command, normalize
-from bot.engine_answers import EngineAnswers
+from bot.commands import Carrier, Command
+from bot.engine_language import EngineLanguage
 from bot.options import options_for
 from bot.parse import Miss, Parsed, checked
-from bot.render import DONE_DATA, TOGGLE, pack
-from bot.types import TELEGRAM, Button, Context, ConversationState, Event, EventKind, Outcome, Status
+from bot.render import DONE_DATA, TOGGLE
+from bot.types import TELEGRAM, Context, ConversationState, Event, EventKind, Outcome, Status
 
 
-class EngineCommands(EngineAnswers):
+class EngineCommands(EngineLanguage):
     def _carrier(self, state: ConversationState, carrier: Carrier) -> Outcome:
         if carrier is Carrier.OPT_OUT:
             state.extra[st.BEFORE_STOP] = state.status
@@ -62,32 +62,10 @@ class EngineCommands(EngineAnswers):
         state.extra.pop(st.PENDING, None)
         return self._reask(state, ctx, channel, prefix)
 
-    def _lang(self, state: ConversationState, ctx: Context, channel: str, prefix: list[str]) -> Outcome:
-        if len(self.locales) == 1:
-            return self._reask(state, ctx, channel, prefix + [self._t(state, ctx, m.LANG_ONE)])
-        state.extra[st.LANG_MENU] = True
-        names = [f"{n} {self.catalogs.text(loc, m.LANG_NAME, loc)}" for n, loc in enumerate(self.locales, 1)]
-        parts = prefix + [self._t(state, ctx, m.LANG_MENU) + "\n" + "\n".join(names)]
-        buttons = tuple(
-            (Button(label=self.catalogs.text(loc, m.LANG_NAME, loc), data=f"lang:{loc}"),) for loc in self.locales
-        )
-        return Outcome(replies=pack(parts, buttons if channel == TELEGRAM else ()), state=state)
-
-    def _pick_locale(self, text: str) -> str | None:
-        said = normalize(text)
-        for n, locale in enumerate(self.locales, 1):
-            name = normalize(self.catalogs.text(locale, m.LANG_NAME, locale))
-            if said in (str(n), locale.casefold(), name):
-                return locale
-        return None
-
     def _button(self, state: ConversationState, data: str, ctx: Context) -> Outcome:
         channel = TELEGRAM
-        if data.startswith("lang:") and state.extra.pop(st.LANG_MENU, False):
-            locale = data[5:]
-            if locale in self.locales:
-                state.locale = locale
-            return self._reask(state, ctx, channel, [])
+        if data.startswith("lang:"):
+            return self._lang_button(state, data, ctx)
         step = self.flow.step(state.step)
         step_id, _, rest = data.partition(":")
         if step is None or step_id != step.id:

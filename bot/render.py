@@ -18,6 +18,7 @@ from bot.types import Button, Region, Reply
 from bot.words import Lookup, Vocabulary, canon
 
 PARTNER_PREFIX = "partner."
+ENGLISH = "en"
 SELECTED_MARK = "\u2713 "  # Telegram only: button labels never travel by SMS
 DONE_DATA = "done"
 TOGGLE = "t"
@@ -119,8 +120,9 @@ class Renderer:
                 found.setdefault(canon(word), set()).add(key)
 
         full: dict[str, str] = {}
-        vocabs = [self.vocabularies[lang] for lang in dict.fromkeys((locale, self.default_locale))
-                  if lang in self.vocabularies]
+        # The reporter's locale's words and English's, never another locale's ("hindi" is
+        # "no" in Tagalog; "pronto" is "soon" or "ready" depending on the language).
+        vocabs = [self.vocabularies[lang] for lang in dict.fromkeys((locale, ENGLISH)) if lang in self.vocabularies]
         none_key = step.none_option.key if step.none_option is not None else None
         for option in options_for(step, region):
             label = canon(self.label(locale, option))

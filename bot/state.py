@@ -7,7 +7,11 @@ Keys:
   recheck      step id         the danger question is asked again; then back to this step
   unsealed     bool            something was given since the last event that sealed the tip
   prefilled    [step id, ...]  steps answered by the first message (B1), skipped when reached
-  lang_menu    bool            the language menu is showing: the next message may pick a locale
+  lang_menu    {"order": [...], "page": n}  the language menu is showing (``bot.langmenu``):
+                               the next message may pick a locale (``True`` in older states)
+  lang_sure    bool            the locale was chosen or the text decided it: it sticks until
+                               the reporter changes it (else it is the likeliest guess)
+  lang_offered [locale, ...]   languages a switch was already offered to (once each)
   use_numbers  bool            a carrier took a "YES": the next reply asks for numbers
   before_stop  str             the status to restore when an opted-out reporter opts in again
 """
@@ -25,6 +29,8 @@ RECHECK = "recheck"
 UNSEALED = "unsealed"
 PREFILLED = "prefilled"
 LANG_MENU = "lang_menu"
+LANG_SURE = "lang_sure"
+LANG_OFFERED = "lang_offered"
 USE_NUMBERS = "use_numbers"
 BEFORE_STOP = "before_stop"
 

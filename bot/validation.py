@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import messages
-from bot.catalog import Catalogs
 from typing import Mapping
 
+from bot import messages
+from bot.catalog import Catalogs
 from bot.commands import CARRIER_WORDS, COMMAND_MSGIDS, normalize
 from bot.flow import Flow, FlowError, check_structure
 from bot.options import options_for

@@ -16,7 +16,6 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -24,6 +23,8 @@ from typing import Any, Iterable, Mapping
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.alarms import Alarm as Alarm
+from bot.alarms import AlarmWords, read_alarm
 from bot.flow import FlowError
 
 WORDS_FILE = "words.toml"
@@ -31,7 +32,23 @@ AMBIGUOUS = "\0ambiguous"  # a lookup result: more than one option fits equally 
 
 _APOSTROPHES = re.compile(r"['\u2019`]")
 _REPEATS = re.compile(r"([^\W\d_])\1+")
-_TOKEN = re.compile(r"\w+")
+
+
+def _mark_class() -> str:
+    """Every combining mark of the BMP as a character class body ("\\w" leaves them out)."""
+    marks = [c for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M")]
+    ranges: list[tuple[int, int]] = []
+    for c in marks:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1] = (ranges[-1][0], c)
+        else:
+            ranges.append((c, c))
+    return "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges)
+
+
+# A word is letters, digits and the marks written on them: Thai tone marks, Devanagari and
+# Arabic vowel signs belong to the word ("ไม่", "खतरे"); splitting there lost every such word.
+_TOKEN = re.compile(r"(?:\w[" + _mark_class() + r"]*)+")
 # A decimal digit of any script that is not ASCII ("\d" in a str pattern is Unicode category Nd).
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 
@@ -50,7 +67,7 @@ def fold_digits(text: str) -> str:
 
 def canon_tokens(text: str) -> list[str]:
     """ "Yesss, it's ME!" -> ["yes", "its", "me"]; "٢" -> ["2"]."""
-    folded = _APOSTROPHES.sub("", fold_digits(text).casefold())
+    folded = _APOSTROPHES.sub("", unicodedata.normalize("NFC", fold_digits(text)).casefold())
     return _TOKEN.findall(_REPEATS.sub(r"\1", folded))
 
 
@@ -61,14 +78,6 @@ def canon(text: str) -> str:
 def typo_budget(phrase: str) -> int:
     """Edits forgiven: none for short words (y/n/no/yes would collide), more for longer ones."""
     return 0 if len(phrase) < 5 else 1 if len(phrase) < 9 else 2
-
-
-class Alarm(StrEnum):
-    NONE = "none"  # no emergency word
-    DANGER = "danger"  # words that say someone is in danger (P1, the alert)
-    NEGATED = "negated"  # danger words, every one negated: "nobody is in danger"
-    UNCLEAR = "unclear"  # emergency words that do not say danger: "help" in a sentence
-    NUMBER = "number"  # the message is only an emergency number
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,8 @@ class Vocabulary:
     negations: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     negation_window: int = 3
+    # Each locale's emergency words with its own rules for finding them (``bot.alarms``).
+    alarms: tuple[AlarmWords, ...] = ()
 
     # ---- loading ------------------------------------------------------------------
 
@@ -118,6 +129,7 @@ class Vocabulary:
             negations=_phrases(emergency.get("negations")),
             numbers=_phrases(emergency.get("numbers")),
             negation_window=int(emergency.get("negation_window", 3)),
+            alarms=(AlarmWords.from_table(emergency, _phrases),),
         )
 
     @classmethod
@@ -141,6 +153,7 @@ class Vocabulary:
             greetings=join("greetings"), intents=join("intents"), about=join("about"), danger=join("danger"),
             within=join("within"), negations=join("negations"), numbers=join("numbers"),
             negation_window=max((v.negation_window for v in items), default=3),
+            alarms=tuple(a for v in items for a in v.alarms),
         )
 
     # ---- reading a message ------------------------------------------------------------
@@ -153,18 +166,6 @@ class Vocabulary:
     @cached_property
     def _about(self) -> PhraseIndex:
         return PhraseIndex.of(self.about)
-
-    @cached_property
-    def _danger(self) -> PhraseIndex:
-        return PhraseIndex.of(self.danger)
-
-    @cached_property
-    def _within(self) -> PhraseIndex:
-        return PhraseIndex.of(self.within)
-
-    @cached_property
-    def _negations(self) -> PhraseIndex:
-        return PhraseIndex.of(self.negations)
 
     def is_about_line(self, tokens: list[str]) -> bool:
         """ "what is this?", "who are you", "is this the police" (not inside a long story)."""
@@ -201,23 +202,7 @@ class Vocabulary:
 
     def alarm(self, tokens: list[str], emergency_number: str) -> Alarm:
         """What the emergency words of a message say, negation-aware (INTAKE decision 12)."""
-        numbers = {*self.numbers, emergency_number}
-        if tokens and all(t in numbers for t in tokens):
-            return Alarm.NUMBER
-        found = self._danger.find_all(tokens)
-        if any(not self._negated(tokens, start) for start, _ in found):
-            return Alarm.DANGER
-        if found:
-            return Alarm.NEGATED
-        if any(t in numbers for t in tokens):
-            return Alarm.UNCLEAR
-        if len(tokens) > 1 and self._within.find_all(tokens):
-            return Alarm.UNCLEAR
-        return Alarm.NONE
-
-    def _negated(self, tokens: list[str], start: int) -> bool:
-        before = tokens[max(0, start - self.negation_window):start]
-        return bool(self._negations.find_all(before))
+        return read_alarm(self.alarms, tokens, (*self.numbers, emergency_number))
 
 
 def _phrases(value: Any) -> tuple[str, ...]:

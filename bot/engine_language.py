@@ -1,0 +1,136 @@
+"""The conversation's language: decided at the first message, asked when unsure, switched on
+request, offered when a later message is clearly in another language (DESIGN.md "Language").
+
+Evidence, strongest first: an explicit choice (a deep link, LANG and the menu, a language's
+name as the whole first message), the text when ``bot.language.decide`` finds it decisive, the
+priors (Telegram's app language, the calling-code country: read here, never stored), the
+deployment default.  When ``decide`` asks, the first reply asks too, but never makes someone in
+danger wait: the danger check and the emergency number come first, in the likeliest language
+and in English, and the danger question keeps its numbers while languages go by letter.
+"""
+
+from __future__ import annotations
+
+from bot import messages as m
+from bot import state as st
+from bot.engine_answers import EngineAnswers
+from bot.engine_base import ENGLISH
+from bot.langmenu import Menu, name
+from bot.langscript import letters
+from bot.language import Decision, decide
+from bot.render import pack
+from bot.types import TELEGRAM, Button, Context, ConversationState, Event, InboundMessage, Outcome
+
+# A later message long enough for its language to be worth an offer to switch ("ok", "yes",
+# "Chinese workers" are not; a sentence of what happened is).  A Han, kana or Hangul character
+# holds about a word: it counts as three letters.
+SWITCH_MIN_LETTERS = 30
+DENSE_SCRIPTS = ("han", "kana", "hangul")
+
+
+class EngineLanguage(EngineAnswers):
+    def _first_language(self, state: ConversationState, msg: InboundMessage) -> Decision | None:
+        """Settle the first message's language in ``state``; a Decision to ask, or None when settled."""
+        if state.extra.get(st.LANG_SURE) or len(self.locales) == 1:
+            return None
+        text = msg.text or ""
+        decision = decide(text, enabled=self.locales, telegram_lang=msg.hints.language_code,
+                          country=msg.hints.country, default=self.default_locale)
+        state.locale = decision.candidates[0] if decision.candidates else self.default_locale
+        if decision.action == "commit":
+            state.extra[st.LANG_SURE] = True
+            return None
+        return decision
+
+    def _choose(self, state: ConversationState, locale: str) -> None:
+        state.locale = locale
+        state.extra[st.LANG_SURE] = True
+        state.extra.pop(st.LANG_MENU, None)
+
+    def _in(self, locale: str, ctx: Context, msgid: str) -> str:
+        return self.render.text(locale, msgid, **self._params_in(locale, ctx))
+
+    def _header(self, state: ConversationState) -> str:
+        """The menu's one line of instructions: in the conversation's language, and in English
+        while the language is only a guess."""
+        first = self.render.text(state.locale, m.LANG_MENU)
+        if state.locale == ENGLISH or state.extra.get(st.LANG_SURE) or ENGLISH not in self.locales:
+            return first
+        return first + "\n" + self.render.text(ENGLISH, m.LANG_MENU)
+
+    def _menu_reply(
+        self, state: ConversationState, channel: str, menu: Menu, parts: list[str],
+        buttons: tuple[tuple[Button, ...], ...] = (), events: list[Event] | None = None,
+    ) -> Outcome:
+        state.extra[st.LANG_MENU] = menu.to_extra()
+        text = self._header(state) + "\n" + menu.lines(self.catalogs)
+        if channel == TELEGRAM:
+            buttons = buttons + menu.buttons(self.catalogs)
+        return Outcome(replies=pack(parts + [text], buttons if channel == TELEGRAM else ()), state=state,
+                       events=events or [])
+
+    def _ask_language(
+        self, state: ConversationState, ctx: Context, channel: str, decision: Decision, parts: list[str],
+        events: list[Event],
+    ) -> Outcome:
+        """The first reply when the language is unsure: danger check and emergency number in the
+        likeliest language and in English, then the menu.  The danger question stays pending."""
+        step = self.flow.steps[self.flow.start]
+        likeliest = state.locale
+        for locale in dict.fromkeys((likeliest, ENGLISH)):
+            if locale in self.locales:
+                question = self.render.question(step, locale, ctx.region, self._params_in(locale, ctx))
+                parts = parts + [question + "\n" + self._in(locale, ctx, m.EMERGENCY)]
+        buttons = self.render.buttons(step, likeliest, ctx.region) if channel == TELEGRAM else ()
+        return self._menu_reply(state, channel, Menu(decision.candidates), parts, buttons, events)
+
+    def _lang(self, state: ConversationState, ctx: Context, channel: str, prefix: list[str]) -> Outcome:
+        """LANG: every enabled language, the conversation's own first."""
+        if len(self.locales) == 1:
+            return self._reask(state, ctx, channel, prefix + [self._t(state, ctx, m.LANG_ONE)])
+        order = tuple(dict.fromkeys((state.locale, *self.locales)))
+        return self._menu_reply(state, channel, Menu(order), prefix)
+
+    def _menu_pick(
+        self, state: ConversationState, text: str, ctx: Context, channel: str, prefix: list[str]
+    ) -> Outcome | None:
+        """A reply to the language menu: a language chosen, the next page, or None (not a pick)."""
+        menu = Menu.stored(state.extra.pop(st.LANG_MENU, None), self.locales)
+        if menu is None:
+            return None
+        picked = menu.pick(text, self.catalogs, self.locales)
+        if picked is None:
+            return None
+        if picked not in self.locales:  # "more": the next page; the danger question still waits
+            return self._menu_reply(state, channel, menu.next_page(), prefix)
+        self._choose(state, picked)
+        return self._reask(state, ctx, channel, prefix)
+
+    def _lang_button(self, state: ConversationState, data: str, ctx: Context) -> Outcome:
+        menu = Menu.stored(state.extra.pop(st.LANG_MENU, None), self.locales)
+        if menu is not None and data == "lang:+":
+            return self._menu_reply(state, TELEGRAM, menu.next_page(), [])
+        if menu is not None and data[5:] in self.locales:
+            self._choose(state, data[5:])
+        return self._reask(state, ctx, TELEGRAM, [])
+
+    def _switch_offer(self, state: ConversationState, text: str) -> list[str]:
+        """A long message clearly in another enabled language: switch to it while the language
+        was a guess, or offer the switch in one line, in both languages, once per language."""
+        seen = letters(text)
+        if len(self.locales) == 1 or seen.total + 2 * sum(seen.counts[s] for s in DENSE_SCRIPTS) < SWITCH_MIN_LETTERS:
+            return []
+        decision = decide(text, enabled=self.locales, default=self.default_locale)
+        other = decision.locale
+        if other is None or other == state.locale:
+            return []
+        if not state.extra.get(st.LANG_SURE):
+            self._choose(state, other)
+            return []
+        offered = state.extra.setdefault(st.LANG_OFFERED, [])
+        if not isinstance(offered, list) or other in offered:
+            return []
+        offered.append(other)
+        state.extra[st.LANG_MENU] = Menu((other, state.locale)).to_extra()
+        return [f"{self.render.text(other, m.LANG_MENU)} / {self.render.text(state.locale, m.LANG_MENU)}"
+                f" a {name(self.catalogs, other)}, b {name(self.catalogs, state.locale)}"]
