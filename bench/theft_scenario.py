@@ -136,6 +136,7 @@ class Line:
         """Run a script through ``send``; markers planted; codes shown are recorded."""
         replies: list[str] = []
         for line in script:
+            self.clock.advance(7.0)  # reporters take a few seconds a message (rows' times differ)
             replies = send(line.replace("{m}", self.planted.marker(word)) if "{m}" in line else line)
             for code in CODE.findall("\n".join(replies)):
                 self.planted.codes[code] = self.planted.phase
