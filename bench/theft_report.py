@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from bench.theft_attack import Findings
 from bench.theft_scenario import CODE, CURRENT, OLD, Planted
@@ -48,8 +49,9 @@ def rows(findings: Findings, planted: Planted) -> list[Row]:
     hows: dict[tuple[str, str, str], list[str]] = {}
     for channel, address, tip, how in sorted(findings.links):
         hows.setdefault((channel, address, tip), []).append(how)
-    for (channel, address, tip), how in hows.items():
-        put(links, planted.addresses.get((channel, address), OLD), f"{channel}:{address} -> tip {tip[:8]} ({', '.join(how)})")
+    for (channel, address, tip), methods in hows.items():
+        put(links, planted.addresses.get((channel, address), OLD),
+            f"{channel}:{address} -> tip {tip[:8]} ({', '.join(methods)})")
     for code in sorted(set(CODE.findall(texts)) | {c for c in planted.codes if c in texts}):
         put(codes, planted.codes.get(code, OLD), code)
     for channel, pid, _ in findings.replies:
@@ -80,8 +82,9 @@ def render(table: list[Row], findings: Findings, planted: Planted, *, title: str
     for t in findings.timings:
         lines.append(f"- brute force, {t.what}: {t.candidates:,} candidates in {t.seconds:.1f} s "
                      f"({t.candidates / max(t.seconds, 1e-9) / 1e6:.2f} M/s on {t.cores} cores), {t.matched} matched")
-    lines.append(f"- keys tried: every Purpose of the server secret, {len({o.key for o in findings.opened if o.key.startswith('period')})} "
-                 f"period keys read back from the copy, {findings.ratchet_epochs} ratchet epochs the copied folder derives")
+    periods = len({o.key for o in findings.opened if o.key.startswith("period")})
+    lines.append(f"- keys tried: every Purpose of the server secret, {periods} period keys read back from the copy, "
+                 f"{findings.ratchet_epochs} ratchet epochs the copied folder derives")
     by_key: dict[str, int] = {}
     for o in findings.opened:
         by_key[o.key] = by_key.get(o.key, 0) + 1
@@ -98,7 +101,7 @@ def details(table: list[Row]) -> str:
     return "\n".join(out)
 
 
-def _count(values: dict[object, str]) -> tuple[int, int]:
+def _count(values: Mapping[Any, str]) -> tuple[int, int]:
     phases = list(values.values())
     return phases.count(CURRENT), phases.count(OLD)
 

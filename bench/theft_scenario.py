@@ -196,18 +196,21 @@ def old_interviews(line: Line, *, rounds: int = 1) -> None:
     """Every kind of interview, over every edge, ``rounds`` times (fresh addresses each time)."""
     line.planted.phase = OLD
     for r in range(rounds):
-        base = 100 * r
-        witness = line.interview(lambda t: line.sms(sms_number(base + 1), t), WITNESS, "witness")
-        line.interview(lambda t: line.telegram_message(chat_id(base + 2), t), DANGER, "danger")
-        line.interview(lambda t: line.terminal(f"terminal-{base + 3}", t), CHILD, "child")
-        line.interview(lambda t: line.sms(sms_number(base + 4), t), SELF_REPORT, "self")
-        line.interview(lambda t: line.telegram_message(chat_id(base + 5), t), EXIT, "exit")
-        line.interview(lambda t: line.sms(sms_number(base + 6), t), DONE, "done")
-        [code] = CODE.findall("\n".join(witness))
-        line.interview(lambda t: line.sms(sms_number(base + 7), t), [code, "{m} the van is blue", "DONE"], "followup")
-        line.interview(lambda t: line.telegram_message(chat_id(base + 8), t), IDLE, "idle")
-        line.interview(lambda t: line.sms(sms_number(base + 9), t), ["WRNG-C0DE-XXXXX", "ABCD-EFGH-JKMNP"], "wrong")
-        line.interview(lambda t: line.telegram_message(chat_id(base + 10), t), ["hi", "2", "1", "{m} again"], "idle")
+        _every_kind(line, 100 * r)
+
+
+def _every_kind(line: Line, base: int) -> None:
+    witness = line.interview(lambda t: line.sms(sms_number(base + 1), t), WITNESS, "witness")
+    line.interview(lambda t: line.telegram_message(chat_id(base + 2), t), DANGER, "danger")
+    line.interview(lambda t: line.terminal(f"terminal-{base + 3}", t), CHILD, "child")
+    line.interview(lambda t: line.sms(sms_number(base + 4), t), SELF_REPORT, "self")
+    line.interview(lambda t: line.telegram_message(chat_id(base + 5), t), EXIT, "exit")
+    line.interview(lambda t: line.sms(sms_number(base + 6), t), DONE, "done")
+    [code] = CODE.findall("\n".join(witness))
+    line.interview(lambda t: line.sms(sms_number(base + 7), t), [code, "{m} the van is blue", "DONE"], "followup")
+    line.interview(lambda t: line.telegram_message(chat_id(base + 8), t), IDLE, "idle")
+    line.interview(lambda t: line.sms(sms_number(base + 9), t), ["WRNG-C0DE-XXXXX", "ABCD-EFGH-JKMNP"], "wrong")
+    line.interview(lambda t: line.telegram_message(chat_id(base + 10), t), ["hi", "2", "1", "{m} again"], "idle")
 
 
 def pass_the_windows(line: Line) -> list[dict[str, int]]:
