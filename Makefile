@@ -1,7 +1,7 @@
 # make run   set up (a .venv, the dependencies, the database) and run the tip line on SQLite
 # make test  set up and pass the tests (SQLite, and PostgreSQL where one answers)
 # make lint, make typecheck  ruff and mypy --strict (CI runs both beside the tests)
-# make bench set up (and install wrk as root) and run the benchmarks; bench-webhooks: the webhook one
+# make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -47,6 +47,7 @@ bench: setup setup-system
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/webhooks.py --write-results
 	$(BIN)/python bench/language.py
+	$(BIN)/python bench/theft.py --expect-fail --write-results
 
 bench-webhooks: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results

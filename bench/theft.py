@@ -70,7 +70,16 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
-    line = open_line(args.postgres)
+    if args.postgres:
+        from bench.theft_postgres import own_schema
+
+        with own_schema(args.postgres) as url:
+            return _drill(args, url)
+    return _drill(args, None)
+
+
+def _drill(args: argparse.Namespace, database_url: str | None) -> int:
+    line = open_line(database_url)
     try:
         old_interviews(line, rounds=args.rounds)
         rounds = pass_the_windows(line)
