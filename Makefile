@@ -3,7 +3,7 @@
 # make lint, make typecheck  ruff and mypy --strict (CI runs both beside the tests)
 # make catalogs  extract the message ids into locales/tipline.pot, update every locale's catalog, compile them
 # make catalogs-check  fail if the template or a catalog is out of date, or a catalog does not compile
-# make bench set up (and install wrk as root) and run the benchmarks; bench-webhooks: the webhook one
+# make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -95,6 +95,7 @@ bench: setup setup-system
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/webhooks.py --write-results
 	$(BIN)/python bench/language.py
+	$(BIN)/python bench/theft.py --expect-fail --write-results
 
 bench-webhooks: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results

@@ -1,0 +1,118 @@
+"""The theft drill (issue 9): a copy of the database files WITH the secrets folder, attacked.
+
+Real interviews of every kind run over the Twilio and Telegram webhooks and the terminal, each
+answer carrying a planted marker, from known numbers and chat ids; a fake clock passes the idle,
+provider-retry and follow-up windows with a round of jobs after each; two interviews run in the
+current window; then the database files (SQLite: the file and its WAL, no checkpoint) and the
+secrets folder are copied and attacked (bench/theft_attack.py): every page and WAL frame carved,
+every blob tried under every key the folder derives, candidate numbers, chat ids and update ids
+brute-forced against every keyed hash.  Exit status 1 when issue 9's target is missed (0 with
+``--expect-fail``, which inverts it for today's code).
+
+    .venv/bin/python bench/theft.py [--candidates 10000000] [--postgres URL] [--expect-fail] [--write-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import theft_report  # noqa: E402
+from bench.theft_attack import Findings, around, attack  # noqa: E402
+from bench.theft_carve import Record, carve, live_rows  # noqa: E402
+from bench.theft_scenario import (  # noqa: E402
+    Line, copy_stolen, current_interviews, old_interviews, open_line, pass_the_windows,
+)
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SECTION = "## Theft drill"
+
+
+def stolen_records(line: Line, copy: Path) -> tuple[list[Record], str]:
+    """What the thief reads from the copy, and a note on what it could not reach."""
+    if line.rt.settings.is_sqlite:
+        db = copy / "stolen.sqlite3"
+        wal = Path(f"{db}-wal")
+        note = (f"SQLite: {db.stat().st_size:,} bytes of database file and "
+                f"{wal.stat().st_size if wal.exists() else 0:,} bytes of WAL, copied without a checkpoint")
+        return carve(db) + live_rows(db), note
+    from bench.theft_postgres import records
+
+    return records(line.rt.db)
+
+
+def run_attack(line: Line, copy: Path, candidates: int) -> tuple[Findings, str]:
+    records, note = stolen_records(line, copy)
+    planted = line.planted
+    sms = [int(a[5:]) for (c, a) in planted.addresses if c == "sms" and a.startswith("+1555")]
+    chats = [int(a) for (c, a) in planted.addresses if c == "telegram"]
+    uids = [int(p) for (c, p) in planted.provider_ids if c == "telegram"]
+    findings = attack(records, copy / "secrets", now=line.clock(),
+                      phones=around(sms, candidates, 0, 10_000_000), chat_ids=around(chats, candidates, 1),
+                      update_ids=around(uids, candidates, 0))
+    return findings, f"{note}; {len(records):,} records carved or read"
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--candidates", type=int, default=10_000_000,
+                   help="numbers, chat ids and update ids each to brute-force")
+    p.add_argument("--rounds", type=int, default=1, help="how many times every kind of interview runs")
+    p.add_argument("--postgres", metavar="URL", help="run the line on this PostgreSQL instead of SQLite")
+    p.add_argument("--expect-fail", action="store_true", help="exit 0 when the target is missed (today's code)")
+    p.add_argument("--write-results", action="store_true", help="replace the theft section of bench/RESULTS.md")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    if args.postgres:
+        from bench.theft_postgres import own_schema
+
+        with own_schema(args.postgres) as url:
+            return _drill(args, url)
+    return _drill(args, None)
+
+
+def _drill(args: argparse.Namespace, database_url: str | None) -> int:
+    line = open_line(database_url)
+    try:
+        old_interviews(line, rounds=args.rounds)
+        rounds = pass_the_windows(line)
+        current_interviews(line)
+        copy = copy_stolen(line, Path(tempfile.mkdtemp(prefix="tipline-theft-")))
+        findings, note = run_attack(line, copy, args.candidates)
+    finally:
+        line.close()
+    table = theft_report.rows(findings, line.planted)
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    text = "\n".join([
+        theft_report.render(table, findings, line.planted, title=f"{backend}, {args.candidates:,} candidates each"),
+        f"- the copy: {note}",
+        "- job rounds after each window: " + "; ".join(
+            ", ".join(f"{k} {v}" for k, v in r.items() if v) or "nothing" for r in rounds),
+    ])
+    print(text)
+    print("\nWhat was recovered:\n" + (theft_report.details(table) or "  nothing"))
+    if args.write_results:
+        _write_results(text)
+    ok = theft_report.met(table)
+    return 0 if ok != args.expect_fail else 1
+
+
+def _write_results(text: str) -> None:
+    body = RESULTS.read_text(encoding="utf-8")
+    head, _, rest = body.partition(SECTION)
+    tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
+    section = (f"{SECTION}\n\n`make bench` runs `bench/theft.py --expect-fail`: a copy of the database files and the "
+               "secrets folder, attacked after every window has passed (issue 9). Today's code misses the target; "
+               "the exit status flips when the keys move to the ratchet.\n\n" + text + "\n")
+    RESULTS.write_text(head.rstrip("\n") + "\n\n" + section + tail if head else body + "\n" + section, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
