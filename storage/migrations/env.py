@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.tables  # registers the tables on SQLModel.metadata
 import storage.channel_tables  # noqa: F401  (channel tables, revision 0002)
 
 target_metadata = SQLModel.metadata
