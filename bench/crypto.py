@@ -17,10 +17,10 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_runtime  # noqa: E402
-from bot.types import InboundMessage  # noqa: E402
-from storage import crypto, keys, refcodes  # noqa: E402
-from storage.crypto import KdfParams, ServerSecrets  # noqa: E402
+from bench.common import fresh_runtime
+from bot.types import InboundMessage
+from storage import crypto, keys, refcodes
+from storage.crypto import KdfParams, ServerSecrets
 
 ROUNDS = 3
 ANSWERS = ["2", "1", "Workers at the farm never leave and a man holds their papers", "1", "2"]

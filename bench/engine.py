@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bare_sqlite_rate, fresh_runtime  # noqa: E402
-from bot.types import InboundMessage  # noqa: E402
+from bench.common import bare_sqlite_rate, fresh_runtime
+from bot.types import InboundMessage
 
 # A witness who already answered "hi"; these answers keep them mid-interview.
 MID_INTERVIEW = ["2", "1", "Workers at the farm never leave and a man holds their papers", "1", "2"]

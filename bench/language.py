@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from langdetect import DetectorFactory  # noqa: E402
-from langdetect.detector_factory import PROFILES_DIRECTORY  # noqa: E402
-from langdetect.lang_detect_exception import LangDetectException  # noqa: E402
+from langdetect import DetectorFactory
+from langdetect.detector_factory import PROFILES_DIRECTORY
+from langdetect.lang_detect_exception import LangDetectException
 
-from bot.language import decide, warm_up  # noqa: E402
+from bot.language import decide, warm_up
 
 ENABLED = ("en es zh ar ro uk vi fr ru pt tl bg pl sq ko ht ti so hu th id it de hi").split()
 NOT_OFFERED = ("am", "bn", "fa", "ja", "sw", "ur")

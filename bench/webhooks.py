@@ -29,13 +29,13 @@ from typing import Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from bench import mixes, report, servers, telegram_path, wrk  # noqa: E402
-from bench.common import fresh_runtime  # noqa: E402
-from bench.mixes import Message, Signer  # noqa: E402
-from bench.report import APPS, MixFigures  # noqa: E402
-from tests.fakes.telegram import FakeTelegram  # noqa: E402
+from bench import mixes, report, servers, telegram_path, wrk
+from bench.common import fresh_runtime
+from bench.mixes import Message, Signer
+from bench.report import APPS, MixFigures
+from tests.fakes.telegram import FakeTelegram
 
 CODE_SHAPE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 CODES_PER_SECOND = 20

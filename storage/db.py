@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from storage.fastsql import driver_execute
 
@@ -97,6 +97,12 @@ def read_only(engine: Engine) -> Iterator[Connection]:
         conn = conn.execution_options(tipline_read_only=True)
         yield conn
         conn.rollback()
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (the health check); raises what the driver raises."""
+    with read_only(engine) as conn:
+        conn.execute(text("SELECT 1"))
 
 
 

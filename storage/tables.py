@@ -24,7 +24,7 @@ class Conversation(SQLModel, table=True):
     # Only expires_at is indexed: every message rewrites the timers and the status, and
     # each index on them is one more page written (and fsynced) per message.  The purge
     # job scans this small table (a week of conversations).
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default="active", max_length=16)  # a conversations.RowStatus
     # The tip of an interview in progress (so expiry can seal into it).  Cleared when the
     # interview ends: from then on the link lives only in the state, sealed under a key
     # derived from the reporter's address, which the database does not hold.
@@ -52,7 +52,7 @@ class Outbox(SQLModel, table=True):
     destination: bytes = Field(sa_column=_blob(), repr=False)  # AEAD under the address's period key
     address_period: str | None = Field(default=None, max_length=16)
     body: bytes = Field(sa_column=_blob(), repr=False)  # AEAD under the server data key
-    status: str = Field(default="pending", max_length=16, index=True)  # pending | inline | sent | dead
+    status: str = Field(default="pending", max_length=16, index=True)  # an outbox.ItemStatus
     attempts: int = 0
     next_attempt_at: float = Field(index=True)
     last_error: str | None = Field(default=None, max_length=64)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
-from sqlalchemy import text
 
-from storage.db import read_only
+from storage.db import ping
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -28,8 +27,7 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
         try:
-            with read_only(rt.db) as conn:
-                conn.execute(text("SELECT 1"))
+            ping(rt.db)
         except Exception:  # the health check reports, it does not raise
             log.warning("health check: database unavailable")
             return jsonify(status="unavailable", database="down"), 503

@@ -33,6 +33,17 @@ def _runtime(ctx: click.Context) -> Runtime:
     return ctx.ensure_object(dict)["runtime"]  # type: ignore[no-any-return]
 
 
+def _servable_runtime(ctx: click.Context) -> Runtime:
+    """The runtime of ``serve`` and ``worker``: settings fit to serve, an initialised install."""
+    rt = _runtime(ctx)
+    try:
+        rt.settings.check_servable()
+        rt.check_ready()
+    except (SettingsError, CryptoError) as exc:
+        raise OperatorError(str(exc)) from None
+    return rt
+
+
 # Commands that open the line's data: they need an initialised install with its own secret.
 _DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox"})
 
@@ -202,12 +213,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
     """Run the public app (webhooks and GET /healthz) under gunicorn."""
     from tipline.server import run_public
 
-    rt = _runtime(ctx)
-    try:
-        rt.settings.check_servable()
-        rt.check_ready()
-    except (SettingsError, CryptoError) as exc:
-        raise OperatorError(str(exc)) from None
+    rt = _servable_runtime(ctx)
     click.echo(f"tipline listens on http://{host}:{port} "
                "(health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
     click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
@@ -242,12 +248,7 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
     """Run the scheduled jobs: expiry, erasure, purges (and the outbox sender)."""
     from tipline.jobs import Jobs
 
-    rt = _runtime(ctx)
-    try:
-        rt.settings.check_servable()
-        rt.check_ready()
-    except (SettingsError, CryptoError) as exc:
-        raise OperatorError(str(exc)) from None
+    rt = _servable_runtime(ctx)
     jobs = Jobs(rt)
     if once:
         report = jobs.run_once()

@@ -324,7 +324,7 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
         """Replies waiting to leave, and dead letters."""
 
     @outbox_group.command("list")
-    @click.option("--status", type=click.Choice(["pending", "dead"]), default=None)
+    @click.option("--status", type=click.Choice([status.value for status in outbox.ItemStatus]), default=None)
     @click.pass_context
     def outbox_list(ctx: click.Context, status: str | None) -> None:
         rt = _rt(ctx)

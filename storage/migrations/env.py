@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-import storage.channel_tables  # noqa: F401  (channel tables, revision 0002)
+import storage.tables  # registers the tables on SQLModel.metadata
+import storage.channel_tables
 import storage.staff_tables  # noqa: F401  (console tables, revision 0004_console)
 
 target_metadata = SQLModel.metadata
