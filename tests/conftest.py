@@ -82,6 +82,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
             "TIPLINE_DATA_DIR": str(tmp_path),
             "TIPLINE_SECRETS_DIR": str(tmp_path / "secrets"),
             "TIPLINE_DATABASE_URL": database_url,
+            # An English-only line: these tests count replies and read English words.  The
+            # default (every complete locale) and language choice have tests of their own
+            # (tests/bot/test_language_wiring.py, tests/tipline/test_locales.py).
+            "TIPLINE_LOCALES": "en",
         }
     )
     # The test-only switch goes with the cheap costs: 'tipline serve' and 'worker' refuse it.

@@ -45,7 +45,9 @@ Send = Callable[[str], list[str]]
 def expand(text: str) -> str:
     if text.startswith("LONG:"):
         size = int(text[5:])
-        return ("wordy " * (size // 6 + 1))[:size]
+        # Real English (a repeated word alone reads as Polish to any detector), marked "wordy".
+        sentence = "wordy: the men at the farm keep the workers passports and lock the gate at night. "
+        return (sentence * (size // len(sentence) + 1))[:size]
     return text
 
 
