@@ -159,4 +159,6 @@ def end_read_snapshot(conn: Connection) -> None:
     (so SQLAlchemy's own rollback would do nothing); on SQLite the reads ran in autocommit
     and this is a no-op.  Called after an optimistic read, before any write phase.
     """
+    if conn.in_transaction():  # Core reads (keys, tips, throttle) autobegan one of SQLAlchemy's own
+        conn.rollback()
     conn.connection.driver_connection.rollback()  # type: ignore[union-attr]

@@ -150,6 +150,7 @@ class Alert(SQLModel, table=True):
     reason: str = Field(max_length=32)
     created_at: float
     acknowledged_at: float | None = None
+    repeats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # danger came back this often while the alert was open (one alert per tip)
 
 
 class AuditEntry(SQLModel, table=True):

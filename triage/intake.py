@@ -24,17 +24,19 @@ from bot.types import (
     TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, OutboxMessage, Outcome, Region, Reply,
     SMS, Status, WHATSAPP,
 )
+from bot.words import Alarm, canon_tokens
 from storage import conversations, inbound, outbox, periods, refcodes
 from storage.conversations import ConversationRow
 from storage.crypto import Box, KdfParams, ServerSecrets
 from storage.db import end_read_snapshot, writer_lock
 from storage.purposes import Purpose
+from triage.codesupply import CodeSupply
 from triage.expiry import IdleExpiry
-from triage.followup import FollowUps
+from triage.followup import Codes, FollowUps
 from triage.plan import Plan, Reading, plan, read
 from triage.routing import Routing, partner_kinds
 from triage.rules import Rules
-from triage.sealer import TipSealer
+from triage.sealer import Sealing, TipSealer, is_addendum
 from triage.telegram_history import TelegramHistory
 from triage.tiplink import TIP_LINK, TipLinks
 
@@ -95,50 +97,67 @@ class IntakeService:
         the provider id, so a redelivery gets the same replies again.
         ``also(conn, conversation_id, now)``: the edge's own bookkeeping (provider-copy
         deletion, reply windows), run in the same transaction for a first delivery only.
+
+        The slow work runs before the write lock (issue 11): code candidates are hashed
+        (Argon2id, after the throttle), a reference code is drawn and hashed when the
+        message closes an interview, and tip versions are sealed; the lock is held only
+        for the writes, which commit only if nothing moved since the plain read.
         """
         now = self.clock()
-        fast = self._handle_optimistic(msg, inline=inline, also=also, now=now)
+        lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
+        codes = supply = None
+        with self.db.connect() as conn:
+            conv = conversations.find(conn, box=self._state_box, lookup=lookup)
+            codes = self.followups.prepare(conn, text=msg.text or "", lookup=lookup, now=now)
+            supply = CodeSupply(self.sealer.code_hash)
+            fast = self._try_fast(conn, conv, msg, lookup=lookup, codes=codes, supply=supply, inline=inline,
+                                  also=also, now=now)
         if fast is not None:
             return fast
-        return self._handle_locked(msg, inline=inline, also=also, now=now)
+        return self._handle_locked(msg, inline=inline, also=also, now=now, codes=codes, supply=supply)
 
-    def _handle_optimistic(self, msg: InboundMessage, *, inline: bool, also: Also | None, now: float) -> Handled | None:
-        """The common case, with the write lock held only for the writes.
+    def _try_fast(
+        self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, lookup: bytes, codes: Codes,
+        supply: CodeSupply, inline: bool, also: Also | None, now: float,
+    ) -> Handled | None:
+        """The common cases with the write lock held only for the writes; None for the locked path.
 
-        A message in the middle of an interview that raises no event is worked out from
-        a plain read; the writes then commit only if the conversation is still at the
-        revision that was read.  Anything else (a new conversation, an event to seal,
-        expiry, follow-up codes, a lost race) returns None for ``_handle_locked``, which
-        does it all under the lock.  On SQLite this keeps the single writer's lock short.
+        New conversations, answers, urgent answers and completions are worked out from a
+        plain read (the engine, scoring, sealing, the code's hash); the writes then commit
+        only if the conversation is still at the revision read and the tip at its version.
+        Expiry, follow-ups, codes, carrier words and lost races go through ``_handle_locked``.
         """
-        lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
-        with self.db.connect() as conn:
-            # A plain read outside any write transaction.  A redelivery is caught when the
-            # write phase claims the provider id, and then replayed by the locked path.
-            conv = conversations.find(conn, box=self._state_box, lookup=lookup)
-            end_read_snapshot(conn)  # so the write phase below starts a fresh transaction
-            if conv is None:
-                return None
-            reading = read(conv, msg, now)
-            if not reading.fast:
-                return None  # a new interview, expiry, follow-ups and codes go through the locked path
-            outcome = self.engine.handle(reading.state, msg, self._context)
-            if outcome.events:
-                return None
-            done = self._plan(conv.id, msg, outcome, send=outcome.send, tip_id=conv.tip_id)
-            try:
-                self._write_optimistic(conn, conv, msg, done, inline=inline, also=also, now=now)
-            except _LostRace:
-                return None
-        log.debug("inbound handled", extra={"conversation": conv.id})
-        return Handled(conv.id, done.replies, duplicate=False, send=done.send, routine=True)
+        reading = read(conv, msg, now, code_attempt=codes.any) if conv is not None else None
+        if (reading is not None and not reading.fast) or (conv is None and codes.any):
+            end_read_snapshot(conn)
+            return None
+        state = reading.state if reading is not None else None
+        outcome = self.engine.handle(state, msg, self._context_for(supply))
+        if any(e.kind in (EventKind.OPTED_OUT, EventKind.OPTED_IN) for e in outcome.events) \
+                or is_addendum(outcome.state, outcome.events):
+            end_read_snapshot(conn)
+            return None
+        send = outcome.send
+        if conv is None and msg.channel in CARRIER_CHANNELS:
+            send = send and not conversations.is_opted_out(conn, lookup)
+        tip_id = conv.tip_id if conv is not None else None
+        sealed = self.sealer.prepare(conn, tip_id=tip_id, state=outcome.state, events=outcome.events,
+                                     channel=msg.channel, now=now, code_hash=supply.hash)
+        conv_id = conv.id if conv is not None else conversations.new_id()
+        done = self._plan(conv_id, msg, outcome, send=send, tip_id=sealed.tip_id if sealed else tip_id)
+        end_read_snapshot(conn)  # so the write phase below starts a fresh transaction
+        try:
+            self._write_fast(conn, conv, conv_id, lookup, msg, done, sealed, inline=inline, also=also, now=now)
+        except _LostRace:
+            return None
+        return self._handled(conv_id, done, routine=not outcome.events)
 
-    def _write_optimistic(
-        self, conn: Connection, conv: ConversationRow, msg: InboundMessage, done: Plan, *,
-        inline: bool, also: Also | None, now: float,
+    def _write_fast(
+        self, conn: Connection, conv: ConversationRow | None, conv_id: str, lookup: bytes, msg: InboundMessage,
+        done: Plan, sealed: Sealing | None, *, inline: bool, also: Also | None, now: float,
     ) -> None:
-        """The writes of the fast path, sealed before the lock; _LostRace if another delivery got there first."""
-        sealed_state = conversations.seal_state(self._state_box, conv.id, done.stored.state)
+        """The writes of the fast path, sealed before the lock; _LostRace if anything moved first."""
+        sealed_state = conversations.seal_state(self._state_box, conv_id, done.stored.state)
         key = response = None
         if msg.provider_id is not None:
             key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
@@ -147,17 +166,41 @@ class IntakeService:
             if key is not None and response is not None \
                     and not inbound.claim_with_response(conn, key=key, now=now, response=response):
                 raise _LostRace
-            if not conversations.save_if_unchanged(
-                conn, conv=replace(conv, tip_id=done.tip_id), sealed_state=sealed_state, status=done.status,
-                now=now, idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
-            ):
+            if sealed is not None and not self.sealer.write(conn, sealed, now=now):
                 raise _LostRace
-            self._queue(conn, conv.id, msg, done, inline=inline, now=now)
+            if conv is None:
+                saved = conversations.create_with_state(
+                    conn, conv_id=conv_id, lookup=lookup, channel=msg.channel, sealed_state=sealed_state,
+                    status=done.status, tip_id=done.tip_id, now=now, idle_seconds=self.idle_seconds,
+                    retain_seconds=self.retain_seconds)
+            else:
+                saved = conversations.save_if_unchanged(
+                    conn, conv=replace(conv, tip_id=done.tip_id), sealed_state=sealed_state, status=done.status,
+                    now=now, idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds)
+            if not saved:
+                raise _LostRace
+            self._queue(conn, conv_id, msg, done, inline=inline, now=now)
             if also is not None:
-                also(conn, conv.id, now)
+                also(conn, conv_id, now)
 
-    def _handle_locked(self, msg: InboundMessage, *, inline: bool, also: Also | None, now: float) -> Handled:
-        """Everything under the write lock: new conversations, events, expiry, follow-ups, races."""
+    def _handled(self, conv_id: str, done: Plan, *, routine: bool = False) -> Handled:
+        """After the commit: the on-call log line for an urgent tip, and what the edge needs."""
+        if done.tip_id is not None and any(e.kind is EventKind.URGENT for e in done.outcome.events):
+            # After the commit (so a rolled-back message pages no one), at WARNING so that log
+            # monitoring can page the on-call person; the tip id only ('tipline alerts list').
+            log.warning("urgent tip: on-call alert raised", extra={"tip": done.tip_id})
+        log.debug("inbound handled",
+                  extra={"conversation": conv_id, "events": [e.kind.value for e in done.outcome.events]})
+        return Handled(conv_id, done.replies, duplicate=False, send=done.send, routine=routine)
+
+    def _context_for(self, supply: CodeSupply) -> Context:
+        """The engine's context for one message: a code it shows is the one drawn (and hashed) for it."""
+        return replace(self._context, new_code=supply.draw)
+
+    def _handle_locked(
+        self, msg: InboundMessage, *, inline: bool, also: Also | None, now: float, codes: Codes, supply: CodeSupply,
+    ) -> Handled:
+        """Everything else under the write lock: expiry, follow-ups, codes, carrier words, races."""
         with self._writer, self.db.begin() as conn:
             key = reply_box = None
             if msg.provider_id is not None:
@@ -171,7 +214,8 @@ class IntakeService:
                 conn, box=self._state_box, lookup=lookup, channel=msg.channel, now=now,
                 idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
             )
-            done, urgent_tip = self._answer_locked(conn, conv, msg, read(conv, msg, now), lookup=lookup, now=now)
+            reading = read(conv, msg, now, code_attempt=codes.any)
+            done = self._answer_locked(conn, conv, msg, reading, lookup=lookup, codes=codes, supply=supply, now=now)
             conversations.save_conversation(
                 conn, box=self._state_box, conv=replace(conv, tip_id=done.tip_id), state=done.stored.state,
                 status=done.status, now=now, idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
@@ -181,35 +225,42 @@ class IntakeService:
                 inbound.store_response(conn, box=reply_box, key=key, replies=done.payload)
             if also is not None:
                 also(conn, conv.id, now)
-        if urgent_tip is not None:
-            # After the commit (so a rolled-back message pages no one), at WARNING so that log
-            # monitoring can page the on-call person; the tip id only ('tipline alerts list').
-            log.warning("urgent tip: on-call alert raised", extra={"tip": urgent_tip})
-        log.debug("inbound handled",
-                  extra={"conversation": conv.id, "events": [e.kind.value for e in done.outcome.events]})
-        return Handled(conv.id, done.replies, duplicate=False, send=done.send)
+        return self._handled(conv.id, done)
 
     def _answer_locked(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, reading: Reading, *,
-        lookup: bytes, now: float,
-    ) -> tuple[Plan, str | None]:
-        """Expire, resume, answer (follow-up or engine), apply carrier consent and seal.
-
-        Returns the plan to write, and the tip that raised an on-call alert (if any).
-        """
+        lookup: bytes, codes: Codes, supply: CodeSupply, now: float,
+    ) -> Plan:
+        """Expire, resume, answer (follow-up or engine), apply carrier consent and seal."""
         state, tip_id = self._resume(conn, conv, msg, reading, now=now)
-        outcome = self.followups.answer(
-            conn, msg=msg, lookup=lookup, state=state, code_attempt=reading.code_attempt, now=now,
-        ) or self.engine.handle(state, msg, self._context)
+        answer = self.followups.answer(conn, msg=msg, lookup=lookup, state=state, codes=codes, now=now)
+        if answer.interrupted is not None:  # a code mid-interview: what was given is sealed first
+            self._seal(conn, tip_id, self.engine.expire(answer.interrupted, self._context), msg, now, supply)
+        outcome = answer.outcome or self._after_close(state, answer.msg, self.engine.handle(
+            state, answer.msg, self._context_for(supply)))
         send = outcome.send
         if msg.channel in CARRIER_CHANNELS:
             # Called whatever the engine said: STOP itself has send=False and must be recorded.
             allowed = self._carrier_consent(conn, lookup, conv.id, outcome.events, now, check_table=state is None)
             send = send and allowed
-        tip_id = self.sealer.apply(conn, tip_id=tip_id, state=outcome.state, events=outcome.events,
-                                   channel=msg.channel, now=now)
-        urgent_tip = tip_id if any(e.kind is EventKind.URGENT for e in outcome.events) else None
-        return self._plan(conv.id, msg, outcome, send=send, tip_id=tip_id), urgent_tip
+        tip_id = self._seal(conn, tip_id, outcome, msg, now, supply)
+        return self._plan(conv.id, msg, outcome, send=send, tip_id=tip_id)
+
+    def _seal(
+        self, conn: Connection, tip_id: str | None, outcome: Outcome, msg: InboundMessage, now: float,
+        supply: CodeSupply,
+    ) -> str | None:
+        return self.sealer.apply(conn, tip_id=tip_id, state=outcome.state, events=outcome.events,
+                                 channel=msg.channel, now=now, code_hash=supply.hash)
+
+    def _after_close(self, state: ConversationState | None, msg: InboundMessage, outcome: Outcome) -> Outcome:
+        """Danger words after the close bring the number (the engine) and raise the tip's alert (here)."""
+        if state is None or state.status != Status.FINISHED or outcome.state.status != Status.FINISHED:
+            return outcome
+        alarm = self.engine.vocab.alarm(canon_tokens(msg.text or ""), self._context.region.emergency)
+        if alarm not in (Alarm.DANGER, Alarm.NUMBER):
+            return outcome
+        return replace(outcome, events=[*outcome.events, Event(EventKind.URGENT, "danger")])
 
     def _resume(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, reading: Reading, *, now: float,
@@ -222,10 +273,12 @@ class IntakeService:
             tip_id = self.sealer.apply(conn, tip_id=tip_id, state=expired.state, events=expired.events,
                                        channel=msg.channel, now=now)
             state = expired.state
+        if state is not None and TIP_LINK in state.extra:
+            # Back from the same phone within the follow-up window: a finished report, or one
+            # ended by EXIT or "not safe to text", adds to the same tip (issue 8).
+            return state, self.links.open(state.extra[TIP_LINK], channel=msg.channel, address=msg.address)
         if state is None or state.status == Status.ENDED:
             return state, None  # a new interview makes a new tip
-        if TIP_LINK in state.extra:
-            return state, self.links.open(state.extra[TIP_LINK], channel=msg.channel, address=msg.address)
         return state, tip_id
 
     def _plan(self, conv_id: str, msg: InboundMessage, outcome: Outcome, *, send: bool, tip_id: str | None) -> Plan:
