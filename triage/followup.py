@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from sqlalchemy import Connection
 
@@ -107,6 +108,8 @@ class FollowUps:
         self.question_box = question_box
         self.engine = engine
         self.default_locale = default_locale
+        # The slow keyed hash of a candidate (Argon2id); tests may put a recording fake here.
+        self.hasher: Callable[[str], bytes] = lambda code: refcodes.code_hash(code, secrets=secrets, kdf=kdf)
 
     def prepare(self, conn: Connection, *, text: str, lookup: bytes, now: float) -> Codes:
         """Find code candidates and hash them, from plain reads and before any write lock (issue 11).
@@ -118,7 +121,7 @@ class FollowUps:
             return Codes(typo=is_code_attempt(text) and refcodes.check(text).is_typo)
         if self._must_wait(conn, self._sender(lookup), now):
             return Codes(candidates=found, blocked=True)
-        hashes = tuple(refcodes.code_hash(c.code, secrets=self.secrets, kdf=self.kdf) for c in found)
+        hashes = tuple(self.hasher(c.code) for c in found)
         return Codes(candidates=found, hashes=hashes)
 
     def answer(

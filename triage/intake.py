@@ -28,7 +28,7 @@ from bot.words import Alarm, canon_tokens
 from storage import conversations, inbound, outbox, periods, refcodes
 from storage.conversations import ConversationRow
 from storage.crypto import Box, KdfParams, ServerSecrets
-from storage.db import end_read_snapshot, writer_lock
+from storage.db import end_read_snapshot, start_plain_reads, writer_lock
 from storage.purposes import Purpose
 from triage.codesupply import CodeSupply
 from triage.expiry import IdleExpiry
@@ -107,6 +107,7 @@ class IntakeService:
         lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
         codes = supply = None
         with self.db.connect() as conn:
+            start_plain_reads(conn)  # the slow work below runs while other reporters write
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
             codes = self.followups.prepare(conn, text=msg.text or "", lookup=lookup, now=now)
             supply = CodeSupply(self.sealer.code_hash)

@@ -67,10 +67,12 @@ class TipSealer:
         self.routing = routing
         self.region = region
         self.code_kdf = code_kdf
+        # The slow keyed hash of a code (Argon2id); tests may put a recording fake here.
+        self.hasher: CodeHash = lambda code: refcodes.code_hash(code, secrets=secrets, kdf=code_kdf)
 
     def code_hash(self, code: str) -> bytes:
-        """The slow keyed hash of a code (Argon2id): callers run it before the write transaction."""
-        return refcodes.code_hash(code, secrets=self.secrets, kdf=self.code_kdf)
+        """The slow keyed hash of a code: callers run it before the write transaction."""
+        return self.hasher(code)
 
     def apply(
         self, conn: Connection, *, tip_id: str | None, state: ConversationState, events: Sequence[Event],
