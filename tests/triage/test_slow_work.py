@@ -23,6 +23,18 @@ CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "0", "2", "1", "2"]
 
 
+class RecordingHasher:
+    """Records each code it hashes, then hashes it for real."""
+
+    def __init__(self, real: Callable[[str], bytes]) -> None:
+        self.real = real
+        self.codes: list[str] = []
+
+    def __call__(self, code: str) -> bytes:
+        self.codes.append(code)
+        return self.real(code)
+
+
 class BlockingHasher:
     """Counts hashes; the first one waits until ``release`` (what a slow Argon2id looks like)."""
 
@@ -90,9 +102,9 @@ def test_another_reporter_is_answered_while_a_code_is_checked(rt: Runtime, servi
 
 
 def test_a_sender_over_its_limit_costs_no_hash_at_all(rt: Runtime, service: IntakeService) -> None:
-    calls: list[str] = []
-    real = service.followups.hasher
-    service.followups.hasher = lambda code: calls.append(code) or real(code)
+    recorder = RecordingHasher(service.followups.hasher)
+    service.followups.hasher = recorder
+    calls = recorder.codes
     guesser = Reporter(service, "+15550005")
     for _ in range(followup.SENDER_LIMIT):
         guesser.send(refcodes.display(refcodes.new_code()))
@@ -104,9 +116,9 @@ def test_a_sender_over_its_limit_costs_no_hash_at_all(rt: Runtime, service: Inta
 
 
 def test_a_whole_interview_hashes_one_code_and_no_message_hashes_twice(rt: Runtime, service: IntakeService) -> None:
-    calls: list[str] = []
-    real = service.sealer.hasher
-    service.sealer.hasher = lambda code: calls.append(code) or real(code)
+    recorder = RecordingHasher(service.sealer.hasher)
+    service.sealer.hasher = recorder
+    calls = recorder.codes
     witness = Reporter(service, "+15550006")
     for line in WITNESS:
         witness.send(line)
