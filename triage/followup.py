@@ -133,20 +133,28 @@ class FollowUps:
         if msg.button or carrier_action(msg.channel, text) is not None:
             return FollowUpAnswer(msg)  # carrier words keep their meaning; buttons belong to the interview
         base = state or ConversationState(locale=self.default_locale)
-        meta = self._match(conn, codes)
+        meta = self.match(conn, codes)
         kept = refcodes.without(text, [c for c in codes.candidates if meta is not None or codes.blocked])
         if meta is not None:
             interrupted = state if state is not None and state.status in (Status.NEW, Status.ACTIVE) else None
             result = self.open(conn, tip_id=meta.id, remainder=kept, state=base, now=now)
             return FollowUpAnswer(msg, self._render(result), interrupted)
         if codes.hashes:
-            self._count_wrong(conn, lookup, now)  # every failed check counts: no free guesses inside words
+            self.count_wrong(conn, lookup, now)  # every failed check counts: no free guesses inside words
         if FOLLOWUP in base.extra:
             command = self.engine.words.command(msg.channel, kept)
             return FollowUpAnswer(msg, self._render(self.add(conn, text=kept, command=command, state=base, now=now)))
         if codes.whole and base.status in _CODE_FROM:
             return FollowUpAnswer(msg, self._render(self._wrong(codes, base)))
         return FollowUpAnswer(replace(msg, text=kept) if kept != text else msg)
+
+    def wrong_code_reply(self, conn: Connection, *, codes: Codes) -> Outcome | None:
+        """From plain reads: the reply to a new sender whose whole message is a code that opens
+        nothing (typo, must wait, unknown), or None when the message needs more than that.
+        The caller then counts it (``count_wrong``) in its write transaction."""
+        if not codes.whole or self.match(conn, codes) is not None:
+            return None
+        return self._render(self._wrong(codes, ConversationState(locale=self.default_locale)))
 
     def _render(self, result: FollowUpResult) -> Outcome:
         render = self.engine.render
@@ -157,14 +165,16 @@ class FollowUps:
         return self.secrets.mac(Purpose.THROTTLE, lookup)
 
     @staticmethod
-    def _match(conn: Connection, codes: Codes) -> tips.TipMeta | None:
+    def match(conn: Connection, codes: Codes) -> tips.TipMeta | None:
+        """The tip whose code one of the candidates is (a lookup by the hashes computed before)."""
         for code_hash in codes.hashes:
             meta = tips.find_by_code_hash(conn, code_hash)
             if meta is not None:
                 return meta
         return None
 
-    def _count_wrong(self, conn: Connection, lookup: bytes, now: float) -> None:
+    def count_wrong(self, conn: Connection, lookup: bytes, now: float) -> None:
+        """Count a failed check against the sender and the line (in the write transaction)."""
         throttle.hit(conn, key=self._sender(lookup), limit=SENDER_LIMIT, window_seconds=WINDOW, now=now)
         throttle.hit(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now)
         log.info("follow-up code not found")

@@ -105,7 +105,6 @@ class IntakeService:
         """
         now = self.clock()
         lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
-        codes = supply = None
         with self.db.connect() as conn:
             start_plain_reads(conn)  # the slow work below runs while other reporters write
             conv = conversations.find(conn, box=self._state_box, lookup=lookup)
@@ -123,19 +122,14 @@ class IntakeService:
     ) -> Handled | None:
         """The common cases with the write lock held only for the writes; None for the locked path.
 
-        New conversations, answers, urgent answers and completions are worked out from a
-        plain read (the engine, scoring, sealing, the code's hash); the writes then commit
-        only if the conversation is still at the revision read and the tip at its version.
-        Expiry, follow-ups, codes, carrier words and lost races go through ``_handle_locked``.
+        New conversations, answers, urgent answers, completions and a new sender's wrong code
+        are worked out from a plain read (the engine, scoring, sealing, the code's hash); the
+        writes then commit only if the conversation is still at the revision read and the tip
+        at its version.  Expiry, follow-ups, good codes, carrier words and lost races go
+        through ``_handle_locked``.
         """
-        reading = read(conv, msg, now, code_attempt=codes.any) if conv is not None else None
-        if (reading is not None and not reading.fast) or (conv is None and codes.any):
-            end_read_snapshot(conn)
-            return None
-        state = reading.state if reading is not None else None
-        outcome = self.engine.handle(state, msg, self._context_for(supply))
-        if any(e.kind in (EventKind.OPTED_OUT, EventKind.OPTED_IN) for e in outcome.events) \
-                or is_addendum(outcome.state, outcome.events):
+        outcome = self._fast_outcome(conn, conv, msg, codes=codes, supply=supply, now=now)
+        if outcome is None:
             end_read_snapshot(conn)
             return None
         send = outcome.send
@@ -148,10 +142,38 @@ class IntakeService:
         done = self._plan(conv_id, msg, outcome, send=send, tip_id=sealed.tip_id if sealed else tip_id)
         end_read_snapshot(conn)  # so the write phase below starts a fresh transaction
         try:
-            self._write_fast(conn, conv, conv_id, lookup, msg, done, sealed, inline=inline, also=also, now=now)
+            self._write_fast(conn, conv, conv_id, lookup, msg, done, sealed, inline=inline, now=now,
+                             also=self._counting(codes, lookup, also))
         except _LostRace:
             return None
         return self._handled(conv_id, done, routine=not outcome.events)
+
+    def _fast_outcome(
+        self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, codes: Codes,
+        supply: CodeSupply, now: float,
+    ) -> Outcome | None:
+        """What the message does, from the plain read; None when it needs the locked path."""
+        if conv is None and codes.any:  # a new sender's wrong code is answered here; a good one is not
+            return self.followups.wrong_code_reply(conn, codes=codes)
+        reading = read(conv, msg, now, code_attempt=codes.any) if conv is not None else None
+        if reading is not None and not reading.fast:
+            return None
+        outcome = self.engine.handle(reading.state if reading else None, msg, self._context_for(supply))
+        if any(e.kind in (EventKind.OPTED_OUT, EventKind.OPTED_IN) for e in outcome.events) \
+                or is_addendum(outcome.state, outcome.events):
+            return None
+        return outcome
+
+    def _counting(self, codes: Codes, lookup: bytes, also: Also | None) -> Also | None:
+        """The edge's bookkeeping, plus counting a failed code check in the same transaction."""
+        if not codes.hashes:
+            return also
+
+        def count_then_also(conn: Connection, conv_id: str, now: float) -> None:
+            self.followups.count_wrong(conn, lookup, now)
+            if also is not None:
+                also(conn, conv_id, now)
+        return count_then_also
 
     def _write_fast(
         self, conn: Connection, conv: ConversationRow | None, conv_id: str, lookup: bytes, msg: InboundMessage,
