@@ -36,6 +36,7 @@ from bench.common import fresh_runtime
 from bench.mixes import Message, Signer
 from bench.report import APPS, MixFigures
 from tests.fakes.telegram import FakeTelegram
+from tipline.settings import CODE_KDF_DEFAULT
 
 CODE_SHAPE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 CODES_PER_SECOND = 20
@@ -187,7 +188,8 @@ def settings_line(args: argparse.Namespace, wrk_version: str) -> str:
             f"no access log, for all three apps; {wrk_version}, {args.wrk_threads} thread, {args.connections} "
             f"connections, {args.seconds:g} s per run, pre-signed requests replayed by bench/replay.lua; "
             f"apps interleaved, {args.rounds} round(s), medians; SQLite WAL, synchronous=FULL; the code KDF "
-            f"at its default (Argon2id t=2, 19 MiB) unless TIPLINE_CODE_KDF_* says otherwise.")
+            f"at its default (Argon2id t={CODE_KDF_DEFAULT.time_cost}, {CODE_KDF_DEFAULT.memory_cost_kib // 1024} MiB) "
+            f"unless TIPLINE_CODE_KDF_* says otherwise.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,7 +78,29 @@ _SAVE_IF_UNCHANGED = Statement(
     " expires_at = :expires_at, purge_at = :purge_at, revision = :revision"
     " WHERE id = :id AND revision = :seen RETURNING id"
 )
+_CREATE_WITH_STATE = Statement(
+    "INSERT INTO conversation (id, lookup, channel, state, status, tip_id, created_at, updated_at, expires_at,"
+    " purge_at, revision) VALUES (:id, :lookup, :channel, :state, :status, :tip_id, :now, :now, :expires_at,"
+    " :purge_at, 1) ON CONFLICT (lookup) DO NOTHING RETURNING id"
+)
 _OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
+
+
+def new_id() -> str:
+    """A conversation id for a row not yet written (its state is sealed under the id)."""
+    return uuid.uuid4().hex
+
+
+def create_with_state(
+    conn: Connection, *, conv_id: str, lookup: bytes, channel: str, sealed_state: bytes, status: RowStatus,
+    tip_id: str | None, now: float, idle_seconds: int, retain_seconds: int,
+) -> bool:
+    """Write a new conversation with its first state; False if one for ``lookup`` appeared first."""
+    row = _CREATE_WITH_STATE.first(conn, {
+        "id": conv_id, "lookup": lookup, "channel": channel, "state": sealed_state, "status": status.value,
+        "tip_id": tip_id, "now": now, "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
+    })
+    return row is not None
 
 
 def find(conn: Connection, *, box: Box, lookup: bytes) -> ConversationRow | None:

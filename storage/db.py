@@ -158,6 +158,14 @@ def writer_lock(engine: Engine) -> AbstractContextManager[None]:
     return lock
 
 
+def start_plain_reads(conn: Connection) -> Connection:
+    """Reads before a write phase (the optimistic path): on SQLite they take no write lock.
+
+    ``end_read_snapshot`` ends them and makes the connection's next transaction a writer's again.
+    """
+    return conn.execution_options(tipline_read_only=True)
+
+
 def end_read_snapshot(conn: Connection) -> None:
     """End the read snapshot the driver opened implicitly for plain reads.
 
@@ -165,4 +173,7 @@ def end_read_snapshot(conn: Connection) -> None:
     (so SQLAlchemy's own rollback would do nothing); on SQLite the reads ran in autocommit
     and this is a no-op.  Called after an optimistic read, before any write phase.
     """
+    if conn.in_transaction():  # Core reads (keys, tips, throttle) autobegan one of SQLAlchemy's own
+        conn.rollback()
     conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+    conn.execution_options(tipline_read_only=False)

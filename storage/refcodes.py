@@ -20,6 +20,7 @@ under a server pepper, so a copy of the database alone cannot brute-force them.
 from __future__ import annotations
 
 import enum
+import re
 import secrets as _secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -133,6 +134,73 @@ def check(text: str) -> CodeCheck:
     if not _check_ok(canonical):
         return CodeCheck(CodeStatus.TYPO, canonical)
     return CodeCheck(CodeStatus.VALID, canonical)
+
+
+_RUN = re.compile(r"[0-9A-Za-z]+")
+MAX_CANDIDATES = 3  # each costs an Argon2id check: a long message checks at most this many
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A run of words in a message that reads as a code with a valid check character.
+
+    ``start``/``end`` delimit it in the message's text; ``whole``: nothing else was typed.
+    """
+
+    start: int
+    end: int
+    code: str = field(repr=False)
+    whole: bool = False
+
+
+def candidates(text: str, *, limit: int = MAX_CANDIDATES) -> list[Candidate]:
+    """Codes anywhere in ``text`` ("my code is jgbx cdna f6yy2"): whole words joined only by
+    spaces, dashes or dots, 13 characters, a valid check character.  A single word of letters
+    only is not taken (a 13-letter word like "international"); it needs a digit or a separator.
+    Non-overlapping, first ones first, at most ``limit``.
+    """
+    runs = [(m.start(), m.end()) for m in _RUN.finditer(text)] if len(text) <= 20000 else []
+    found: list[Candidate] = []
+    i = 0
+    while i < len(runs) and len(found) < limit:
+        hit = _candidate_at(text, runs, i)
+        if hit is None:
+            i += 1
+            continue
+        j, code = hit
+        start, end = runs[i][0], runs[j][1]
+        whole = not _RUN.search(text[:start]) and not _RUN.search(text[end:])
+        found.append(Candidate(start, end, code, whole))
+        i = j + 1
+    return found
+
+
+def _candidate_at(text: str, runs: list[tuple[int, int]], i: int) -> tuple[int, str] | None:
+    """The last run and canonical code of a candidate starting at run ``i``, if there is one."""
+    length = 0
+    for j in range(i, len(runs)):
+        if j > i and any(ch not in _IGNORED for ch in text[runs[j - 1][1]:runs[j][0]]):
+            return None  # words joined by anything but spaces, dashes and dots
+        length += runs[j][1] - runs[j][0]
+        if length > CODE_CHARS:
+            return None
+        if length == CODE_CHARS:
+            span = text[runs[i][0]:runs[j][1]]
+            if j == i and not any(c.isdigit() for c in span):
+                return None
+            found = check(span)
+            return (j, found.code) if found.is_valid and found.code is not None else None
+    return None
+
+
+def without(text: str, found: list[Candidate]) -> str:
+    """``text`` with these candidates cut out (what is kept of a message that held a code)."""
+    out, at = [], 0
+    for c in sorted(found, key=lambda c: c.start):
+        out.append(text[at:c.start])
+        at = c.end
+    out.append(text[at:])
+    return re.sub(r"[ \t]{2,}", " ", "".join(out)).strip()
 
 
 def code_hash(code: str, *, secrets: ServerSecrets, kdf: KdfParams) -> bytes:

@@ -54,28 +54,64 @@ def _context(tip_id: str, version: int, queue: str) -> bytes:
     return f"{tip_id}:{version}:{queue}".encode()
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """One version of a tip sealed to one queue's key, not yet written."""
+
+    tip_id: str
+    version: int
+    queue: str
+    key_id: str
+    sealed: bytes = field(repr=False)
+
+
+def seal_envelopes(
+    conn: Connection, *, tip_id: str, version: int, payload: bytes, queues: Sequence[str]
+) -> list[Envelope]:
+    """Seal one envelope per queue to its current key, reading the keys only (no writes), so the
+    X25519 work can run before the write transaction.  Raises ``storage.keys.UnknownQueueError``."""
+    if not queues:
+        raise NoQueuesError("a tip needs at least one queue")
+    return [
+        Envelope(tip_id, version, queue, key_id,
+                 crypto.seal(payload, recipient_public=public, key_id=key_id, context=_context(tip_id, version, queue)))
+        for queue, key_id, public in current_public_keys(conn, queues)
+    ]
+
+
+def keys_still_current(conn: Connection, envelopes: Sequence[Envelope]) -> bool:
+    """False when a queue's key was rotated since the envelopes were sealed (seal them again)."""
+    queues = sorted({e.queue for e in envelopes})
+    current = {queue: key_id for queue, key_id, _ in current_public_keys(conn, queues)}
+    return all(current.get(e.queue) == e.key_id for e in envelopes)
+
+
+def write_envelopes(conn: Connection, envelopes: Sequence[Envelope], *, now: float) -> list[str]:
+    """Write sealed envelopes; returns the key ids used.  AlreadySealedError on a version written twice."""
+    key_ids = []
+    for e in envelopes:
+        try:
+            conn.execute(
+                _env_t.insert().values(
+                    tip_id=e.tip_id, version=e.version, queue=e.queue, key_id=e.key_id, envelope=e.sealed,
+                    created_at=now,
+                )
+            )
+        except IntegrityError:
+            raise AlreadySealedError(f"tip {e.tip_id} version {e.version} is already sealed to key {e.key_id}") \
+                from None
+        key_ids.append(e.key_id)
+    return key_ids
+
+
 def seal_tip(
     conn: Connection, *, tip_id: str, version: int, payload: bytes, queues: Sequence[str], now: float
 ) -> list[str]:
     """Write one envelope per queue (to its current key); returns the key ids used.
 
     Raises ``storage.keys.UnknownQueueError`` for an unknown queue."""
-    if not queues:
-        raise NoQueuesError("a tip needs at least one queue")
-    key_ids = []
-    for queue, key_id, public in current_public_keys(conn, queues):
-        context = _context(tip_id, version, queue)
-        envelope = crypto.seal(payload, recipient_public=public, key_id=key_id, context=context)
-        try:
-            conn.execute(
-                _env_t.insert().values(
-                    tip_id=tip_id, version=version, queue=queue, key_id=key_id, envelope=envelope, created_at=now
-                )
-            )
-        except IntegrityError:
-            raise AlreadySealedError(f"tip {tip_id} version {version} is already sealed to key {key_id}") from None
-        key_ids.append(key_id)
-    return key_ids
+    envelopes = seal_envelopes(conn, tip_id=tip_id, version=version, payload=payload, queues=queues)
+    return write_envelopes(conn, envelopes, now=now)
 
 
 def tip_versions(conn: Connection, tip_id: str) -> list[int]:

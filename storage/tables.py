@@ -150,6 +150,8 @@ class Alert(SQLModel, table=True):
     reason: str = Field(max_length=32)
     created_at: float
     acknowledged_at: float | None = None
+    # Danger came back this often while the alert was open (one alert per tip).
+    repeats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AuditEntry(SQLModel, table=True):

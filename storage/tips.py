@@ -51,8 +51,13 @@ def _meta(row: object) -> TipMeta:
     )
 
 
-def create_tip(conn: Connection, *, now: float) -> str:
-    tip_id = uuid.uuid4().hex
+def new_tip_id() -> str:
+    """An id for a tip not yet written (sealing can then happen before the write transaction)."""
+    return uuid.uuid4().hex
+
+
+def create_tip(conn: Connection, *, now: float, tip_id: str | None = None) -> str:
+    tip_id = tip_id or new_tip_id()
     conn.execute(_T.insert().values(id=tip_id, status="open", created_at=now, updated_at=now, version=0))
     return tip_id
 
@@ -83,7 +88,10 @@ def record_seal(
     queues: Sequence[str],
     now: float,
     code_hash: bytes | None = None,
-) -> None:
+    expect_version: int | None = None,
+) -> bool:
+    """Record a sealed version's metadata; with ``expect_version``, only if the tip is still at
+    that version (a version sealed before the write lock).  Returns whether the row was updated."""
     values: dict[str, object] = dict(
         version=version, status=status, reason=reason, priority=priority,
         categories=",".join(categories), rules_version=rules_version, queues=",".join(queues),
@@ -91,7 +99,10 @@ def record_seal(
     )
     if code_hash is not None:
         values["ref_hash"] = code_hash
-    conn.execute(update(_T).where(_T.c.id == tip_id).values(**values))
+    query = update(_T).where(_T.c.id == tip_id)
+    if expect_version is not None:
+        query = query.where(_T.c.version == expect_version)
+    return bool(conn.execute(query.values(**values)).rowcount)
 
 
 def list_tips(conn: Connection, *, limit: int = 1000) -> list[TipMeta]:
@@ -99,9 +110,20 @@ def list_tips(conn: Connection, *, limit: int = 1000) -> list[TipMeta]:
     return [_meta(row) for row in conn.execute(select(*_COLUMNS).order_by(*order).limit(limit))]
 
 
-def raise_alert(conn: Connection, *, tip_id: str, priority: str, reason: str, now: float) -> None:
-    """The on-call alert, in the same transaction as the urgent tip it is about."""
-    conn.execute(_A.insert().values(tip_id=tip_id, priority=priority, reason=reason, created_at=now))
+def raise_alert(conn: Connection, *, tip_id: str, priority: str, reason: str, now: float) -> bool:
+    """The on-call alert, in the same transaction as the urgent tip it is about.
+
+    One open alert per tip (INTAKE decision 12): while one is open, danger coming back
+    counts a repeat on it instead of paging again.  Returns True when a new alert was raised.
+    """
+    counted = conn.execute(
+        update(_A).where(_A.c.tip_id == tip_id, _A.c.acknowledged_at.is_(None))
+        .values(repeats=_A.c.repeats + 1).returning(_A.c.id)
+    ).first()
+    if counted is not None:
+        return False
+    conn.execute(_A.insert().values(tip_id=tip_id, priority=priority, reason=reason, created_at=now, repeats=0))
+    return True
 
 
 def acknowledge_alert(conn: Connection, *, alert_id: int, now: float) -> bool:
@@ -111,6 +133,25 @@ def acknowledge_alert(conn: Connection, *, alert_id: int, now: float) -> bool:
         .returning(_A.c.id)
     ).first()
     return row is not None
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    id: int
+    tip_id: str
+    priority: str
+    reason: str
+    created_at: float
+    repeats: int  # how often danger came back while the alert was open
+
+
+def open_alert_list(conn: Connection) -> list[OpenAlert]:
+    """Open alerts, oldest first, with their repeat counts."""
+    query = select(_A.c.id, _A.c.tip_id, _A.c.priority, _A.c.reason, _A.c.created_at, _A.c.repeats).where(
+        _A.c.acknowledged_at.is_(None)
+    ).order_by(_A.c.id)
+    return [OpenAlert(r.id, r.tip_id, r.priority, r.reason, r.created_at, int(r.repeats or 0))
+            for r in conn.execute(query)]
 
 
 def open_alerts(conn: Connection) -> list[tuple[int, str, str, str, float]]:

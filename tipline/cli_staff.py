@@ -271,15 +271,16 @@ def register(main: click.Group, tips_group: click.Group) -> None:  # noqa: C901 
     @alerts_group.command("list")
     @click.pass_context
     def alerts_list(ctx: click.Context) -> None:
-        """Open alerts, oldest first: tip id, priority, why."""
+        """Open alerts, oldest first: tip id, priority, why, and how often danger came back since."""
         rt = _rt(ctx)
         with read_only(rt.db) as conn:
-            open_ = tips.open_alerts(conn)
+            open_ = tips.open_alert_list(conn)
         if not open_:
             click.echo("No open alerts.")
-        for alert_id, tip_id, priority, reason, at in open_:
-            raised = time.strftime("%Y-%m-%d %H:%M", time.gmtime(at))
-            click.echo(shown(f"#{alert_id:<5} {priority}  {reason:<8} tip {tip_id[:8]}  raised {raised} UTC"))
+        for a in open_:
+            raised = time.strftime("%Y-%m-%d %H:%M", time.gmtime(a.created_at))
+            again = f"  repeated {a.repeats}x" if a.repeats else ""
+            click.echo(shown(f"#{a.id:<5} {a.priority}  {a.reason:<8} tip {a.tip_id[:8]}  raised {raised} UTC{again}"))
 
     @alerts_group.command("ack")
     @click.argument("alert_id", type=int)

@@ -26,6 +26,12 @@ class SettingsError(ValueError):
 # Argon2id floors (OWASP's minimum for Argon2id: 19 MiB, 2 passes).  Below them a stolen
 # database with the secrets folder gives up passphrases and codes too cheaply.
 KDF_FLOOR = KdfParams(time_cost=2, memory_cost_kib=19456)
+# Reference codes are not passwords: 60 random bits, hashed over an HMAC under a server pepper
+# (README, "Reference-code hashing cost"), looked up once per finished interview and per code
+# attempt.  The default costs ~3 ms on one core (bench/crypto.py); the floor half of that,
+# still ~10^4 core-years per code for an attacker who holds the pepper and 10,000 stored codes.
+CODE_KDF_DEFAULT = KdfParams(time_cost=2, memory_cost_kib=4096)
+CODE_KDF_FLOOR = KdfParams(time_cost=1, memory_cost_kib=4096)
 # Only the test suite sets it: it allows Argon2id costs under the floors, and a process
 # that serves reporters (serve, worker) refuses to start with it.
 TEST_ONLY_CHEAP_KDF = "TIPLINE_TEST_ONLY_CHEAP_KDF"
@@ -51,7 +57,7 @@ class Settings:
     followup_days: int = 7
     max_text_chars: int = 5000
     partners: tuple[str, ...] = ()
-    code_kdf: KdfParams = KdfParams(time_cost=2, memory_cost_kib=19456)
+    code_kdf: KdfParams = CODE_KDF_DEFAULT
     staff_kdf: KdfParams = KdfParams()
     public_base_url: str = ""
     twilio_account_sid: str = field(default="", repr=False)
@@ -94,26 +100,28 @@ class Settings:
 
     def check_servable(self) -> None:
         """Refuse to serve reporters with the tests' cheap Argon2id costs."""
-        if self.test_only_cheap_kdf or not (_meets_floor(self.staff_kdf) and _meets_floor(self.code_kdf)):
+        if self.test_only_cheap_kdf or not (
+            _meets_floor(self.staff_kdf) and _meets_floor(self.code_kdf, CODE_KDF_FLOOR)
+        ):
             raise SettingsError(
                 f"{TEST_ONLY_CHEAP_KDF} is for the test suite: it lowers Argon2id costs below what "
                 "protects passphrases and codes. Unset it (and any TIPLINE_*_KDF_* below the floors) to serve."
             )
 
 
-def _meets_floor(kdf: KdfParams) -> bool:
-    return kdf.time_cost >= KDF_FLOOR.time_cost and kdf.memory_cost_kib >= KDF_FLOOR.memory_cost_kib
+def _meets_floor(kdf: KdfParams, floor: KdfParams = KDF_FLOOR) -> bool:
+    return kdf.time_cost >= floor.time_cost and kdf.memory_cost_kib >= floor.memory_cost_kib
 
 
-def _kdf(env: Mapping[str, str], prefix: str, default: KdfParams) -> KdfParams:
+def _kdf(env: Mapping[str, str], prefix: str, default: KdfParams, floor: KdfParams = KDF_FLOOR) -> KdfParams:
     kdf = KdfParams(
         time_cost=_int(env, f"{prefix}_TIME", default.time_cost),
         memory_cost_kib=_int(env, f"{prefix}_MEMORY_KIB", default.memory_cost_kib),
     )
-    if not _meets_floor(kdf) and not env.get(TEST_ONLY_CHEAP_KDF):
+    if not _meets_floor(kdf, floor) and not env.get(TEST_ONLY_CHEAP_KDF):
         raise SettingsError(
             f"{prefix}_TIME and {prefix}_MEMORY_KIB are below the Argon2id floor "
-            f"(time {KDF_FLOOR.time_cost}, memory {KDF_FLOOR.memory_cost_kib} KiB): raise them or unset them"
+            f"(time {floor.time_cost}, memory {floor.memory_cost_kib} KiB): raise them or unset them"
         )
     return kdf
 
@@ -212,7 +220,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         conversation_idle_minutes=_int(env, "TIPLINE_IDLE_MINUTES", 60),
         followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
         partners=_list(env, "TIPLINE_PARTNERS", ()),
-        code_kdf=_kdf(env, "TIPLINE_CODE_KDF", KdfParams(time_cost=2, memory_cost_kib=19456)),
+        code_kdf=_kdf(env, "TIPLINE_CODE_KDF", CODE_KDF_DEFAULT, CODE_KDF_FLOOR),
         staff_kdf=_kdf(env, "TIPLINE_STAFF_KDF", KdfParams(time_cost=3, memory_cost_kib=65536)),
         test_only_cheap_kdf=bool(env.get(TEST_ONLY_CHEAP_KDF)),
         public_base_url=base_url,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from sqlalchemy import Connection
 
@@ -34,6 +35,8 @@ SENDER_LIMIT = 5  # wrong codes per sender per window
 GLOBAL_LIMIT = 200  # wrong codes for the whole line per window: slows a distributed guesser
 WINDOW = 3600.0
 _GLOBAL_KEY = b"global:refcode"
+# Words sent with a code ("my code is ..." is three) join the tip only when they say more.
+ADDED_WITH_CODE_MIN_WORDS = 4
 
 
 # A code is tried only from a conversation with no interview in progress.
@@ -60,6 +63,41 @@ class FollowUpResult:
     tip_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Codes:
+    """The codes a message may hold, worked out before the write lock (``FollowUps.prepare``).
+
+    ``hashes`` (one per candidate, Argon2id) are empty when the sender must wait: a sender
+    over its limit costs no Argon2id at all, and its candidates are never kept unchecked.
+    """
+
+    candidates: tuple[refcodes.Candidate, ...] = ()
+    hashes: tuple[bytes, ...] = field(default=(), repr=False)
+    blocked: bool = False
+    typo: bool = False  # the whole message is a code with a wrong check character
+
+    @property
+    def any(self) -> bool:
+        return bool(self.candidates) or self.typo
+
+    @property
+    def whole(self) -> bool:
+        return self.typo or any(c.whole for c in self.candidates)
+
+
+NO_CODES = Codes()
+
+
+@dataclass(frozen=True)
+class FollowUpAnswer:
+    """A follow-up reply (``outcome``), or the message the engine answers (codes cut out)."""
+
+    msg: InboundMessage = field(repr=False)
+    outcome: Outcome | None = None
+    # An interview in progress left for a follow-up: what it gave is sealed first.
+    interrupted: ConversationState | None = field(default=None, repr=False)
+
+
 class FollowUps:
     def __init__(
         self, *, secrets: ServerSecrets, kdf: KdfParams, question_box: Box, engine: ConversationEngine,
@@ -70,48 +108,99 @@ class FollowUps:
         self.question_box = question_box
         self.engine = engine
         self.default_locale = default_locale
+        # The slow keyed hash of a candidate (Argon2id); tests may put a recording fake here.
+        self.hasher: Callable[[str], bytes] = lambda code: refcodes.code_hash(code, secrets=secrets, kdf=kdf)
+
+    def prepare(self, conn: Connection, *, text: str, lookup: bytes, now: float) -> Codes:
+        """Find code candidates and hash them, from plain reads and before any write lock (issue 11).
+
+        The throttle is read first: a sender over its limit gets no Argon2id work done.
+        """
+        found = tuple(refcodes.candidates(text))
+        if not found:
+            return Codes(typo=is_code_attempt(text) and refcodes.check(text).is_typo)
+        if self._must_wait(conn, self._sender(lookup), now):
+            return Codes(candidates=found, blocked=True)
+        hashes = tuple(self.hasher(c.code) for c in found)
+        return Codes(candidates=found, hashes=hashes)
 
     def answer(
         self, conn: Connection, *, msg: InboundMessage, lookup: bytes, state: ConversationState | None,
-        code_attempt: bool, now: float,
-    ) -> Outcome | None:
-        """The reply of a follow-up (a code, or a message added to a tip); None when the engine should answer."""
+        codes: Codes, now: float,
+    ) -> FollowUpAnswer:
+        """A follow-up's reply (a code, or a message added to a tip), or what the engine should answer."""
         text = msg.text or ""
         if msg.button or carrier_action(msg.channel, text) is not None:
-            return None  # carrier words keep their meaning; buttons belong to the interview
-        locale_state = state or ConversationState(locale=self.default_locale)
-        if FOLLOWUP in locale_state.extra:
-            command = self.engine.words.command(msg.channel, text)
-            result = self.add(conn, text=text, command=command, state=locale_state, now=now)
-        elif code_attempt and locale_state.status in _CODE_FROM:
-            result = self.try_code(conn, text=text, lookup=lookup, state=locale_state, now=now)
-        else:
+            return FollowUpAnswer(msg)  # carrier words keep their meaning; buttons belong to the interview
+        base = state or ConversationState(locale=self.default_locale)
+        meta = self.match(conn, codes)
+        kept = refcodes.without(text, [c for c in codes.candidates if meta is not None or codes.blocked])
+        if meta is not None:
+            interrupted = state if state is not None and state.status in (Status.NEW, Status.ACTIVE) else None
+            result = self.open(conn, tip_id=meta.id, remainder=kept, state=base, now=now)
+            return FollowUpAnswer(msg, self._render(result), interrupted)
+        if codes.hashes:
+            self.count_wrong(conn, lookup, now)  # every failed check counts: no free guesses inside words
+        if FOLLOWUP in base.extra:
+            command = self.engine.words.command(msg.channel, kept)
+            return FollowUpAnswer(msg, self._render(self.add(conn, text=kept, command=command, state=base, now=now)))
+        if codes.whole and base.status in _CODE_FROM:
+            return FollowUpAnswer(msg, self._render(self._wrong(codes, base)))
+        return FollowUpAnswer(replace(msg, text=kept) if kept != text else msg)
+
+    def wrong_code_reply(self, conn: Connection, *, codes: Codes) -> Outcome | None:
+        """From plain reads: the reply to a new sender whose whole message is a code that opens
+        nothing (typo, must wait, unknown), or None when the message needs more than that.
+        The caller then counts it (``count_wrong``) in its write transaction."""
+        if not codes.whole or self.match(conn, codes) is not None:
             return None
+        return self._render(self._wrong(codes, ConversationState(locale=self.default_locale)))
+
+    def _render(self, result: FollowUpResult) -> Outcome:
         render = self.engine.render
         parts = [render.text(result.state.locale, msgid, **params) for msgid, params in result.messages]
         return Outcome(replies=pack(parts), state=result.state, events=[])
 
-    def try_code(
-        self, conn: Connection, *, text: str, lookup: bytes, state: ConversationState, now: float
-    ) -> FollowUpResult:
-        check = refcodes.check(text)
-        if check.is_typo:
+    def _sender(self, lookup: bytes) -> bytes:
+        return self.secrets.mac(Purpose.THROTTLE, lookup)
+
+    @staticmethod
+    def match(conn: Connection, codes: Codes) -> tips.TipMeta | None:
+        """The tip whose code one of the candidates is (a lookup by the hashes computed before)."""
+        for code_hash in codes.hashes:
+            meta = tips.find_by_code_hash(conn, code_hash)
+            if meta is not None:
+                return meta
+        return None
+
+    def count_wrong(self, conn: Connection, lookup: bytes, now: float) -> None:
+        """Count a failed check against the sender and the line (in the write transaction)."""
+        throttle.hit(conn, key=self._sender(lookup), limit=SENDER_LIMIT, window_seconds=WINDOW, now=now)
+        throttle.hit(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now)
+        log.info("follow-up code not found")
+
+    @staticmethod
+    def _wrong(codes: Codes, state: ConversationState) -> FollowUpResult:
+        """A whole message that is a code but opens nothing: a typo, a sender who must wait, or unknown."""
+        if codes.typo:
             return FollowUpResult([("followup.typo", {})], state)
-        sender_key = self.secrets.mac(Purpose.THROTTLE, lookup)
-        if self._must_wait(conn, sender_key, now):
+        if codes.blocked:
             return FollowUpResult([("followup.wait", {})], state)
-        meta = tips.find_by_code_hash(conn, refcodes.code_hash(text, secrets=self.secrets, kdf=self.kdf))
-        if meta is None:
-            throttle.hit(conn, key=sender_key, limit=SENDER_LIMIT, window_seconds=WINDOW, now=now)
-            throttle.hit(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now)
-            log.info("follow-up code not found")
-            return FollowUpResult([("followup.unknown", {})], state)
-        state = ConversationState(locale=state.locale, status=Status.FINISHED, extra={FOLLOWUP: meta.id})
+        return FollowUpResult([("followup.unknown", {})], state)
+
+    def open(
+        self, conn: Connection, *, tip_id: str, remainder: str, state: ConversationState, now: float
+    ) -> FollowUpResult:
+        """A code that matched: the conversation adds to that tip; words sent with the code join it."""
+        state = ConversationState(locale=state.locale, status=Status.FINISHED, extra={FOLLOWUP: tip_id})
         messages: list[tuple[str, dict[str, str]]] = [("followup.welcome", {})]
-        for question in questions.take_undelivered(conn, box=self.question_box, tip_id=meta.id, now=now):
+        for question in questions.take_undelivered(conn, box=self.question_box, tip_id=tip_id, now=now):
             messages.append(("followup.question", {"question": question}))
-        log.info("follow-up opened", extra={"tip": meta.id})
-        return FollowUpResult(messages, state, meta.id)
+        if len(remainder.split()) >= ADDED_WITH_CODE_MIN_WORDS:
+            seal_addendum(conn, tip_id=tip_id, texts=[remainder], now=now)
+            messages.append(("followup.added", {}))
+        log.info("follow-up opened", extra={"tip": tip_id})
+        return FollowUpResult(messages, state, tip_id)
 
     @staticmethod
     def _must_wait(conn: Connection, sender_key: bytes, now: float) -> bool:
@@ -140,23 +229,28 @@ class FollowUps:
         return FollowUpResult([("followup.added", {})], state, tip_id)
 
 
-def seal_addendum(conn: Connection, *, tip_id: str, texts: list[str], now: float) -> bool:
+def seal_addendum(
+    conn: Connection, *, tip_id: str, texts: list[str], now: float, raise_to: str | None = None
+) -> bool:
     """Seal texts a reporter added after the interview as a new version of the tip.
 
     Sealed to the queues the tip already reached; priority and categories stay as they
-    are (the public app cannot open the tip to re-score it; staff re-rank on reading).
+    are (the public app cannot open the tip to re-score it; staff re-rank on reading),
+    except ``raise_to``: danger words after the close make the tip P1 (never lowered).
     Returns False if the tip no longer exists.
     """
     meta = tips.get_tip(conn, tip_id, for_update=True)
     if meta is None:
         return False
     version = meta.version + 1
-    payload = {"kind": "addendum", "tip_id": tip_id, "version": version, "texts": texts, "sealed_at": now}
+    priority = min(meta.priority, raise_to) if raise_to else meta.priority  # "P1" < "P2": higher
+    payload = {"kind": "addendum", "tip_id": tip_id, "version": version, "texts": texts, "sealed_at": now,
+               "danger": raise_to is not None}
     sealing.seal_tip(conn, tip_id=tip_id, version=version,
                      payload=json.dumps(payload, separators=(",", ":")).encode(), queues=meta.queues, now=now)
     tips.record_seal(
         conn, tip_id=tip_id, version=version, status=meta.status, reason="follow-up",
-        priority=meta.priority, categories=meta.categories, rules_version=meta.rules_version,
+        priority=priority, categories=meta.categories, rules_version=meta.rules_version,
         queues=meta.queues, now=now,
     )
     return True

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from bot.state import UNSEALED
 from bot.types import ConversationState, InboundMessage, Outcome, OutboxMessage, Reply, Status
 from storage.conversations import ConversationRow, RowStatus
+from storage import refcodes
 from triage.followup import FOLLOWUP, is_code_attempt
 from triage.tiplink import TIP_LINK
 
@@ -51,11 +52,13 @@ class Reading:
         )
 
 
-def read(conv: ConversationRow, msg: InboundMessage, now: float) -> Reading:
+def read(conv: ConversationRow, msg: InboundMessage, now: float, *, code_attempt: bool | None = None) -> Reading:
+    """``code_attempt``: the message may hold a code (worked out by the caller, or here from the text)."""
     state = ConversationState.from_dict(conv.state) if conv.state else None
-    return Reading(
-        state=state, expired=state is not None and conv.expired(now), code_attempt=is_code_attempt(msg.text or ""),
-    )
+    if code_attempt is None:
+        text = msg.text or ""
+        code_attempt = is_code_attempt(text) or bool(refcodes.candidates(text))
+    return Reading(state=state, expired=state is not None and conv.expired(now), code_attempt=code_attempt)
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,15 @@ class AtRest:
 
 def at_rest(state: ConversationState, *, tip_id: str | None, link: Callable[[str], str] | None) -> AtRest:
     """Once an interview is over and sealed, its answers are dropped (they live only in the sealed
-    tip) and a finished one keeps ``link(tip_id)`` instead of the tip id, so the stored row no
-    longer says which tip it made (with no ``link``, it keeps neither).  ``state`` is left as it is.
+    tip) and a finished or ended one (EXIT, "not safe to text") keeps ``link(tip_id)`` instead of
+    the tip id, so the stored row no longer says which tip it made but the reporter coming back
+    from the same phone adds to it (with no ``link``, it keeps neither).  ``state`` is left as it is.
     """
     data = state.to_dict()
     if state.status not in _OVER or state.extra.get(UNSEALED, True):
         return AtRest(data)
     extra = {k: v for k, v in state.extra.items() if k != TIP_LINK}
-    if tip_id is not None and link is not None and state.status == Status.FINISHED:
+    if tip_id is not None and link is not None and state.status in (Status.FINISHED, Status.ENDED):
         extra[TIP_LINK] = link(tip_id)
     return AtRest({**data, "answers": {}, "history": [], "extra": extra}, clears_tip=True)
 

@@ -1,14 +1,19 @@
 """Turning engine events into sealed tip versions: score, route, seal, hash the code, alert.
 
-The intake service calls ``TipSealer.apply`` inside its transaction whenever the engine
-reports an urgent answer, a complete or incomplete interview, or an update.
+A version is worked out and sealed in two steps so that the slow part can run before the
+write transaction (issue 11): ``prepare`` reads the tip and the queue keys, scores, routes,
+seals the snapshot (X25519) and takes the reference code's hash from the caller (Argon2id,
+computed outside the lock); ``write`` then only writes, and refuses (False) when the tip
+moved on or a queue key was rotated since, so the caller redoes the message under the lock.
+``apply`` does both inside one transaction (the locked path, idle expiry).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from sqlalchemy import Connection
 
@@ -23,6 +28,34 @@ from triage.scoring import Assessment, assess
 log = logging.getLogger(__name__)
 
 SEALING = (EventKind.URGENT, EventKind.COMPLETE, EventKind.INCOMPLETE, EventKind.UPDATED)
+# The engine's UPDATED for words added after the close; any other UPDATED reason is an
+# urgent answer coming back (the engine counts it in answers["urgent_repeats"]).
+ADDED_WORDS = "more"
+ALARM_PRIORITY = "P1"
+
+CodeHash = Callable[[str], bytes]
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """One tip version, scored, routed and sealed, waiting for its writes."""
+
+    tip_id: str
+    new_tip: bool
+    version: int
+    status: str
+    reason: str
+    assessment: Assessment
+    queues: tuple[str, ...]
+    envelopes: tuple[sealing.Envelope, ...] = field(repr=False)
+    code_hash: bytes | None = field(repr=False)
+    alarms: tuple[str, ...]  # reasons that raise (or count a repeat on) the tip's one open alert
+
+
+def is_addendum(state: ConversationState, events: Sequence[Event]) -> bool:
+    """A reporter came back after the close: their words (and any alarm) join the tip as an addendum."""
+    kinds = {e.kind for e in events if e.kind in SEALING}
+    return state.status == Status.FINISHED and bool(kinds) and kinds <= {EventKind.UPDATED, EventKind.URGENT}
 
 
 class TipSealer:
@@ -34,54 +67,96 @@ class TipSealer:
         self.routing = routing
         self.region = region
         self.code_kdf = code_kdf
+        # The slow keyed hash of a code (Argon2id); tests may put a recording fake here.
+        self.hasher: CodeHash = lambda code: refcodes.code_hash(code, secrets=secrets, kdf=code_kdf)
+
+    def code_hash(self, code: str) -> bytes:
+        """The slow keyed hash of a code: callers run it before the write transaction."""
+        return self.hasher(code)
 
     def apply(
         self, conn: Connection, *, tip_id: str | None, state: ConversationState, events: Sequence[Event],
-        channel: str, now: float,
+        channel: str, now: float, code_hash: CodeHash | None = None,
     ) -> str | None:
         """Seal a new version of the tip for these events; returns the tip's id (created if needed)."""
+        if is_addendum(state, events) and tip_id is not None:
+            return self._addendum(conn, tip_id=tip_id, state=state, events=events, now=now)
+        for _ in range(3):  # the tip row is locked; only a key rotated meanwhile makes it seal again
+            prepared = self.prepare(conn, tip_id=tip_id, state=state, events=events, channel=channel, now=now,
+                                    code_hash=code_hash or self.code_hash, lock=True)
+            if prepared is None:
+                return tip_id
+            if self.write(conn, prepared, now=now):
+                return prepared.tip_id
+        raise sealing.SealingError("the queue keys kept changing while a tip was sealed")
+
+    def prepare(
+        self, conn: Connection, *, tip_id: str | None, state: ConversationState, events: Sequence[Event],
+        channel: str, now: float, code_hash: CodeHash, lock: bool = False,
+    ) -> Sealing | None:
+        """Work out and seal the next version from plain reads (``lock``: the tip row locked for
+        this transaction); None when no event seals."""
         sealing_events = [e for e in events if e.kind in SEALING]
         if not sealing_events:
-            return tip_id
-        if state.status == Status.FINISHED and all(e.kind is EventKind.UPDATED for e in sealing_events):
-            # A reporter came back after the close: their words join the tip as an addendum
-            # (the interview's answers were dropped from the state once sealed).
-            texts = [str(t) for t in state.answers.get("addenda", [])]
-            if tip_id is not None and texts:
-                seal_addendum(conn, tip_id=tip_id, texts=texts, now=now)
-                return tip_id
-        if tip_id is None:
-            tip_id = tips.create_tip(conn, now=now)
-        meta = tips.get_tip(conn, tip_id, for_update=True)
-        assert meta is not None
+            return None
+        meta = tips.get_tip(conn, tip_id, for_update=lock) if tip_id is not None else None
+        new_tip = meta is None
+        tip_id = tip_id if meta is not None and tip_id is not None else tips.new_tip_id()
         assessment, queues, route_reasons = self._score(meta, state)
-        status, reason = _tip_status(meta.status, sealing_events)
-        version = meta.version + 1
+        status, reason = _tip_status(meta.status if meta else "open", sealing_events)
+        version = (meta.version if meta else 0) + 1
         payload = _snapshot(tip_id=tip_id, version=version, status=status, events=sealing_events, channel=channel,
                             state=state, assessment=assessment, routing=route_reasons, now=now)
-        sealing.seal_tip(conn, tip_id=tip_id, version=version, payload=payload, queues=queues, now=now)
+        envelopes = sealing.seal_envelopes(conn, tip_id=tip_id, version=version, payload=payload, queues=queues)
         code = next((e.code for e in sealing_events if e.code), None)
-        code_hash = refcodes.code_hash(code, secrets=self.secrets, kdf=self.code_kdf) if code is not None else None
-        tips.record_seal(
-            conn, tip_id=tip_id, version=version, status=status, reason=reason,
-            priority=assessment.priority, categories=assessment.categories,
-            rules_version=assessment.rules_version, queues=queues, now=now, code_hash=code_hash,
+        return Sealing(
+            tip_id=tip_id, new_tip=new_tip, version=version, status=status, reason=reason, assessment=assessment,
+            queues=queues, envelopes=tuple(envelopes), code_hash=code_hash(code) if code is not None else None,
+            alarms=tuple(e.reason for e in sealing_events if _alarms(e)),
         )
-        for event in sealing_events:
-            if event.kind is EventKind.URGENT:
-                tips.raise_alert(conn, tip_id=tip_id, priority=assessment.priority, reason=event.reason, now=now)
+
+    def write(self, conn: Connection, prepared: Sealing, *, now: float) -> bool:
+        """The writes of a prepared version; False (nothing written) if the tip or a key moved on."""
+        p = prepared
+        if p.new_tip:
+            tips.create_tip(conn, now=now, tip_id=p.tip_id)
+        if not sealing.keys_still_current(conn, p.envelopes):
+            return False
+        if not tips.record_seal(
+            conn, tip_id=p.tip_id, version=p.version, status=p.status, reason=p.reason,
+            priority=p.assessment.priority, categories=p.assessment.categories,
+            rules_version=p.assessment.rules_version, queues=p.queues, now=now, code_hash=p.code_hash,
+            expect_version=p.version - 1,
+        ):
+            return False
+        sealing.write_envelopes(conn, p.envelopes, now=now)
+        for reason in p.alarms:
+            tips.raise_alert(conn, tip_id=p.tip_id, priority=p.assessment.priority, reason=reason, now=now)
         log.info(
             "tip sealed",
-            extra={"tip": tip_id, "version": version, "priority": assessment.priority, "queues": list(queues)},
+            extra={"tip": p.tip_id, "version": p.version, "priority": p.assessment.priority, "queues": list(p.queues)},
         )
+        return True
+
+    def _addendum(
+        self, conn: Connection, *, tip_id: str, state: ConversationState, events: Sequence[Event], now: float
+    ) -> str:
+        """Words after the close join the tip (the interview's answers were dropped once sealed);
+        danger words after the close raise the tip's alert (one open alert, repeats counted) and P1."""
+        texts = [str(t) for t in state.answers.get("addenda", [])]
+        alarm = any(e.kind is EventKind.URGENT for e in events)
+        if texts or alarm:
+            seal_addendum(conn, tip_id=tip_id, texts=texts, now=now, raise_to=ALARM_PRIORITY if alarm else None)
+        if alarm:
+            tips.raise_alert(conn, tip_id=tip_id, priority=ALARM_PRIORITY, reason="danger", now=now)
         return tip_id
 
     def _score(
-        self, meta: tips.TipMeta, state: ConversationState
+        self, meta: tips.TipMeta | None, state: ConversationState
     ) -> tuple[Assessment, tuple[str, ...], tuple[str, ...]]:
         """Priority and categories (a re-seal never lowers the previous ones), queues and why."""
         previous = None
-        if meta.version > 0:
+        if meta is not None and meta.version > 0:
             previous = Assessment(
                 priority=meta.priority, categories=meta.categories, score=0.0, reasons=(),
                 rules_version=meta.rules_version,
@@ -91,6 +166,11 @@ class TipSealer:
             assessment, state.answers, routing=self.routing, region=self.region.code, locale=state.locale,
         )
         return assessment, queues, route_reasons
+
+
+def _alarms(event: Event) -> bool:
+    """An urgent answer, first time or coming back: it raises the alert or counts a repeat."""
+    return event.kind is EventKind.URGENT or (event.kind is EventKind.UPDATED and event.reason != ADDED_WORDS)
 
 
 def _snapshot(
@@ -110,6 +190,8 @@ def _snapshot(
         "assessment": {
             "priority": assessment.priority,
             "categories": list(assessment.categories),
+            # Categories only the venue suggests: shown to staff as such, never routed.
+            "possible": list(assessment.possible),
             "score": assessment.score,
             "reasons": list(assessment.reasons),
             "rules_version": assessment.rules_version,

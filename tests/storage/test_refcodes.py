@@ -7,7 +7,9 @@ import pytest
 
 from storage import refcodes
 from storage.crypto import ServerSecrets
-from storage.refcodes import ALPHABET, CodeStatus, check, code_hash, display, new_code, normalize
+from storage.refcodes import (
+    ALPHABET, CodeStatus, candidates, check, code_hash, display, new_code, normalize, without,
+)
 from tests.conftest import CHEAP_KDF
 
 
@@ -121,3 +123,23 @@ def test_code_hash_deterministic_and_keyed() -> None:
 def test_check_repr_hides_code() -> None:
     code = new_code()
     assert code not in repr(check(code))
+
+
+def test_a_code_is_found_anywhere_in_a_message_however_it_is_typed() -> None:
+    code = new_code()
+    shown = display(code)
+    for typed in (f"my code is {shown.lower().replace('-', ' ')}", f"hi {shown.replace('-', '.')}!",
+                  f"{code.lower()} thanks", shown):
+        found = candidates(typed)
+        assert [c.code for c in found] == [code], typed
+        assert code not in without(typed, found).upper().replace(" ", "")
+
+
+def test_words_and_typos_are_not_candidates_unless_they_pass_the_check_character() -> None:
+    assert candidates("international") == []  # one word of letters only
+    assert candidates("hello there, how are you") == []
+    wrong = new_code()
+    typo = wrong[:-1] + ("2" if wrong[-1] != "2" else "3")
+    assert candidates(f"code {typo}") == []
+    [same] = candidates("same treatment")  # passes the check character: only a lookup can tell
+    assert same.whole and not candidates("same treatment please")[0].whole

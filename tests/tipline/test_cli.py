@@ -211,6 +211,14 @@ def test_an_urgent_tip_raises_an_alert_that_staff_acknowledge(env: dict[str, str
     assert "No open alerts" in run(env, "alerts", "list").stdout
 
 
+def test_danger_coming_back_is_counted_on_the_one_open_alert(env: dict[str, str]) -> None:
+    init(env)
+    # Danger now, then danger words again at the next question: one alert, one repeat.
+    run(env, "chat", "--from", "+15550198", stdin="hi\n1\nhelp someone is hurt now\n")
+    listed = run(env, "alerts", "list").stdout
+    assert len(re.findall(r"#\d+\s+P1", listed)) == 1 and "repeated 1x" in listed, listed
+
+
 def test_a_grant_of_an_unknown_queue_says_so_and_changes_nothing(env: dict[str, str]) -> None:
     passphrase = init(env)
     run(env, "staff", "add", "maria", stdin=f"maria's own passphrase\nmaria's own passphrase\n{passphrase}\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 
 from bot.types import ConversationState, InboundMessage, Outcome, Reply, Status
 from storage.conversations import ConversationRow, RowStatus
@@ -37,13 +36,19 @@ def test_at_rest_of_a_finished_interview_drops_answers_and_seals_the_link_withou
     assert state == before  # pure: the caller's state (and its extra) are left alone
 
 
-@pytest.mark.parametrize("status", [Status.ENDED, Status.OPTED_OUT])
-def test_at_rest_of_an_ended_interview_keeps_no_link(status: str) -> None:
-    state = over(status)
+def test_at_rest_of_an_opted_out_interview_keeps_no_link() -> None:
+    state = over(Status.OPTED_OUT)
     state.extra[TIP_LINK] = "an old link"
     stored = at_rest(state, tip_id="tip-1", link=lambda tip: f"sealed:{tip}")
     assert stored.clears_tip and TIP_LINK not in stored.state["extra"]
     assert state.extra[TIP_LINK] == "an old link"
+
+
+def test_at_rest_of_an_interview_ended_by_exit_keeps_the_link_to_come_back_to() -> None:
+    # Issue 8: "write again when it is safe" - coming back from the same phone adds to the same tip.
+    stored = at_rest(over(Status.ENDED), tip_id="tip-1", link=lambda tip: f"sealed:{tip}")
+    assert stored.clears_tip and stored.state["answers"] == {}
+    assert stored.state["extra"][TIP_LINK] == "sealed:tip-1"
 
 
 def test_plan_keeps_nothing_to_send_when_the_channel_must_stay_silent() -> None:

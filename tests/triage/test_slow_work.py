@@ -1,0 +1,127 @@
+"""Issue 11: nothing slow under the write lock, and code checks throttled before they cost anything.
+
+A recording fake stands in for the Argon2id hash: it blocks until released, so a test can
+send another reporter's message while one reporter's code is being hashed.  Had the hash
+run under the write lock (SQLite's single writer), that message would wait for it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Callable
+
+import pytest
+
+from storage import refcodes, tips
+from tests.factories import FakeClock, Reporter, service_with_clock
+from tipline.runtime import Runtime
+from triage import followup
+from triage.intake import IntakeService
+
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
+WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "0", "2", "1", "2"]
+
+
+class RecordingHasher:
+    """Records each code it hashes, then hashes it for real."""
+
+    def __init__(self, real: Callable[[str], bytes]) -> None:
+        self.real = real
+        self.codes: list[str] = []
+
+    def __call__(self, code: str) -> bytes:
+        self.codes.append(code)
+        return self.real(code)
+
+
+class BlockingHasher:
+    """Counts hashes; the first one waits until ``release`` (what a slow Argon2id looks like)."""
+
+    def __init__(self, real: Callable[[str], bytes]) -> None:
+        self.real = real
+        self.calls = 0
+        self.started = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, code: str) -> bytes:
+        self.calls += 1
+        self.started.set()
+        assert self.released.wait(10), "the test never released the hash"
+        return self.real(code)
+
+
+@pytest.fixture
+def service(rt: Runtime) -> IntakeService:
+    return service_with_clock(rt, FakeClock())
+
+
+def _in_thread(target: Callable[[], object]) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_another_reporter_is_answered_while_a_finished_interview_hashes_its_code(
+    rt: Runtime, service: IntakeService
+) -> None:
+    # Given a witness one answer from the close, and a hash that blocks until released
+    witness = Reporter(service, "+15550001")
+    for line in WITNESS[:-1]:
+        witness.send(line)
+    hasher = BlockingHasher(service.sealer.hasher)
+    service.sealer.hasher = hasher
+    closing = _in_thread(lambda: witness.send(WITNESS[-1]))
+    assert hasher.started.wait(10)
+    # When another reporter writes while the code is being hashed
+    other = Reporter(service, "+15550002")
+    other.send("hi")
+    other.send("2")
+    # Then they are answered at once (the hash is not holding the write lock)
+    assert "danger" in other.transcript[0][1][0].lower() and other.last
+    hasher.released.set()
+    closing.join(10)
+    assert CODE.search(witness.last) and hasher.calls == 1
+    with rt.db.connect() as conn:
+        [tip] = [t for t in tips.list_tips(conn) if t.status == "complete"]
+        assert tip.has_code
+
+
+def test_another_reporter_is_answered_while_a_code_is_checked(rt: Runtime, service: IntakeService) -> None:
+    hasher = BlockingHasher(service.followups.hasher)
+    service.followups.hasher = hasher
+    guesser = Reporter(service, "+15550003")
+    guessing = _in_thread(lambda: guesser.send(refcodes.display(refcodes.new_code())))
+    assert hasher.started.wait(10)
+    other = Reporter(service, "+15550004")
+    other.send("hi")
+    assert "danger" in other.last.lower()
+    hasher.released.set()
+    guessing.join(10)
+    assert "don't know" in guesser.last.lower()
+
+
+def test_a_sender_over_its_limit_costs_no_hash_at_all(rt: Runtime, service: IntakeService) -> None:
+    recorder = RecordingHasher(service.followups.hasher)
+    service.followups.hasher = recorder
+    calls = recorder.codes
+    guesser = Reporter(service, "+15550005")
+    for _ in range(followup.SENDER_LIMIT):
+        guesser.send(refcodes.display(refcodes.new_code()))
+    assert len(calls) == followup.SENDER_LIMIT
+    for _ in range(3):
+        guesser.send(refcodes.display(refcodes.new_code()))
+        assert "wait" in guesser.last.lower()
+    assert len(calls) == followup.SENDER_LIMIT  # waited without one more Argon2id
+
+
+def test_a_whole_interview_hashes_one_code_and_no_message_hashes_twice(rt: Runtime, service: IntakeService) -> None:
+    recorder = RecordingHasher(service.sealer.hasher)
+    service.sealer.hasher = recorder
+    calls = recorder.codes
+    witness = Reporter(service, "+15550006")
+    for line in WITNESS:
+        witness.send(line)
+    shown = CODE.search(witness.last)
+    assert shown is not None
+    assert [refcodes.normalize(c) for c in calls] == [refcodes.normalize(shown.group())]
