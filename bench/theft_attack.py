@@ -14,7 +14,6 @@ whose match opens the stored replies.  Addresses found open tip links.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from bench.theft_carve import Record
+from storage import inbound
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, load_server_secrets
 from storage.purposes import Purpose
 from storage.ratchet import FOLDER, EpochDestroyed, Ratchet, RatchetMissing, Schedule
@@ -219,7 +219,6 @@ def brute(what: str, keys: list[bytes], hashes: set[bytes], pattern: bytes, cand
 
 def open_replies(ring: KeyRing, records: list[Record], ids: Iterable[tuple[str, str]]) -> list[tuple[str, str, bytes]]:
     """The replies stored for a redelivery, under a key derived from the provider id (as the intake derives it)."""
-    root = ring.secrets.subkey(Purpose.INBOUND_REPLIES)
     by_key: dict[bytes, list[Record]] = {}
     for r in records:
         for v in r.fields:
@@ -227,8 +226,8 @@ def open_replies(ring: KeyRing, records: list[Record], ids: Iterable[tuple[str, 
                 by_key.setdefault(v, []).append(r)
     out, seen = [], set()
     for channel, pid in ids:
-        key = ring.secrets.mac(Purpose.INBOUND, f"{channel}:{pid}".encode())
-        box = Box(hmac.new(root, f"{channel}:{pid}".encode(), hashlib.sha256).digest())
+        key = inbound.inbound_key(ring.secrets, channel, pid)
+        box = inbound.reply_box(ring.secrets, channel, pid)  # the intake's own derivation
         for r in by_key.get(key, []):
             for v in r.fields:
                 if _boxlike(v) and (channel, pid, v) not in seen:

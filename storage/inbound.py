@@ -6,6 +6,8 @@ redelivery is answered with the same replies again, never with an empty one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -31,6 +33,17 @@ _CLAIM_WITH_RESPONSE = Statement(
 
 def inbound_key(secrets: ServerSecrets, channel: str, provider_id: str) -> bytes:
     return secrets.mac(Purpose.INBOUND, f"{channel}:{provider_id}".encode())
+
+
+def reply_box(secrets: ServerSecrets, channel: str, provider_id: str) -> Box:
+    """Replies kept for a redelivery, under a key only the provider's message id opens.
+
+    The database holds just a keyed hash of that id, so the stored replies (a close
+    reply carries the reference code) stay closed to a thief who lacks the id.
+    """
+    # HMAC-SHA256 as the key derivation (one HKDF-Expand block with a fixed root key).
+    root = secrets.subkey(Purpose.INBOUND_REPLIES)
+    return Box(hmac.new(root, f"{channel}:{provider_id}".encode(), hashlib.sha256).digest())
 
 
 def claim(conn: Connection, *, key: bytes, now: float) -> bool:

@@ -70,7 +70,7 @@ class Tip(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     # Slow keyed hash of the reference code; the code itself is never stored.
     ref_hash: bytes | None = Field(default=None, sa_column=_blob(nullable=True, unique=True), repr=False)
-    status: str = Field(default="open", max_length=16, index=True)  # open | incomplete | complete
+    status: str = Field(default="open", max_length=16, index=True)  # storage.tips.TipStatus
     reason: str = Field(default="", max_length=32)
     priority: str = Field(default="P4", max_length=4, index=True)
     categories: str = Field(default="", max_length=128)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Sequence
 
 from sqlalchemy import Connection, select, update
@@ -51,6 +52,14 @@ def _meta(row: object) -> TipMeta:
     )
 
 
+class TipStatus(StrEnum):
+    """Where a tip's interview stood when it was last sealed (shown to staff, plaintext metadata)."""
+
+    OPEN = "open"  # sealed mid-interview (danger, a minor), the interview still running
+    INCOMPLETE = "incomplete"  # DONE, EXIT, expiry or an unsafe self-report
+    COMPLETE = "complete"  # the reporter reached the close
+
+
 def new_tip_id() -> str:
     """An id for a tip not yet written (sealing can then happen before the write transaction)."""
     return uuid.uuid4().hex
@@ -58,7 +67,7 @@ def new_tip_id() -> str:
 
 def create_tip(conn: Connection, *, now: float, tip_id: str | None = None) -> str:
     tip_id = tip_id or new_tip_id()
-    conn.execute(_T.insert().values(id=tip_id, status="open", created_at=now, updated_at=now, version=0))
+    conn.execute(_T.insert().values(id=tip_id, status=TipStatus.OPEN, created_at=now, updated_at=now, version=0))
     return tip_id
 
 

@@ -3,8 +3,6 @@ around replies (outbox, Telegram history, carrier consent, replies kept for rede
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -13,10 +11,11 @@ from typing import Callable, Sequence
 from sqlalchemy import Connection, Engine
 
 from bot import Engine as ConversationEngine
+from bot.commands import CARRIER_WORDS
 from bot.types import (
-    SMS, TELEGRAM, WHATSAPP, Context, Event, EventKind, InboundMessage, OutboxMessage, Outcome, Region, Reply,
+    TELEGRAM, Context, Event, EventKind, InboundMessage, OutboxMessage, Outcome, Region, Reply,
 )
-from storage import conversations, outbox, periods, refcodes
+from storage import conversations, inbound, outbox, periods, refcodes
 from storage.crypto import Box, KdfParams, ServerSecrets
 from storage.db import writer_lock
 from storage.purposes import Purpose
@@ -32,7 +31,8 @@ from triage.tiplink import TipLinks
 
 log = logging.getLogger("triage.intake")  # one logger name for the service, whichever module logs
 
-CARRIER_CHANNELS = (SMS, WHATSAPP)
+# The channels whose carriers reserve words (STOP, START, HELP...), as bot.commands says.
+CARRIER_CHANNELS = tuple(channel for channel, words in CARRIER_WORDS.items() if words)
 
 # The edge's own bookkeeping, run in the message's transaction: (conn, conversation_id, now).
 Also = Callable[[Connection, str, float], None]
@@ -72,7 +72,6 @@ class IntakeBase:
                                    engine=engine, default_locale=default_locale)
         self._context = Context(region=region, new_code=_display_code, partners=partner_kinds(routing))
         self._state_box: Box = secrets.box(Purpose.CONVERSATION_STATE)
-        self._reply_root = secrets.subkey(Purpose.INBOUND_REPLIES)
         self._outbox_box: Box = secrets.box(Purpose.OUTBOX)
         self._telegram = TelegramHistory(box=self._outbox_box, words=engine.words)
         self._expiry = IdleExpiry(db=db, state_box=self._state_box, engine=engine, sealer=self.sealer,
@@ -127,13 +126,7 @@ class IntakeBase:
             )
 
     def _reply_box(self, channel: str, provider_id: str) -> Box:
-        """Replies kept for a redelivery, under a key only the provider's message id opens.
-
-        The database holds just a keyed hash of that id, so the stored replies (a close
-        reply carries the reference code) stay closed even to a thief with the secrets.
-        """
-        # HMAC-SHA256 as the key derivation (one HKDF-Expand block with a fixed root key).
-        return Box(hmac.new(self._reply_root, f"{channel}:{provider_id}".encode(), hashlib.sha256).digest())
+        return inbound.reply_box(self.secrets, channel, provider_id)
 
     def _carrier_consent(
         self, conn: Connection, lookup: bytes, conv_id: str, events: Sequence[Event], now: float,

@@ -103,7 +103,7 @@ class TipSealer:
         new_tip = meta is None
         tip_id = tip_id if meta is not None and tip_id is not None else tips.new_tip_id()
         assessment, queues, route_reasons = self._score(meta, state)
-        status, reason = _tip_status(meta.status if meta else "open", sealing_events)
+        status, reason = _tip_status(meta.status if meta else tips.TipStatus.OPEN, sealing_events)
         version = (meta.version if meta else 0) + 1
         payload = _snapshot(tip_id=tip_id, version=version, status=status, events=sealing_events, channel=channel,
                             state=state, assessment=assessment, routing=route_reasons, now=now)
@@ -206,9 +206,9 @@ def _tip_status(previous: str, events: Sequence[Event]) -> tuple[str, str]:
     """The tip's status after these events: complete beats incomplete beats open."""
     kinds = {e.kind for e in events}
     if EventKind.COMPLETE in kinds:
-        return "complete", next(e.reason for e in events if e.kind is EventKind.COMPLETE)
+        return tips.TipStatus.COMPLETE, next(e.reason for e in events if e.kind is EventKind.COMPLETE)
     if EventKind.INCOMPLETE in kinds:
-        return "incomplete", next(e.reason for e in events if e.kind is EventKind.INCOMPLETE)
+        return tips.TipStatus.INCOMPLETE, next(e.reason for e in events if e.kind is EventKind.INCOMPLETE)
     if EventKind.UPDATED in kinds:
         return previous, "updated"
     return previous, next(e.reason for e in events)

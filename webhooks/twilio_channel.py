@@ -16,7 +16,7 @@ from bot.types import WHATSAPP, OutboxAction
 from storage.backoff import backoff
 from webhooks.channel import OK, Delivery, DeliveryOutcome, Result
 
-OPTED_OUT = 21610
+OPTED_OUT = 21610  # the carrier holds an opt-out for the number (status callbacks too)
 RATE_LIMITED = 20429
 PAUSE_BASE = 2.0
 PAUSE_CAP = 60.0

@@ -31,6 +31,7 @@ from bot.types import SMS, WHATSAPP, Hints, InboundMessage
 from storage import conversations, provider_copies
 from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
+from webhooks.twilio_channel import OPTED_OUT
 from webhooks import reply_window
 from webhooks.responses import database_unavailable, no_content, plain
 from webhooks.twilio_body import decode_possible_base64
@@ -45,7 +46,6 @@ FORM = "application/x-www-form-urlencoded"
 # Statuses after which Twilio no longer changes the message: its log copy can go.
 FINAL_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed", "read", "canceled", "received"})
 _SID = re.compile(r"^(SM|MM|SS|MG)[0-9a-fA-F]{32}$")
-CARRIER_OPT_OUT = "21610"  # the carrier refused: the number opted out
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 _XML = "application/xml"
@@ -174,7 +174,7 @@ class TwilioEdge:
             return plain(400, "missing fields")
         assert sid is not None
         recipient = params.get("To") or ""
-        opted_out = params.get("ErrorCode") == CARRIER_OPT_OUT and bool(recipient)
+        opted_out = params.get("ErrorCode") == str(OPTED_OUT) and bool(recipient)
         if state not in FINAL_STATUSES and not opted_out:
             return no_content()
         try:
