@@ -109,11 +109,22 @@ def _menu(reading: Reading, priors: Sequence[str], default: str, offered: Sequen
     """Offered locales, likeliest first: what the text narrowed to, the priors, the default, the rest.
 
     A statistical guess that fell short ("ngram-weak": "ok" reads as Polish) ranks after the
-    priors; letters and words that narrowed the choice (Ethiopic, a Creole word) rank before.
+    priors, and after the default too unless the text leans its way by TIE_MARGIN: "Hello"
+    and "/start" lead by a nat or less (Finnish, Swedish, Italian) and must not open the
+    first reply in Italian.  Letters and words that narrowed the choice (Ethiopic, a Creole
+    word) rank before.
     """
     guesses = [lang for lang in reading.ranked[:3] if lang in offered]
-    first, then = ([], guesses) if reading.reason == "ngram-weak" else (guesses, [])
-    order = [*first, *(p for p in priors if p in offered), *then, default, *offered]
+    lead: list[str] = []
+    after_priors: list[str] = []
+    after_default: list[str] = []
+    if reading.reason != "ngram-weak":
+        lead = guesses
+    elif reading.margin >= TIE_MARGIN:
+        after_priors = guesses
+    else:
+        after_default = guesses
+    order = [*lead, *(p for p in priors if p in offered), *after_priors, default, *after_default, *offered]
     return tuple(lang for lang in dict.fromkeys(order) if lang in offered)
 
 

@@ -132,3 +132,10 @@ def test_benchmark_sample_stays_under_the_wrong_commitment_targets() -> None:
     assert sentences.asked / sentences.n <= 0.10
     unoffered = total(tallies, NOT_OFFERED, "sentences")
     assert unoffered.asked / unoffered.n >= 0.95
+
+
+@pytest.mark.parametrize("text", ["Hello", "Hello!", "/start", "Start", "hola"])
+def test_a_guess_by_a_nat_or_two_never_outranks_the_deployment_default(text: str) -> None:
+    decision = said(text)  # "Hello" leans Finnish, then Italian, by a twentieth of a nat
+    assert decision.action == "ask" and decision.candidates[0] == "en"
+    assert said(text, country="MX").candidates[0] == "es"  # a prior still leads
