@@ -67,6 +67,7 @@ class EngineAnswers(EngineClose):
     def _hint(self, state: ConversationState, step: Step, parsed: Parsed) -> str:
         hint = {
             Miss.AMBIGUOUS: m.HINT_AMBIGUOUS,
+            Miss.SEVERAL: m.HINT_NUMBER,  # not "put spaces between the numbers": they did
             Miss.NONE_WITH_OTHERS: m.HINT_NONE_WITH_OTHERS,
         }.get(parsed.miss or Miss.UNCLEAR)
         if hint is None and step.id + st.WORDS_SUFFIX in state.answers and step.type != "text":

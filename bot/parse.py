@@ -28,6 +28,7 @@ _EMPTY = Vocabulary()
 class Miss(StrEnum):
     UNCLEAR = "unclear"
     AMBIGUOUS = "ambiguous"  # e.g. "12" where both 12 and 1+2 are options, or "yes no"
+    SEVERAL = "several"  # several numbers ("1 2 3") where one answer is asked for
     NONE_WITH_OTHERS = "none_with_others"
     TOO_LONG = "too_long"
 
@@ -120,7 +121,7 @@ def _with_rest(key: str, rest: list[str], text: str, lookup: Lookup, vocab: Voca
     if not bare:
         return Parsed(value=key)
     if bare[0].isdigit():
-        return Parsed(miss=Miss.AMBIGUOUS)
+        return Parsed(miss=Miss.SEVERAL if all(t.isdigit() for t in bare) else Miss.AMBIGUOUS)
     said = _phrase_key(bare, lookup, vocab)
     if said is not None and said != key:
         return Parsed(miss=Miss.AMBIGUOUS)

@@ -65,6 +65,19 @@ def test_ambiguous_digit_run_is_asked_again() -> None:
     assert parse_answer(step, "1 2", step.options, {}).value == ["1", "2"]
 
 
+def test_several_numbers_where_one_answer_is_asked_are_not_called_ambiguous() -> None:
+    # "1 2 3" or "٢ ٥" at a one-answer question: the reporter is asked for one number, not
+    # told to put spaces between the numbers (they did).  "2 yes" stays two readings.
+    from bot.flow import Option, Step
+
+    step = Step(id="X", type="single", text="q", next={"*": "@close"},
+                options=tuple(Option(k, f"o{k}") for k in ("yes", "no", "unsure")))
+    assert parse_answer(step, "1 2 3", step.options, {}).miss is Miss.SEVERAL
+    assert parse_answer(step, "٢ ٥", step.options, {}).miss is Miss.SEVERAL
+    assert parse_answer(step, "1, 3", step.options, {}).miss is Miss.SEVERAL
+    assert parse_answer(step, "2 yes", step.options, {"yes": "yes"}).miss is Miss.AMBIGUOUS
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("1", "yes"), ("2", "no"), ("3", "unsure"), ("y", "yes"), ("N", "no"), ("not sure", "unsure"),
