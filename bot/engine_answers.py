@@ -25,6 +25,8 @@ class EngineAnswers(EngineClose):
     ) -> Outcome:
         alarm = self._vocab_of(state.locale).alarm(tokens, ctx.region.emergency)
         if step.type == "text":
+            if alarm is Alarm.NUMBER:  # "911" alone is no account of what happened: the number, and
+                return self._alarmed(state, ctx, channel, prefix, Alarm.UNCLEAR)  # the danger check again
             value, note = self._keep(text, step.max_chars)
             if not value:
                 return self._miss(state, step, Parsed(miss=Miss.UNCLEAR), ctx, channel, prefix)
