@@ -12,8 +12,6 @@ from typing import Any
 
 from triage.rules import Group, Indicator, Rules
 
-_ANSWER_VALUES = ("yes", "unsure", "no")
-
 
 def chosen(answers: Mapping[str, Any], step: str) -> tuple[str, ...]:
     """Options chosen in a checklist; "none" is the explicit empty choice."""
