@@ -16,11 +16,9 @@ MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 40  # from ``def`` to the last line, docstring included
 
 # Known offenders left after issue 7's refactor; none is ever added.
-KNOWN_LONG_MODULES = frozenset({
-})
+KNOWN_LONG_MODULES: frozenset[str] = frozenset()  # every module is within the guide now
 KNOWN_LONG_FUNCTIONS = frozenset({
-    "tipline/cli_telegram.py:register",  # likewise
-    "tipline/settings.py:load_settings",  # one line per environment variable
+    "tipline/cli_telegram.py:register",  # a list of nested click commands, each short
 })
 
 
