@@ -6,8 +6,8 @@ from sqlalchemy import Connection, select
 
 from storage import crypto
 from storage.crypto import KdfParams, ServerSecrets
-from storage.queue_keys import _current_key, _put_grant, grant, member_queues
-from storage.staff_accounts import StaffKeys, _check_passphrase, _new_id, _require_admin, _staff_row, _wrap_private
+from storage.queue_keys import current_key, grant, member_queues, put_grant
+from storage.staff_accounts import StaffKeys, check_passphrase, random_id, require_admin, staff_row, wrap_private
 from storage.tables import Grant, Queue, QueueKey, Staff
 
 _queue_t = Queue.__table__  # type: ignore[attr-defined]
@@ -35,12 +35,12 @@ def reset_member(
     stay lost to the member until an admin who holds them calls ``grant``.
     Returns the queues re-granted.
     """
-    _require_admin(conn, admin)
-    _check_passphrase(new_passphrase)
-    row = _staff_row(conn, username, for_update=True)
+    require_admin(conn, admin)
+    check_passphrase(new_passphrase)
+    row = staff_row(conn, username, for_update=True)
     old_queues = set(member_queues(conn, row.id, current_only=False))
     private, public = crypto.new_keypair()
-    wrapped, spec = _wrap_private(private, staff_id=row.id, passphrase=new_passphrase, secrets=secrets, kdf=kdf)
+    wrapped, spec = wrap_private(private, staff_id=row.id, passphrase=new_passphrase, secrets=secrets, kdf=kdf)
     conn.execute(_grant_t.delete().where(_grant_t.c.staff_id == row.id))
     conn.execute(
         _staff_t.update().where(_staff_t.c.id == row.id).values(public_key=public, wrapped_private=wrapped, kdf=spec)
@@ -48,7 +48,7 @@ def reset_member(
     regranted = []
     held_by_admin = admin.held_key_ids(conn)
     for queue in sorted(old_queues):
-        if _current_key(conn, queue).key_id in held_by_admin:
+        if current_key(conn, queue).key_id in held_by_admin:
             grant(conn, admin=admin, member=username, queue=queue, now=now)
             regranted.append(queue)
     return regranted
@@ -62,10 +62,10 @@ def rotate(conn: Connection, *, admin: StaffKeys, queue: str, now: float) -> str
     sealed to every member who held the old current key, using only their public
     keys (no passphrase of theirs is needed).  The admin must hold the current key.
     """
-    _require_admin(conn, admin)
+    require_admin(conn, admin)
     if conn.dialect.name == "postgresql":
         conn.execute(select(_queue_t.c.name).where(_queue_t.c.name == queue).with_for_update())
-    old = _current_key(conn, queue)
+    old = current_key(conn, queue)
     admin.queue_private(conn, old.key_id)
     holders = list(
         conn.execute(
@@ -75,10 +75,10 @@ def rotate(conn: Connection, *, admin: StaffKeys, queue: str, now: float) -> str
         )
     )
     private, public = crypto.new_keypair()
-    key_id = _new_id("k")
+    key_id = random_id("k")
     conn.execute(_key_t.update().where(_key_t.c.key_id == old.key_id).values(retired_at=now))
     conn.execute(_key_t.insert().values(key_id=key_id, queue=queue, public_key=public, created_at=now))
     for holder in holders:
-        _put_grant(conn, staff_id=holder.id, public=holder.public_key, key_id=key_id, private=private,
+        put_grant(conn, staff_id=holder.id, public=holder.public_key, key_id=key_id, private=private,
                    by=admin.staff_id, now=now)
     return key_id

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import crypto
 from storage.key_errors import DuplicateError, KeyManagementError, LastHolderError, UnknownQueueError, UnknownStaffError
-from storage.staff_accounts import StaffKeys, _grant_context, _new_id, _require_admin, _staff_row
+from storage.staff_accounts import StaffKeys, grant_context, random_id, require_admin, staff_row
 from storage.tables import Grant, Queue, QueueKey, Staff
 
 _queue_t = Queue.__table__  # type: ignore[attr-defined]
@@ -45,17 +45,17 @@ def _queue_keys(conn: Connection, queue: str) -> list[Row[Any]]:
     return list(conn.execute(select(_key_t).where(_key_t.c.queue == queue).order_by(_key_t.c.created_at)))
 
 
-def _current_key(conn: Connection, queue: str) -> Row[Any]:
+def current_key(conn: Connection, queue: str) -> Row[Any]:
     for row in _queue_keys(conn, queue):
         if row.retired_at is None:
             return row
     raise UnknownQueueError(f"queue {queue!r} has no current key")
 
 
-def _put_grant(
+def put_grant(
     conn: Connection, *, staff_id: str, public: bytes, key_id: str, private: bytes, by: str | None, now: float
 ) -> None:
-    wrapped = crypto.seal(private, recipient_public=public, key_id=key_id, context=_grant_context(staff_id, key_id))
+    wrapped = crypto.seal(private, recipient_public=public, key_id=key_id, context=grant_context(staff_id, key_id))
     where = and_(_grant_t.c.staff_id == staff_id, _grant_t.c.key_id == key_id)
     if conn.execute(select(_grant_t.c.id).where(where)).first() is not None:
         conn.execute(_grant_t.update().where(where).values(wrapped=wrapped, granted_by=by, created_at=now))
@@ -78,7 +78,7 @@ def create_queue(conn: Connection, *, name: str, title: str, now: float) -> Queu
     if conn.execute(select(_queue_t.c.name).where(_queue_t.c.name == name)).first() is not None:
         raise DuplicateError(f"queue {name!r} already exists")
     private, public = crypto.new_keypair()
-    key_id = _new_id("k")
+    key_id = random_id("k")
     try:
         conn.execute(_queue_t.insert().values(name=name, title=title, created_at=now))
         conn.execute(_key_t.insert().values(key_id=key_id, queue=name, public_key=public, created_at=now))
@@ -94,7 +94,7 @@ def grant_new_queue(
     row = conn.execute(select(_staff_t.c.public_key).where(_staff_t.c.id == member_id)).first()
     if row is None:
         raise UnknownStaffError("no staff member with that id")
-    _put_grant(conn, staff_id=member_id, public=row.public_key, key_id=pair.key_id, private=pair.private,
+    put_grant(conn, staff_id=member_id, public=row.public_key, key_id=pair.key_id, private=pair.private,
                by=granted_by, now=now)
 
 
@@ -102,7 +102,7 @@ def current_public_keys(conn: Connection, queues: Sequence[str]) -> list[tuple[s
     """(queue, key_id, public key) of each queue's current key, for sealing."""
     out = []
     for queue in dict.fromkeys(queues):
-        row = _current_key(conn, queue)
+        row = current_key(conn, queue)
         out.append((queue, row.key_id, row.public_key))
     return out
 
@@ -135,17 +135,17 @@ def grant(conn: Connection, *, admin: StaffKeys, member: str, queue: str, now: f
     version of the queue the admin holds (current and retired, so old tips open) is
     sealed to the member's public key.  Returns the key ids granted.
     """
-    _require_admin(conn, admin)
-    current = _current_key(conn, queue)
+    require_admin(conn, admin)
+    current = current_key(conn, queue)
     admin.queue_private(conn, current.key_id)  # NotGrantedError when the admin lacks it
-    member_row = _staff_row(conn, member)
+    member_row = staff_row(conn, member)
     held = admin.held_key_ids(conn)
     granted = []
     for key in _queue_keys(conn, queue):
         if key.key_id not in held:
             continue
         private = admin.queue_private(conn, key.key_id)
-        _put_grant(conn, staff_id=member_row.id, public=member_row.public_key, key_id=key.key_id, private=private,
+        put_grant(conn, staff_id=member_row.id, public=member_row.public_key, key_id=key.key_id, private=private,
                    by=admin.staff_id, now=now)
         granted.append(key.key_id)
     return granted
@@ -159,8 +159,8 @@ def revoke(conn: Connection, *, admin: StaffKeys, member: str, queue: str, allow
     Raises ``LastHolderError`` when the member is the only holder of one of the queue's
     keys (its tips would never open again, and nobody could rotate or grant the queue),
     unless ``allow_last_holder``."""
-    _require_admin(conn, admin)
-    member_row = _staff_row(conn, member)
+    require_admin(conn, admin)
+    member_row = staff_row(conn, member)
     key_ids = [k.key_id for k in _queue_keys(conn, queue)]
     if not allow_last_holder and _only_holder_of(conn, member_row.id, key_ids):
         raise LastHolderError(

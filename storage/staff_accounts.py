@@ -78,7 +78,7 @@ class StaffKeys:
             raise NotGrantedError(f"{self.username} holds no grant for queue key {key_id}")
         try:
             private = crypto.open_sealed(
-                row.wrapped, recipient_private=self._private, context=_grant_context(self.staff_id, key_id)
+                row.wrapped, recipient_private=self._private, context=grant_context(self.staff_id, key_id)
             )
         except DecryptionFailed:
             raise GrantTamperedError(f"the grant of {self.username} for key {key_id} does not open") from None
@@ -95,11 +95,11 @@ class StaffKeys:
 
 
 
-def _new_id(prefix: str) -> str:
+def random_id(prefix: str) -> str:
     return prefix + _secrets.token_hex(10)
 
 
-def _grant_context(staff_id: str, key_id: str) -> bytes:
+def grant_context(staff_id: str, key_id: str) -> bytes:
     return f"tipline-grant:{staff_id}:{key_id}".encode()
 
 
@@ -107,7 +107,7 @@ def _wrap_context(staff_id: str) -> bytes:
     return f"tipline-staff-key:{staff_id}".encode()
 
 
-def _check_passphrase(passphrase: str) -> None:
+def check_passphrase(passphrase: str) -> None:
     if not isinstance(passphrase, str) or len(passphrase.strip()) < MIN_PASSPHRASE_CHARS:
         raise WeakPassphraseError(f"a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters")
 
@@ -139,7 +139,7 @@ def _passphrase_box(passphrase: str, *, salt: bytes, kdf: KdfParams, secrets: Se
     return Box(key)
 
 
-def _wrap_private(
+def wrap_private(
     private: bytes, *, staff_id: str, passphrase: str, secrets: ServerSecrets, kdf: KdfParams
 ) -> tuple[bytes, str]:
     salt = os.urandom(16)
@@ -151,7 +151,7 @@ def _costlier(kdf: KdfParams, *, than: KdfParams) -> bool:
     return kdf != than and kdf.time_cost >= than.time_cost and kdf.memory_cost_kib >= than.memory_cost_kib
 
 
-def _staff_row(conn: Connection, username: str, *, for_update: bool = False) -> Row[Any]:
+def staff_row(conn: Connection, username: str, *, for_update: bool = False) -> Row[Any]:
     stmt = select(_staff_t).where(_staff_t.c.username == username)
     if for_update:
         stmt = stmt.with_for_update()
@@ -161,7 +161,7 @@ def _staff_row(conn: Connection, username: str, *, for_update: bool = False) -> 
     return row
 
 
-def _require_admin(conn: Connection, admin: StaffKeys) -> None:
+def require_admin(conn: Connection, admin: StaffKeys) -> None:
     row = conn.execute(select(_staff_t.c.is_admin).where(_staff_t.c.id == admin.staff_id)).first()
     if not admin.is_admin or row is None or not row.is_admin:
         raise NotAdminError(f"{admin.username} is not an administrator")
@@ -175,12 +175,12 @@ def add_staff(
     """Create a staff member with a fresh key pair; returns the staff id."""
     if not username or len(username) > 64:
         raise KeyManagementError("a username is 1-64 characters")
-    _check_passphrase(passphrase)
+    check_passphrase(passphrase)
     if conn.execute(select(_staff_t.c.id).where(_staff_t.c.username == username)).first() is not None:
         raise DuplicateError(f"staff member {username!r} already exists")
-    staff_id = _new_id("s")
+    staff_id = random_id("s")
     private, public = crypto.new_keypair()
-    wrapped, kdf_spec = _wrap_private(private, staff_id=staff_id, passphrase=passphrase, secrets=secrets, kdf=kdf)
+    wrapped, kdf_spec = wrap_private(private, staff_id=staff_id, passphrase=passphrase, secrets=secrets, kdf=kdf)
     try:
         conn.execute(
             _staff_t.insert().values(
@@ -197,7 +197,7 @@ def unlock(conn: Connection, *, username: str, passphrase: str, secrets: ServerS
     """Unwrap a member's private key.  When ``kdf`` costs more than the stored cost the key
     is re-wrapped under it (upgrades happen at the next login); never at a lower cost, so a
     lowered setting cannot weaken a stored key."""
-    row = _staff_row(conn, username)
+    row = staff_row(conn, username)
     stored_kdf, salt = _parse_kdf(row.kdf)
     box = _passphrase_box(passphrase, salt=salt, kdf=stored_kdf, secrets=secrets)
     try:
@@ -205,7 +205,7 @@ def unlock(conn: Connection, *, username: str, passphrase: str, secrets: ServerS
     except DecryptionFailed:
         raise WrongPassphraseError(f"wrong passphrase for {username!r}") from None
     if _costlier(kdf, than=stored_kdf):
-        wrapped, spec = _wrap_private(private, staff_id=row.id, passphrase=passphrase, secrets=secrets, kdf=kdf)
+        wrapped, spec = wrap_private(private, staff_id=row.id, passphrase=passphrase, secrets=secrets, kdf=kdf)
         conn.execute(_staff_t.update().where(_staff_t.c.id == row.id).values(wrapped_private=wrapped, kdf=spec))
     return StaffKeys(staff_id=row.id, username=row.username, is_admin=bool(row.is_admin), public=row.public_key,
                      private=private)
@@ -215,9 +215,9 @@ def change_passphrase(
     conn: Connection, *, username: str, old: str, new: str, secrets: ServerSecrets, kdf: KdfParams
 ) -> None:
     """Re-wrap the member's private key under a new passphrase; grants are unchanged."""
-    _check_passphrase(new)
+    check_passphrase(new)
     keys = unlock(conn, username=username, passphrase=old, secrets=secrets, kdf=kdf)
-    wrapped, spec = _wrap_private(keys.private, staff_id=keys.staff_id, passphrase=new, secrets=secrets, kdf=kdf)
+    wrapped, spec = wrap_private(keys.private, staff_id=keys.staff_id, passphrase=new, secrets=secrets, kdf=kdf)
     conn.execute(_staff_t.update().where(_staff_t.c.id == keys.staff_id).values(wrapped_private=wrapped, kdf=spec))
 
 
@@ -231,5 +231,5 @@ def list_staff(conn: Connection) -> list[StaffInfo]:
 
 
 def staff_id_of(conn: Connection, username: str) -> str:
-    return str(_staff_row(conn, username).id)
+    return str(staff_row(conn, username).id)
 
