@@ -54,7 +54,6 @@ def reset_member(
     return regranted
 
 
-
 def rotate(conn: Connection, *, admin: StaffKeys, queue: str, now: float) -> str:
     """Give ``queue`` a new current key; returns its key id.
 

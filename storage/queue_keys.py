@@ -38,7 +38,6 @@ class QueueKeyPair:
         return f"QueueKeyPair(queue={self.queue!r}, key_id={self.key_id!r}, private=<hidden>)"
 
 
-
 def _queue_keys(conn: Connection, queue: str) -> list[Row[Any]]:
     if conn.execute(select(_queue_t.c.name).where(_queue_t.c.name == queue)).first() is None:
         raise UnknownQueueError(f"no queue named {queue!r}")
@@ -67,7 +66,6 @@ def put_grant(
             )
         except IntegrityError:
             raise DuplicateError("a concurrent grant of the same key to the same member; retry") from None
-
 
 
 def create_queue(conn: Connection, *, name: str, title: str, now: float) -> QueueKeyPair:
@@ -116,7 +114,6 @@ def list_queues(conn: Connection) -> list[str]:
     return [r.name for r in conn.execute(select(_queue_t.c.name).order_by(_queue_t.c.name))]
 
 
-
 def member_queues(conn: Connection, staff_id: str, *, current_only: bool = True) -> list[str]:
     """Queues whose current key (or, with ``current_only=False``, any key) the member holds."""
     stmt = select(_key_t.c.queue).distinct().select_from(
@@ -125,7 +122,6 @@ def member_queues(conn: Connection, staff_id: str, *, current_only: bool = True)
     if current_only:
         stmt = stmt.where(_key_t.c.retired_at.is_(None))
     return sorted(r.queue for r in conn.execute(stmt))
-
 
 
 def grant(conn: Connection, *, admin: StaffKeys, member: str, queue: str, now: float) -> list[str]:
@@ -180,4 +176,3 @@ def _only_holder_of(conn: Connection, staff_id: str, key_ids: Sequence[str]) -> 
     for row in rows:
         holders.setdefault(row.key_id, set()).add(row.staff_id)
     return [k for k, who in holders.items() if who == {staff_id}]
-

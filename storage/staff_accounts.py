@@ -94,7 +94,6 @@ class StaffKeys:
         self._queue_keys.clear()
 
 
-
 def random_id(prefix: str) -> str:
     return prefix + _secrets.token_hex(10)
 
@@ -167,7 +166,6 @@ def require_admin(conn: Connection, admin: StaffKeys) -> None:
         raise NotAdminError(f"{admin.username} is not an administrator")
 
 
-
 def add_staff(
     conn: Connection, *, username: str, passphrase: str, is_admin: bool, secrets: ServerSecrets, kdf: KdfParams,
     now: float,
@@ -221,7 +219,6 @@ def change_passphrase(
     conn.execute(_staff_t.update().where(_staff_t.c.id == keys.staff_id).values(wrapped_private=wrapped, kdf=spec))
 
 
-
 def list_staff(conn: Connection) -> list[StaffInfo]:
     rows = conn.execute(
         select(_staff_t.c.id, _staff_t.c.username, _staff_t.c.is_admin, _staff_t.c.created_at)
@@ -232,4 +229,3 @@ def list_staff(conn: Connection) -> list[StaffInfo]:
 
 def staff_id_of(conn: Connection, username: str) -> str:
     return str(staff_row(conn, username).id)
-

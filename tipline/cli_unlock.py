@@ -64,4 +64,3 @@ def as_admin(rt: Runtime, admin_name: str) -> Iterator[tuple[Connection, StaffKe
 
 def audit_entry(rt: Runtime, conn: Connection, actor: str, action: str, subject: str) -> None:
     audit.append(conn, secrets=rt.secrets, actor=actor, action=action, subject=subject, now=time.time())
-

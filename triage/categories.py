@@ -75,4 +75,3 @@ def category_evidence(
         elif hint_names:
             possible[cat].append("sector " + ", ".join(hint_names))
     return evidence, possible
-

@@ -140,4 +140,3 @@ def recency(rules: Rules, answers: Mapping[str, Any]) -> tuple[float, str]:
         mult = rules.recency.multipliers[when]
         return mult, f"recency {when} x{fmt(mult)}"
     return 1.0, "recency not given x1"
-

@@ -158,4 +158,3 @@ def route(
 ) -> tuple[str, ...]:
     """Queue names for an assessed tip, sorted and unique; always includes a triage queue."""
     return route_explained(assessment, answers, routing=routing, region=region, locale=locale)[0]
-

@@ -79,4 +79,3 @@ class Rules:
     thresholds: Thresholds
     sectors: Mapping[str, Mapping[str, tuple[str, ...]]]
     triggers: tuple[Trigger, ...]
-

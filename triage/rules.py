@@ -28,7 +28,6 @@ class RulesError(ValueError):
     """The rules file is missing, not TOML, or has an invalid entry (named in the message)."""
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Loading: every check names the entry, so a bad edit to rules.toml fails at start-up, not on
 # the first tip that touches it.
