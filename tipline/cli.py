@@ -294,7 +294,7 @@ def tips_list(ctx: click.Context, as_json: bool) -> None:
         ))
 
 
-from tipline import cli_staff, cli_telegram  # noqa: E402  (staff, keys, audit, outbox, tips show; telegram)
-
-cli_staff.register(main, tips_group)
-cli_telegram.register(main)
+from tipline import cli_alerts, cli_audit, cli_keys, cli_outbox, cli_staff, cli_telegram, cli_tips  # noqa: E402
+cli_tips.register(tips_group)  # tips show, tips ask: beside tips list above
+for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram):
+    _group.register(main)

@@ -186,17 +186,28 @@ def _date(env: Mapping[str, str], key: str) -> date | None:
     return value
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    """TIPLINE_DATABASE_URL (a SQLite file in the data folder by default); a bare postgres URL
+    is pointed at psycopg 3, the driver installed."""
+    url = env.get("TIPLINE_DATABASE_URL") or f"sqlite:///{data_dir / 'db' / 'tipline.sqlite3'}"
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _storage_paths(env: Mapping[str, str]) -> tuple[Path, Path, str]:
+    """(data folder, secrets folder, database URL), the secrets kept apart from the database."""
     data_dir = Path(env.get("TIPLINE_DATA_DIR") or (Path.cwd() / "var")).resolve()
     secrets_dir = Path(env.get("TIPLINE_SECRETS_DIR") or (data_dir / "secrets")).resolve()
-    database_url = env.get("TIPLINE_DATABASE_URL") or f"sqlite:///{data_dir / 'db' / 'tipline.sqlite3'}"
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    database_url = _database_url(env, data_dir)
     _check_secrets_apart(secrets_dir, database_url)
+    return data_dir, secrets_dir, database_url
+
+
+def _languages(env: Mapping[str, str]) -> tuple[Path, tuple[str, ...], str]:
+    """(catalog folder, the line's locales, the default one, which must be among them)."""
     locales_dir = Path(env.get("TIPLINE_LOCALES_DIR") or (ROOT / "locales"))
     locales = _locales(env, locales_dir)
     default_locale = env.get("TIPLINE_DEFAULT_LOCALE") or locales[0]
@@ -204,9 +215,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"TIPLINE_DEFAULT_LOCALE={default_locale!r} is not one of TIPLINE_LOCALES={','.join(locales)}"
         )
+    return locales_dir, locales, default_locale
+
+
+def _public_base_url(env: Mapping[str, str]) -> str:
     base_url = env.get("TIPLINE_PUBLIC_BASE_URL", "").rstrip("/")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise SettingsError(f"TIPLINE_PUBLIC_BASE_URL must start with https://, got {base_url!r}")
+    return base_url
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    # Read in this order, so the first problem reported is the same whatever else is wrong.
+    data_dir, secrets_dir, database_url = _storage_paths(env)
+    locales_dir, locales, default_locale = _languages(env)
+    base_url = _public_base_url(env)
     return Settings(
         data_dir=data_dir,
         secrets_dir=secrets_dir,

@@ -1,4 +1,4 @@
-"""The scoring rules file (triage/rules.toml): its data classes and its loader.
+"""The scoring rules file (triage/rules.toml): its loader (the data classes live in triage.rule_model).
 
 Loading checks every entry and names the bad one, so a broken rules file stops start-up.
 """
@@ -7,91 +7,25 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-CATEGORIES: tuple[str, ...] = ("labour", "sex", "child", "danger", "self_report")
-PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
-STRENGTHS: tuple[str, ...] = ("strong", "medium", "weak", "other")
+from triage.rule_model import (
+    CATEGORIES, PRIORITIES, STRENGTHS, Extra, Group, Indicator, Recency, Rules, Thresholds, Trigger,
+)
+
+__all__ = [
+    "CATEGORIES", "PRIORITIES", "STRENGTHS", "DEFAULT_RULES", "RulesError", "Extra", "Group", "Indicator",
+    "Recency", "Rules", "Thresholds", "Trigger", "load_rules", "read_toml",
+]
+
 DEFAULT_RULES = Path(__file__).with_name("rules.toml")
 _ANSWER_VALUES = ("yes", "unsure", "no")
 
 
 class RulesError(ValueError):
     """The rules file is missing, not TOML, or has an invalid entry (named in the message)."""
-
-
-@dataclass(frozen=True)
-class Indicator:
-    id: str
-    label: str
-    weight: float
-    strength: str
-    sources: tuple[str, ...]
-    primary: tuple[str, ...] = ()
-    contributes: tuple[str, ...] = ()
-    present: bool = False  # scored on any non-empty answer (free text), not yes/no
-    factors: Mapping[str, float] | None = None  # replaces the default answer factors
-
-
-@dataclass(frozen=True)
-class Group:
-    id: str
-    label: str
-    source: str
-    weight_each: float
-    cap: float
-    primary: tuple[str, ...] = ()
-    contributes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Extra:
-    label: str
-    sources: tuple[str, ...]
-    points: float
-    values: tuple[str, ...] = ()
-    present: bool = False
-
-
-@dataclass(frozen=True)
-class Recency:
-    source: str
-    multipliers: Mapping[str, float]
-    recent: tuple[str, ...]
-    stale: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    p2_score: float
-    p3_score: float
-    p2_strong_recent: int
-    p3_strong: int
-
-
-@dataclass(frozen=True)
-class Trigger:
-    id: str
-    reason: str
-    priority: str | None
-    categories: tuple[str, ...]
-    when: tuple[Mapping[str, tuple[str, ...]], ...]
-
-
-@dataclass(frozen=True)
-class Rules:
-    version: str
-    factors: Mapping[str, float]
-    indicators: tuple[Indicator, ...]
-    groups: tuple[Group, ...]
-    extras: tuple[Extra, ...]
-    recency: Recency
-    thresholds: Thresholds
-    sectors: Mapping[str, Mapping[str, tuple[str, ...]]]
-    triggers: tuple[Trigger, ...]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +234,3 @@ def _parse_trigger(index: int, raw: Mapping[str, Any]) -> Trigger:
             MappingProxyType({k: _strings(g, k, f"{where}.when") for k in g}) for g in when
         ),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading answers. Tips may be incomplete: a missing or skipped (None) answer scores nothing.

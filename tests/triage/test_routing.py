@@ -252,7 +252,8 @@ def test_campaign_area_from_a_deep_link_routes_when_the_reporter_gave_no_area() 
     import tomllib
     from pathlib import Path
 
-    from triage.routing import _parse_routing, load_routing, route
+    from triage.routing import load_routing, route
+    from triage.routing_file import _parse_routing
 
     raw = tomllib.loads((Path(__file__).resolve().parents[2] / "triage" / "routing.toml").read_text())
     raw["queue"].append({"name": "ngo-south", "title": "NGO (south)", "kind": "ngo", "areas": ["south"]})
