@@ -66,7 +66,10 @@ class Engine(EngineCommands):
 
     def _handle(self, state: ConversationState | None, msg: InboundMessage, ctx: Context) -> Outcome:
         text = msg.text or ""
-        state = self._new_state(msg, ctx) if state is None or state.status == Status.ENDED else st.copy_state(state)
+        if state is None or (state.status == Status.ENDED and not self._resumable(state)):
+            state = self._new_state(msg, ctx)
+        else:
+            state = st.copy_state(state)
         if state.locale not in self.locales:
             state.locale = self.default_locale
         carrier = None if msg.button else carrier_action(msg.channel, text)
@@ -76,6 +79,8 @@ class Engine(EngineCommands):
             return self._carrier(state, carrier)
         if state.status == Status.NEW:
             return self._first(state, msg, ctx)
+        if state.status == Status.ENDED:
+            return self._come_back(state, msg, ctx)
         step = self.flow.step(state.step)
         if state.status != Status.FINISHED and (step is None or not step.asks):
             return self._restart(state, ctx, msg.channel)
@@ -143,6 +148,30 @@ class Engine(EngineCommands):
             safe = ConversationState(locale=self.default_locale)
         text = self.render.text(self.default_locale, m.ERROR, emergency=ctx.region.emergency)
         return Outcome(replies=pack([text]), state=safe, failed=failed)
+
+    def _come_back(self, state: ConversationState, msg: InboundMessage, ctx: Context) -> Outcome:
+        """Back after "write again when it is safe" or EXIT: the bland safety check first.
+
+        A command keeps its meaning (EXIT leaves again, DONE closes the tip); danger words bring
+        the number; an account of what happened is kept; anything else is the safety check.
+        """
+        text = msg.text or ""
+        self._safety_asked(state)
+        command = None if msg.button else self.words.command(msg.channel, text, self._command_locales(state))
+        prefix = self._asides(state, msg, ctx)
+        if command is not None:
+            return self._command(state, command, ctx, msg.channel, prefix)
+        events: list[Event] = []
+        tokens = canon_tokens(text)
+        vocab = self._vocab_of(state.locale)
+        alarm = vocab.alarm(tokens, ctx.region.emergency)
+        if alarm in (Alarm.DANGER, Alarm.NUMBER):
+            events.append(self._emergency_event(state))
+        if alarm is not Alarm.NONE:
+            prefix.append(self._t(state, ctx, m.EMERGENCY))
+        if self._is_account(text, tokens, vocab):
+            st.keep_words(state, str(state.extra[st.RESUME]["from"]), self._pieces(text))
+        return self._ask(state, ctx, msg.channel, prefix, events)
 
     # ---- first message --------------------------------------------------------------
 

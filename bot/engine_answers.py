@@ -91,6 +91,8 @@ class EngineAnswers(EngineClose):
         self, state: ConversationState, step: Step, value: Any, ctx: Context, channel: str, prefix: list[str],
         *, words: str | None = None, alarm: Alarm = Alarm.NONE,
     ) -> Outcome:
+        if state.extra.get(st.SAFE_CHECK) and step.id == self.flow.safety_check:
+            return self._checked(state, value, ctx, channel, prefix, words=words, alarm=alarm)
         st.record(state, step.id, value)
         if words:
             st.keep_words(state, step.id, self._pieces(words))
@@ -111,6 +113,28 @@ class EngineAnswers(EngineClose):
             state.step = self.flow.start
             return self._reask(state, ctx, channel, parts, events)
         return self._advance(state, step.id, target, ctx, channel, parts, events)
+
+    def _checked(
+        self, state: ConversationState, value: Any, ctx: Context, channel: str, prefix: list[str],
+        *, words: str | None, alarm: Alarm,
+    ) -> Outcome:
+        """The safety check answered: on where the interview stopped, or the bland reply again."""
+        if words:
+            st.keep_words(state, step_id=str(state.step), texts=self._pieces(words))
+        parts = prefix + ([self._t(state, ctx, m.EMERGENCY)] if alarm is not Alarm.NONE else [])
+        events = [self._emergency_event(state)] if alarm is Alarm.DANGER else []
+        if value is None:  # SKIP: the check is not skipped
+            return self._ask(state, ctx, channel, parts, events)
+        state.extra.pop(st.SAFE_CHECK, None)
+        if value == "yes":
+            back = state.extra.pop(st.RESUME)
+            return self._advance(state, str(back["from"]), str(back.get("to") or back["from"]), ctx, channel,
+                                 parts, events)
+        if state.extra.get(st.UNSEALED) and st.worth_sealing(state) and not events:
+            events.append(Event(EventKind.INCOMPLETE, "unsafe"))
+            st.sealed(state)
+        state.status, state.step = Status.ENDED, None
+        return self._say(parts + [self._t(state, ctx, m.UNSAFE)], state, events)
 
     def _answer_events(self, state: ConversationState, step: Step, value: Any, alarm: Alarm) -> list[Event]:
         """The alerts an answer raises: the flow's urgent answers, then danger words beside it."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 from bot import messages as m
 from bot import state as st
 from bot.engine_base import MAX_TEXT_CHARS, EngineBase
+from bot.flow import Flow
+from bot.navigate import next_target
 from bot.render import pack
 from bot.types import SMS, TELEGRAM, WHATSAPP, Context, ConversationState, Event, EventKind, Outcome, Status
 from bot.words import Alarm
@@ -56,6 +58,9 @@ class EngineClose(EngineBase):
         return Outcome(replies=pack(parts), state=state, events=events + [Event(kind, reason, code=code)])
 
     def _unsafe(self, state: ConversationState, ctx: Context, parts: list[str], events: list[Event]) -> Outcome:
+        step = self.flow.step(state.step)
+        if step is not None:  # coming back "safe", the interview goes on as this question's yes would
+            self._remember(state, step.id, next_target(step, "yes"))
         state.status, state.step = Status.ENDED, None
         st.sealed(state)
         events = events + [Event(EventKind.INCOMPLETE, "unsafe")]
@@ -63,13 +68,47 @@ class EngineClose(EngineBase):
 
     def _exit(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
         events = []
-        if st.worth_sealing(state) and state.status != Status.FINISHED:
+        checking = bool(state.extra.pop(st.SAFE_CHECK, False))
+        fresh = not checking or bool(state.extra.get(st.UNSEALED))  # the kept path answers are sealed already
+        if st.worth_sealing(state) and state.status != Status.FINISHED and fresh:
             events.append(Event(EventKind.INCOMPLETE, "exit"))
             st.sealed(state)
+        step = self.flow.step(state.step)
+        if state.status == Status.ACTIVE and step is not None and step.asks and state.tip_open and not checking:
+            self._remember(state, step.id, step.id)
         state.status, state.step = Status.ENDED, None
         state.extra.pop(st.PENDING, None)
         msgid = {TELEGRAM: m.EXIT_TELEGRAM, SMS: m.EXIT_SMS, WHATSAPP: m.EXIT_SMS}.get(channel, m.EXIT)
         return Outcome(replies=pack([self._t(state, ctx, msgid)]), state=state, events=events)
+
+    # ---- coming back after "write again when it is safe" or EXIT (issue 8) ------------------
+
+    def _remember(self, state: ConversationState, from_step: str, to: str) -> None:
+        """Where the interview goes on when the reporter comes back, with the option answers
+        that steer the rest of it (their other answers live only in the sealed tip)."""
+        if self.flow.safety_check is None:
+            return
+        keep = {k: v for k, v in state.answers.items() if k in steering(self.flow) and v not in (None, "", [])}
+        state.extra[st.RESUME] = {"from": from_step, "to": to, "keep": keep}
+        state.extra.pop(st.LANG_MENU, None)
+
+    def _resumable(self, state: ConversationState) -> bool:
+        back = state.extra.get(st.RESUME)
+        return (
+            state.status == Status.ENDED and isinstance(back, dict) and self.flow.safety_check is not None
+            and str(back.get("from")) in self.flow.steps
+        )
+
+    def _safety_asked(self, state: ConversationState) -> None:
+        """Back after an interview ended unsafe or by EXIT: the bland safety check is the question."""
+        back = state.extra[st.RESUME]
+        keep = back.get("keep")
+        for key, value in (keep.items() if isinstance(keep, dict) else ()):
+            state.answers.setdefault(str(key), value)  # already sealed: not marked as new
+        state.status, state.step = Status.ACTIVE, self.flow.safety_check
+        state.history, state.misses = [], 0
+        state.extra[st.SAFE_CHECK] = True
+        state.extra.pop(st.PENDING, None)
 
     def _addendum(
         self, state: ConversationState, text: str, tokens: list[str], ctx: Context, prefix: list[str]
@@ -94,6 +133,14 @@ class EngineClose(EngineBase):
             parts.append(self._t(state, ctx, m.CUT_LONG, max=str(self.max_text_chars)))
         st.sealed(state)
         return self._say(parts + [self._t(state, ctx, m.ADDENDUM)], state, [Event(EventKind.UPDATED, "more")])
+
+
+def steering(flow: Flow) -> frozenset[str]:
+    """Steps whose answers steer the rest of the interview: the path's close, blocks, informs."""
+    ids = {c.partition(".")[0] for c in flow.close_when}
+    ids.update(k for block in flow.blocks for k in block.when)
+    ids.update(k for step in flow.steps.values() for k in step.inform_if)
+    return frozenset(ids)
 
 
 def split_text(text: str, size: int) -> list[str]:

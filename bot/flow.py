@@ -79,6 +79,9 @@ class Flow:
     blocks: tuple[Block, ...]
     # "step.answer" -> close id: a close of its own for a path (the victim's, A4 = self).
     close_when: Mapping[str, str] = field(default_factory=dict)
+    # The bland "is it safe to text now?" (a yn step) asked first when a reporter comes back
+    # after "write again when it is safe" or EXIT; None: they start a new interview.
+    safety_check: str | None = None
 
     def close_for(self, answers: Mapping[str, Any]) -> str:
         for condition, close in self.close_when.items():
@@ -139,6 +142,7 @@ def _build(raw: Mapping[str, Any]) -> Flow:
             steps=steps,
             blocks=blocks,
             close_when=_str_map(raw.get("close_when"), "close_when"),
+            safety_check=str(raw["safety_check"]) if "safety_check" in raw else None,
         )
     except KeyError as exc:
         raise FlowError(f"flow file lacks the top-level key {exc.args[0]!r}") from exc
@@ -217,6 +221,8 @@ def check_structure(flow: Flow) -> None:
     for condition in flow.close_when:
         step_id, _, value = condition.partition(".")
         _check_condition(flow, "close_when", step_id, (value,))
+    if flow.safety_check is not None:
+        _check_condition(flow, "safety_check", flow.safety_check, ("yes", "no"))
     unreachable = sorted(set(flow.steps) - reachable(flow))
     if unreachable:
         raise FlowError(f"steps unreachable from {flow.start}: {', '.join(unreachable)}")

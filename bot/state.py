@@ -14,6 +14,11 @@ Keys:
   lang_offered [locale, ...]   languages a switch was already offered to (once each)
   use_numbers  bool            a carrier took a "YES": the next reply asks for numbers
   before_stop  str             the status to restore when an opted-out reporter opts in again
+  resume       {"from": id, "to": id, "keep": {step id: answer}}  where an interview left by
+                               EXIT or "not safe to text" goes on (``to``, walked from ``from``)
+                               and the option answers that steer the rest of it (the path, the
+                               blocks, the close): the state's answers are dropped once sealed
+  safe_check   bool            a reporter came back: the safety check is asked before going on
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ LANG_SURE = "lang_sure"
 LANG_OFFERED = "lang_offered"
 USE_NUMBERS = "use_numbers"
 BEFORE_STOP = "before_stop"
+RESUME = "resume"
+SAFE_CHECK = "safe_check"
 
 # Answer keys that are not flow steps.
 EMERGENCY_ANSWER = "emergency"

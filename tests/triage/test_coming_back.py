@@ -116,20 +116,29 @@ def test_back_after_a_finished_report_adds_to_the_same_tip_blandly(rt: Runtime, 
     assert (after.id, after.version) == (before.id, before.version + 1)
 
 
-def test_back_after_exit_adds_to_the_same_tip(rt: Runtime, service: IntakeService) -> None:
+def test_back_after_exit_asks_if_safe_then_goes_on_where_it_stopped_in_the_same_tip(
+    rt: Runtime, service: IntakeService
+) -> None:
     reporter = Reporter(service, "+15550204")
     for line in ["hi", "2", "1", "A man keeps the workers' passports", "EXIT"]:
         reporter.send(line)
     [before] = all_tips(rt)
-    for line in ["hi", "2", "1", "He also keeps their phones"]:
-        reporter.send(line)
+    reporter.send("hi")
+    assert "safe to text now" in reporter.last.lower() and "danger right now" not in reporter.last.lower()
+    reporter.send("1")
+    assert "where is it happening" in reporter.last.lower()  # the question it stopped at
+    reporter.send("1 3")
+    reporter.send("He also keeps their phones")
     reporter.send("DONE")
+    assert CODE.search(reporter.last)
     [after] = all_tips(rt)
     assert after.id == before.id and after.version > before.version
-    assert "HEALSOKEEPSTHEIRPHONES" in every_text(rt, after.id)
+    text = every_text(rt, after.id)
+    assert "AMANKEEPSTHEWORKERS" in text and "HEALSOKEEPSTHEIRPHONES" in text
+    assert versions(rt, after.id)[-1]["answers"]["B2"] == ["work", "shop"]
 
 
-def test_back_after_not_safe_to_text_adds_to_the_same_tip(rt: Runtime, service: IntakeService) -> None:
+def test_back_after_not_safe_to_text_asks_again_then_adds_to_the_same_tip(rt: Runtime, service: IntakeService) -> None:
     reporter = Reporter(service, "+15550205")
     for line in ["hi", "2", "2"]:  # not in danger; about me
         reporter.send(line)
@@ -137,10 +146,23 @@ def test_back_after_not_safe_to_text_adds_to_the_same_tip(rt: Runtime, service: 
     reporter.send("2")  # no, someone may see
     assert "write again when it is safe" in reporter.last.lower()
     [before] = all_tips(rt)
-    for line in ["hi", "2", "2", "1"]:
-        reporter.send(line)
+    reporter.send("hi")
+    assert "safe to text now" in reporter.last.lower()
+    reporter.send("2")  # still not safe: the same bland reply, nothing new sealed
+    assert "write again when it is safe" in reporter.last.lower()
+    assert [(t.id, t.version) for t in all_tips(rt)] == [(before.id, before.version)]
+    reporter.send("hi")
+    reporter.send("1")  # safe now
+    assert "what would help most" in reporter.last.lower()
+    reporter.send("3")
     reporter.send("DONE")
-    assert [t.id for t in all_tips(rt)] == [before.id]
+    assert "confront" not in reporter.last  # still the victim's own close
+    with rt.db.connect() as conn:
+        [after] = tips.list_tips(conn)
+        alerts = tips.open_alert_list(conn)
+    assert after.id == before.id and after.priority == "P1"
+    assert [(a.tip_id, a.repeats) for a in alerts] == [(before.id, 0)]
+    assert versions(rt, after.id)[-1]["answers"]["V2"] == ["medical"]
 
 
 def test_danger_after_the_close_raises_the_tips_one_alert_and_counts_repeats(
