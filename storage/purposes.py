@@ -11,7 +11,9 @@ from enum import StrEnum
 
 
 class Purpose(StrEnum):
-    CONVERSATION_STATE = "conversation-state"  # interview state while it runs
+    CONVERSATION_STATE = "conversation-state"  # interview state while it runs (hour epochs, storage.epochs)
+    FOLLOWUP_STATE = "followup-state"  # what a finished interview keeps for the follow-up window (day epochs)
+    ADDRESS = "address"  # reporters' addresses sealed for replies (day epochs; replaces period keys)
     INBOUND_REPLIES = "inbound-replies"  # root of the per-provider-id reply keys
     OUTBOX = "outbox"  # outbox bodies and the Telegram chat log
     TIP_LINK = "tip-link"  # root of the address-derived link to a finished interview's tip
