@@ -91,7 +91,15 @@ class Opened:
 
 
 def _boxlike(value: object) -> bool:
-    return isinstance(value, bytes) and len(value) >= 29 and value[0] == 1
+    """A ``Box`` blob (version 1), or an epoch blob (``storage.epochs``: a 6-byte head, then a Box blob)."""
+    return isinstance(value, bytes) and len(value) >= 29 and (value[0] == 1 or _epoch_inner(value) is not None)
+
+
+def _epoch_inner(value: bytes) -> bytes | None:
+    """The Box blob inside an epoch blob; the head names the purpose and epoch, the ring has every key."""
+    if value[:1] == b"\x02" and len(value) >= 6 + 29 and value[6] == 1:
+        return value[6:]
+    return None
 
 
 def aads(record: Record) -> list[bytes]:
@@ -134,6 +142,7 @@ def _try(todo: list[tuple[bytes, list[bytes], Record]], boxes: list[tuple[str, B
 
 
 def _first(blob: bytes, candidates: list[bytes], boxes: list[tuple[str, Box]]) -> tuple[str, bytes, bytes] | None:
+    blob = _epoch_inner(blob) or blob
     for name, box in boxes:
         for aad in candidates:
             try:
