@@ -83,8 +83,9 @@ def members(conn: Connection, *, now: float) -> list[MemberLine]:
     for row in conn.execute(current):
         held.setdefault(row.staff_id, set()).add(row.queue)
     enrolled = {r.staff_id for r in conn.execute(select(_totp_t.c.staff_id))}
-    live = dict(conn.execute(select(_session_t.c.staff_id, func.count()).where(_session_t.c.expires_at > now)
-                             .group_by(_session_t.c.staff_id)).tuples().all())
+    live = {r.staff_id: int(r.n) for r in conn.execute(
+        select(_session_t.c.staff_id, func.count().label("n")).where(_session_t.c.expires_at > now)
+        .group_by(_session_t.c.staff_id))}
     rows = conn.execute(select(_staff_t.c.id, _staff_t.c.username, _staff_t.c.is_admin, _staff_t.c.created_at)
                         .order_by(_staff_t.c.username))
     return [MemberLine(username=r.username, is_admin=bool(r.is_admin), created_at=r.created_at,
