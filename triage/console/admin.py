@@ -37,6 +37,17 @@ class AdminError(Exception):
         self.last_holder = last_holder  # (member, queue) a revocation may go on for, if confirmed
 
 
+def _names(*names: str) -> None:
+    """Member and queue names are plain text: a control character (which PostgreSQL may not even store)
+    is refused with a message instead of reaching a query."""
+    if any(ord(c) < 32 or c == "\x7f" for name in names for c in name):
+        raise AdminError("Names cannot hold control characters. Nothing changed.")
+
+
+def _pair(username: str, queue: str) -> str:
+    return f"{username}:{queue}"[:64]  # the audit subject's column is 64 characters
+
+
 def _refused(exc: KeyManagementError) -> AdminError:
     if isinstance(exc, keys.NotGrantedError):
         return AdminError("You do not hold that queue's key: an admin who holds it must do this. Nothing changed.",
@@ -83,6 +94,7 @@ class Admin:
     def add_member(self, admin: Member, *, username: str, passphrase: str, is_admin: bool,
                    queues: Sequence[str], admin_passphrase: str, client: str) -> None:
         """Like ``tipline staff add`` then ``staff grant``: the admin confirms with their passphrase."""
+        _names(username, *queues)
         outcome = self.auth.reconfirm(admin, admin_passphrase, client=client)
         if outcome is Outcome.THROTTLED:
             raise AdminError("Too many wrong passphrases. Wait 15 minutes, then try again.", 429)
@@ -96,12 +108,13 @@ class Admin:
                 self.auth.audit(conn, admin.username, "staff_add_admin" if is_admin else "staff_add", username)
                 for queue in queues:
                     keys.grant(conn, admin=admin.keys, member=username, queue=queue, now=now)
-                    self.auth.audit(conn, admin.username, "grant", f"{username}:{queue}")
+                    self.auth.audit(conn, admin.username, "grant", _pair(username, queue))
         except KeyManagementError as exc:
             raise _refused(exc) from None
 
     def reset_second_factor(self, admin: Member, username: str) -> None:
         """The member's next login goes to enrolment (a new QR code); their sessions and tokens end now."""
+        _names(username)
         self._require_admin(admin.keys)
         try:
             with self.cfg.db.begin() as conn:
@@ -114,6 +127,9 @@ class Admin:
 
     def create_queue(self, admin: Member, *, name: str, title: str) -> None:
         """A new queue and its first key, granted to the admin who creates it (they grant it on)."""
+        _names(name, title)
+        if len(title) > 128:
+            raise AdminError("A queue's title is at most 128 characters. Nothing changed.")
         self._require_admin(admin.keys)
         try:
             with self.cfg.db.begin() as conn:
@@ -125,20 +141,23 @@ class Admin:
             raise _refused(exc) from None
 
     def grant(self, admin: Member, *, username: str, queue: str) -> None:
+        _names(username, queue)
         try:
             with self.cfg.db.begin() as conn:
                 keys.grant(conn, admin=admin.keys, member=username, queue=queue, now=self.cfg.clock())
-                self.auth.audit(conn, admin.username, "grant", f"{username}:{queue}")
+                self.auth.audit(conn, admin.username, "grant", _pair(username, queue))
         except KeyManagementError as exc:
             raise _refused(exc) from None
 
     def revoke(self, admin: Member, *, username: str, queue: str, lose_queue: bool) -> int:
         """Like ``tipline staff revoke``: refused for the last holder unless ``lose_queue``."""
+        _names(username, queue)
         try:
             with self.cfg.db.begin() as conn:
                 removed = keys.revoke(conn, admin=admin.keys, member=username, queue=queue,
                                       allow_last_holder=lose_queue)
-                self.auth.audit(conn, admin.username, "revoke_last" if lose_queue else "revoke", f"{username}:{queue}")
+                action = "revoke_last" if lose_queue else "revoke"
+                self.auth.audit(conn, admin.username, action, _pair(username, queue))
         except keys.LastHolderError as exc:
             raise AdminError(f"{exc}. Grant {queue} to another member first, or, to lose those tips on purpose, "
                              "confirm below. Nothing was revoked.", 409, last_holder=(username, queue)) from None
@@ -147,6 +166,7 @@ class Admin:
         return removed
 
     def rotate(self, admin: Member, queue: str) -> str:
+        _names(queue)
         try:
             with self.cfg.db.begin() as conn:
                 key_id = keys.rotate(conn, admin=admin.keys, queue=queue, now=self.cfg.clock())

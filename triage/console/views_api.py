@@ -56,7 +56,16 @@ def _text_fields(body: dict[str, Any], *names: str) -> list[str]:
     missing = [n for n in names if not isinstance(body.get(n), str) or not body[n]]
     if missing:
         raise ApiError(422, f"These fields are missing or not text: {', '.join(missing)}.")
+    if any("\x00" in body[n] for n in names):  # PostgreSQL text cannot hold it: refuse before any query
+        raise ApiError(422, "A field holds a NUL character.")
     return [str(body[n]) for n in names]
+
+
+def _tip_id(tip_id: str) -> str:
+    """Tip ids are short and alphanumeric; anything else names no tip (and never reaches a query)."""
+    if not (tip_id.isascii() and tip_id.isalnum() and len(tip_id) <= 64):
+        raise ApiError(404, _NO_TIP)
+    return tip_id
 
 
 class ApiViews:
@@ -106,14 +115,14 @@ class ApiViews:
         locale = request.args.get("locale", found.session.locale)
         if locale not in self.cfg.locales:
             raise ApiError(422, f"Unknown locale; use one of: {', '.join(self.cfg.locales)}.")
-        opened = self.work.open(found.keys, tip_id, locale=locale)
+        opened = self.work.open(found.keys, _tip_id(tip_id), locale=locale)
         if opened is None:  # the same answer for a tip that does not exist and one in another partner's queue
             raise ApiError(404, _NO_TIP)
         return jsonify(api_json.tip(opened.view, opened.claim, opened.mine, locale))
 
     def release(self, tip_id: str) -> Response:
         found = self._member()
-        if not self._visible(found, tip_id):
+        if not self._visible(found, _tip_id(tip_id)):
             raise ApiError(404, _NO_TIP)
         if not self.work.release(found.keys, tip_id):
             raise ApiError(409, "You do not hold this tip (never pulled, given back, or its lease ran out).")

@@ -51,7 +51,8 @@ def test_only_admins_reach_the_admin_pages(rt: Runtime, app: Flask, admin: Brows
         assert admin.client.get(path).status_code == 200
         assert worker.client.get(path).status_code == 403
     token = worker.token()
-    for path in ("/admin/members", "/admin/queues", "/admin/queues/labour/rotate", "/admin/members/admin/second-factor"):
+    for path in ("/admin/members", "/admin/queues", "/admin/queues/labour/rotate",
+                 "/admin/members/admin/second-factor"):
         assert worker.client.post(path, data={"csrf": token, "name": "x"}).status_code == 403
     assert "Members" in _text(admin, "/") and "Members" not in _text(worker, "/")
     assert not [a for a in _audit(rt) if a[0] == "worker" and a[1] not in {"login_enrol", "totp_enrol"}]
@@ -107,6 +108,10 @@ def test_queues_are_created_granted_revoked_and_rotated(rt: Runtime, app: Flask,
     status, page = _post(admin, "/admin/queues", name="shelter", title="Shelter partners")
     assert status == 303 and "Queue shelter was created" in page and "Shelter partners" in page
     assert _post(admin, "/admin/queues", name="shelter")[0] == 409
+    status, page = _post(admin, "/admin/queues", name="bad\x00name")
+    assert status == 422 and "control characters" in page
+    assert _post(admin, "/admin/queues", name="long-title", title="t" * 129)[0] == 422
+    assert _post(admin, "/admin/members/no%00body/second-factor")[0] == 422
     assert _post(admin, "/admin/queues/shelter/grant", member="worker")[0] == 303
     with rt.db.connect() as conn:
         worker_id = keys.staff_id_of(conn, "worker")

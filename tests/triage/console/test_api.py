@@ -151,6 +151,34 @@ def test_bad_requests_get_clear_json_errors(admin: Browser) -> None:
     assert call(client, "GET", "/api/v1/nothing-here")[0] == 404
     assert call(client, "GET", "/api/v1/login")[0] == 405
     assert call(client, "POST", "/api/v1/login", data="x" * 70_000, content_type="application/json")[0] == 413
+    status, body = call(client, "POST", "/api/v1/login", json={"username": "ad\x00min", "passphrase": "x" * 12,
+                                                                  "code": "123456"})
+    assert status == 422 and "NUL" in body["error"]["message"]
+    token = token_of(admin)
+    for odd in ("%00", "x" * 65, "a%20b", "%C3%A9t%C3%A9"):
+        assert call(client, "GET", f"/api/v1/tips/{odd}", token)[0] == 404
+        assert call(client, "POST", f"/api/v1/tips/{odd}/release", token)[0] == 404
     status, body = call(client, "GET", "/api/v1/queue", "not-a-token")
     assert status == 401
     conforms("Error", body)
+
+
+def test_the_database_holds_neither_the_token_nor_the_keys_it_opens(rt: Runtime, admin: Browser) -> None:
+    import base64
+
+    from storage import keys
+    from storage.staff_tables import StaffSession
+    from tests.factories import ADMIN_PASSPHRASE
+
+    token = token_of(admin)
+    with rt.db.connect() as conn:
+        private = keys.unlock(conn, username=ADMIN, passphrase=ADMIN_PASSPHRASE, secrets=rt.secrets,
+                              kdf=rt.settings.staff_kdf).private
+        rows = [b"|".join(str(v).encode() if not isinstance(v, bytes) else v for v in row)
+                for row in conn.execute(select(table_of(StaffSession)))]
+    stored = b"\n".join(rows)
+    assert len(rows) == 2  # the browser's session and the token
+    for part in token.split("."):
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        assert part.encode() not in stored and raw not in stored
+    assert private not in stored and private.hex().encode() not in stored
