@@ -136,7 +136,7 @@ class Admin:
                 pair = keys.create_queue(conn, name=name, title=title, now=self.cfg.clock())
                 keys.grant_new_queue(conn, member_id=admin.keys.staff_id, pair=pair, now=self.cfg.clock(),
                                      granted_by=admin.keys.staff_id)
-                self.auth.audit(conn, admin.username, "queue_create", name)
+                self.auth.audit(conn, admin.username, "queue_add", name)
         except KeyManagementError as exc:
             raise _refused(exc) from None
 

@@ -124,7 +124,7 @@ def test_queues_are_created_granted_revoked_and_rotated(rt: Runtime, app: Flask,
         assert new_key != old_key and "shelter" in keys.member_queues(conn, worker_id)  # the holder got the new key
     assert _post(admin, "/admin/queues/shelter/revoke", member="worker")[0] == 303
     assert [a[1:] for a in _audit(rt) if "shelter" in a[2]] == [
-        ("queue_create", "shelter"), ("grant", "worker:shelter"), ("rotate", "shelter"), ("revoke", "worker:shelter")]
+        ("queue_add", "shelter"), ("grant", "worker:shelter"), ("rotate", "shelter"), ("revoke", "worker:shelter")]
 
 
 def test_revoking_the_last_holder_asks_for_the_queues_name(rt: Runtime, admin: Browser) -> None:
