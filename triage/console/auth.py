@@ -89,6 +89,8 @@ class Auth:
 
     def _unlock(self, username: str, passphrase: str) -> tuple[StaffKeys | None, str]:
         """The member's keys (None when refused) and the actor name the audit log may carry."""
+        if "\x00" in username:  # PostgreSQL text cannot hold it: no such member, and no query
+            return None, UNKNOWN_ACTOR
         # Argon2id runs without SQLite's write lock, as in the CLI: the public line goes on meanwhile.
         with deferred(self.cfg.db) as conn:
             try:

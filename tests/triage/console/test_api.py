@@ -182,3 +182,9 @@ def test_the_database_holds_neither_the_token_nor_the_keys_it_opens(rt: Runtime,
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
         assert part.encode() not in stored and raw not in stored
     assert private not in stored and private.hex().encode() not in stored
+
+
+def test_a_nul_in_the_login_forms_username_is_a_refusal_not_an_error(admin: Browser) -> None:
+    admin.client.post("/logout", data={"csrf": admin.token()})
+    browser = Browser(admin.client, admin.clock, username="ad\x00min")
+    assert browser.login(code="123456") == (401, "")
