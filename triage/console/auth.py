@@ -21,6 +21,8 @@ from triage.console import totp
 from triage.console.config import ConsoleConfig
 
 FULL, ENROL = "full", "enrol"
+# A bearer token of the JSON API is a session row of its own stage: short-lived, never a cookie.
+API, API_SECONDS, API_IDLE_SECONDS = "api", 15 * 60.0, 5 * 60.0
 # Wrong logins allowed per window: per member (a guessed passphrase or code), per client (a spray).
 USER_LIMIT, CLIENT_LIMIT, THROTTLE_WINDOW = 5, 20, 15 * 60.0
 UNKNOWN_ACTOR = "?"  # an unknown username may be a passphrase typed in the wrong field: never logged
@@ -87,6 +89,8 @@ class Auth:
 
     def _unlock(self, username: str, passphrase: str) -> tuple[StaffKeys | None, str]:
         """The member's keys (None when refused) and the actor name the audit log may carry."""
+        if "\x00" in username:  # PostgreSQL text cannot hold it: no such member, and no query
+            return None, UNKNOWN_ACTOR
         # Argon2id runs without SQLite's write lock, as in the CLI: the public line goes on meanwhile.
         with deferred(self.cfg.db) as conn:
             try:
@@ -97,9 +101,10 @@ class Auth:
             except keys.WrongPassphraseError:
                 return None, username
 
-    def login(self, *, username: str, passphrase: str, code: str, client: str, locale: str
+    def login(self, *, username: str, passphrase: str, code: str, client: str, locale: str, api: bool = False
               ) -> tuple[Outcome, str | None]:
-        """Check passphrase and code; returns the outcome and, when a session began, its cookie value."""
+        """Check passphrase and code; returns the outcome and, when a session began, its cookie value
+        (with ``api``, a bearer token; a member who has not enrolled gets ENROL and no token)."""
         with self.cfg.db.begin() as conn:
             if self._blocked(conn, username, client):
                 self.audit(conn, UNKNOWN_ACTOR, "login_throttled")
@@ -109,14 +114,17 @@ class Auth:
             return self._fail(username, client, actor), None
         with self.cfg.db.begin() as conn:
             secret = staff_totp.secret_of(conn, staff_id=member.staff_id, box=self._totp_box)
+            if secret is None and api:  # enrolment shows a QR code: only the console does that
+                self.audit(conn, member.username, "api_login_unenrolled")
+                return Outcome.ENROL, None
             if secret is None:  # first login: the second factor is set up before anything opens
                 cookie = self._start(conn, member, ENROL, locale, pending=totp.new_secret())
                 self.audit(conn, member.username, "login_enrol")
                 return Outcome.ENROL, cookie
             step = totp.matching_step(secret, code, now=self.cfg.clock())
             if step is not None and staff_totp.use_step(conn, staff_id=member.staff_id, step=step):
-                cookie = self._start(conn, member, FULL, locale)
-                self.audit(conn, member.username, "login")
+                cookie = self._start(conn, member, API if api else FULL, locale)
+                self.audit(conn, member.username, "api_login" if api else "login")
                 return Outcome.OK, cookie
         return self._fail(username, client, member.username, "login_bad_code"), None
 
@@ -124,20 +132,34 @@ class Auth:
         now = self.cfg.clock()
         staff_sessions.prune(conn, now=now, idle_seconds=self.cfg.idle_seconds)
         locale = locale if locale in self.cfg.locales else self.cfg.default_locale
+        lifetime = API_SECONDS if stage == API else self.cfg.session_seconds
         return staff_sessions.create(conn, staff_id=member.staff_id, payload=_payload(member, pending), stage=stage,
-                                     locale=locale, now=now, lifetime=self.cfg.session_seconds)
+                                     locale=locale, now=now, lifetime=lifetime)
 
-    def current(self, cookie: str | None) -> Member | None:
-        """The member this cookie logs in, or None (no cookie, expired, or a cookie that opens nothing)."""
+    def current(self, cookie: str | None, *, bearer: bool = False) -> Member | None:
+        """The member this cookie (or, with ``bearer``, this API token) logs in, or None (none given, expired,
+        one that opens nothing, or a token presented as a cookie or the other way round)."""
         if not cookie:
             return None
+        idle = API_IDLE_SECONDS if bearer else self.cfg.idle_seconds
         with self.cfg.db.begin() as conn:
             try:
-                session = staff_sessions.open_session(conn, cookie=cookie, now=self.cfg.clock(),
-                                                      idle_seconds=self.cfg.idle_seconds)
+                session = staff_sessions.open_session(conn, cookie=cookie, now=self.cfg.clock(), idle_seconds=idle)
             except NoSessionError:
                 return None
-        return _member(session)
+        return _member(session) if (session.stage == API) == bearer else None
+
+    def reconfirm(self, member: Member, passphrase: str, *, client: str) -> Outcome:
+        """A logged-in member types their passphrase again before a grave action (throttled like a login)."""
+        with self.cfg.db.begin() as conn:
+            if self._blocked(conn, member.username, client):
+                self.audit(conn, member.username, "reconfirm_throttled")
+                return Outcome.THROTTLED
+        keys_again, _ = self._unlock(member.username, passphrase)
+        if keys_again is None or keys_again.staff_id != member.keys.staff_id:
+            return self._fail(member.username, client, member.username, "reconfirm_failed")
+        keys_again.forget()
+        return Outcome.OK
 
     def enrol(self, member: Member, code: str, *, client: str) -> bool:
         """Confirm the pending second factor with a code from the member's app; the session becomes full."""

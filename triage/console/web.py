@@ -13,6 +13,7 @@ from triage.console.config import ConsoleConfig
 
 COOKIE = "tipline_console"
 LOGIN_COOKIE = "tipline_console_login"  # double-submit token of the login form (no session yet)
+API_PREFIX = "/api/"
 
 # Tip pages must never be cached, framed, or leak their URL to another site.
 _HEADERS = {
@@ -71,6 +72,8 @@ def install(app: Flask, cfg: ConsoleConfig, auth: Auth) -> None:
 
     @app.before_request
     def _load() -> None:
+        if request.path.startswith(API_PREFIX):
+            return  # the JSON API takes a bearer token and no cookie, so no form token either (views_api.py)
         g.member = auth.current(request.cookies.get(COOKIE))
         if request.method != "POST":
             return
