@@ -74,15 +74,17 @@ def _encode(value: Value) -> bytes:
     return b"l" + struct.pack(">I", len(value)) + b"".join(_encode(v) for v in value)
 
 
-def canonical(facts: dict[str, Value], *, encoding: int = CURRENT) -> bytes:
+def canonical(facts: dict[str, Value], *, encoding: int | None = None) -> bytes:
     """The MAC's input: the domain, the encoding version, then each covered field named."""
+    encoding = CURRENT if encoding is None else encoding
     out = [_DOMAIN, struct.pack(">H", encoding)]
     for name in FIELDS[encoding]:
         out.append(_encode(name) + _encode(facts[name]))
     return b"".join(out)
 
 
-def compute(secrets: ServerSecrets, facts: dict[str, Value], *, encoding: int = CURRENT) -> bytes:
+def compute(secrets: ServerSecrets, facts: dict[str, Value], *, encoding: int | None = None) -> bytes:
+    encoding = CURRENT if encoding is None else encoding
     digest = secrets.mac(Purpose.TIP_METADATA, canonical(facts, encoding=encoding))
     return bytes([encoding]) + digest
 
