@@ -30,3 +30,4 @@ class Purpose(StrEnum):
     SECRET_CHECK = "secret-check"  # the database's fingerprint of the server secret
     STAFF_TOTP = "staff-totp"  # staff second-factor secrets (console)
     STAFF_LOGIN = "staff-login"  # keyed usernames and clients for the console's login throttle
+    TIP_METADATA = "tip-metadata"  # the MAC over each tip's plaintext metadata (storage.tip_mac)

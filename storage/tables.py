@@ -79,6 +79,8 @@ class Tip(SQLModel, table=True):
     version: int = 0  # bumped at every seal
     created_at: float
     updated_at: float
+    # Encoding byte + HMAC over the metadata above, the envelopes and the alerts (storage.tip_mac).
+    mac: bytes | None = Field(default=None, sa_column=_blob(nullable=True), repr=False)
 
 
 class TipEnvelope(SQLModel, table=True):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Sequence
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from storage.tables import Alert, Tip
 
@@ -112,6 +112,10 @@ def record_seal(
     if expect_version is not None:
         query = query.where(_T.c.version == expect_version)
     return bool(conn.execute(query.values(**values)).rowcount)
+
+
+def count_tips(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(_T)).scalar_one())
 
 
 def list_tips(conn: Connection, *, limit: int = 1000) -> list[TipMeta]:

@@ -1,10 +1,11 @@
-"""The 'audit' commands: the tamper-evident audit log's head and its check."""
+"""The 'audit' commands: the tamper-evident audit log's head, and the check of the log and of
+every tip's metadata MAC."""
 
 from __future__ import annotations
 
 import click
 
-from storage import audit
+from storage import audit, tip_mac, tips
 from storage.db import read_only
 from tipline.cli_unlock import fail, runtime_of
 
@@ -27,12 +28,39 @@ def audit_head(ctx: click.Context) -> None:
 @click.option("--head", "head", default=None, help="A head printed earlier by 'tipline audit head'.")
 @click.pass_context
 def audit_verify(ctx: click.Context, head: str | None) -> None:
+    """Check the audit log's chain and every tip's metadata MAC; exits 1 if anything fails."""
     rt = runtime_of(ctx)
     with read_only(rt.db) as conn:
         report = audit.verify(conn, secrets=rt.secrets, head=head)
+        bad = tip_mac.failing(conn, secrets=rt.secrets)
+        tips_total = tips.count_tips(conn)
+        missing = tip_mac.missing_tips(conn)
+    problems = _tip_problems(bad, missing)
+    if report.ok:
+        click.echo(f"Audit log intact: {report.entries} entries.")
+    if not problems:
+        click.echo(f"Tip metadata intact: {tips_total} tips.")
+    for line in problems:
+        click.echo(line)
     if not report.ok:
         raise fail(f"Audit log check FAILED: {report.problem}")
-    click.echo(f"Audit log intact: {report.entries} entries.")
+    if problems:
+        raise fail("Tip metadata check FAILED (see above).")
+
+
+def _tip_problems(bad: dict[str, tip_mac.MacStatus], missing: list[str]) -> list[str]:
+    tampered = [t for t, s in bad.items() if s is tip_mac.MacStatus.TAMPERED]
+    unsealed = [t for t, s in bad.items() if s is tip_mac.MacStatus.UNAUTHENTICATED]
+    lines = []
+    if tampered:
+        lines.append(f"Tip metadata FAILED for {len(tampered)} tip(s) (changed in the database outside the line: "
+                     f"priority, categories, queues, status, envelopes or alerts): {', '.join(tampered)}")
+    if unsealed:
+        lines.append(f"{len(unsealed)} tip(s) not yet authenticated (run 'tipline init'): {', '.join(unsealed)}")
+    if missing:
+        lines.append(f"{len(missing)} tip(s) deleted although their envelopes, alerts or audit entries remain: "
+                     f"{', '.join(missing)}")
+    return lines
 
 
 def register(main: click.Group) -> None:

@@ -1,18 +1,20 @@
-"""The staff's 'tips' commands that open a tip or write to its reporter: show and ask."""
+"""The staff's 'tips' commands: list (metadata, checked), show (opens a tip) and ask."""
 
 from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import click
 from sqlalchemy import Connection
 
-from storage import audit, keys, questions, refcodes, sealing, tips
+from storage import audit, keys, questions, refcodes, sealing, tip_mac, tips
 from storage.db import read_only
 from storage.purposes import Purpose
 from storage.sealing import SealingError
+from tipline import tip_marks
 from tipline.cli_unlock import fail, runtime_of, unlock
 from tipline.runtime import Runtime
 from tipline.safe_text import json_shown, shown
@@ -36,6 +38,42 @@ def _find_tip(rt: Runtime, conn: Connection, ref: str) -> tips.TipMeta:
     return matches[0]
 
 
+def _ts(value: float) -> str:
+    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def tips_list(ctx: click.Context, as_json: bool) -> None:
+    """Metadata only: no content, no codes, no addresses.  "!" marks a tip whose metadata fails its MAC."""
+    rt = runtime_of(ctx)
+    with read_only(rt.db) as conn:
+        rows = tips.list_tips(conn)
+        checked = tip_marks.statuses(conn, rt.secrets, (t.id for t in rows))
+    if as_json:
+        click.echo(json_shown(json.dumps([
+            {
+                "id": t.id, "status": t.status, "reason": t.reason, "priority": t.priority,
+                "categories": list(t.categories), "queues": list(t.queues), "version": t.version,
+                "rules_version": t.rules_version, "created_at": t.created_at, "updated_at": t.updated_at,
+                "has_code": t.has_code, "metadata": str(checked.get(t.id, tip_mac.MacStatus.TAMPERED)),
+            }
+            for t in rows
+        ], indent=2)))
+        return
+    if not rows:
+        click.echo("No tips yet.")
+        return
+    for t in rows:
+        click.echo(shown(
+            f"{tip_marks.mark(checked, t.id)} {t.id[:8]}  {t.priority}  {t.status:<10}  "
+            f"{','.join(t.categories) or '-':<24}  {','.join(t.queues):<30}  {_ts(t.created_at)}"
+        ))
+    for line in tip_marks.footer(checked):
+        click.echo(line)
+
+
 @click.command("show")
 @click.argument("ref")
 @click.option("--user", "username", default="admin", show_default=True)
@@ -48,6 +86,10 @@ def tips_show(ctx: click.Context, ref: str, username: str, as_json: bool) -> Non
         meta = _find_tip(rt, conn, ref)
     member = unlock(rt, username)
     with rt.db.begin() as conn:
+        # Checked in the transaction that opens it, and said before anything of the tip is shown.
+        warning = tip_marks.warning(tip_mac.check(conn, secrets=rt.secrets, tip_id=meta.id), meta.id)
+        if warning is not None:  # also when an envelope then fails to open; JSON keeps stdout clean
+            click.echo(warning, err=as_json)
         opened: list[dict[str, Any]] = []
         for version in sealing.tip_versions(conn, meta.id):
             try:
@@ -93,6 +135,7 @@ def tips_ask(ctx: click.Context, ref: str, question: str, username: str) -> None
 
 
 def register(tips_group: click.Group) -> None:
+    tips_group.add_command(tips_list)
     tips_group.add_command(tips_show)
     tips_group.add_command(tips_ask)
 

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from sqlalchemy import Connection
 
-from storage import audit, keys, secret_check
+from storage import audit, keys, secret_check, tip_mac
 from storage.crypto import SECRET_FILE, create_server_secrets
 from storage.db import read_only
 from storage.schema import is_current, upgrade
@@ -48,6 +48,8 @@ def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
         upgrade(rt.db)
         with rt.db.begin() as conn:
             created = _secret_for(rt, conn)
+            # Tips from before the metadata MAC get theirs once; from then on a missing one is tampering.
+            tip_mac.seal_install(conn, secrets=rt.secrets, now=time.time())
     except BaseException:
         rt.db.dispose()  # the caller gets no runtime to close
         raise

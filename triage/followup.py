@@ -23,7 +23,7 @@ from bot import Engine as ConversationEngine
 from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.types import ConversationState, InboundMessage, Outcome, Status
-from storage import questions, refcodes, sealing, throttle, tips
+from storage import questions, refcodes, sealing, throttle, tip_mac, tips
 from storage.crypto import Box, ServerSecrets
 from storage.crypto import KdfParams
 from storage.purposes import Purpose
@@ -197,7 +197,7 @@ class FollowUps:
         for question in questions.take_undelivered(conn, box=self.question_box, tip_id=tip_id, now=now):
             messages.append(("followup.question", {"question": question}))
         if len(remainder.split()) >= ADDED_WITH_CODE_MIN_WORDS:
-            seal_addendum(conn, tip_id=tip_id, texts=[remainder], now=now)
+            seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=[remainder], now=now)
             messages.append(("followup.added", {}))
         log.info("follow-up opened", extra={"tip": tip_id})
         return FollowUpResult(messages, state, tip_id)
@@ -223,14 +223,16 @@ class FollowUps:
             return FollowUpResult([("followup.closed", {})], ended)
         if command is not None or not text.strip():
             return FollowUpResult([("followup.welcome", {})], state, tip_id)
-        if not seal_addendum(conn, tip_id=tip_id, texts=[text], now=now):  # deleted under retention rules
+        # False: the tip was deleted under retention rules
+        if not seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=[text], now=now):
             ended = ConversationState(locale=state.locale, status=Status.ENDED)
             return FollowUpResult([("followup.unknown", {})], ended)
         return FollowUpResult([("followup.added", {})], state, tip_id)
 
 
 def seal_addendum(
-    conn: Connection, *, tip_id: str, texts: list[str], now: float, raise_to: str | None = None
+    conn: Connection, *, secrets: ServerSecrets, tip_id: str, texts: list[str], now: float,
+    raise_to: str | None = None,
 ) -> bool:
     """Seal texts a reporter added after the interview as a new version of the tip.
 
@@ -253,4 +255,5 @@ def seal_addendum(
         priority=priority, categories=meta.categories, rules_version=meta.rules_version,
         queues=meta.queues, now=now,
     )
+    tip_mac.refresh(conn, secrets=secrets, tip_id=tip_id)
     return True

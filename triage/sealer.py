@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 from sqlalchemy import Connection
 
 from bot.types import ConversationState, Event, EventKind, Region, Status
-from storage import refcodes, sealing, tips
+from storage import refcodes, sealing, tip_mac, tips
 from storage.crypto import KdfParams, ServerSecrets
 from triage.followup import seal_addendum
 from triage.routing import Routing, route_explained
@@ -132,6 +132,7 @@ class TipSealer:
         sealing.write_envelopes(conn, p.envelopes, now=now)
         for reason in p.alarms:
             tips.raise_alert(conn, tip_id=p.tip_id, priority=p.assessment.priority, reason=reason, now=now)
+        tip_mac.refresh(conn, secrets=self.secrets, tip_id=p.tip_id)  # last: it covers all of the above
         log.info(
             "tip sealed",
             extra={"tip": p.tip_id, "version": p.version, "priority": p.assessment.priority, "queues": list(p.queues)},
@@ -146,9 +147,11 @@ class TipSealer:
         texts = [str(t) for t in state.answers.get("addenda", [])]
         alarm = any(e.kind is EventKind.URGENT for e in events)
         if texts or alarm:
-            seal_addendum(conn, tip_id=tip_id, texts=texts, now=now, raise_to=ALARM_PRIORITY if alarm else None)
+            seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=texts, now=now,
+                          raise_to=ALARM_PRIORITY if alarm else None)
         if alarm:
             tips.raise_alert(conn, tip_id=tip_id, priority=ALARM_PRIORITY, reason="danger", now=now)
+            tip_mac.refresh(conn, secrets=self.secrets, tip_id=tip_id)  # the alert count is covered
         return tip_id
 
     def _score(

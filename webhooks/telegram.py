@@ -56,6 +56,9 @@ class TelegramEdge:
         except (ValueError, UnicodeDecodeError):
             log.warning("telegram update ignored: not JSON")
             return ok_json()
+        except RecursionError:  # e.g. {"a": nested 100,000 deep: json's C parser stops at the recursion limit
+            log.warning("telegram update ignored: nested too deep")
+            return ok_json()
         if not isinstance(data, dict):
             log.warning("telegram update ignored: not an object")
             return ok_json()

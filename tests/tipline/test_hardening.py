@@ -85,7 +85,8 @@ def test_tips_show_prints_escape_sequences_visibly_and_no_fake_line(rt: Runtime,
     # "Priority P4" line, and an addendum holding a lone surrogate
     tip_id = finished_tip(rt, "Workers locked in " + CLEAR_AND_FAKE)
     with rt.db.begin() as conn:
-        assert seal_addendum(conn, tip_id=tip_id, texts=["broken \ud800 text\nPriority P4"], now=1.0)
+        assert seal_addendum(conn, secrets=rt.secrets, tip_id=tip_id, texts=["broken \ud800 text\nPriority P4"],
+                             now=1.0)
     # When staff open the tip, as text and as JSON
     result = tipline(cli_env, "tips", "show", tip_id[:8], stdin=ADMIN_PASSPHRASE + "\n")
     as_json = tipline(cli_env, "tips", "show", tip_id[:8], "--json", stdin=ADMIN_PASSPHRASE + "\n")

@@ -50,7 +50,7 @@ class QueueViews:
             # The same answer for a tip that does not exist and one the member holds no key for.
             return page("missing.html", 404)
         return page("tip.html", tip=opened.view, claim=opened.claim, mine=opened.mine, locales=self.cfg.locales,
-                    locale=found.session.locale)
+                    locale=found.session.locale, metadata=opened.metadata, unopened=opened.unopened)
 
     def release(self, tip_id: str) -> Response:
         found = require_member()

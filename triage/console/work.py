@@ -6,14 +6,15 @@ Every opening is written to the audit log in the transaction that opened it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
-from storage import claims, keys, sealing, tips
+from storage import claims, keys, sealing, tip_mac, tips
 from storage.claims import Claim, QueueItem
 from storage.keys import StaffKeys
+from storage.tip_mac import MacStatus
 from triage.console import tipview
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
@@ -25,6 +26,12 @@ class QueuePage:
     queues: tuple[str, ...]
     items: tuple[QueueItem, ...]
     now: float
+    # Tip id -> its metadata MAC status; a row whose tip fails is marked (storage.tip_mac).
+    metadata: dict[str, MacStatus] = field(default_factory=dict)
+
+    @property
+    def tampered(self) -> int:
+        return sum(1 for status in self.metadata.values() if status is MacStatus.TAMPERED)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ class OpenedTipPage:
     view: TipView
     claim: Claim | None
     mine: bool
+    metadata: MacStatus = MacStatus.OK  # anything else: the page opens with a tampering banner
+    unopened: tuple[int, ...] = ()  # versions whose envelope held by the member did not open
 
 
 class Work:
@@ -44,7 +53,8 @@ class Work:
         with self.cfg.db.begin() as conn:
             queues = tuple(keys.member_queues(conn, member.staff_id))
             items = tuple(claims.queue_items(conn, queues=queues, now=now))
-        return QueuePage(queues=queues, items=items, now=now)
+            checked = tip_mac.check_many(conn, secrets=self.cfg.secrets, tip_ids=[i.tip_id for i in items])
+        return QueuePage(queues=queues, items=items, now=now, metadata=checked)
 
     def pull_next(self, member: StaffKeys) -> Claim | None:
         """Claim the next tip (P1 first, then oldest); audited."""
@@ -67,23 +77,31 @@ class Work:
         now = self.cfg.clock()
         with self.cfg.db.begin() as conn:
             meta = tips.get_tip(conn, tip_id)
-            versions = self._open_versions(conn, member, tip_id) if meta is not None else []
-            if meta is None or not versions:
+            versions, unopened = self._open_versions(conn, member, tip_id) if meta is not None else ([], [])
+            if meta is None or not (versions or unopened):
                 return None
+            status = tip_mac.check(conn, secrets=self.cfg.secrets, tip_id=tip_id)
             self.auth.audit(conn, member.username, "open_tip", tip_id)
             # Reading a tip one holds keeps the claim alive while one works on it.
             claims.renew(conn, tip_id=tip_id, staff_id=member.staff_id, priority=meta.priority, now=now)
             claim = claims.holder(conn, tip_id=tip_id, now=now)
-        view = tipview.build(meta, versions, flow=self.cfg.flow, catalogs=self.cfg.catalogs, region=self.cfg.region,
-                             locale=locale, default_locale=self.cfg.default_locale)
-        return OpenedTipPage(view=view, claim=claim, mine=claim is not None and claim.staff_id == member.staff_id)
+        # Nothing opened but a version held by the member did not open: the banner says so.
+        view = tipview.build(meta, versions or [{"version": meta.version}], flow=self.cfg.flow,
+                             catalogs=self.cfg.catalogs, region=self.cfg.region, locale=locale,
+                             default_locale=self.cfg.default_locale)
+        return OpenedTipPage(view=view, claim=claim, mine=claim is not None and claim.staff_id == member.staff_id,
+                             metadata=status, unopened=tuple(unopened))
 
     @staticmethod
-    def _open_versions(conn: Connection, member: StaffKeys, tip_id: str) -> list[dict[str, Any]]:
+    def _open_versions(conn: Connection, member: StaffKeys, tip_id: str) -> tuple[list[dict[str, Any]], list[int]]:
+        """The versions that open, and those whose envelope (for a key the member holds) does not."""
         opened: list[dict[str, Any]] = []
+        unopened: list[int] = []
         for version in sealing.tip_versions(conn, tip_id):
             try:
                 opened.append(json.loads(sealing.open_tip(conn, tip_id=tip_id, keys=member, version=version).payload))
             except keys.NotGrantedError:
                 continue  # a version sealed only to a queue the member does not hold
-        return opened
+            except sealing.EnvelopeTamperedError:
+                unopened.append(version)  # moved from another tip or version, or altered: shown, never a 500
+        return opened, unopened
