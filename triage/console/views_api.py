@@ -45,8 +45,16 @@ def error(status: int, message: str) -> Response:
     return response
 
 
+def _json() -> Any:
+    """The request's JSON, or None; nesting too deep for the parser is a bad request, not a 500."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = _json()
     if not isinstance(data, dict):
         raise ApiError(422, "Send a JSON object (Content-Type: application/json).")
     return data
@@ -100,7 +108,7 @@ class ApiViews:
 
     def logout(self) -> Response:
         found = self._member()
-        everywhere = request.get_json(silent=True) == {"everywhere": True}
+        everywhere = _json() == {"everywhere": True}
         self.auth.logout(found, everywhere=everywhere)
         return jsonify({"logged_out": True, "everywhere": everywhere})
 

@@ -151,6 +151,9 @@ def test_bad_requests_get_clear_json_errors(admin: Browser) -> None:
     assert call(client, "GET", "/api/v1/nothing-here")[0] == 404
     assert call(client, "GET", "/api/v1/login")[0] == 405
     assert call(client, "POST", "/api/v1/login", data="x" * 70_000, content_type="application/json")[0] == 413
+    deep = '{"a":' * 9_000 + "1" + "}" * 9_000  # under the size limit, past the parser's depth
+    status, body = call(client, "POST", "/api/v1/login", data=deep, content_type="application/json")
+    assert status == 422 and "JSON object" in body["error"]["message"]
     status, body = call(client, "POST", "/api/v1/login", json={"username": "ad\x00min", "passphrase": "x" * 12,
                                                                   "code": "123456"})
     assert status == 422 and "NUL" in body["error"]["message"]
