@@ -48,3 +48,8 @@ def of_tip(conn: Connection, tip_id: str) -> list[Referral]:
 
 def referred_queues(conn: Connection, tip_id: str) -> list[str]:
     return sorted({r.to_queue for r in conn.execute(select(_R.c.to_queue).where(_R.c.tip_id == tip_id))})
+
+
+def with_referred(conn: Connection, tip_id: str, queues: Sequence[str]) -> tuple[str, ...]:
+    """``queues`` and the queues the tip was referred to: a later version reaches them too."""
+    return tuple(dict.fromkeys([*queues, *referred_queues(conn, tip_id)]))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import re
 
 from flask import Flask
 
 from storage import referrals
-from tests.factories import ADMIN, FakeClock
+from tests.factories import ADMIN, FakeClock, Reporter, service_with_clock
 from tests.test_no_plaintext import _database_bytes
 from tests.triage.console.casework_support import (
     CHILD_TIP, SELF_REPORT_IN_DANGER, SELF_REPORT_NO_CONSENT, add_queue, audit, envelope_queues, error_of, member,
@@ -16,6 +17,8 @@ from tests.triage.console.casework_support import (
 from tests.triage.console.support import LABOUR_TIP, Browser, console_app, give_tips
 from tipline.runtime import Runtime
 from triage.routing_file import QueueSpec
+
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 
 
 def test_referral_seals_the_tip_and_its_notes_anew_for_the_other_queue(
@@ -116,3 +119,24 @@ def test_routing_to_child_protection_counts_as_received(rt: Runtime, admin: Brow
     (tip_id,) = tip_ids(rt)
     assert "(routed to child)" in page_of(admin, tip_id)
     assert post(admin, tip_id, "close", reason="actioned", words="")[0] == 303
+
+
+def test_what_the_reporter_adds_after_a_referral_reaches_the_other_queue(
+    rt: Runtime, app: Flask, admin: Browser, clock: FakeClock
+) -> None:
+    service = service_with_clock(rt, clock)
+    reporter = Reporter(service, "+15550100")
+    for line in LABOUR_TIP:
+        reporter.send(line)
+    code = CODE.search(reporter.last)
+    assert code is not None
+    (tip_id,) = tip_ids(rt)
+    police = member(rt, app, clock, "cop1", "police")
+    assert post(admin, tip_id, "refer", queue="police", reason="passports")[0] == 303
+    page_of(police, tip_id)
+    other = Reporter(service, "+15550199")
+    for line in (code.group(), "They moved the workers to the quarry", "DONE"):
+        other.send(line)
+    assert envelope_queues(rt, tip_id)["police"] == {1, 2}
+    assert "new information" in police.client.get("/").get_data(as_text=True)
+    assert "moved the workers to the quarry" in page_of(police, tip_id)
