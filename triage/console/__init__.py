@@ -19,7 +19,7 @@ from bot.types import Region
 from storage.crypto import KdfParams, ServerSecrets
 from triage.routing_file import Routing
 
-from triage.console import views_auth, views_cases, views_queue, web
+from triage.console import views_auth, views_cases, views_queue, views_translations, web
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
 from triage.console.text import visible
@@ -48,6 +48,7 @@ def create_console_app(
     app.register_blueprint(views_auth.make_blueprint(cfg, auth))
     app.register_blueprint(views_queue.make_blueprint(cfg, auth))
     app.register_blueprint(views_cases.make_blueprint(cfg, auth))
+    app.register_blueprint(views_translations.make_blueprint(cfg, auth))
     return app
 
 

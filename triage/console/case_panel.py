@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from storage import case_notes, cases, claims, referrals, tip_history
+from storage import case_notes, cases, claims, interpreters, referrals, tip_history
 from storage.case_notes import Note
 from storage.keys import StaffKeys
 from storage.referrals import Referral
@@ -23,7 +23,7 @@ _ACTIONS = {
     "claim": "claimed it", "release": "gave it back to the queue", "link": "linked it to another tip",
     "legal_hold_on": "put it on legal hold", "legal_hold_off": "lifted the legal hold",
     "no_minor": "recorded that no minor is involved", "interpret_request": "asked an interpreter",
-    "interpret_done": "sent back a translation",
+    "interpret_open": "opened the text to translate", "interpret_done": "sent back a translation",
 }
 _QUIET = ("note", "refer")  # listed with their words below, not twice
 
@@ -60,6 +60,7 @@ class CasePanel:
     new_since: int | None  # the version the member had read, when the reporter added since
     history: tuple[Event, ...] = field(repr=False)
     targets: tuple[str, ...]
+    interpreters: tuple[tuple[str, str], ...]  # (username, language)
     settable: tuple[tuple[str, str], ...] = tuple((s.value, LABELS[s.value]) for s in SETTABLE)
     close_reasons: tuple[tuple[str, str], ...] = tuple(CLOSE_REASONS.items())
 
@@ -106,4 +107,5 @@ def build(casework: Casework, member: StaffKeys, tip_id: str) -> CasePanel:
             receipt=_receipt(conn, casework, meta, case),
             new_since=before if before is not None and before < meta.version else None,
             history=_history(conn, tip_id, notes, sent), targets=tuple(Referrals(casework).targets(conn, tip_id)),
+            interpreters=tuple(interpreters.interpreters(conn)),
         )

@@ -1,4 +1,5 @@
-"""Forms on a tip's page for its casework: status, close, duplicate, note, link, refer, hold, no minor.
+"""Forms on a tip's page for its casework: status, close, duplicate, note, link, refer, hold, no minor,
+an interpreter.
 
 A done action redirects to the tip (303, so a reload sends nothing twice); a refused one shows
 the tip again with the reason (409); a tip the member holds no key for answers 404.
@@ -14,6 +15,7 @@ from triage.console import tip_page
 from triage.console.auth import Auth
 from triage.console.cases import CaseError, Casework, NotVisible
 from triage.console.config import ConsoleConfig
+from triage.console.interpreting import Interpreting
 from triage.console.referral import Referrals
 from triage.console.web import page, redirect_to, require_member
 from triage.console.work import Work
@@ -30,6 +32,7 @@ class CaseViews:
         self.work = Work(cfg, auth)
         self.cases = Casework(cfg, auth)
         self.referrals = Referrals(self.cases)
+        self.interpreting = Interpreting(self.cases)
 
     def _run(self, tip_id: str, action: Callable[..., str], *args: object) -> Response:
         found = require_member()
@@ -65,10 +68,13 @@ class CaseViews:
     def no_minor(self, tip_id: str) -> Response:
         return self._run(tip_id, self.cases.no_minor, _field("words"))
 
+    def interpret(self, tip_id: str) -> Response:
+        return self._run(tip_id, self.interpreting.ask, _field("interpreter"))
+
 
 def make_blueprint(cfg: ConsoleConfig, auth: Auth) -> Blueprint:
     views = CaseViews(cfg, auth)
     bp = Blueprint("cases", __name__)
-    for name in ("status", "close", "duplicate", "note", "link", "refer", "hold", "no_minor"):
+    for name in ("status", "close", "duplicate", "note", "link", "refer", "hold", "no_minor", "interpret"):
         bp.add_url_rule(f"/tips/<tip_id>/{name.replace('_', '-')}", name, getattr(views, name), methods=["POST"])
     return bp
