@@ -72,7 +72,7 @@ class Referrals:
             if queue not in self.targets(conn, tip_id):
                 raise CaseError("Choose a queue from the list: the tip is not in it yet.")
             current = _current_versions(conn, member, tip_id)
-            answers = next((p.get("answers", {}) for _, _, p in reversed(current) if "answers" in p), {})
+            answers: dict[str, Any] = next((p["answers"] for _, _, p in reversed(current) if "answers" in p), {})
             ground = self._override(meta, answers, queue, override)
             envelopes = [e for version, payload, _ in current for e in sealing.seal_envelopes(
                 conn, tip_id=tip_id, version=version, payload=payload, queues=[queue])]
