@@ -37,7 +37,7 @@ def visible(conn: Connection, member: StaffKeys, tip_id: str) -> TipMeta:
     return meta
 
 
-def _words(text: str, *, required: bool, what: str) -> str:
+def words_of(text: str, *, required: bool, what: str) -> str:
     clean = text.strip()
     if required and not clean:
         raise CaseError(f"Write {what}.")
@@ -62,7 +62,7 @@ class Casework:
             return case_notes.seal_note(conn, tip_id=tip_id, kind=kind, text=text,
                                         queues=case_notes.tip_queues(conn, tip_id))
 
-    def _not_held_by_another(self, conn: Connection, member: StaffKeys, tip_id: str) -> None:
+    def check_not_held_by_another(self, conn: Connection, member: StaffKeys, tip_id: str) -> None:
         claim = claims.holder(conn, tip_id=tip_id, now=self.cfg.clock())
         if claim is not None and claim.staff_id != member.staff_id:
             raise CaseError("Another member holds this tip: wait until they give it back or their claim ends.")
@@ -77,7 +77,7 @@ class Casework:
     def _move(self, conn: Connection, member: StaffKeys, tip_id: str, wanted: str, *,
               close_reason: str | None = None, duplicate_of: str | None = None) -> None:
         meta = visible(conn, member, tip_id)
-        self._not_held_by_another(conn, member, tip_id)
+        self.check_not_held_by_another(conn, member, tip_id)
         case = cases.get(conn, tip_id)
         try:
             target = check_transition(case.status, wanted)
@@ -100,7 +100,7 @@ class Casework:
     def close(self, member: StaffKeys, tip_id: str, reason: str, words: str) -> str:
         if reason not in CLOSE_REASONS:
             raise CaseError("Choose why the case closes from the list.")
-        text = _words(words, required=False, what="the closing note")
+        text = words_of(words, required=False, what="the closing note")
         note = self.seal(member, tip_id, "close", f"{CLOSE_REASONS[reason]}. {text}".strip()) if text else None
         with self.cfg.db.begin() as conn:
             self._move(conn, member, tip_id, CaseStatus.CLOSED, close_reason=reason)
@@ -143,7 +143,7 @@ class Casework:
         return "linked"
 
     def add_note(self, member: StaffKeys, tip_id: str, words: str) -> str:
-        note = self.seal(member, tip_id, "note", _words(words, required=True, what="the note"))
+        note = self.seal(member, tip_id, "note", words_of(words, required=True, what="the note"))
         with self.cfg.db.begin() as conn:
             case_notes.write_note(conn, note, staff_id=member.staff_id, now=self.cfg.clock())
             self.auth.audit(conn, member.username, "note", tip_id)
@@ -158,7 +158,7 @@ class Casework:
         return "hold" if on else "unhold"
 
     def no_minor(self, member: StaffKeys, tip_id: str, words: str) -> str:
-        note = self.seal(member, tip_id, "no_minor", _words(words, required=True, what="why no minor is involved"))
+        note = self.seal(member, tip_id, "no_minor", words_of(words, required=True, what="why no minor is involved"))
         with self.cfg.db.begin() as conn:
             visible(conn, member, tip_id)
             cases.record_no_minor(conn, tip_id=tip_id, staff_id=member.staff_id, now=self.cfg.clock())

@@ -15,7 +15,7 @@ from storage.db import deferred
 from storage.interpreters import Request
 from storage.keys import StaffKeys
 from triage.console import tipview
-from triage.console.cases import CaseError, Casework, _words, visible
+from triage.console.cases import CaseError, Casework, words_of, visible
 from triage.console.work import Work
 
 
@@ -69,7 +69,7 @@ class Interpreting:
 
     def translate(self, member: StaffKeys, request_id: str, words: str) -> bool:
         """Seal the translation to the tip's queues as a note; False when the request is not the member's."""
-        text = _words(words, required=True, what="the translation")
+        text = words_of(words, required=True, what="the translation")
         with deferred(self.cfg.db) as conn:
             found = interpreters.requests_for(conn, staff_id=member.staff_id, request_id=request_id)
             if not found or found[0].done_at is not None:

@@ -22,7 +22,7 @@ from storage.keys import StaffKeys
 from storage.sealing import Envelope
 from storage.tips import TipMeta
 from triage.casework import CaseStatus, is_open, referral_check
-from triage.console.cases import CaseError, Casework, _words, visible
+from triage.console.cases import CaseError, Casework, words_of, visible
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,12 @@ class Referrals:
         return _Prepared(envelopes=tuple(envelopes), notes=tuple(notes), reason=why, override=ground)
 
     def refer(self, member: StaffKeys, tip_id: str, queue: str, reason: str, override: str = "") -> str:
-        text = _words(reason, required=True, what="why you refer it")
+        text = words_of(reason, required=True, what="why you refer it")
         prepared = self._prepare(member, tip_id, queue, text, override)
         now = self.cfg.clock()
         with self.cfg.db.begin() as conn:
             visible(conn, member, tip_id)
-            self.casework._not_held_by_another(conn, member, tip_id)
+            self.casework.check_not_held_by_another(conn, member, tip_id)
             case = cases.get(conn, tip_id)
             if not is_open(case.status):
                 raise CaseError("This case is closed: reopen it (in review) before referring it.")
