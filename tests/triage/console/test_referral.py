@@ -140,3 +140,30 @@ def test_what_the_reporter_adds_after_a_referral_reaches_the_other_queue(
     assert envelope_queues(rt, tip_id)["police"] == {1, 2}
     assert "new information" in police.client.get("/").get_data(as_text=True)
     assert "moved the workers to the quarry" in page_of(police, tip_id)
+
+
+def test_two_members_referring_at_once_make_one_referral(rt: Runtime, app: Flask, clock: FakeClock) -> None:
+    import threading
+
+    give_tips(rt, clock, LABOUR_TIP)
+    (tip_id,) = tip_ids(rt)
+    members = [member(rt, app, clock, f"ngo{n}", "ngo") for n in range(2)]
+    tokens = [m.token(f"/tips/{tip_id}") for m in members]
+    barrier = threading.Barrier(len(members))
+    statuses: list[int] = []
+
+    def refer(n: int) -> None:
+        barrier.wait()
+        response = members[n].client.post(f"/tips/{tip_id}/refer",
+                                          data={"csrf": tokens[n], "queue": "police", "reason": f"from {n}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=refer, args=(n,)) for n in range(len(members))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(statuses) == [303, 409]
+    with rt.db.connect() as conn:
+        assert len(referrals.of_tip(conn, tip_id)) == 1
+    assert envelope_queues(rt, tip_id)["police"] == {1}
