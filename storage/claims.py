@@ -15,6 +15,7 @@ from typing import Sequence
 from sqlalchemy import Connection, ColumnElement, and_, delete, exists, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.case_tables import TipCase
 from storage.staff_tables import TipClaim
 from storage.tables import Staff, Tip, TipEnvelope
 
@@ -22,6 +23,8 @@ _T = Tip.__table__  # type: ignore[attr-defined]
 _E = TipEnvelope.__table__  # type: ignore[attr-defined]
 _C = TipClaim.__table__  # type: ignore[attr-defined]
 _S = Staff.__table__  # type: ignore[attr-defined]
+_K = TipCase.__table__  # type: ignore[attr-defined]
+_SETTLED = ("closed", "duplicate")  # case statuses (triage.casework) nobody pulls again
 
 # An urgent tip must not sit with someone who walked away: its lease is short (issue 12).
 P1_LEASE_SECONDS = 10 * 60.0
@@ -79,10 +82,15 @@ def queue_items(conn: Connection, *, queues: Sequence[str], now: float, limit: i
                       lease_until=r.lease_until) for r in conn.execute(stmt)]
 
 
+def _settled() -> ColumnElement[bool]:
+    return exists(select(_K.c.tip_id).where(and_(_K.c.tip_id == _T.c.id, _K.c.status.in_(_SETTLED))))
+
+
 def _candidate(conn: Connection, queues: Sequence[str], now: float, skip: Sequence[str]) -> tuple[str, str] | None:
     stmt = (
         select(_T.c.id, _T.c.priority)
-        .where(and_(_T.c.version > 0, _in_queues(queues), not_(_live_claim(now)), _T.c.id.not_in(list(skip))))
+        .where(and_(_T.c.version > 0, _in_queues(queues), not_(_live_claim(now)), not_(_settled()),
+                    _T.c.id.not_in(list(skip))))
         .order_by(_T.c.priority, _T.c.created_at).limit(1)
     )
     if conn.dialect.name == "postgresql":

@@ -96,3 +96,41 @@ def test_no_marker_address_or_code_in_database_or_logs(
     for needle in _needles(markers, codes):
         assert needle not in stored, f"found a planted value in the database: {needle[:12]!r}..."
         assert needle not in logged, f"found a planted value in the logs: {needle[:12]!r}..."
+
+
+def test_casework_keeps_no_marker_in_database_or_logs(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    """Notes, closing words, referral reasons, an interpreter's copy and a translation (issue 12)."""
+    from storage import interpreters, keys
+    from tests.triage.console.casework_support import post, tip_ids
+    from tests.triage.console.support import Browser, console_app
+
+    install_library_guards()
+    caplog.set_level(logging.DEBUG)
+    clock = FakeClock(start=1_800_000_000.0)
+    reporter = Reporter(service_with_clock(rt, clock), ADDRESSES["sms"])
+    for line in ["hi", "2", "1", "The QUOKKAC1MARKER boss keeps passports", "1", "2", "1 2", "1",
+                 "Behind the QUOKKAC2MARKER depot", "2", "1", "2"]:
+        reporter.send(line)
+    (tip_id,) = tip_ids(rt)
+    with rt.db.begin() as conn:
+        keys.add_staff(conn, username="lena", passphrase="correct horse battery staple", is_admin=False,
+                       secrets=rt.secrets, kdf=rt.settings.staff_kdf, now=0.0)
+        interpreters.set_languages(conn, staff_id=keys.staff_id_of(conn, "lena"), languages=["en"])
+    app = console_app(rt, clock)
+    admin, lena = Browser(app.test_client(), clock), Browser(app.test_client(), clock, username="lena")
+    admin.enrol()
+    lena.enrol()
+    forms = (("note", {"words": "QUOKKAC3MARKER"}), ("refer", {"queue": "police", "reason": "QUOKKAC4MARKER"}),
+             ("interpret", {"interpreter": "lena"}), ("close", {"reason": "actioned", "words": "QUOKKAC5MARKER"}))
+    for form, data in forms:
+        assert post(admin, tip_id, form, **data)[0] == 303, form
+    link = lena.client.get("/translations").get_data(as_text=True).split('href="/translations/')[1].split('"')[0]
+    assert "QUOKKAC1MARKER" in lena.client.get(f"/translations/{link}").get_data(as_text=True)
+    token = lena.token(f"/translations/{link}")
+    lena.client.post(f"/translations/{link}", data={"csrf": token, "words": "QUOKKAC6MARKER"})
+    assert "QUOKKAC6MARKER" in admin.client.get(f"/tips/{tip_id}").get_data(as_text=True)
+    stored = _database_bytes(rt)
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {getattr(r, '__dict__', {})}" for r in caplog.records)
+    for needle in _needles([f"QUOKKAC{i}MARKER" for i in range(1, 7)], []):
+        assert needle not in stored, f"found a planted value in the database: {needle[:12]!r}..."
+        assert needle not in logged.encode(), f"found a planted value in the logs: {needle[:12]!r}..."

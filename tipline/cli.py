@@ -257,7 +257,7 @@ def tips_group() -> None:
     """List tips (metadata) and open one."""
 
 
-from tipline import cli_alerts, cli_audit, cli_keys, cli_outbox, cli_staff, cli_telegram, cli_tips  # noqa: E402
+from tipline import cli_alerts, cli_audit, cli_cases, cli_keys, cli_outbox, cli_staff, cli_telegram, cli_tips  # noqa: E402
 cli_tips.register(tips_group)  # tips list, show, ask
-for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram):
+for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases):
     _group.register(main)

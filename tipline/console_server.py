@@ -24,7 +24,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         catalogs=load_catalogs(settings.locales_dir, settings.locales), region=rt.region,
         locales=settings.locales, default_locale=settings.default_locale,
         idle_seconds=settings.console_idle_minutes * 60.0, session_seconds=settings.console_session_hours * 3600.0,
-        secure_cookies=not settings.console_insecure_cookies,
+        secure_cookies=not settings.console_insecure_cookies, routing=rt.routing,
     )
 
 

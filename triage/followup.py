@@ -23,7 +23,7 @@ from bot import Engine as ConversationEngine
 from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.types import ConversationState, InboundMessage, Outcome, Status
-from storage import questions, refcodes, sealing, throttle, tip_mac, tips
+from storage import questions, referrals, refcodes, sealing, throttle, tip_mac, tips
 from storage.crypto import Box, ServerSecrets
 from storage.crypto import KdfParams
 from storage.purposes import Purpose
@@ -249,7 +249,8 @@ def seal_addendum(
     payload = {"kind": "addendum", "tip_id": tip_id, "version": version, "texts": texts, "sealed_at": now,
                "danger": raise_to is not None}
     sealing.seal_tip(conn, tip_id=tip_id, version=version,
-                     payload=json.dumps(payload, separators=(",", ":")).encode(), queues=meta.queues, now=now)
+                     payload=json.dumps(payload, separators=(",", ":")).encode(),
+                     queues=referrals.with_referred(conn, tip_id, meta.queues), now=now)
     tips.record_seal(
         conn, tip_id=tip_id, version=version, status=meta.status, reason="follow-up",
         priority=priority, categories=meta.categories, rules_version=meta.rules_version,

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 from sqlalchemy import Connection
 
 from bot.types import ConversationState, Event, EventKind, Region, Status
-from storage import refcodes, sealing, tip_mac, tips
+from storage import referrals, refcodes, sealing, tip_mac, tips
 from storage.crypto import KdfParams, ServerSecrets
 from triage.followup import seal_addendum
 from triage.routing import Routing, route_explained
@@ -107,7 +107,9 @@ class TipSealer:
         version = (meta.version if meta else 0) + 1
         payload = _snapshot(tip_id=tip_id, version=version, status=status, events=sealing_events, channel=channel,
                             state=state, assessment=assessment, routing=route_reasons, now=now)
-        envelopes = sealing.seal_envelopes(conn, tip_id=tip_id, version=version, payload=payload, queues=queues)
+        # A tip referred to another partner keeps reaching it (storage.referrals).
+        sealed_to = queues if new_tip else referrals.with_referred(conn, tip_id, queues)
+        envelopes = sealing.seal_envelopes(conn, tip_id=tip_id, version=version, payload=payload, queues=sealed_to)
         code = next((e.code for e in sealing_events if e.code), None)
         return Sealing(
             tip_id=tip_id, new_tip=new_tip, version=version, status=status, reason=reason, assessment=assessment,

@@ -7,7 +7,8 @@ from sqlmodel import SQLModel
 
 import storage.tables  # registers the tables on SQLModel.metadata
 import storage.channel_tables
-import storage.staff_tables  # noqa: F401  (console tables, revision 0004_console)
+import storage.staff_tables  # console tables, revision 0004_console
+import storage.case_tables  # noqa: F401  (casework tables, revision 0007_cases)
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")

@@ -12,6 +12,7 @@ from bot.catalog import Catalogs
 from bot.flow import Flow
 from bot.types import Region
 from storage.crypto import KdfParams, ServerSecrets
+from triage.routing_file import Routing
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,5 @@ class ConsoleConfig:
     # Cookies are Secure (HTTPS only) unless a developer explicitly runs the console over plain HTTP.
     secure_cookies: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False)
+    # The routing file: which queues are police or child protection (decision 8, referral, receipts).
+    routing: Routing | None = field(default=None, repr=False)

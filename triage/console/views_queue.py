@@ -7,6 +7,8 @@ import time
 from flask import Blueprint, Response, request
 
 from triage.console.auth import Auth
+from triage.console import tip_page
+from triage.console.cases import Casework
 from triage.console.config import ConsoleConfig
 from triage.console.work import Work
 from triage.console.web import page, redirect_to, require_member
@@ -30,6 +32,7 @@ class QueueViews:
     def __init__(self, cfg: ConsoleConfig, work: Work) -> None:
         self.cfg = cfg
         self.work = work
+        self.cases = Casework(cfg, work.auth)
 
     def queue(self) -> Response:
         found = require_member()
@@ -45,12 +48,7 @@ class QueueViews:
 
     def tip(self, tip_id: str) -> Response:
         found = require_member()
-        opened = self.work.open(found.keys, tip_id, locale=found.session.locale)
-        if opened is None:
-            # The same answer for a tip that does not exist and one the member holds no key for.
-            return page("missing.html", 404)
-        return page("tip.html", tip=opened.view, claim=opened.claim, mine=opened.mine, locales=self.cfg.locales,
-                    locale=found.session.locale, metadata=opened.metadata, unopened=opened.unopened)
+        return tip_page.render(self.work, self.cases, found, tip_id, done=request.args.get("done", ""))
 
     def release(self, tip_id: str) -> Response:
         found = require_member()

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import Connection
 
-from storage import claims, keys, sealing, tip_mac, tips
+from storage import cases, claims, keys, sealing, tip_mac, tips
 from storage.claims import Claim, QueueItem
 from storage.keys import StaffKeys
 from storage.tip_mac import MacStatus
+from triage.casework import LABELS, shown_status
 from triage.console import tipview
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
@@ -32,6 +33,8 @@ class QueuePage:
     @property
     def tampered(self) -> int:
         return sum(1 for status in self.metadata.values() if status is MacStatus.TAMPERED)
+    case_status: Mapping[str, str] = field(default_factory=dict)  # tip id -> case status label (triage.casework)
+    new_information: frozenset[str] = frozenset()  # tips the reporter added to since the member opened them
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,14 @@ class Work:
         with self.cfg.db.begin() as conn:
             queues = tuple(keys.member_queues(conn, member.staff_id))
             items = tuple(claims.queue_items(conn, queues=queues, now=now))
-            checked = tip_mac.check_many(conn, secrets=self.cfg.secrets, tip_ids=[i.tip_id for i in items])
-        return QueuePage(queues=queues, items=items, now=now, metadata=checked)
+            ids = [i.tip_id for i in items]
+            checked = tip_mac.check_many(conn, secrets=self.cfg.secrets, tip_ids=ids)
+            rows = cases.of_tips(conn, ids)
+            fresh = frozenset(cases.with_new_information(conn, staff_id=member.staff_id, tip_ids=ids))
+        statuses = {i.tip_id: LABELS[shown_status(rows[i.tip_id].status if i.tip_id in rows else "new",
+                                                  i.claimed_by is not None)] for i in items}
+        return QueuePage(queues=queues, items=items, now=now, metadata=checked, case_status=statuses,
+                         new_information=fresh)
 
     def pull_next(self, member: StaffKeys) -> Claim | None:
         """Claim the next tip (P1 first, then oldest); audited."""
