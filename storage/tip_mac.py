@@ -25,24 +25,33 @@ import struct
 from dataclasses import dataclass
 from enum import StrEnum
 from hashlib import sha256
-from typing import Iterable, Iterator, Sequence, Union
+from typing import Any, Iterable, Iterator, Sequence, Union
 
 from sqlalchemy import Connection, func, select, union, update
 
 from storage import audit
 from storage.crypto import ServerSecrets
 from storage.purposes import Purpose
+from storage.case_tables import TipCase, TipLink, TipReferral
 from storage.tables import Alert, AuditEntry, Tip, TipEnvelope
 
 _T = Tip.__table__  # type: ignore[attr-defined]
 _E = TipEnvelope.__table__  # type: ignore[attr-defined]
 _A = Alert.__table__  # type: ignore[attr-defined]
 _L = AuditEntry.__table__  # type: ignore[attr-defined]
+_K = TipCase.__table__  # type: ignore[attr-defined]
+_TL = TipLink.__table__  # type: ignore[attr-defined]
+_R = TipReferral.__table__  # type: ignore[attr-defined]
+_NO_CASE: Value = ("new", "", "", 0, "", 0.0)  # a tip without a case row is a new case
 
 # The fields each encoding version covers, in order.  Append a version; never edit one.
 FIELDS: dict[int, tuple[str, ...]] = {
     1: ("tip_id", "version", "queues", "priority", "categories", "status", "reason", "rules_version",
         "created_at", "code", "alerts", "envelopes"),
+    # Casework (issue 12): the case status, its close reason, duplicate, legal hold and "no minor"
+    # record, the links between tips and the referrals, which the queue and retention act on.
+    2: ("tip_id", "version", "queues", "priority", "categories", "status", "reason", "rules_version",
+        "created_at", "code", "alerts", "envelopes", "case", "links", "referrals"),
 }
 CURRENT = max(FIELDS)
 SEAL_ACTION = "seal_metadata"  # audit action: this install's tips all carry a MAC from here on
@@ -116,6 +125,7 @@ def _gather(conn: Connection, tip_ids: Sequence[str]) -> dict[str, _Row]:
             (int(r.version), r.queue, r.key_id, sha256(bytes(r.envelope)).digest()))
     alerts = {r.tip_id: int(r.n) for r in conn.execute(
         select(_A.c.tip_id, func.count().label("n")).where(_A.c.tip_id.in_(tip_ids)).group_by(_A.c.tip_id))}
+    casework = _casework(conn, tip_ids)
     rows = {}
     for r in conn.execute(select(_T).where(_T.c.id.in_(tip_ids))):
         facts: dict[str, Value] = {
@@ -124,14 +134,30 @@ def _gather(conn: Connection, tip_ids: Sequence[str]) -> dict[str, _Row]:
             "rules_version": r.rules_version, "created_at": float(r.created_at),
             "code": sha256(bytes(r.ref_hash)).digest() if r.ref_hash is not None else b"",
             "alerts": alerts.get(r.id, 0), "envelopes": tuple(sorted(envelopes.get(r.id, []))),
+            "case": casework["case"].get(r.id, _NO_CASE), "links": tuple(sorted(casework["links"].get(r.id, []))),
+            "referrals": tuple(sorted(casework["referrals"].get(r.id, []))),
         }
         rows[r.id] = _Row(facts, bytes(r.mac) if r.mac is not None else None)
     return rows
 
 
+def _casework(conn: Connection, tip_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The covered casework facts of these tips: case row, linked tips, referrals."""
+    found: dict[str, dict[str, Any]] = {"case": {}, "links": {}, "referrals": {}}
+    for r in conn.execute(select(_K).where(_K.c.tip_id.in_(tip_ids))):
+        found["case"][r.tip_id] = (r.status, r.close_reason or "", r.duplicate_of or "", int(bool(r.legal_hold)),
+                                   r.no_minor_by or "", float(r.no_minor_at or 0.0))
+    for r in conn.execute(select(_TL.c.tip_a, _TL.c.tip_b).where(_TL.c.tip_a.in_(tip_ids) | _TL.c.tip_b.in_(tip_ids))):
+        found["links"].setdefault(r.tip_a, []).append(r.tip_b)
+        found["links"].setdefault(r.tip_b, []).append(r.tip_a)
+    for r in conn.execute(select(_R).where(_R.c.tip_id.in_(tip_ids))):
+        found["referrals"].setdefault(r.tip_id, []).append((r.to_queue, r.versions, r.override or "", r.staff_id))
+    return found
+
+
 def refresh(conn: Connection, *, secrets: ServerSecrets, tip_id: str) -> None:
     """Recompute and store a tip's MAC from what is stored: call it last, in the transaction
-    that wrote a covered field (the tip row, its envelopes, its alerts)."""
+    that wrote a covered field (the tip row, its envelopes, its alerts, its casework)."""
     row = _gather(conn, [tip_id]).get(tip_id)
     if row is not None:
         conn.execute(update(_T).where(_T.c.id == tip_id).values(mac=compute(secrets, row.facts)))

@@ -110,12 +110,13 @@ def test_a_new_encoding_re_macs_only_the_tips_that_verify(engine: Engine, monkey
         tip_mac.seal_install(conn, secrets=SECRETS, now=2.0)
         conn.execute(text("UPDATE tip SET priority = 'P4' WHERE id = :t"), {"t": "b" * 32})
     # A later encoding (here: the same fields in another order, standing for one more field)
-    monkeypatch.setitem(tip_mac.FIELDS, 2, tuple(reversed(tip_mac.FIELDS[1])))
-    monkeypatch.setattr(tip_mac, "CURRENT", 2)
+    then, later = tip_mac.CURRENT, tip_mac.CURRENT + 1
+    monkeypatch.setitem(tip_mac.FIELDS, later, tuple(reversed(tip_mac.FIELDS[then])))
+    monkeypatch.setattr(tip_mac, "CURRENT", later)
     with engine.begin() as conn:
         assert tip_mac.upgrade_encoding(conn, secrets=SECRETS) == 1
         macs = {r.id: bytes(r.mac) for r in conn.execute(text("SELECT id, mac FROM tip"))}
-        assert macs["a" * 32][0] == 2 and macs["b" * 32][0] == 1
+        assert macs["a" * 32][0] == later and macs["b" * 32][0] == then
         assert tip_mac.failing(conn, secrets=SECRETS) == {"b" * 32: MacStatus.TAMPERED}
 
 
@@ -124,9 +125,12 @@ def test_the_encoding_is_unambiguous() -> None:
         "tip_id": "t", "version": 1, "queues": "police,ngo", "priority": "P1", "categories": "labour",
         "status": "complete", "reason": "done", "rules_version": "r", "created_at": 1.0, "code": b"",
         "alerts": 1, "envelopes": ((1, "police", "k1", b"h"),),
+        "case": ("new", "", "", 0, "", 0.0), "links": (), "referrals": (),
     }
     moved = dict(base, queues="police", categories="ngo,labour")
     assert tip_mac.canonical(base) != tip_mac.canonical(moved)
     assert tip_mac.canonical(base) != tip_mac.canonical(dict(base, alerts=0))
     assert tip_mac.canonical(base) != tip_mac.canonical(dict(base, envelopes=((1, "police", "k", b"1h"),)))
+    assert tip_mac.canonical(base) != tip_mac.canonical(dict(base, case=("closed", "", "", 0, "", 0.0)))
+    assert tip_mac.canonical(base) != tip_mac.canonical(dict(base, links=("t2",)))
     assert tip_mac.compute(SECRETS, base)[0] == tip_mac.CURRENT

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from storage import case_notes, cases, claims, tips
+from storage import case_notes, cases, claims, tip_mac, tips
 from storage.db import deferred
 from storage.keys import StaffKeys
 from storage.tips import TipMeta
@@ -89,6 +89,12 @@ class Casework:
                                 now=self.cfg.clock(), close_reason=close_reason, duplicate_of=duplicate_of):
             raise CaseError("Someone changed this case at the same moment: look again and retry.")
         self.auth.audit(conn, member.username, f"status_{target.value}", tip_id)
+        self.covered(conn, tip_id)
+
+    def covered(self, conn: Connection, *tip_ids: str) -> None:
+        """Casework is tip metadata: re-MAC what was written (storage.tip_mac), last in the transaction."""
+        for tip_id in tip_ids:
+            tip_mac.refresh(conn, secrets=self.cfg.secrets, tip_id=tip_id)
 
     def set_status(self, member: StaffKeys, tip_id: str, wanted: str) -> str:
         if wanted not in {s.value for s in SETTABLE}:
@@ -133,6 +139,7 @@ class Casework:
             return False
         for subject in (tip_id, other):  # each tip's history shows the link
             self.auth.audit(conn, member.username, "link", subject)
+        self.covered(conn, tip_id, other)
         return True
 
     def link(self, member: StaffKeys, tip_id: str, other: str) -> str:
@@ -155,6 +162,7 @@ class Casework:
             if not cases.set_hold(conn, tip_id=tip_id, hold=on, staff_id=member.staff_id, now=self.cfg.clock()):
                 raise CaseError("The legal hold already was so.")
             self.auth.audit(conn, member.username, "legal_hold_on" if on else "legal_hold_off", tip_id)
+            self.covered(conn, tip_id)
         return "hold" if on else "unhold"
 
     def no_minor(self, member: StaffKeys, tip_id: str, words: str) -> str:
@@ -164,4 +172,5 @@ class Casework:
             cases.record_no_minor(conn, tip_id=tip_id, staff_id=member.staff_id, now=self.cfg.clock())
             case_notes.write_note(conn, note, staff_id=member.staff_id, now=self.cfg.clock())
             self.auth.audit(conn, member.username, "no_minor", tip_id)
+            self.covered(conn, tip_id)
         return "no_minor"

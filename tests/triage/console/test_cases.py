@@ -91,6 +91,8 @@ def test_links_show_both_ways_and_duplicates_link_to_the_original(
     page = page_of(admin, three)
     assert "duplicate of" in html.unescape(page) and f"/tips/{one}" in page
     assert f"/tips/{three}" in page_of(admin, one)
+    # Casework is metadata under the tip MAC: the line's own changes never read as tampering
+    assert all("tampering" not in page_of(admin, t).lower() for t in (one, two, three))
 
 
 def test_legal_hold_is_stored_shown_and_audited(rt: Runtime, app: Flask, admin: Browser, clock: FakeClock) -> None:
@@ -100,6 +102,7 @@ def test_legal_hold_is_stored_shown_and_audited(rt: Runtime, app: Flask, admin: 
     (tip_id,) = tip_ids(rt)
     assert post(admin, tip_id, "hold", hold="on")[0] == 303
     assert "<strong>on</strong> (kept from retention)" in page_of(admin, tip_id)
+    assert "tampering" not in page_of(admin, tip_id).lower()
     assert post(admin, tip_id, "hold", hold="on")[0] == 409
     with rt.db.connect() as conn:
         assert cases.held_tips(conn) == [tip_id]

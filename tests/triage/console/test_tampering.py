@@ -104,6 +104,17 @@ def mac_nulled(conn: Connection, t: Tips) -> None:
     conn.execute(text("UPDATE tip SET mac = NULL WHERE id = :t"), {"t": t.urgent})
 
 
+def hold_set_behind_the_lines_back(conn: Connection, t: Tips) -> None:
+    conn.execute(text("INSERT INTO tip_case (tip_id, status, legal_hold, updated_by, updated_at)"
+                      " VALUES (:t, 'new', :hold, '', 0)"), {"t": t.urgent, "hold": True})
+
+
+def tips_linked_behind_the_lines_back(conn: Connection, t: Tips) -> None:
+    a, b = sorted((t.urgent, t.labour))
+    conn.execute(text("INSERT INTO tip_link (tip_a, tip_b, staff_id, created_at) VALUES (:a, :b, '', 0)"),
+                 {"a": a, "b": b})
+
+
 FORGERIES: dict[str, tuple[Callable[[Connection, Tips], None], bool]] = {
     # name: (the forgery, whether the labour tip is forged too)
     "envelopes swapped between tips": (swap_between_tips, True),
@@ -113,6 +124,8 @@ FORGERIES: dict[str, tuple[Callable[[Connection, Tips], None], bool]] = {
     "alert row deleted": (alert_deleted, False),
     "an envelope deleted": (envelope_deleted, False),
     "MAC column nulled": (mac_nulled, False),
+    "legal hold set behind the line's back": (hold_set_behind_the_lines_back, False),
+    "tips linked behind the line's back": (tips_linked_behind_the_lines_back, True),
 }
 
 
