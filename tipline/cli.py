@@ -45,7 +45,7 @@ def _servable_runtime(ctx: click.Context) -> Runtime:
 
 
 # Commands that open the line's data: they need an initialised install with its own secret.
-_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox"})
+_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox", "oncall"})
 
 
 class _Main(click.Group):
@@ -294,7 +294,7 @@ def tips_list(ctx: click.Context, as_json: bool) -> None:
         ))
 
 
-from tipline import cli_alerts, cli_audit, cli_keys, cli_outbox, cli_staff, cli_telegram, cli_tips  # noqa: E402
+from tipline import cli_alerts, cli_audit, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram, cli_tips  # noqa: E402
 cli_tips.register(tips_group)  # tips show, tips ask: beside tips list above
-for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram):
+for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_oncall):
     _group.register(main)

@@ -46,5 +46,6 @@ def register_channels(
     else:
         from webhooks import telegram
 
-        app.register_blueprint(telegram.blueprint(intake=intake, secret=telegram_webhook_secret, wake=wake, enrol=enrol))
+        app.register_blueprint(telegram.blueprint(intake=intake, secret=telegram_webhook_secret, wake=wake,
+                                                  enrol=enrol))
         log.info("Telegram channel on: POST /webhooks/telegram")

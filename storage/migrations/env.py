@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 import storage.tables  # registers the tables on SQLModel.metadata
 import storage.channel_tables
-import storage.staff_tables  # noqa: F401  (console tables, revision 0004_console)
+import storage.staff_tables  # console tables, revision 0004_console
 import storage.oncall_tables  # noqa: F401  (on-call rota and alert pages, revision 0008_oncall)
 
 target_metadata = SQLModel.metadata
