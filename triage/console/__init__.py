@@ -18,7 +18,7 @@ from bot.flow import Flow
 from bot.types import Region
 from storage.crypto import KdfParams, ServerSecrets
 
-from triage.console import views_auth, views_queue, web
+from triage.console import views_auth, views_oncall, views_queue, web
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
 from triage.console.text import visible
@@ -30,11 +30,13 @@ def create_console_app(
     *, db: Engine, secrets: ServerSecrets, staff_kdf: KdfParams, flow: Flow, catalogs: Catalogs, region: Region,
     locales: tuple[str, ...], default_locale: str, idle_seconds: float = 15 * 60.0,
     session_seconds: float = 8 * 3600.0, secure_cookies: bool = True, clock: Callable[[], float] = time.time,
+    oncall_bot_username: str = "",
 ) -> Flask:
     """The staff app: log in, the queue, a tip (its settings are described on ``ConsoleConfig``)."""
     cfg = ConsoleConfig(db=db, secrets=secrets, staff_kdf=staff_kdf, flow=flow, catalogs=catalogs, region=region,
                         locales=locales, default_locale=default_locale, idle_seconds=idle_seconds,
-                        session_seconds=session_seconds, secure_cookies=secure_cookies, clock=clock)
+                        session_seconds=session_seconds, secure_cookies=secure_cookies, clock=clock,
+                        oncall_bot_username=oncall_bot_username)
     app = Flask("tipline.console", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
@@ -44,6 +46,7 @@ def create_console_app(
     web.install(app, cfg, auth)
     app.register_blueprint(views_auth.make_blueprint(cfg, auth))
     app.register_blueprint(views_queue.make_blueprint(cfg, auth))
+    app.register_blueprint(views_oncall.make_blueprint(cfg, auth))
     return app
 
 

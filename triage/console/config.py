@@ -30,3 +30,5 @@ class ConsoleConfig:
     # Cookies are Secure (HTTPS only) unless a developer explicitly runs the console over plain HTTP.
     secure_cookies: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False)
+    # The bot's username, for on-call enrolment links (https://t.me/<bot>?start=...).
+    oncall_bot_username: str = ""
