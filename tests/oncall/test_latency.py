@@ -34,7 +34,7 @@ def test_danger_answer_reaches_the_on_call_phone_within_ten_seconds(
             assert twiml_messages(post_sms(client, sms_params(DANGER[0], sender=sender)))
             started = time.monotonic()
             assert twiml_messages(post_sms(client, sms_params(DANGER[1], sender=sender)))
-            assert fake_twilio.wait_for(lambda: len(_alerts(fake_twilio)) > run, timeout=LIMIT + 5), run
+            assert fake_twilio.wait_for(lambda n=run: len(_alerts(fake_twilio)) > n, timeout=LIMIT + 5), run
             took.append(_alerts(fake_twilio)[run] - started)
     finally:
         running.stop()
