@@ -236,6 +236,16 @@ def _public_base_url(env: Mapping[str, str]) -> str:
     return base_url
 
 
+def _oncall(env: Mapping[str, str], secrets_dir: Path) -> dict[str, object]:
+    """The on-call settings (README, "On-call"); the console secrets folder sits beside the server's by default."""
+    return dict(
+        console_secrets_dir=Path(env.get("TIPLINE_CONSOLE_SECRETS_DIR") or secrets_dir.parent / "console-secrets"),
+        telegram_bot_username=env.get("TIPLINE_TELEGRAM_BOT_USERNAME", "").lstrip("@"),
+        oncall_escalate_minutes=_int(env, "TIPLINE_ONCALL_ESCALATE_MINUTES", 5),
+        oncall_poll_seconds=_int(env, "TIPLINE_ONCALL_POLL_SECONDS", 2),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -272,8 +282,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
-        console_secrets_dir=Path(env.get("TIPLINE_CONSOLE_SECRETS_DIR") or secrets_dir.parent / "console-secrets"),
-        telegram_bot_username=env.get("TIPLINE_TELEGRAM_BOT_USERNAME", "").lstrip("@"),
-        oncall_escalate_minutes=_int(env, "TIPLINE_ONCALL_ESCALATE_MINUTES", 5),
-        oncall_poll_seconds=_int(env, "TIPLINE_ONCALL_POLL_SECONDS", 2),
-    )
+    ).with_(**_oncall(env, secrets_dir))
