@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Connection
 
 from storage.crypto import CryptoError, new_keypair, open_sealed
@@ -28,6 +30,11 @@ class RotaOpener:
     """Opens rota addresses.  Never printed: repr shows nothing."""
 
     private: bytes = field(repr=False)
+
+    def matches(self, key: RotaKey) -> bool:
+        private = X25519PrivateKey.from_private_bytes(self.private)
+        public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return public == key.public_key
 
     def address(self, *, member_id: str, sealed: bytes) -> str:
         return open_sealed(sealed, recipient_private=self.private, context=address_context(member_id)).decode()
@@ -64,3 +71,13 @@ def load_rota_opener(folder: Path) -> RotaOpener:
     if len(private) != 32:
         raise RotaKeyMissing(f"{path} is not a 32-byte rota key; restore it from your backup")
     return RotaOpener(private)
+
+
+def check_rota_opener(conn: Connection, opener: RotaOpener, folder: Path) -> None:
+    """Refuse a rota key file that is not the one the database's addresses are sealed to."""
+    key = rota_key(conn)
+    if key is None or not opener.matches(key):
+        raise RotaKeyMissing(
+            f"the rota key in {folder} is not this database's: point TIPLINE_CONSOLE_SECRETS_DIR at the "
+            "folder 'tipline init' wrote for this install, or restore it from your backup"
+        )

@@ -23,7 +23,7 @@ from storage import claims, oncall, oncall_pages
 from storage.crypto import CryptoError
 from storage.db import read_only
 from storage.oncall import RotaEntry
-from storage.oncall_secret import RotaOpener, load_rota_opener
+from storage.oncall_secret import RotaOpener, check_rota_opener, load_rota_opener
 from tipline.runtime import Runtime
 from triage.oncall_messages import ALERT, staff_text
 from webhooks.clients import Providers
@@ -155,6 +155,8 @@ def build_alert_loop(rt: Runtime, *, poll_seconds: float | None = None,
     """The loop for this install; raises ``RotaKeyMissing`` (a ``CryptoError``) without the console secrets."""
     s = rt.settings
     opener = load_rota_opener(s.oncall_key_dir)
+    with read_only(rt.db) as conn:
+        check_rota_opener(conn, opener, s.oncall_key_dir)
     providers = Providers(
         telegram_token=s.telegram_bot_token, telegram_api_base=s.telegram_api_base,
         twilio_account_sid=s.twilio_account_sid, twilio_auth_token=s.twilio_auth_token,

@@ -11,12 +11,15 @@ import time
 import sys
 from pathlib import Path
 
+import pytest
+
 from storage import oncall
-from storage.crypto import SECRET_FILE, DecryptionFailed, open_sealed
-from storage.oncall_secret import ROTA_KEY_FILE, load_rota_opener
+from storage.crypto import SECRET_FILE, DecryptionFailed, new_keypair, open_sealed
+from storage.oncall_secret import ROTA_KEY_FILE, RotaKeyMissing, load_rota_opener
 from tests.oncall.support import add_people, rota
 from tests.test_no_plaintext import _database_bytes
 from tests.webhooks.helpers import TG_PATH, TG_SECRET, tg_message
+from tipline.oncall_loop import build_alert_loop
 from tipline.runtime import Runtime
 
 PHONE = "+15557771234"
@@ -102,3 +105,17 @@ def test_the_rota_key_lives_in_the_console_secrets_folder_only(rt: Runtime) -> N
     key = folder / ROTA_KEY_FILE
     assert key.is_file() and stat.S_IMODE(key.stat().st_mode) == 0o600
     assert not (rt.settings.secrets_dir / ROTA_KEY_FILE).exists()
+
+
+def test_the_alert_loop_refuses_a_missing_or_foreign_rota_key(rt: Runtime, tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / ROTA_KEY_FILE).write_bytes(new_keypair()[0])
+    for folder, says in ((tmp_path / "absent", "TIPLINE_CONSOLE_SECRETS_DIR"), (foreign, "not this database's")):
+        other = Runtime(rt.settings.with_(console_secrets_dir=folder))
+        try:
+            with pytest.raises(RotaKeyMissing, match=says):
+                build_alert_loop(other)
+        finally:
+            other.close()
+    build_alert_loop(rt).close()
