@@ -90,6 +90,11 @@ def record_step(conn: Connection, *, alert_id: int, sent: bool, now: float, next
     conn.execute(update(_P).where(_P.c.alert_id == alert_id).values(**values))
 
 
+def postpone(conn: Connection, *, alert_id: int, next_at: float) -> None:
+    """Look again at ``next_at`` without moving down the rota (the tip is claimed for now)."""
+    conn.execute(update(_P).where(_P.c.alert_id == alert_id).values(next_at=next_at, lease_until=0.0))
+
+
 def finish(conn: Connection, *, alert_id: int, now: float) -> None:
     conn.execute(update(_P).where(_P.c.alert_id == alert_id, _P.c.done_at.is_(None)).values(done_at=now))
 

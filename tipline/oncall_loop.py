@@ -80,11 +80,14 @@ class AlertLoop:
     def _work(self, page: oncall_pages.DuePage, rota: list[RotaEntry]) -> int:
         now = self.clock()
         with read_only(self.db) as conn:
-            stop = not oncall_pages.alert_is_open(conn, page.alert_id) \
-                or claims.holder(conn, tip_id=page.tip_id, now=now) is not None
-        if stop:  # acknowledged, or someone holds the tip: nobody else is woken
+            acknowledged = not oncall_pages.alert_is_open(conn, page.alert_id)
+            claimed = claims.holder(conn, tip_id=page.tip_id, now=now) is not None
+        if acknowledged or claimed:
             with self.db.begin() as conn:
-                oncall_pages.finish(conn, alert_id=page.alert_id, now=now)
+                if acknowledged:
+                    oncall_pages.finish(conn, alert_id=page.alert_id, now=now)
+                else:  # someone holds the tip: nobody is woken, but a claim left to lapse alerts again
+                    oncall_pages.postpone(conn, alert_id=page.alert_id, next_at=now + self.escalate_seconds)
             return 0
         if not rota:
             log.error("a P1 alert is waiting and the on-call rota is empty: add people ('tipline oncall add')")

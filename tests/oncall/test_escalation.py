@@ -63,7 +63,7 @@ def test_acknowledgement_stops_the_alerts(rt: Runtime, fake_twilio: FakeTwilio) 
         loop.close()
 
 
-def test_claiming_the_tip_stops_the_alerts(rt: Runtime, fake_twilio: FakeTwilio) -> None:
+def test_claiming_the_tip_holds_the_alerts_until_the_claim_lapses(rt: Runtime, fake_twilio: FakeTwilio) -> None:
     clock = FakeClock()
     sms_rota(rt, 2)
     loop = alert_loop(rt, twilio=fake_twilio, clock=clock)
@@ -77,6 +77,9 @@ def test_claiming_the_tip_stops_the_alerts(rt: Runtime, fake_twilio: FakeTwilio)
         clock.advance(ESCALATE)
         assert loop.run_once() == 0
         assert _sent(fake_twilio) == [STAFF[0]]
+        clock.advance(claims.P1_LEASE_SECONDS)  # the member walked away: the tip is unclaimed again
+        assert loop.run_once() == 1
+        assert _sent(fake_twilio) == [STAFF[0], STAFF[1]]
     finally:
         loop.close()
 
