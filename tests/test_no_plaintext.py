@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,40 @@ def test_casework_keeps_no_marker_in_database_or_logs(rt: Runtime, caplog: pytes
     for needle in _needles([f"QUOKKAC{i}MARKER" for i in range(1, 7)], []):
         assert needle not in stored, f"found a planted value in the database: {needle[:12]!r}..."
         assert needle not in logged.encode(), f"found a planted value in the logs: {needle[:12]!r}..."
+
+
+def test_no_oncall_address_in_database_or_logs(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    """Staff addresses on the on-call rota (issue 12): sealed at rest, never logged, also while alerting."""
+    from bot import load_catalogs
+    from storage import oncall
+    from storage.oncall_secret import load_rota_opener
+    from tipline.oncall_loop import AlertLoop
+    from triage import oncall_rota
+    from triage.oncall_enrol import OncallEnrol
+
+    install_library_guards()
+    caplog.set_level(logging.DEBUG)
+    phone, chat = "+15557770999", "918273645588"
+    with rt.db.begin() as conn:
+        oncall_rota.add_member(conn, name="desk", channel="sms", address=phone, locale="en", locales=("en",), now=0.0)
+        tg = oncall_rota.add_member(conn, name="night", channel="telegram", address=None, locale="en",
+                                    locales=("en",), now=0.0)
+        token = oncall.new_enrolment(conn, member_id=tg, now=time.time())
+    catalogs = load_catalogs(rt.settings.locales_dir, ("en",))
+    OncallEnrol(db=rt.db, secrets=rt.secrets, catalogs=catalogs, default_locale="en").enrol(chat, token)
+    sent: list[tuple[str, str]] = []
+    loop = AlertLoop(db=rt.db, opener=load_rota_opener(rt.settings.oncall_key_dir),
+                     pager=lambda channel, address, text: sent.append((channel, address)), catalogs=catalogs,
+                     default_locale="en", escalate_seconds=0.0)
+    reporter = Reporter(service_with_clock(rt, FakeClock()), "+15557770001")
+    reporter.send("hi")
+    reporter.send("1")  # danger now: an alert
+    loop.run_once()
+    loop.run_once()
+    assert sent == [("sms", phone), ("telegram", chat)], "the loop opened and used both addresses"
+    stored = _database_bytes(rt)
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {getattr(r, '__dict__', {})}"
+                       for r in caplog.records).encode()
+    for needle in _needles([phone, chat, token], []):
+        assert needle not in stored, f"found an on-call address in the database: {needle[:12]!r}..."
+        assert needle not in logged, f"found an on-call address in the logs: {needle[:12]!r}..."

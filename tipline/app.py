@@ -10,6 +10,7 @@ from storage.db import ping
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 from tipline.settings import Settings
+from triage.oncall_enrol import OncallEnrol
 
 log = logging.getLogger(__name__)
 
@@ -42,5 +43,8 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         twilio_account_sid=s.twilio_account_sid, twilio_auth_token=s.twilio_auth_token,
         public_base_url=s.public_base_url, telegram_bot_token=s.telegram_bot_token,
         telegram_webhook_secret=s.telegram_webhook_secret,
+        # On-call enrolment seals a chat id to the rota key's public half; this app cannot open it.
+        enrol=OncallEnrol(db=rt.db, secrets=rt.secrets, catalogs=rt.engine.catalogs,
+                          default_locale=s.default_locale),
     )
     return app

@@ -41,7 +41,7 @@ def _servable_runtime(ctx: click.Context) -> Runtime:
 
 
 # Commands that open the line's data: they need an initialised install with its own secret.
-_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox"})
+_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox", "oncall"})
 
 
 class _Main(click.Group):
@@ -257,7 +257,9 @@ def tips_group() -> None:
     """List tips (metadata) and open one."""
 
 
-from tipline import cli_alerts, cli_audit, cli_cases, cli_keys, cli_outbox, cli_staff, cli_telegram, cli_tips  # noqa: E402
+from tipline import (  # noqa: E402
+    cli_alerts, cli_audit, cli_cases, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram, cli_tips,
+)
 cli_tips.register(tips_group)  # tips list, show, ask
-for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases):
+for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases, cli_oncall):
     _group.register(main)

@@ -5,6 +5,7 @@ The public app never imports this module (tests/test_layering.py).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -14,6 +15,8 @@ from bot import load_catalogs, load_flow
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.console import create_console_app
+
+log = logging.getLogger(__name__)
 
 
 def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
@@ -25,6 +28,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         locales=settings.locales, default_locale=settings.default_locale,
         idle_seconds=settings.console_idle_minutes * 60.0, session_seconds=settings.console_session_hours * 3600.0,
         secure_cookies=not settings.console_insecure_cookies, routing=rt.routing,
+        oncall_bot_username=settings.telegram_bot_username,
     )
 
 
@@ -40,7 +44,20 @@ class _ConsoleServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         # Built in each worker after the fork: the database pool is not shared across processes.
-        return build_console_app(self.settings)
+        app = build_console_app(self.settings)
+        _start_alert_loop(self.settings)
+        return app
+
+
+def _start_alert_loop(settings: Settings) -> None:
+    """Each worker runs the on-call alert loop too: row claims keep two loops from sending one alert twice."""
+    from storage.crypto import CryptoError
+    from tipline.oncall_loop import build_alert_loop
+
+    try:
+        build_alert_loop(Runtime(settings)).start()
+    except CryptoError as exc:
+        log.error("on-call alerts are OFF in this console: %s", exc)
 
 
 def run_console(settings: Settings, *, host: str, port: int, workers: int) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from storage import audit, keys, secret_check, tip_mac
 from storage.crypto import SECRET_FILE, create_server_secrets
 from storage.db import read_only
+from storage.oncall_secret import ensure_rota_key
 from storage.schema import is_current, upgrade
 from tipline.runtime import Runtime
 from tipline.settings import Settings, SettingsError
@@ -50,6 +51,8 @@ def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
             created = _secret_for(rt, conn)
             # Tips from before the metadata MAC get theirs once; from then on a missing one is tampering.
             tip_mac.seal_install(conn, secrets=rt.secrets, now=time.time())
+            # The rota key pair: public half in the database, private half on the staff side only.
+            ensure_rota_key(conn, settings.oncall_key_dir, now=time.time())
     except BaseException:
         rt.db.dispose()  # the caller gets no runtime to close
         raise

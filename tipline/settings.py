@@ -75,10 +75,21 @@ class Settings:
     console_idle_minutes: int = 15
     console_session_hours: int = 8
     console_insecure_cookies: bool = False
+    # On-call (README, "On-call"): the staff-only folder holding the rota key, the bot's username for
+    # enrolment links, how long an unclaimed P1 waits before the next person, and the alert loop's poll.
+    console_secrets_dir: Path | None = None
+    telegram_bot_username: str = ""
+    oncall_escalate_minutes: int = 5
+    oncall_poll_seconds: int = 2
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def oncall_key_dir(self) -> Path:
+        """The console secrets folder (the rota key): never the server secrets folder the public host holds."""
+        return self.console_secrets_dir or self.secrets_dir.parent / "console-secrets"
 
     @property
     def sms_enabled(self) -> bool:
@@ -225,6 +236,16 @@ def _public_base_url(env: Mapping[str, str]) -> str:
     return base_url
 
 
+def _oncall(env: Mapping[str, str], secrets_dir: Path) -> dict[str, object]:
+    """The on-call settings (README, "On-call"); the console secrets folder sits beside the server's by default."""
+    return dict(
+        console_secrets_dir=Path(env.get("TIPLINE_CONSOLE_SECRETS_DIR") or secrets_dir.parent / "console-secrets"),
+        telegram_bot_username=env.get("TIPLINE_TELEGRAM_BOT_USERNAME", "").lstrip("@"),
+        oncall_escalate_minutes=_int(env, "TIPLINE_ONCALL_ESCALATE_MINUTES", 5),
+        oncall_poll_seconds=_int(env, "TIPLINE_ONCALL_POLL_SECONDS", 2),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -261,4 +282,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
-    )
+    ).with_(**_oncall(env, secrets_dir))

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
+from triage.oncall_enrol import OncallEnrol
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 def register_channels(
     app: Flask, *, intake: IntakeService, db: Engine, secrets: ServerSecrets, wake: Callable[[], None],
     twilio_account_sid: str, twilio_auth_token: str, public_base_url: str,
-    telegram_bot_token: str, telegram_webhook_secret: str,
+    telegram_bot_token: str, telegram_webhook_secret: str, enrol: OncallEnrol | None = None,
 ) -> None:
     """Register the blueprint of each configured channel; say which are off and why."""
     if not (twilio_account_sid and twilio_auth_token):
@@ -45,5 +46,6 @@ def register_channels(
     else:
         from webhooks import telegram
 
-        app.register_blueprint(telegram.blueprint(intake=intake, secret=telegram_webhook_secret, wake=wake))
+        app.register_blueprint(telegram.blueprint(intake=intake, secret=telegram_webhook_secret, wake=wake,
+                                                  enrol=enrol))
         log.info("Telegram channel on: POST /webhooks/telegram")

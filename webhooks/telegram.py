@@ -25,6 +25,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.types import TELEGRAM, Hints, InboundMessage
 from triage.intake import IntakeService
+from triage.oncall_enrol import OncallEnrol
 from webhooks import telegram_update
 from webhooks.responses import database_unavailable, ok_json, plain
 
@@ -36,10 +37,12 @@ MAX_BODY = 1024 * 1024
 
 
 class TelegramEdge:
-    def __init__(self, *, intake: IntakeService, secret: str, wake: Callable[[], None]) -> None:
+    def __init__(self, *, intake: IntakeService, secret: str, wake: Callable[[], None],
+                 enrol: OncallEnrol | None = None) -> None:
         self.secret = secret.encode()
         self.intake = intake
         self.wake = wake  # the sender delivers queued replies at once
+        self.enrol = enrol  # on-call staff enrolling a chat (/start oc_<token>): never a reporter
 
     def webhook(self) -> Response:
         given = request.headers.get(HEADER)
@@ -93,11 +96,21 @@ class TelegramEdge:
                 read = telegram_update.from_message(message)
                 if read is None:
                     log.info("telegram update ignored: not a private chat")
+                elif not edited and (answer := self._enrolment(read)) is not None:
+                    return ok_json(answer)
                 else:
                     self._intake(telegram_update.inbound(read, provider_id=provider_id, edited=edited))
                 return ok_json()
         log.debug("telegram update ignored: type not handled")
         return ok_json()
+
+    def _enrolment(self, read: telegram_update.Said) -> dict[str, Any] | None:
+        """The answer to an on-call enrolment link, sent in the response body (no chat id is kept)."""
+        start = telegram_update.split_start(read.text or "")
+        if self.enrol is None or start is None or not self.enrol.is_enrolment(start[1]):
+            return None
+        text = self.enrol.enrol(read.chat, str(start[1]))
+        return {"method": "sendMessage", "chat_id": int(read.chat), "text": text, "protect_content": True}
 
     def _callback(self, update: Update, provider_id: str, data: dict[str, Any]) -> Response:
         query = update.callback_query
@@ -123,9 +136,10 @@ class TelegramEdge:
             self.wake()
 
 
-def blueprint(*, intake: IntakeService, secret: str, wake: Callable[[], None]) -> Blueprint:
+def blueprint(*, intake: IntakeService, secret: str, wake: Callable[[], None],
+              enrol: OncallEnrol | None = None) -> Blueprint:
     """The Telegram endpoint, checked against the webhook ``secret``; ``wake`` is called after replies are queued."""
-    edge = TelegramEdge(intake=intake, secret=secret, wake=wake)
+    edge = TelegramEdge(intake=intake, secret=secret, wake=wake, enrol=enrol)
     bp = Blueprint("telegram", __name__)
     bp.add_url_rule(PATH, "webhook", edge.webhook, methods=["POST"])
     return bp

@@ -19,7 +19,9 @@ from bot.types import Region
 from storage.crypto import KdfParams, ServerSecrets
 from triage.routing_file import Routing
 
-from triage.console import views_admin, views_api, views_auth, views_cases, views_queue, views_translations, web
+from triage.console import (
+    views_admin, views_api, views_auth, views_cases, views_oncall, views_queue, views_translations, web,
+)
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
 from triage.console.text import visible
@@ -32,12 +34,13 @@ def create_console_app(
     locales: tuple[str, ...], default_locale: str, idle_seconds: float = 15 * 60.0,
     session_seconds: float = 8 * 3600.0, secure_cookies: bool = True, clock: Callable[[], float] = time.time,
     routing: Routing | None = None,
+    oncall_bot_username: str = "",
 ) -> Flask:
     """The staff app: log in, the queue, a tip (its settings are described on ``ConsoleConfig``)."""
     cfg = ConsoleConfig(db=db, secrets=secrets, staff_kdf=staff_kdf, flow=flow, catalogs=catalogs, region=region,
                         locales=locales, default_locale=default_locale, idle_seconds=idle_seconds,
                         session_seconds=session_seconds, secure_cookies=secure_cookies, clock=clock,
-                        routing=routing)
+                        routing=routing, oncall_bot_username=oncall_bot_username)
     app = Flask("tipline.console", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
@@ -51,6 +54,7 @@ def create_console_app(
     app.register_blueprint(views_admin.make_blueprint(cfg, auth))
     app.register_blueprint(views_cases.make_blueprint(cfg, auth))
     app.register_blueprint(views_translations.make_blueprint(cfg, auth))
+    app.register_blueprint(views_oncall.make_blueprint(cfg, auth))
     return app
 
 

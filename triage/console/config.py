@@ -33,3 +33,5 @@ class ConsoleConfig:
     clock: Callable[[], float] = field(default=time.time, repr=False)
     # The routing file: which queues are police or child protection (decision 8, referral, receipts).
     routing: Routing | None = field(default=None, repr=False)
+    # The bot's username, for on-call enrolment links (https://t.me/<bot>?start=...).
+    oncall_bot_username: str = ""
