@@ -8,7 +8,7 @@ from sqlmodel import SQLModel
 import storage.tables  # registers the tables on SQLModel.metadata
 import storage.channel_tables
 import storage.staff_tables  # console tables, revision 0004_console
-import storage.case_tables  # noqa: F401  (casework tables, revision 0007_cases)
+import storage.case_tables
 import storage.oncall_tables  # noqa: F401  (on-call rota and alert pages, revision 0008_oncall)
 
 target_metadata = SQLModel.metadata
