@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage import conversations, crypto, tips
+from storage import lookups, conversations, crypto, tips
 from storage.crypto import DecryptionFailed, ServerSecrets
 from storage.purposes import Purpose
 from storage.tables import Conversation, Inbound, Tip, TipEnvelope
@@ -89,9 +89,9 @@ def test_documented_limit_a_known_number_finds_its_tip_until_the_window_ends(rt:
     clock = FakeClock()
     finished(rt, clock)
     service = service_with_clock(rt, clock)
-    lookup = conversations.lookup_key(rt.secrets, "sms", "+15553330001")
+    lookup = lookups.address(service.epochs, "sms", "+15553330001")
     with rt.db.begin() as conn:
-        conv, _ = conversations.open_conversation(conn, box=service._state_box, lookup=lookup, channel="sms",
+        conv, _ = conversations.open_conversation(conn, boxes=service._states, lookup=lookup, channel="sms",
                                                   now=clock(), idle_seconds=60, retain_seconds=60)
         assert conv.state is not None
         linked = service.links.open(conv.state["extra"]["tip_link"], channel="sms", address="+15553330001")
