@@ -14,7 +14,9 @@ they live only in conversations, which are purged after the follow-up window.
 from __future__ import annotations
 
 import base64
+import hmac
 import struct
+from hashlib import sha256
 
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, hkdf
 from storage.epochs import TAGS, EpochDestroyed, EpochKeys, peek
@@ -46,10 +48,29 @@ class TipLinks:
             raw = base64.b64decode(blob)
             sealed = peek(raw)
             if sealed is not None and sealed.purpose is Purpose.TIP_LINK:
-                key = self._epochs.derived_at(Purpose.TIP_LINK, sealed.epoch, self._info(channel, address))
-                return Box(key).decrypt(raw[_HEAD.size:]).decode()
+                return open_under(self._epochs.ratchet(Purpose.TIP_LINK).key(sealed.epoch), blob,
+                                  channel=channel, address=address)
             if sealed is None and self._legacy_root is not None:
-                return Box(hkdf(self._legacy_root, self._info(channel, address))).decrypt(raw).decode()
+                return open_legacy(self._legacy_root, blob, channel=channel, address=address)
             return None
         except (DecryptionFailed, EpochDestroyed, ValueError):
             return None
+
+
+def open_under(epoch_key: bytes, blob: str, *, channel: str, address: str) -> str | None:
+    """A link opened with one TIP_LINK epoch key (what ``EpochKeys.derived_at`` derives from it);
+    None when it is not that key's.  (The theft drill tries every key a copied folder derives.)"""
+    try:
+        raw = base64.b64decode(blob)
+        key = hmac.new(epoch_key, TipLinks._info(channel, address), sha256).digest()
+        return Box(key).decrypt(raw[_HEAD.size:]).decode()
+    except (DecryptionFailed, ValueError):
+        return None
+
+
+def open_legacy(root: bytes, blob: str, *, channel: str, address: str) -> str | None:
+    """A link written before the epoch keys, under the server's TIP_LINK subkey ``root``."""
+    try:
+        return Box(hkdf(root, TipLinks._info(channel, address))).decrypt(base64.b64decode(blob)).decode()
+    except (DecryptionFailed, ValueError):
+        return None
