@@ -158,13 +158,13 @@ class Runtime:
     def check_ready(self) -> None:
         """Fail with an operator-readable message if ``tipline init`` has not run."""
         self.secrets  # noqa: B018 - raises SecretsMissing with the fix
-        self.epochs.check()  # a missing chain raises RatchetMissing: copy the folder, or run init
         if not is_current(self.db):
             raise SettingsError("the database schema is missing or old: run 'tipline init'")
         with read_only(self.db) as conn:
             # Another host's secret would split the line: refuse before answering anyone.
             secret_check.require_match(conn, secrets=self.secrets, secrets_dir=self.settings.secrets_dir)
             missing = sorted({q.name for q in self.routing.queues} - set(list_queues(conn)))
+        self.epochs.check()  # a missing chain raises RatchetMissing: copy the folder, or run init
         if missing:
             # A tip routed there could not be sealed: refuse to start rather than fail per message.
             raise SettingsError(

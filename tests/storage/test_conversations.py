@@ -19,12 +19,13 @@ DAY = 86400.0
 IDLE, RETAIN = 3600, 7 * 86400
 
 
-def _create(engine: Engine, epochs: EpochKeys, address: str, state: dict[str, object], *, resting: bool) -> str:
+def _create(engine: Engine, epochs: EpochKeys, address: str, state: dict[str, object], *, resting: bool,
+            status: RowStatus = RowStatus.FINISHED) -> str:
     conv_id = conversations.new_id()
     with engine.begin() as conn:
         assert conversations.create_with_state(
             conn, conv_id=conv_id, lookup=lookups.address(epochs, "sms", address), channel="sms",
-            sealed_state=StateBoxes(epochs).seal(conv_id, state, resting=resting), status=RowStatus.FINISHED,
+            sealed_state=StateBoxes(epochs).seal(conv_id, state, resting=resting), status=status,
             tip_id=None, now=epochs.clock(), idle_seconds=IDLE, retain_seconds=RETAIN)
     return conv_id
 
@@ -51,7 +52,8 @@ def test_a_row_is_found_by_an_older_open_epoch_and_re_keyed_by_a_save(
 def test_a_state_whose_epoch_is_gone_reads_as_lost_not_as_an_error(
     engine: Engine, epochs: EpochKeys, epoch_clock: Clock
 ) -> None:
-    _create(engine, epochs, "+15550003", {"locale": "en", "answers": {"B1": "x"}}, resting=False)
+    _create(engine, epochs, "+15550003", {"locale": "en", "answers": {"B1": "x"}}, resting=False,
+            status=RowStatus.ACTIVE)
     old = lookups.address(epochs, "sms", "+15550003")
     epoch_clock.now += 6 * 3600  # the idle hour and its three hours of grace are over
     epochs.advance()
