@@ -13,7 +13,7 @@ import sys
 import time
 from itertools import count
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,6 +35,18 @@ class PlainBox:
 
     def decrypt(self, blob: bytes, aad: bytes = b"") -> bytes:
         return blob[1:]
+
+
+class PlainStates:
+    """Stands in for conversation_state.StateBoxes to measure a step without encryption (benchmark only)."""
+
+    def seal(self, conv_id: str, state: dict[str, Any], *, resting: bool) -> bytes:
+        return json.dumps(state).encode()
+
+    def open(self, conv_id: str, blob: bytes) -> dict[str, Any]:
+        value = json.loads(blob)
+        assert isinstance(value, dict)
+        return value
 
 
 def typical_tip() -> bytes:
@@ -70,7 +82,8 @@ def step_rates(reporters: int = 100) -> tuple[float, float]:
             rt = fresh_runtime()
             service = rt.intake
             if not encrypted:
-                service._state_box = service._outbox_box = PlainBox()  # type: ignore[assignment]
+                service._states = PlainStates()  # type: ignore[assignment]
+                service._outbox_box = PlainBox()  # type: ignore[assignment]
             ids = count()
             for r in range(reporters):
                 msg = InboundMessage(channel="sms", address=f"+1555{r:07d}", text="hi", provider_id=str(next(ids)))

@@ -28,12 +28,13 @@ from storage import inbound
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, load_server_secrets
 from storage.purposes import Purpose
 from storage.ratchet import FOLDER, EpochDestroyed, Ratchet, RatchetMissing, Schedule
-from triage.tiplink import TIP_LINK, TipLinks
+from triage.tiplink import TIP_LINK, open_legacy, open_under
 
 _EPOCH_GUESSES = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 7 * 86400)
 _MAX_EPOCHS = 5000
 _SID = re.compile(r"\b(?:SM|MM)[0-9a-f]{32}\b")
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+_CHANNELS = {"sms", "whatsapp", "telegram", "terminal"}
 
 
 @dataclass
@@ -252,7 +253,9 @@ def open_replies(ring: KeyRing, records: list[Record], ids: Iterable[tuple[str, 
 def link_addresses(ring: KeyRing, records: list[Record], findings: Findings, lookups: dict[tuple[str, str], bytes],
                    tips: dict[str, set[float]]) -> None:
     """Which tip each found address made: a tip id in its row, its row's times, its sealed tip link."""
-    links = TipLinks(secrets=ring.secrets)
+    # Links before the ratchet (a server-derived key), and under every epoch key the folder derives.
+    legacy = ring.secrets.subkey(Purpose.TIP_LINK)
+    epoch_keys = [key for _, key in ring.mac_keys]
     plain = {id(o.record): o.plaintext for o in findings.opened}
     for (channel, address), lookup in lookups.items():
         for r in (r for r in records if lookup in r.fields):
@@ -264,9 +267,9 @@ def link_addresses(ring: KeyRing, records: list[Record], findings: Findings, loo
             text = plain.get(id(r), b"").decode("utf-8", "replace")
             findings.links |= {(channel, address, t, "tip id in its state") for t in tips if t in text}
             for blob in re.findall(rf'"{TIP_LINK}":"([A-Za-z0-9+/=]+)"', text):
-                tip = links.open(blob, channel=channel, address=address)
-                if tip is not None:
-                    findings.links.add((channel, address, tip, "tip link"))
+                tips_found = {open_legacy(legacy, blob, channel=channel, address=address)}
+                tips_found |= {open_under(k, blob, channel=channel, address=address) for k in epoch_keys}
+                findings.links |= {(channel, address, tip, "tip link") for tip in tips_found if tip is not None}
 
 
 def tip_times(records: Iterable[Record]) -> dict[str, set[float]]:
@@ -294,9 +297,9 @@ def attack(records: list[Record], secrets_dir: Path, *, now: float, phones: rang
     ring = key_ring(secrets_dir, now)
     findings = Findings(ratchet_epochs=ring.ratchet_epochs)
     findings.opened = open_all(records, ring)
-    for o in findings.opened:  # destinations sealed under a period key: "channel\0address"
-        if o.key.startswith("period key") and b"\x00" in o.plaintext:
-            channel, _, address = o.plaintext.decode("utf-8", "replace").partition("\x00")
+    for o in findings.opened:  # destinations sealed under a period or ADDRESS epoch key: "channel\0address"
+        channel, nul, address = o.plaintext.decode("utf-8", "replace").partition("\x00")
+        if nul and channel in _CHANNELS and address:
             findings.addresses.setdefault((channel, address), "sealed destination opened")
     hashes = _hashes(records)
     lookups: dict[tuple[str, str], bytes] = {}

@@ -169,11 +169,13 @@ def open_line(database_url: str | None = None, *, start: float | None = None) ->
     rt = fresh_runtime(database_url, **env)
     clock = FakeClock(start if start is not None else time.time())
     s = rt.settings
-    # The composition root's service, on the drill's clock (Runtime builds it on time.time).
+    # The composition root's epoch keys and service, on the drill's clock (Runtime builds them on
+    # time.time); the sender and the jobs below use the same epoch keys.
+    rt.__dict__["epochs"] = rt.epochs_on(clock)
     rt.__dict__["intake"] = IntakeService(
-        db=rt.db, secrets=rt.secrets, engine=rt.engine, region=rt.region, rules=rt.rules, routing=rt.routing,
-        code_kdf=s.code_kdf, default_locale=s.default_locale, idle_seconds=s.conversation_idle_minutes * 60,
-        followup_days=s.followup_days, clock=clock,
+        db=rt.db, secrets=rt.secrets, epochs=rt.epochs, engine=rt.engine, region=rt.region, rules=rt.rules,
+        routing=rt.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
+        idle_seconds=s.conversation_idle_minutes * 60, followup_days=s.followup_days,
     )
     rt.__dict__["_sender"] = rt.build_sender(clock=clock, fast_lane=False)
     rt.__dict__["_sender_built"] = True

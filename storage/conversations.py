@@ -1,4 +1,11 @@
-"""Conversations: found by a keyed hash of ``channel:address``, state sealed with the server key.
+"""Conversations: found by an expiring keyed hash of ``channel:address``, state sealed under epoch keys.
+
+The lookup is the hash under the current LOOKUP epoch (``storage.lookups``); finding a
+conversation tries every epoch still open in one query, and a save by the intake re-keys the
+row to the current epoch, so a conversation that lives long is still found while a row's
+lookup dies with its epoch.  The state is sealed by ``storage.conversation_state``.  Times
+are coarse (``COARSE_SECONDS``): the idle and follow-up windows need minutes, and exact times
+would line a conversation up with the tip it made (tip times stay exact for the queue).
 
 The hot path (one inbound message) uses these functions inside the caller's
 transaction.  Statements are SQLAlchemy Core; rows come back as small dataclasses.
@@ -6,22 +13,25 @@ transaction.  Statements are SQLAlchemy Core; rows come back as small dataclasse
 
 from __future__ import annotations
 
-import json
+import logging
+import math
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy import Connection, TextClause, delete, select, text
 
-from storage import outbox
-from storage.crypto import Box, ServerSecrets
+from storage.conversation_state import EpochDestroyed, StateBoxes
 from storage.fastsql import Statement
-from storage.tables import Conversation, OptOut
-from storage.purposes import Purpose
+from storage.lookups import Keyed, in_list
+from storage.tables import Conversation
+
+log = logging.getLogger(__name__)
 
 _T = Conversation.__table__  # type: ignore[attr-defined]
-_OPT = OptOut.__table__  # type: ignore[attr-defined]
+COARSE_SECONDS = 600  # conversation rows keep times to ten minutes: enough for the windows
 
 
 class RowStatus(StrEnum):
@@ -32,11 +42,22 @@ class RowStatus(StrEnum):
     FINISHED = "finished"
     ENDED = "ended"
     OPTED_OUT = "opted_out"
+    FOLLOW_UP = "follow_up"  # a reporter came back with a code: the tip id is dropped at expiry
 
 
 # Rows whose idle timer still runs out (sealed by the worker, or on the next message).
 # Opted-out conversations too: their answers are still sealed at expiry.
-EXPIRABLE = frozenset({RowStatus.NEW, RowStatus.ACTIVE, RowStatus.OPTED_OUT})
+EXPIRABLE = frozenset({RowStatus.NEW, RowStatus.ACTIVE, RowStatus.OPTED_OUT, RowStatus.FOLLOW_UP})
+
+
+def coarse(now: float) -> float:
+    """A row's created or updated time: rounded down to ``COARSE_SECONDS``."""
+    return float(math.floor(now / COARSE_SECONDS) * COARSE_SECONDS)
+
+
+def coarse_after(at: float) -> float:
+    """A row's expiry or purge time: rounded up, so nothing expires or is purged early."""
+    return float(math.ceil(at / COARSE_SECONDS) * COARSE_SECONDS)
 
 
 @dataclass
@@ -48,42 +69,56 @@ class ConversationRow:
     expires_at: float
     revision: int
     state: dict[str, Any] | None = field(default=None, repr=False)
+    # The state's epoch key was destroyed (the worker was down past the window): it is gone.
+    lost: bool = False
 
     def expired(self, now: float) -> bool:
         """The idle timer of an open conversation has run out."""
         return self.status in EXPIRABLE and self.expires_at < now
 
 
-def lookup_key(secrets: ServerSecrets, channel: str, address: str) -> bytes:
-    """The keyed hash that finds a conversation; the address itself is never stored in the clear."""
-    return secrets.mac(Purpose.LOOKUP, f"{channel}:{address}".encode())
+def _times(now: float, idle_seconds: int, retain_seconds: int) -> dict[str, float]:
+    return {"now": coarse(now), "expires_at": coarse_after(now + idle_seconds),
+            "purge_at": coarse_after(now + retain_seconds)}
 
 
-# Hot-path statements, built once (plain SQL both SQLite and PostgreSQL accept), so
-# that no statement is constructed or cache-keyed per message.
+# Hot-path statements, built once per number of open epochs (plain SQL both SQLite and
+# PostgreSQL accept), so that no statement is constructed or cache-keyed per message.
 _COLS = "id, channel, status, tip_id, expires_at, revision, state"
-_FIND = Statement(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup")
-_FIND_LOCKED = text(f"SELECT {_COLS} FROM conversation WHERE lookup = :lookup FOR UPDATE")
+
+
+@lru_cache(maxsize=32)
+def _find(n: int) -> Statement:
+    return Statement(f"SELECT {_COLS} FROM conversation WHERE lookup IN ({in_list(n)})"
+                     " ORDER BY updated_at DESC LIMIT 1")
+
+
+@lru_cache(maxsize=32)
+def _find_locked(n: int) -> TextClause:
+    return text(f"SELECT {_COLS} FROM conversation WHERE lookup IN ({in_list(n)})"
+                " ORDER BY updated_at DESC LIMIT 1 FOR UPDATE")
+
+
 _CREATE = text(
     "INSERT INTO conversation (id, lookup, channel, state, status, created_at, updated_at, expires_at,"
     " purge_at, revision) VALUES (:id, :lookup, :channel, :state, :status, :now, :now, :expires_at,"
     " :purge_at, 0) ON CONFLICT (lookup) DO NOTHING"
 )
-_SAVE = text(
-    "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
-    " expires_at = :expires_at, purge_at = :purge_at, revision = :revision WHERE id = :id"
-)
-_SAVE_IF_UNCHANGED = Statement(
-    "UPDATE conversation SET state = :state, status = :status, tip_id = :tip_id, updated_at = :now,"
-    " expires_at = :expires_at, purge_at = :purge_at, revision = :revision"
-    " WHERE id = :id AND revision = :seen RETURNING id"
-)
+# The intake knows the address: it re-keys the row to the current epoch (unless a row made
+# in a race across an epoch boundary already holds that lookup).
+_REKEY = ("lookup = CASE WHEN EXISTS (SELECT 1 FROM conversation o WHERE o.lookup = :lookup AND o.id <> :id)"
+          " THEN lookup ELSE :lookup END")
+_SET = ("state = :state, status = :status, tip_id = :tip_id, updated_at = :now, expires_at = :expires_at,"
+        " purge_at = :purge_at, revision = :revision")
+_SAVE = text(f"UPDATE conversation SET {_SET}, {_REKEY} WHERE id = :id")
+_SAVE_KEEPING_LOOKUP = text(f"UPDATE conversation SET {_SET} WHERE id = :id")
+_SAVE_IF_UNCHANGED = Statement(f"UPDATE conversation SET {_SET}, {_REKEY} WHERE id = :id AND revision = :seen"
+                               " RETURNING id")
 _CREATE_WITH_STATE = Statement(
     "INSERT INTO conversation (id, lookup, channel, state, status, tip_id, created_at, updated_at, expires_at,"
     " purge_at, revision) VALUES (:id, :lookup, :channel, :state, :status, :tip_id, :now, :now, :expires_at,"
     " :purge_at, 1) ON CONFLICT (lookup) DO NOTHING RETURNING id"
 )
-_OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
 
 
 def new_id() -> str:
@@ -92,40 +127,38 @@ def new_id() -> str:
 
 
 def create_with_state(
-    conn: Connection, *, conv_id: str, lookup: bytes, channel: str, sealed_state: bytes, status: RowStatus,
+    conn: Connection, *, conv_id: str, lookup: Keyed, channel: str, sealed_state: bytes, status: RowStatus,
     tip_id: str | None, now: float, idle_seconds: int, retain_seconds: int,
 ) -> bool:
     """Write a new conversation with its first state; False if one for ``lookup`` appeared first."""
     row = _CREATE_WITH_STATE.first(conn, {
-        "id": conv_id, "lookup": lookup, "channel": channel, "state": sealed_state, "status": status.value,
-        "tip_id": tip_id, "now": now, "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
+        "id": conv_id, "lookup": lookup.current, "channel": channel, "state": sealed_state, "status": status.value,
+        "tip_id": tip_id, **_times(now, idle_seconds, retain_seconds),
     })
     return row is not None
 
 
-def find(conn: Connection, *, box: Box, lookup: bytes) -> ConversationRow | None:
+def find(conn: Connection, *, boxes: StateBoxes, lookup: Keyed) -> ConversationRow | None:
     """Read a conversation without locking it (the optimistic path checks its revision on save)."""
-    row = _FIND.first(conn, {"lookup": lookup})
-    return _row(box, row) if row is not None else None
+    row = _find(len(lookup.tried)).first(conn, lookup.params())
+    return _row(boxes, row) if row is not None else None
 
 
-def _row(box: Box, row: Any) -> ConversationRow:
+def _row(boxes: StateBoxes, row: Any) -> ConversationRow:
     """A row of the ``_COLS`` columns, in that order (a driver tuple or a SQLAlchemy Row)."""
     conv_id, channel, status, tip_id, expires_at, revision, state = row
-    return ConversationRow(
-        id=conv_id, channel=channel, status=status, tip_id=tip_id, expires_at=expires_at, revision=revision,
-        state=json.loads(box.decrypt(bytes(state), conv_id.encode())) if state else None,
-    )
+    conv = ConversationRow(id=conv_id, channel=channel, status=status, tip_id=tip_id, expires_at=expires_at,
+                           revision=revision)
+    if state:
+        try:
+            conv.state = boxes.open(conv_id, bytes(state))
+        except EpochDestroyed:
+            conv.lost = True
+    return conv
 
 
 def open_conversation(
-    conn: Connection,
-    *,
-    box: Box,
-    lookup: bytes,
-    channel: str,
-    now: float,
-    idle_seconds: int,
+    conn: Connection, *, boxes: StateBoxes, lookup: Keyed, channel: str, now: float, idle_seconds: int,
     retain_seconds: int,
 ) -> tuple[ConversationRow, bool]:
     """Find the conversation for ``lookup``, creating it if needed, locked for this transaction.
@@ -137,105 +170,50 @@ def open_conversation(
     """
     def find() -> Any:
         if conn.dialect.name == "postgresql":
-            return conn.execute(_FIND_LOCKED, {"lookup": lookup}).first()
-        return _FIND.first(conn, {"lookup": lookup})
+            return conn.execute(_find_locked(len(lookup.tried)), lookup.params()).first()
+        return _find(len(lookup.tried)).first(conn, lookup.params())
 
     row = find()
     if row is not None:  # the common case: a conversation in progress
-        return _row(box, row), False
-    new_id = uuid.uuid4().hex
-    conn.execute(_CREATE, {
-        "id": new_id, "lookup": lookup, "channel": channel, "state": b"", "status": RowStatus.NEW.value, "now": now,
-        "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
-    })
-    conv = _row(box, find())
-    return conv, conv.id == new_id
+        return _row(boxes, row), False
+    created_id = new_id()
+    conn.execute(_CREATE, {"id": created_id, "lookup": lookup.current, "channel": channel, "state": b"",
+                           "status": RowStatus.NEW.value, **_times(now, idle_seconds, retain_seconds)})
+    conv = _row(boxes, find())
+    return conv, conv.id == created_id
 
 
 def save_conversation(
-    conn: Connection,
-    *,
-    box: Box,
-    conv: ConversationRow,
-    state: dict[str, Any],
-    status: RowStatus,
-    now: float,
-    idle_seconds: int,
-    retain_seconds: int,
+    conn: Connection, *, conv: ConversationRow, sealed_state: bytes, status: RowStatus, now: float,
+    idle_seconds: int, retain_seconds: int, lookup: Keyed | None,
 ) -> None:
-    """Write the new state (sealed), status, tip link and timers."""
+    """Write the new state (sealed by the caller), status, tip link and timers.
+
+    ``lookup``: the sender's (re-keys the row to the current epoch); None keeps the row's own
+    (the worker's expiry knows no address)."""
     values: dict[str, Any] = {
-        "id": conv.id,
-        "state": seal_state(box, conv.id, state),
-        "status": status.value,
-        "tip_id": conv.tip_id,
-        "now": now,
-        "expires_at": now + idle_seconds,
-        "purge_at": now + retain_seconds,
-        "revision": conv.revision + 1,
+        "id": conv.id, "state": sealed_state, "status": status.value, "tip_id": conv.tip_id,
+        "revision": conv.revision + 1, **_times(now, idle_seconds, retain_seconds),
     }
-    conn.execute(_SAVE, values)
+    if lookup is None:
+        conn.execute(_SAVE_KEEPING_LOOKUP, values)
+    else:
+        conn.execute(_SAVE, {**values, "lookup": lookup.current})
 
 
 def save_if_unchanged(
-    conn: Connection,
-    *,
-    conv: ConversationRow,
-    sealed_state: bytes,
-    status: RowStatus,
-    now: float,
-    idle_seconds: int,
-    retain_seconds: int,
+    conn: Connection, *, conv: ConversationRow, lookup: Keyed, sealed_state: bytes, status: RowStatus, now: float,
+    idle_seconds: int, retain_seconds: int,
 ) -> bool:
     """Save a state computed outside the write lock; False if another message got there first."""
     row = _SAVE_IF_UNCHANGED.first(conn, {
         "id": conv.id, "seen": conv.revision, "state": sealed_state, "status": status.value, "tip_id": conv.tip_id,
-        "now": now, "expires_at": now + idle_seconds, "purge_at": now + retain_seconds,
-        "revision": conv.revision + 1,
+        "lookup": lookup.current, "revision": conv.revision + 1, **_times(now, idle_seconds, retain_seconds),
     })
     return row is not None
 
 
-def seal_state(box: Box, conv_id: str, state: dict[str, Any]) -> bytes:
-    return box.encrypt(json.dumps(state, separators=(",", ":")).encode(), conv_id.encode())
-
-
-def is_opted_out(conn: Connection, lookup: bytes) -> bool:
-    return conn.execute(_OPTED_OUT, {"lookup": lookup}).first() is not None
-
-
-def set_opt_out(conn: Connection, *, lookup: bytes, opted_out: bool, now: float) -> None:
-    """Record a carrier opt-out (kept as a keyed hash only) or clear it on opt-in."""
-    conn.execute(delete(_OPT).where(_OPT.c.lookup == lookup))
-    if opted_out:
-        conn.execute(_OPT.insert().values(lookup=lookup, at=now))
-
-
-def record_opt_out(conn: Connection, *, lookup: bytes, now: float, conversation_id: str | None = None) -> None:
-    """The address opted out with its carrier: record it (a keyed hash only) and, given the
-    conversation, drop everything still queued for it, so nothing more is sent."""
-    set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
-    if conversation_id is not None:
-        outbox.cancel_conversation(conn, conversation_id=conversation_id)
-
-
-def stop_running(conn: Connection, *, lookup: bytes, now: float) -> None:
-    """The carrier refused the address (error 21610, learned from a status callback or a send):
-    record the opt-out, drop everything queued for its conversation, and mark a running one
-    opted out.  Its later messages are then answered under the write lock, which reads the
-    opt-out and sends nothing; the revision moves so a save computed before this one fails."""
-    set_opt_out(conn, lookup=lookup, opted_out=True, now=now)
-    row = conn.execute(select(_T.c.id, _T.c.status).where(_T.c.lookup == lookup)).first()
-    if row is None:
-        return
-    if row.status in (RowStatus.NEW.value, RowStatus.ACTIVE.value):
-        conn.execute(
-            update(_T).where(_T.c.id == row.id).values(status=RowStatus.OPTED_OUT.value, revision=_T.c.revision + 1)
-        )
-    outbox.cancel_conversation(conn, conversation_id=row.id)
-
-
-def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> list[ConversationRow]:
+def lock_idle(conn: Connection, *, boxes: StateBoxes, now: float, limit: int = 100) -> list[ConversationRow]:
     """Open conversations whose idle timer has run out, locked for sealing."""
     query = (
         select(_T.c.id, _T.c.channel, _T.c.status, _T.c.tip_id, _T.c.expires_at, _T.c.revision, _T.c.state)
@@ -245,7 +223,7 @@ def lock_idle(conn: Connection, *, box: Box, now: float, limit: int = 100) -> li
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [_row(box, row) for row in conn.execute(query)]
+    return [_row(boxes, row) for row in conn.execute(query)]
 
 
 def purge_finished(conn: Connection, *, now: float) -> int:

@@ -1,11 +1,16 @@
 """Per-period address keys: crypto-shredding of reporters' addresses.
 
-Addresses (phone numbers, chat ids) are sealed under the key of the period (UTC
-days) in which the conversation began.  Each period key is a random 32-byte key,
-stored wrapped by ``secrets.box(Purpose.PERIOD_WRAP)`` in ``PeriodKey.wrapped``, and
-destroyed (``wrapped`` set to NULL) once ``destroy_after`` = end of period +
-``followup_days`` has passed.  Deleted rows survive in free pages, WAL files and
-backups; a destroyed key makes every copy of those addresses unreadable.
+Addresses (phone numbers, chat ids) are sealed under the key of the period (UTC days) in
+which the reply was queued: the ``Purpose.ADDRESS`` day-epoch key of the ratchet
+(``storage.epochs``; a period is a UTC day, and so is an ADDRESS epoch), which lives in the
+secrets folder and dies with the follow-up window.  Deleted rows survive in free pages, WAL
+files and backups; a destroyed key makes every copy of those addresses unreadable.
+
+Before the ratchet, each period key was a random key stored wrapped in ``PeriodKey.wrapped``
+and "destroyed" by an UPDATE, whose old value old WAL frames and dead rows still held (issue 9,
+finding 1).  Those keys are no longer made; addresses sealed under them still open during the
+transition (an outbox item queued before the upgrade is delivered), and ``destroy_expired``
+still NULLs them when their time comes.  The rest of this module is that transition.
 
 Period names: ``"YYYY-MM-DD"`` for one-day periods (the default), or
 ``"YYYY-MM-DD+N"`` for N-day periods starting on that UTC day.
@@ -31,6 +36,7 @@ from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.crypto import Box, DecryptionFailed, ServerSecrets
+from storage.epochs import EpochDestroyed, EpochKeys, peek
 from storage.tables import PeriodKey
 from storage.purposes import Purpose
 
@@ -180,30 +186,37 @@ def _address_aad(period: str) -> bytes:
     return f"tipline-address:{period}".encode()
 
 
-def seal_address(
-    conn: Connection, *, secrets: ServerSecrets, address: str, channel: str, now: float, followup_days: int
-) -> tuple[bytes, str]:
-    """Seal an address under the current period's key; returns (ciphertext, period)."""
-    period = period_of(now)
-    box = address_box(conn, secrets=secrets, period=period, now=now, followup_days=followup_days, create=True)
-    if box is None:  # pragma: no cover - a current period is never expired
-        raise PeriodError("no key for the current period")
+def seal_address(epochs: EpochKeys, *, address: str, channel: str) -> tuple[bytes, str]:
+    """Seal an address under the current period's (ADDRESS epoch's) key; returns (ciphertext, period)."""
+    period = period_of(epochs.clock())
     plaintext = channel.encode() + b"\x00" + address.encode()
-    return box.encrypt(plaintext, aad=_address_aad(period)), period
+    return epochs.box(Purpose.ADDRESS).encrypt(plaintext, aad=_address_aad(period)), period
+
+
+def _open_epoch_blob(epochs: EpochKeys, blob: bytes, period: str) -> bytes | None:
+    try:
+        return epochs.box(Purpose.ADDRESS).decrypt(blob, aad=_address_aad(period))
+    except EpochDestroyed:
+        return None
+    except DecryptionFailed:
+        raise AddressTamperedError(f"a sealed address of period {period} does not open") from None
 
 
 def open_address(
     conn: Connection,
     *,
     secrets: ServerSecrets,
+    epochs: EpochKeys,
     blob: bytes,
     period: str,
     now: float | None = None,
     channel: str | None = None,
 ) -> str | None:
-    """The address sealed in ``blob``, or None when it is erased (period key destroyed,
-    or with ``now`` given, past its ``destroy_after``).  With ``channel`` given, an
+    """The address sealed in ``blob``, or None when it is erased (its epoch or period key
+    destroyed, or with ``now`` given, past its ``destroy_after``).  With ``channel`` given, an
     address sealed for another channel raises ``AddressTamperedError``."""
+    if peek(blob) is not None:
+        return _address_of(_open_epoch_blob(epochs, blob, period), channel)
     if now is None:
         row = conn.execute(select(_period_t.c.wrapped).where(_period_t.c.period == period)).first()
         if row is None or row.wrapped is None:
@@ -220,6 +233,12 @@ def open_address(
         plaintext = box.decrypt(blob, aad=_address_aad(period))
     except DecryptionFailed:
         raise AddressTamperedError(f"a sealed address of period {period} does not open") from None
+    return _address_of(plaintext, channel)
+
+
+def _address_of(plaintext: bytes | None, channel: str | None) -> str | None:
+    if plaintext is None:
+        return None
     sealed_channel, _, address = plaintext.partition(b"\x00")
     if channel is not None and sealed_channel.decode() != channel:
         raise AddressTamperedError("a sealed address was moved between channels")
@@ -227,7 +246,9 @@ def open_address(
 
 
 def destroy_expired(conn: Connection, *, now: float) -> int:
-    """Destroy every period key past its ``destroy_after``; returns how many."""
+    """NULL every old wrapped period key past its ``destroy_after``; returns how many.
+
+    The ADDRESS epoch keys die with the ratchet's ``advance`` (the worker, each round)."""
     result = conn.execute(
         _period_t.update()
         .where(_period_t.c.destroy_after <= now)

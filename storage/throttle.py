@@ -9,6 +9,8 @@ this hit, i.e. ``is_blocked`` as it would answer now.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from sqlalchemy import Connection, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -66,6 +68,12 @@ def failures(conn: Connection, *, key: bytes, window_seconds: float, now: float)
     if row is None or float(row[0]) <= now - window_seconds:
         return 0
     return int(row[1])
+
+
+def failures_of(conn: Connection, *, keys: Sequence[bytes], window_seconds: float, now: float) -> int:
+    """Wrong attempts counted under any of ``keys`` (one sender's keys of several epochs) in their windows."""
+    rows = conn.execute(select(_t.c.window_start, _t.c.count).where(_t.c.key.in_(list(keys))))
+    return sum(int(r[1]) for r in rows if float(r[0]) > now - window_seconds)
 
 
 def prune(conn: Connection, *, now: float, window_seconds: float) -> int:

@@ -49,7 +49,8 @@ class FakeClock:
 
 def initialised_runtime(settings: Settings) -> Runtime:
     """What ``tipline init`` leaves: secrets, schema, the routing file's queues, one admin holding all."""
-    rt, _ = prepare(settings)
+    # Chains start a day back: tests' fake clocks may begin before now (never more than that).
+    rt, _ = prepare(settings, chains_from=time.time() - 86400)
     add_first_admin(rt, username=ADMIN, passphrase=ADMIN_PASSPHRASE)
     return rt
 
@@ -59,9 +60,9 @@ def service_with_clock(
 ) -> IntakeService:
     s = rt.settings
     return IntakeService(
-        db=rt.db, secrets=rt.secrets, engine=engine or rt.engine, region=rt.region, rules=rt.rules, routing=rt.routing,
-        code_kdf=s.code_kdf, default_locale=s.default_locale, idle_seconds=s.conversation_idle_minutes * 60,
-        followup_days=s.followup_days, clock=clock,
+        db=rt.db, secrets=rt.secrets, epochs=rt.epochs_on(clock), engine=engine or rt.engine, region=rt.region,
+        rules=rt.rules, routing=rt.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
+        idle_seconds=s.conversation_idle_minutes * 60, followup_days=s.followup_days,
     )
 
 

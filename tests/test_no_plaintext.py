@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from storage import conversations
+
 from tests.factories import FakeClock, Reporter, service_with_clock
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
@@ -50,7 +52,7 @@ def _conversations(rt: Runtime, clock: FakeClock) -> tuple[list[str], list[str]]
         # A new interview that goes idle and is sealed by the worker.
         reporter.send(f"hello {m[5]}")
         reporter.send("2")
-        clock.advance(rt.settings.conversation_idle_minutes * 60 + 1)
+        clock.advance(rt.settings.conversation_idle_minutes * 60 + conversations.COARSE_SECONDS)
         service.expire_idle()
         reporter.send(f"{m[6]} again")
         reporter.send("DONE")

@@ -36,10 +36,12 @@ def check_layout(settings: Settings, *, demo: bool = False) -> None:
         )
 
 
-def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
-    """Data folder, server secret (created once, never for a database that has one) and the
+def prepare(settings: Settings, *, demo: bool = False, chains_from: float | None = None) -> tuple[Runtime, bool]:
+    """Data folder, server secret (created once, never for a database that has one), the epoch-key
+    chains that are missing (an existing install gains them by running init again) and the
     newest schema; returns (runtime, secret created).  The layout guard (``check_layout``)
-    is the command's to apply: tests and benchmarks prepare throwaway installs in one folder."""
+    is the command's to apply: tests and benchmarks prepare throwaway installs in one folder.
+    ``chains_from`` backdates new chains (tests whose fake clocks start in the past)."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)  # older installs made it 0755
     if demo and settings.data_dir in settings.secrets_dir.parents:
@@ -53,6 +55,7 @@ def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
             tip_mac.seal_install(conn, secrets=rt.secrets, now=time.time())
             # The rota key pair: public half in the database, private half on the staff side only.
             ensure_rota_key(conn, settings.oncall_key_dir, now=time.time())
+        rt.epochs.create_missing(start=chains_from)
     except BaseException:
         rt.db.dispose()  # the caller gets no runtime to close
         raise

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Callable
 
-from storage import conversations, inbound, outbox, periods, throttle
+from storage import conversations, inbound, opt_outs, outbox, periods, throttle
 from triage import followup
 from tipline.runtime import Runtime
 
@@ -28,12 +28,18 @@ class Jobs:
         report: dict[str, int] = {}
         report["expired"] = self.rt.intake.expire_idle()
         now = self.clock()
+        days = self.rt.settings.followup_days
         with self.rt.db.begin() as conn:
             report["purged_conversations"] = conversations.purge_finished(conn, now=now)
             report["purged_inbound"] = inbound.purge(conn, before=now - INBOUND_RETENTION)
             report["destroyed_period_keys"] = periods.destroy_expired(conn, now=now)
-            report["purged_outbox"] = outbox.purge(conn, before=now - self.rt.settings.followup_days * 86400)
+            report["purged_outbox"] = outbox.purge(conn, before=now - days * 86400)
             report["pruned_throttles"] = throttle.prune(conn, now=now, window_seconds=followup.WINDOW)
+            # An opt-out's lookup epoch has gone by then (the LOOKUP window: the follow-up days and one).
+            report["purged_opt_outs"] = opt_outs.purge(conn, before=now - (days + 2) * 86400)
+        # Every epoch key past its window leaves the secrets folder (after the expiry above
+        # re-sealed what idle conversations keep): its rows, WAL frames and backups stay closed.
+        report["destroyed_epochs"] = sum(self.rt.epochs_on(self.clock).advance().values())
         if self.sender is not None:
             report["delivered"] = self.sender.run_once()
         return report

@@ -23,9 +23,11 @@ from bot import Engine as ConversationEngine
 from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.types import ConversationState, InboundMessage, Outcome, Status
-from storage import questions, referrals, refcodes, sealing, throttle, tip_mac, tips
+from storage import lookups, questions, referrals, refcodes, sealing, throttle, tip_mac, tips
 from storage.crypto import Box, ServerSecrets
 from storage.crypto import KdfParams
+from storage.epochs import EpochKeys
+from storage.lookups import Keyed
 from storage.purposes import Purpose
 
 log = logging.getLogger(__name__)
@@ -100,10 +102,11 @@ class FollowUpAnswer:
 
 class FollowUps:
     def __init__(
-        self, *, secrets: ServerSecrets, kdf: KdfParams, question_box: Box, engine: ConversationEngine,
-        default_locale: str,
+        self, *, secrets: ServerSecrets, epochs: EpochKeys, kdf: KdfParams, question_box: Box,
+        engine: ConversationEngine, default_locale: str,
     ) -> None:
         self.secrets = secrets
+        self.epochs = epochs
         self.kdf = kdf
         self.question_box = question_box
         self.engine = engine
@@ -111,7 +114,12 @@ class FollowUps:
         # The slow keyed hash of a candidate (Argon2id); tests may put a recording fake here.
         self.hasher: Callable[[str], bytes] = lambda code: refcodes.code_hash(code, secrets=secrets, kdf=kdf)
 
-    def prepare(self, conn: Connection, *, text: str, lookup: bytes, now: float) -> Codes:
+    def sender(self, channel: str, address: str) -> Keyed:
+        """The sender's wrong-code counter key: a keyed hash under THROTTLE hour epochs, so a
+        counter outlives its window by an hour or two and then says nothing about whose it was."""
+        return lookups.keyed(self.epochs, Purpose.THROTTLE, f"{channel}:{address}".encode())
+
+    def prepare(self, conn: Connection, *, text: str, sender: Keyed, now: float) -> Codes:
         """Find code candidates and hash them, from plain reads and before any write lock (issue 11).
 
         The throttle is read first: a sender over its limit gets no Argon2id work done.
@@ -119,13 +127,13 @@ class FollowUps:
         found = tuple(refcodes.candidates(text))
         if not found:
             return Codes(typo=is_code_attempt(text) and refcodes.check(text).is_typo)
-        if self._must_wait(conn, self._sender(lookup), now):
+        if self._must_wait(conn, sender, now):
             return Codes(candidates=found, blocked=True)
         hashes = tuple(self.hasher(c.code) for c in found)
         return Codes(candidates=found, hashes=hashes)
 
     def answer(
-        self, conn: Connection, *, msg: InboundMessage, lookup: bytes, state: ConversationState | None,
+        self, conn: Connection, *, msg: InboundMessage, sender: Keyed, state: ConversationState | None,
         codes: Codes, now: float,
     ) -> FollowUpAnswer:
         """A follow-up's reply (a code, or a message added to a tip), or what the engine should answer."""
@@ -140,7 +148,7 @@ class FollowUps:
             result = self.open(conn, tip_id=meta.id, remainder=kept, state=base, now=now)
             return FollowUpAnswer(msg, self._render(result), interrupted)
         if codes.hashes:
-            self.count_wrong(conn, lookup, now)  # every failed check counts: no free guesses inside words
+            self.count_wrong(conn, sender, now)  # every failed check counts: no free guesses inside words
         if FOLLOWUP in base.extra:
             command = self.engine.words.command(msg.channel, kept)
             return FollowUpAnswer(msg, self._render(self.add(conn, text=kept, command=command, state=base, now=now)))
@@ -161,9 +169,6 @@ class FollowUps:
         parts = [render.text(result.state.locale, msgid, **params) for msgid, params in result.messages]
         return Outcome(replies=pack(parts), state=result.state, events=[])
 
-    def _sender(self, lookup: bytes) -> bytes:
-        return self.secrets.mac(Purpose.THROTTLE, lookup)
-
     @staticmethod
     def match(conn: Connection, codes: Codes) -> tips.TipMeta | None:
         """The tip whose code one of the candidates is (a lookup by the hashes computed before)."""
@@ -173,9 +178,9 @@ class FollowUps:
                 return meta
         return None
 
-    def count_wrong(self, conn: Connection, lookup: bytes, now: float) -> None:
+    def count_wrong(self, conn: Connection, sender: Keyed, now: float) -> None:
         """Count a failed check against the sender and the line (in the write transaction)."""
-        throttle.hit(conn, key=self._sender(lookup), limit=SENDER_LIMIT, window_seconds=WINDOW, now=now)
+        throttle.hit(conn, key=sender.current, limit=SENDER_LIMIT, window_seconds=WINDOW, now=now)
         throttle.hit(conn, key=_GLOBAL_KEY, limit=GLOBAL_LIMIT, window_seconds=WINDOW, now=now)
         log.info("follow-up code not found")
 
@@ -203,10 +208,12 @@ class FollowUps:
         return FollowUpResult(messages, state, tip_id)
 
     @staticmethod
-    def _must_wait(conn: Connection, sender_key: bytes, now: float) -> bool:
+    def _must_wait(conn: Connection, sender: Keyed, now: float) -> bool:
         """A sender waits after its own limit; the line-wide limit slows only senders that
-        already failed, so a flood of wrong codes never locks out a reporter with a good one."""
-        failed = throttle.failures(conn, key=sender_key, window_seconds=WINDOW, now=now)
+        already failed, so a flood of wrong codes never locks out a reporter with a good one.
+        Its failures are counted under every THROTTLE epoch still open (a new hour starts no
+        fresh allowance)."""
+        failed = throttle.failures_of(conn, keys=sender.tried, window_seconds=WINDOW, now=now)
         if failed >= SENDER_LIMIT:
             return True
         return failed > 0 and throttle.is_blocked(

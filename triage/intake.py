@@ -19,11 +19,12 @@ from bot.types import (
     ConversationState, Event, EventKind, InboundMessage, OutboxMessage, Outcome, Reply, Status,
 )
 from bot.words import Alarm, canon_tokens
-from storage import conversations, inbound
+from storage import conversations, inbound, opt_outs
 from storage.conversations import ConversationRow, RowStatus
 from storage.db import end_read_snapshot, start_plain_reads
+from storage.lookups import Keyed
 from triage.codesupply import CodeSupply
-from triage.followup import Codes
+from triage.followup import FOLLOWUP, Codes
 from triage.intake_base import CARRIER_CHANNELS, Also, Handled, IntakeBase
 from triage.plan import Plan, Reading, read
 from triage.sealer import Sealing, is_addendum
@@ -54,21 +55,22 @@ class IntakeService(IntakeBase):
         for the writes, which commit only if nothing moved since the plain read.
         """
         now = self.clock()
-        lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
+        lookup, sender = self._lookup(msg), self.followups.sender(msg.channel, msg.address)
         with self.db.connect() as conn:
             start_plain_reads(conn)  # the slow work below runs while other reporters write
-            conv = conversations.find(conn, box=self._state_box, lookup=lookup)
-            codes = self.followups.prepare(conn, text=msg.text or "", lookup=lookup, now=now)
+            conv = conversations.find(conn, boxes=self._states, lookup=lookup)
+            codes = self.followups.prepare(conn, text=msg.text or "", sender=sender, now=now)
             supply = CodeSupply(self.sealer.code_hash)
-            fast = self._try_fast(conn, conv, msg, lookup=lookup, codes=codes, supply=supply, inline=inline,
-                                  also=also, now=now)
+            fast = self._try_fast(conn, conv, msg, lookup=lookup, sender=sender, codes=codes, supply=supply,
+                                  inline=inline, also=also, now=now)
         if fast is not None:
             return fast
-        return self._handle_locked(msg, inline=inline, also=also, now=now, codes=codes, supply=supply)
+        return self._handle_locked(msg, lookup=lookup, sender=sender, inline=inline, also=also, now=now,
+                                   codes=codes, supply=supply)
 
     def _try_fast(
-        self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, lookup: bytes, codes: Codes,
-        supply: CodeSupply, inline: bool, also: Also | None, now: float,
+        self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, lookup: Keyed, sender: Keyed,
+        codes: Codes, supply: CodeSupply, inline: bool, also: Also | None, now: float,
     ) -> Handled | None:
         """The common cases with the write lock held only for the writes; None for the locked path.
 
@@ -84,7 +86,7 @@ class IntakeService(IntakeBase):
             return None
         send = outcome.send
         if conv is None and msg.channel in CARRIER_CHANNELS:
-            send = send and not conversations.is_opted_out(conn, lookup)
+            send = send and not opt_outs.is_opted_out(conn, lookup)
         tip_id = conv.tip_id if conv is not None else None
         sealed = self.sealer.prepare(conn, tip_id=tip_id, state=outcome.state, events=outcome.events,
                                      channel=msg.channel, now=now, code_hash=supply.hash)
@@ -93,7 +95,7 @@ class IntakeService(IntakeBase):
         end_read_snapshot(conn)  # so the write phase below starts a fresh transaction
         try:
             self._write_fast(conn, conv, conv_id, lookup, msg, done, sealed, inline=inline, now=now,
-                             also=self._counting(codes, lookup, also))
+                             also=self._counting(codes, sender, also))
         except _LostRace:
             return None
         return self._handled(conv_id, done, routine=not outcome.events)
@@ -116,23 +118,23 @@ class IntakeService(IntakeBase):
             return None
         return outcome
 
-    def _counting(self, codes: Codes, lookup: bytes, also: Also | None) -> Also | None:
+    def _counting(self, codes: Codes, sender: Keyed, also: Also | None) -> Also | None:
         """The edge's bookkeeping, plus counting a failed code check in the same transaction."""
         if not codes.hashes:
             return also
 
         def count_then_also(conn: Connection, conv_id: str, now: float) -> None:
-            self.followups.count_wrong(conn, lookup, now)
+            self.followups.count_wrong(conn, sender, now)
             if also is not None:
                 also(conn, conv_id, now)
         return count_then_also
 
     def _write_fast(
-        self, conn: Connection, conv: ConversationRow | None, conv_id: str, lookup: bytes, msg: InboundMessage,
+        self, conn: Connection, conv: ConversationRow | None, conv_id: str, lookup: Keyed, msg: InboundMessage,
         done: Plan, sealed: Sealing | None, *, inline: bool, also: Also | None, now: float,
     ) -> None:
         """The writes of the fast path, sealed before the lock; _LostRace if anything moved first."""
-        sealed_state = conversations.seal_state(self._state_box, conv_id, done.stored.state)
+        sealed_state = self._states.seal(conv_id, done.stored.state, resting=done.stored.resting)
         key = response = None
         if msg.provider_id is not None:
             key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
@@ -150,18 +152,17 @@ class IntakeService(IntakeBase):
                     retain_seconds=self.retain_seconds)
             else:
                 saved = conversations.save_if_unchanged(
-                    conn, conv=replace(conv, tip_id=done.tip_id), sealed_state=sealed_state, status=done.status,
-                    now=now, idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds)
+                    conn, conv=replace(conv, tip_id=done.tip_id), lookup=lookup, sealed_state=sealed_state,
+                    status=done.status, now=now, idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds)
             if not saved:
                 raise _LostRace
             self._queue(conn, conv_id, msg, done, inline=inline, now=now)
             if also is not None:
                 also(conn, conv_id, now)
 
-
-
     def _handle_locked(
-        self, msg: InboundMessage, *, inline: bool, also: Also | None, now: float, codes: Codes, supply: CodeSupply,
+        self, msg: InboundMessage, *, lookup: Keyed, sender: Keyed, inline: bool, also: Also | None, now: float,
+        codes: Codes, supply: CodeSupply,
     ) -> Handled:
         """Everything else under the write lock: expiry, follow-ups, codes, carrier words, races."""
         with self._writer, self.db.begin() as conn:
@@ -172,16 +173,17 @@ class IntakeService(IntakeBase):
                 if not inbound.claim(conn, key=key, now=now):
                     stored = [OutboxMessage.from_dict(r) for r in inbound.stored_response(conn, box=reply_box, key=key)]
                     return Handled("", [Reply(m.text, m.buttons) for m in stored], duplicate=True, send=bool(stored))
-            lookup = conversations.lookup_key(self.secrets, msg.channel, msg.address)
             conv, _ = conversations.open_conversation(
-                conn, box=self._state_box, lookup=lookup, channel=msg.channel, now=now,
+                conn, boxes=self._states, lookup=lookup, channel=msg.channel, now=now,
                 idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
             )
             reading = read(conv, msg, now, code_attempt=codes.any)
-            done = self._answer_locked(conn, conv, msg, reading, lookup=lookup, codes=codes, supply=supply, now=now)
+            done = self._answer_locked(conn, conv, msg, reading, lookup=lookup, sender=sender, codes=codes,
+                                       supply=supply, now=now)
             conversations.save_conversation(
-                conn, box=self._state_box, conv=replace(conv, tip_id=done.tip_id), state=done.stored.state,
-                status=done.status, now=now, idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
+                conn, conv=replace(conv, tip_id=done.tip_id), lookup=lookup, status=done.status, now=now,
+                sealed_state=self._states.seal(conv.id, done.stored.state, resting=done.stored.resting),
+                idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
             )
             self._queue(conn, conv.id, msg, done, inline=inline, now=now)
             if key is not None and reply_box is not None:
@@ -192,11 +194,11 @@ class IntakeService(IntakeBase):
 
     def _answer_locked(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, reading: Reading, *,
-        lookup: bytes, codes: Codes, supply: CodeSupply, now: float,
+        lookup: Keyed, sender: Keyed, codes: Codes, supply: CodeSupply, now: float,
     ) -> Plan:
         """Expire, resume, answer (follow-up or engine), apply carrier consent and seal."""
         state, tip_id = self._resume(conn, conv, msg, reading, now=now)
-        answer = self.followups.answer(conn, msg=msg, lookup=lookup, state=state, codes=codes, now=now)
+        answer = self.followups.answer(conn, msg=msg, sender=sender, state=state, codes=codes, now=now)
         if answer.interrupted is not None:  # a code mid-interview: what was given is sealed first
             self._seal(conn, tip_id, self.engine.expire(answer.interrupted, self._context), msg, now, supply)
         outcome = answer.outcome or self._after_close(state, answer.msg, self.engine.handle(
@@ -228,12 +230,16 @@ class IntakeService(IntakeBase):
     ) -> tuple[ConversationState | None, str | None]:
         """The state to answer from and the tip it adds to, after expiry "on the next message"."""
         state, tip_id = reading.state, conv.tip_id
+        if conv.lost:
+            # The worker was down past the state's window: its key is gone, so is what it held.
+            log.warning("conversation state past its key window: started over", extra={"lost": 1})
         if state is not None and reading.expired:
-            # Seal what was given before going on.
+            # Seal what was given before going on; an idle follow-up forgets its tip.
             expired = self.engine.expire(state, self._context)
             tip_id = self.sealer.apply(conn, tip_id=tip_id, state=expired.state, events=expired.events,
                                        channel=msg.channel, now=now)
             state = expired.state
+            state.extra.pop(FOLLOWUP, None)
         if state is not None and TIP_LINK in state.extra:
             # Back from the same phone within the follow-up window: a finished report, or one
             # ended by EXIT or "not safe to text", adds to the same tip (issue 8).
@@ -241,11 +247,6 @@ class IntakeService(IntakeBase):
         if state is None or state.status == Status.ENDED:
             return state, None  # a new interview makes a new tip
         return state, tip_id
-
-
-
-
-
 
 
 class _LostRace(Exception):

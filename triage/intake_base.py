@@ -4,7 +4,6 @@ around replies (outbox, Telegram history, carrier consent, replies kept for rede
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
@@ -15,8 +14,11 @@ from bot.commands import CARRIER_WORDS
 from bot.types import (
     TELEGRAM, Context, Event, EventKind, InboundMessage, OutboxMessage, Outcome, Region, Reply,
 )
-from storage import conversations, inbound, outbox, periods, refcodes
+from storage import inbound, lookups, opt_outs, outbox, periods, refcodes
+from storage.conversation_state import StateBoxes
 from storage.crypto import Box, KdfParams, ServerSecrets
+from storage.epochs import EpochKeys
+from storage.lookups import Keyed
 from storage.db import writer_lock
 from storage.purposes import Purpose
 from triage.codesupply import CodeSupply
@@ -55,26 +57,30 @@ class IntakeBase:
     """The service's parts and what both paths do around the engine."""
 
     def __init__(
-        self, *, db: Engine, secrets: ServerSecrets, engine: ConversationEngine, region: Region, rules: Rules,
-        routing: Routing, code_kdf: KdfParams, default_locale: str, idle_seconds: int, followup_days: int,
-        clock: Callable[[], float] = time.time,
+        self, *, db: Engine, secrets: ServerSecrets, epochs: EpochKeys, engine: ConversationEngine, region: Region,
+        rules: Rules, routing: Routing, code_kdf: KdfParams, default_locale: str, idle_seconds: int,
+        followup_days: int, clock: Callable[[], float] | None = None,
     ) -> None:
         self.db = db
         self.secrets = secrets
+        # The process's one EpochKeys (tipline/runtime.py); the service runs on its clock.
+        self.epochs = epochs
         self.engine = engine
-        self.clock = clock
+        self.clock = clock or epochs.clock
         self.followup_days = followup_days
         self.idle_seconds = idle_seconds
         self.retain_seconds = followup_days * 86400
-        self.links = TipLinks(secrets=secrets)
+        self.links = TipLinks(epochs=epochs, secrets=secrets)
         self.sealer = TipSealer(secrets=secrets, rules=rules, routing=routing, region=region, code_kdf=code_kdf)
-        self.followups = FollowUps(secrets=secrets, kdf=code_kdf, question_box=secrets.box(Purpose.STAFF_QUESTIONS),
-                                   engine=engine, default_locale=default_locale)
+        self.followups = FollowUps(secrets=secrets, epochs=epochs, kdf=code_kdf,
+                                   question_box=secrets.box(Purpose.STAFF_QUESTIONS), engine=engine,
+                                   default_locale=default_locale)
         self._context = Context(region=region, new_code=_display_code, partners=partner_kinds(routing))
-        self._state_box: Box = secrets.box(Purpose.CONVERSATION_STATE)
+        # States before the epoch keys still open (read only) during the transition.
+        self._states = StateBoxes(epochs, legacy=secrets.box(Purpose.CONVERSATION_STATE))
         self._outbox_box: Box = secrets.box(Purpose.OUTBOX)
         self._telegram = TelegramHistory(box=self._outbox_box, words=engine.words)
-        self._expiry = IdleExpiry(db=db, state_box=self._state_box, engine=engine, sealer=self.sealer,
+        self._expiry = IdleExpiry(db=db, states=self._states, engine=engine, sealer=self.sealer,
                                   context=lambda: self._context, retain_seconds=self.retain_seconds)
         self._writer = writer_lock(db)
 
@@ -84,8 +90,9 @@ class IntakeBase:
             # After the commit (so a rolled-back message pages no one), at WARNING so that log
             # monitoring can page the on-call person; the tip id only ('tipline alerts list').
             log.warning("urgent tip: on-call alert raised", extra={"tip": done.tip_id})
-        log.debug("inbound handled",
-                  extra={"conversation": conv_id, "events": [e.kind.value for e in done.outcome.events]})
+        # No conversation id in any log line: a tip's lines (sealed, alert) come at the same
+        # moment, and the two ids side by side would join a reporter's row to their tip.
+        log.debug("inbound handled", extra={"events": [e.kind.value for e in done.outcome.events]})
         return Handled(conv_id, done.replies, duplicate=False, send=done.send, routine=routine)
 
     def _context_for(self, supply: CodeSupply) -> Context:
@@ -102,7 +109,7 @@ class IntakeBase:
     def _plan(self, conv_id: str, msg: InboundMessage, outcome: Outcome, *, send: bool, tip_id: str | None) -> Plan:
         if outcome.failed is not None:
             # The reporter got the engine's error reply; the type name only (a message may quote them).
-            log.warning("engine fell back to its error reply", extra={"conversation": conv_id, "error": outcome.failed})
+            log.warning("engine fell back to its error reply", extra={"error": outcome.failed})
         return plan(outcome, send=send, tip_id=tip_id,
                     link=lambda tip: self.links.seal(tip, channel=msg.channel, address=msg.address))
 
@@ -116,10 +123,7 @@ class IntakeBase:
                 conn, conversation_id=conv_id, msg=msg, messages=queued, outcome=done.outcome, now=now,
             )
         if queued and not inline:
-            destination, dest_period = periods.seal_address(
-                conn, secrets=self.secrets, address=msg.address, channel=msg.channel, now=now,
-                followup_days=self.followup_days,
-            )
+            destination, dest_period = periods.seal_address(self.epochs, address=msg.address, channel=msg.channel)
             outbox.enqueue(
                 conn, box=self._outbox_box, conversation_id=conv_id, channel=msg.channel, destination=destination,
                 address_period=dest_period, messages=[m.to_dict() for m in queued], now=now,
@@ -128,8 +132,12 @@ class IntakeBase:
     def _reply_box(self, channel: str, provider_id: str) -> Box:
         return inbound.reply_box(self.secrets, channel, provider_id)
 
+    def _lookup(self, msg: InboundMessage) -> Keyed:
+        """The sender's conversation lookup under every LOOKUP epoch still open."""
+        return lookups.address(self.epochs, msg.channel, msg.address)
+
     def _carrier_consent(
-        self, conn: Connection, lookup: bytes, conv_id: str, events: Sequence[Event], now: float,
+        self, conn: Connection, lookup: Keyed, conv_id: str, events: Sequence[Event], now: float,
         *, check_table: bool,
     ) -> bool:
         """Apply carrier opt-out/opt-in words; True if the line may send to this address.
@@ -140,12 +148,12 @@ class IntakeBase:
         """
         for event in events:
             if event.kind is EventKind.OPTED_OUT:
-                conversations.record_opt_out(conn, lookup=lookup, now=now, conversation_id=conv_id)
+                opt_outs.record_opt_out(conn, lookup=lookup, now=now, conversation_id=conv_id)
                 return False
             if event.kind is EventKind.OPTED_IN:
-                conversations.set_opt_out(conn, lookup=lookup, opted_out=False, now=now)
+                opt_outs.set_opt_out(conn, lookup=lookup, opted_out=False, now=now)
                 return False
-        return not (check_table and conversations.is_opted_out(conn, lookup))
+        return not (check_table and opt_outs.is_opted_out(conn, lookup))
 
     def expire_idle(self, *, limit: int = 100) -> int:
         """Seal what idle conversations gave, as incomplete tips.  Returns how many expired."""

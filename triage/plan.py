@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from bot.state import UNSEALED
+from bot import state as st
 from bot.types import ConversationState, InboundMessage, Outcome, OutboxMessage, Reply, Status
 from storage.conversations import ConversationRow, RowStatus
 from storage import refcodes
@@ -28,9 +28,17 @@ _ROW_STATUS: dict[str, RowStatus] = {
 }
 # Statuses after which the interview's answers are sealed into the tip and dropped from the state.
 _OVER = frozenset({Status.FINISHED, Status.ENDED, Status.OPTED_OUT})
+# What a state at rest keeps for the follow-up window (issue 9): the tip link, where an
+# interview left by EXIT or "not safe to text" goes on with the option answers that steer it
+# (bot/ safety check), the language as chosen, the opt-out's status to restore, and whether
+# the tip's one alert was raised.  Everything else (answers, history, menus) is dropped.
+_KEPT_EXTRA = frozenset({TIP_LINK, st.RESUME, st.LANG_SURE, st.LANG_OFFERED, st.BEFORE_STOP, st.URGENT,
+                         st.URGENT_SENT, st.UNSEALED})
 
 
 def row_status(state: ConversationState) -> RowStatus:
+    if FOLLOWUP in state.extra and state.status not in (Status.ENDED, Status.OPTED_OUT):
+        return RowStatus.FOLLOW_UP  # its tip id is dropped at DONE or at expiry
     return _ROW_STATUS.get(state.status, RowStatus.ACTIVE)
 
 
@@ -63,25 +71,35 @@ def read(conv: ConversationRow, msg: InboundMessage, now: float, *, code_attempt
 
 @dataclass(frozen=True)
 class AtRest:
-    """The state as stored, and whether the row forgets its tip id with it."""
+    """The state as stored, whether the row forgets its tip id with it, and whether it is at rest
+    (only what the follow-up window needs, sealed under FOLLOWUP_STATE day epochs; else the
+    state of a running interview, under CONVERSATION_STATE hour epochs)."""
 
     state: dict[str, Any] = field(repr=False)
     clears_tip: bool = False
+    resting: bool = False
 
 
 def at_rest(state: ConversationState, *, tip_id: str | None, link: Callable[[str], str] | None) -> AtRest:
     """Once an interview is over and sealed, its answers are dropped (they live only in the sealed
     tip) and a finished or ended one (EXIT, "not safe to text") keeps ``link(tip_id)`` instead of
     the tip id, so the stored row no longer says which tip it made but the reporter coming back
-    from the same phone adds to it (with no ``link``, it keeps neither).  ``state`` is left as it is.
+    from the same phone adds to it (with no ``link``, it keeps neither).  A finished or ended
+    state with nothing worth sealing keeps only the same few values.  A follow-up's tip id
+    (``FOLLOWUP``) is kept only while the follow-up runs.  ``state`` is left as it is.
     """
     data = state.to_dict()
-    if state.status not in _OVER or state.extra.get(UNSEALED, True):
+    if FOLLOWUP in state.extra and state.status not in (Status.ENDED, Status.OPTED_OUT):
+        return AtRest(data)  # a follow-up in progress: under hour keys, dropped at DONE or expiry
+    unsealed = bool(state.extra.get(st.UNSEALED, True))
+    if state.status not in _OVER or (unsealed and state.status == Status.OPTED_OUT):
         return AtRest(data)
-    extra = {k: v for k, v in state.extra.items() if k != TIP_LINK}
-    if tip_id is not None and link is not None and state.status in (Status.FINISHED, Status.ENDED):
+    # Unsealed here means nothing was worth sealing: no new tip, so a link it had stays as it is.
+    extra = {k: v for k, v in state.extra.items() if k in _KEPT_EXTRA and (unsealed or k != TIP_LINK)}
+    if not unsealed and tip_id is not None and link is not None and state.status in (Status.FINISHED, Status.ENDED):
         extra[TIP_LINK] = link(tip_id)
-    return AtRest({**data, "answers": {}, "history": [], "extra": extra}, clears_tip=True)
+    kept = {**data, "step": None, "answers": {}, "history": [], "misses": 0, "extra": extra}
+    return AtRest(kept, clears_tip=not unsealed, resting=True)
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from typing import Callable, Mapping
 from sqlalchemy import Connection, Engine
 
 from bot.types import SMS, TELEGRAM, WHATSAPP, OutboxAction, OutboxMessage
-from storage import chatlog, conversations, outbox, periods, provider_copies
+from storage import chatlog, lookups, opt_outs, outbox, periods, provider_copies
 from storage.crypto import ServerSecrets
+from storage.epochs import EpochKeys
 from storage.outbox import ItemStatus, OutboxItem
 from storage.purposes import Purpose
 from webhooks import provider_copies as copies
@@ -47,12 +48,13 @@ UNCONFIGURED_RECHECK = 300.0
 
 class OutboxSender:
     def __init__(
-        self, *, db: Engine, secrets: ServerSecrets, channels: Mapping[str, Channel],
+        self, *, db: Engine, secrets: ServerSecrets, epochs: EpochKeys, channels: Mapping[str, Channel],
         cleanup: Callable[[], object] | None = None, providers: Providers | None = None,
         clock: Callable[[], float] = time.time, fast_lane: bool = True,
     ) -> None:
         self.db = db
         self.secrets = secrets
+        self.epochs = epochs  # the process's epoch keys: addresses and opt-out lookups
         self.channels = dict(channels)  # channel name -> its implementation (SMS and WhatsApp may share one)
         self.clock = clock
         self.fast_lane = fast_lane
@@ -122,7 +124,7 @@ class OutboxSender:
             outbox.failed(conn, item_id=item.id, attempts=item.attempts, error="address erased", now=now,
                           permanent=True)
             return None
-        if conversations.is_opted_out(conn, conversations.lookup_key(self.secrets, item.channel, address)):
+        if opt_outs.is_opted_out(conn, lookups.address(self.epochs, item.channel, address)):
             outbox.cancel_conversation(conn, conversation_id=item.conversation_id)
             return None
         if reply_window.hold_if_closed(conn, channel=item.channel, item_id=item.id,
@@ -143,7 +145,7 @@ class OutboxSender:
         if not item.address_period:
             return None
         try:
-            return periods.open_address(conn, secrets=self.secrets, blob=item.destination,
+            return periods.open_address(conn, secrets=self.secrets, epochs=self.epochs, blob=item.destination,
                                         period=item.address_period, now=now, channel=item.channel)
         except periods.PeriodError:  # the period's key is destroyed: the address is gone for good
             return None
@@ -160,9 +162,9 @@ class OutboxSender:
                 provider_copies.queue(conn, box=self._copies_box, channel=w.channel, sid=r.provider_copy, now=now)
             return 1
         if r.outcome is DeliveryOutcome.OPTED_OUT:
-            lookup = conversations.lookup_key(self.secrets, w.channel, w.address)
-            conversations.record_opt_out(conn, lookup=lookup, now=now, conversation_id=w.conversation_id)
-            conversations.stop_running(conn, lookup=lookup, now=now)  # its later messages get no reply either
+            lookup = lookups.address(self.epochs, w.channel, w.address)
+            opt_outs.record_opt_out(conn, lookup=lookup, now=now, conversation_id=w.conversation_id)
+            opt_outs.stop_running(conn, lookup=lookup, now=now)  # its later messages get no reply either
             return 0
         status = outbox.failed(
             conn, item_id=w.item_id, attempts=w.attempts, error=r.error, now=now,
@@ -241,7 +243,7 @@ def _message(item: OutboxItem) -> OutboxMessage | None:
 
 
 def build_sender(
-    *, db: Engine, secrets: ServerSecrets, telegram_token: str = "", telegram_api_base: str = "",
+    *, db: Engine, secrets: ServerSecrets, epochs: EpochKeys, telegram_token: str = "", telegram_api_base: str = "",
     twilio_account_sid: str = "", twilio_auth_token: str = "", twilio_api_base: str = "", twilio_from: str = "",
     clock: Callable[[], float] = time.time, fast_lane: bool = True,
 ) -> OutboxSender | None:
@@ -272,5 +274,5 @@ def build_sender(
 
         cleanup = delete_copies
 
-    return OutboxSender(db=db, secrets=secrets, channels=channels, cleanup=cleanup, providers=providers,
+    return OutboxSender(db=db, secrets=secrets, epochs=epochs, channels=channels, cleanup=cleanup, providers=providers,
                         clock=clock, fast_lane=fast_lane)

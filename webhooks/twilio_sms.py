@@ -28,7 +28,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from bot.types import SMS, WHATSAPP, Hints, InboundMessage
-from storage import conversations, provider_copies
+from storage import lookups, opt_outs, provider_copies
 from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
 from webhooks.twilio_channel import OPTED_OUT
@@ -183,8 +183,8 @@ class TwilioEdge:
                 if state in FINAL_STATUSES:
                     provider_copies.queue(conn, box=self.copies_box, channel=channel_of(recipient), sid=sid, now=now)
                 if opted_out:  # send the number nothing more, from now on
-                    lookup = conversations.lookup_key(self.secrets, channel_of(recipient), recipient)
-                    conversations.stop_running(conn, lookup=lookup, now=now)
+                    lookup = lookups.address(self.intake.epochs, channel_of(recipient), recipient)
+                    opt_outs.stop_running(conn, lookup=lookup, now=now)
         except DBAPIError:
             return database_unavailable("twilio status callback")
         return no_content()

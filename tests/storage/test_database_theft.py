@@ -36,8 +36,8 @@ def test_db_copy_plus_secrets_opens_nothing(engine: Engine, server_secrets: Serv
                        secrets=server_secrets, kdf=CHEAP_KDF, now=NOW)
         pair = keys.create_queue(conn, name="police", title="Police", now=NOW)
         keys.grant_new_queue(conn, member_id=admin_id, pair=pair, now=NOW)
-        periods.seal_address(conn, secrets=server_secrets, address="+15550001111", channel="sms", now=NOW,
-                             followup_days=7)
+        # A period key as the line stored them before the ratchet (wrapped in the database).
+        periods.address_box(conn, secrets=server_secrets, period=periods.period_of(NOW), now=NOW, followup_days=7)
     with engine.begin() as conn:
         admin = keys.unlock(conn, username="admin", passphrase="admin passphrase 1", secrets=server_secrets,
                             kdf=CHEAP_KDF)

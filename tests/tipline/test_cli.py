@@ -231,3 +231,20 @@ def test_a_grant_of_an_unknown_queue_says_so_and_changes_nothing(env: dict[str, 
     n_before = int(re.search(r"(\d+) entries", before).group(1))  # type: ignore[union-attr]
     n_after = int(re.search(r"(\d+) entries", run(env, "audit", "verify").stdout).group(1))  # type: ignore[union-attr]
     assert n_after == n_before + 1
+
+
+def test_a_missing_key_chain_stops_the_worker_until_init_or_a_copy_restores_it(env: dict[str, str]) -> None:
+    init(env)
+    chains = Path(env["TIPLINE_SECRETS_DIR"]) / "ratchet"
+    assert {p.stem for p in chains.glob("*.json")} >= {"conversation-state", "lookup", "tip-link", "address"}
+    assert all(p.stat().st_mode & 0o077 == 0 for p in chains.glob("*.json"))
+    (chains / "lookup.json").unlink()  # an upgraded install, or a second host without the folder
+    for name in ("STAFF_KDF_TIME", "STAFF_KDF_MEMORY_KIB", "CODE_KDF_TIME", "CODE_KDF_MEMORY_KIB",
+                 "TEST_ONLY_CHEAP_KDF"):
+        env.pop(f"TIPLINE_{name}")  # the worker runs with the real costs
+    result = run(env, "worker", "--once", check=False)
+    assert result.returncode != 0 and "tipline init" in result.stderr and "secrets folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    run(env, "init", "--demo")
+    assert (chains / "lookup.json").exists()
+    assert "destroyed_epochs" in run(env, "worker", "--once").stdout

@@ -15,7 +15,7 @@ DAY = 86400.0
 
 def test_a_round_of_jobs_seals_idle_interviews_then_forgets_when_the_window_ends(rt: Runtime) -> None:
     # Given a Telegram interview left quiet three hours ago (its replies queued for the sender,
-    # its chat id sealed under that day's period key) and a wrong code sent by SMS then.
+    # its chat id sealed under that day's ADDRESS epoch key) and a wrong code sent by SMS then.
     earlier = FakeClock(time.time() - 3 * 3600)
     service = service_with_clock(rt, earlier)
     witness = Reporter(service, "5550001234", channel="telegram", inline=False)
@@ -28,31 +28,35 @@ def test_a_round_of_jobs_seals_idle_interviews_then_forgets_when_the_window_ends
     # When the worker runs now: both quiet conversations expire (one tip: the code sender gave
     # nothing), the wrong-code counters' hour is over, nothing is yet past the follow-up window.
     first = Jobs(rt).run_once()
+    first.pop("destroyed_epochs")  # the test install's chains start a day back: those hours go now
     assert first == {"expired": 2, "purged_conversations": 0, "purged_inbound": 0, "destroyed_period_keys": 0,
-                     "purged_outbox": 0, "pruned_throttles": 2}
+                     "purged_outbox": 0, "pruned_throttles": 2, "purged_opt_outs": 0}
     with rt.db.connect() as conn:
         [tip] = tips.list_tips(conn)
         assert (tip.status, tip.reason) == ("incomplete", "expiry")
-        assert periods.open_address(conn, secrets=rt.secrets, blob=queued.destination,
+        assert periods.open_address(conn, secrets=rt.secrets, epochs=rt.epochs, blob=queued.destination,
                                     period=queued.address_period or "") == "5550001234"
 
     # When it runs again once the follow-up window (counted from the end of the address's
-    # period, a day at most) is over: everything that could link back is gone.
+    # day, a day at most) is over: everything that could link back is gone, keys included.
     later = Jobs(rt, clock=FakeClock(time.time() + (rt.settings.followup_days + 2) * DAY)).run_once()
     assert later["expired"] == 0
     assert later["purged_conversations"] == 2  # the witness's and the code sender's
     assert later["purged_inbound"] == 5  # every provider id
-    assert later["destroyed_period_keys"] >= 1
+    assert later["destroyed_epochs"] >= 1
     assert later["purged_outbox"] >= 1
     assert later["pruned_throttles"] == 0
     with rt.db.connect() as conn:
-        assert periods.open_address(conn, secrets=rt.secrets, blob=queued.destination,
+        # Even a process whose clock still says "three hours ago" finds the day's key gone from the folder.
+        behind = rt.epochs_on(lambda: earlier.now)
+        assert periods.open_address(conn, secrets=rt.secrets, epochs=behind, blob=queued.destination,
                                     period=queued.address_period or "") is None
         assert [t.id for t in tips.list_tips(conn)] == [tip.id]  # the sealed tip stays
 
 
 def test_a_round_with_nothing_to_do_reports_zeros(rt: Runtime) -> None:
+    Jobs(rt).run_once()  # the test install's chains start a day back: the first round moves them
     report = Jobs(rt).run_once()
     assert set(report) == {"expired", "purged_conversations", "purged_inbound", "destroyed_period_keys",
-                           "purged_outbox", "pruned_throttles"}
+                           "purged_outbox", "pruned_throttles", "purged_opt_outs", "destroyed_epochs"}
     assert not any(report.values())

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 
 from bot import Engine
 from bot.types import Context, ConversationState, InboundMessage, Outcome
-from storage import keys, refcodes, sealing, tips
+from storage import conversations, keys, refcodes, sealing, tips
 from storage.tables import Conversation, Inbound, OptOut
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock, table_of
 from tipline.runtime import Runtime
@@ -149,7 +149,7 @@ def test_idle_conversation_is_sealed_by_the_worker_as_incomplete(rt: Runtime, cl
     for line in ["hi", "2", "1", "Workers sleep in the warehouse"]:
         reporter.send(line)
     assert all_tips(rt) == []
-    clock.advance(rt.settings.conversation_idle_minutes * 60 + 1)
+    clock.advance(rt.settings.conversation_idle_minutes * 60 + conversations.COARSE_SECONDS)
     assert service.expire_idle() == 1
     [tip] = all_tips(rt)
     assert (tip.status, tip.reason) == ("incomplete", "expiry")
@@ -162,7 +162,7 @@ def test_idle_conversation_is_sealed_on_the_next_message(rt: Runtime, clock: Fak
     reporter = Reporter(service, "+15550007")
     for line in ["hi", "2", "1", "Children selling flowers at night"]:
         reporter.send(line)
-    clock.advance(rt.settings.conversation_idle_minutes * 60 + 1)
+    clock.advance(rt.settings.conversation_idle_minutes * 60 + conversations.COARSE_SECONDS)
     reporter.send("hello again")
     assert reporter.last
     [tip] = all_tips(rt)

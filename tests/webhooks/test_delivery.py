@@ -8,7 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from storage import conversations, outbox, periods
+from storage.conversation_state import StateBoxes
+from storage import lookups, conversations, outbox, periods
 from storage.outbox import ItemStatus
 from storage.purposes import Purpose
 from tests.factories import FakeClock, initialised_runtime
@@ -51,18 +52,18 @@ def clock() -> FakeClock:
 
 
 def make_sender(rt: Runtime, clock: FakeClock, **channels: FakeChannel) -> OutboxSender:
-    return OutboxSender(db=rt.db, secrets=rt.secrets, channels=channels, clock=clock, fast_lane=False)
+    return OutboxSender(db=rt.db, secrets=rt.secrets, epochs=rt.epochs_on(clock), channels=channels, clock=clock,
+                        fast_lane=False)
 
 
 def queue(rt: Runtime, clock: FakeClock, channel: str, address: str, *texts: str) -> str:
     """Queue messages for the conversation of ``address`` (as the intake service does); returns its id."""
-    now = clock()
+    now, epochs = clock(), rt.epochs_on(clock)
     with rt.db.begin() as conn:
         conv, _ = conversations.open_conversation(
-            conn, box=rt.secrets.box(Purpose.CONVERSATION_STATE), lookup=conversations.lookup_key(
-                rt.secrets, channel, address), channel=channel, now=now, idle_seconds=3600, retain_seconds=DAY)
-        dest, period = periods.seal_address(conn, secrets=rt.secrets, address=address, channel=channel, now=now,
-                                            followup_days=7)
+            conn, boxes=StateBoxes(epochs), lookup=lookups.address(epochs, channel, address), channel=channel,
+            now=now, idle_seconds=3600, retain_seconds=DAY)
+        dest, period = periods.seal_address(epochs, address=address, channel=channel)
         outbox.enqueue(conn, box=rt.secrets.box(Purpose.OUTBOX), conversation_id=conv.id, channel=channel,
                        destination=dest, address_period=period, messages=[{"text": t} for t in texts], now=now)
     return conv.id

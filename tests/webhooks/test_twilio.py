@@ -20,7 +20,8 @@ from tests.webhooks.helpers import (
     BASE_URL, INTERVIEW, LINE, SAMPLES, SMS_PATH, STATUS_PATH, post_sms, sign, sms_params, stored_rows,
     new_sender, outbox_items, table_count, twiml_messages,
 )
-from storage import conversations, outbox, periods
+from storage.conversation_state import StateBoxes
+from storage import lookups, conversations, outbox, periods
 from storage.purposes import Purpose
 from tipline.runtime import Runtime
 from webhooks.sender import OutboxSender
@@ -208,12 +209,11 @@ def test_parallel_redelivery_against_a_real_server(live: str, rt: Runtime) -> No
 def _queue_followup(rt: Runtime, channel: str, address: str, text: str) -> str:
     """Queue a pushed message (as a staff follow-up would) for the conversation of ``address``."""
     now = time.time()
-    lookup = conversations.lookup_key(rt.secrets, channel, address)
+    lookup = lookups.address(rt.epochs, channel, address)
     with rt.db.begin() as conn:
-        conv, _ = conversations.open_conversation(conn, box=rt.secrets.box(Purpose.CONVERSATION_STATE), lookup=lookup,
+        conv, _ = conversations.open_conversation(conn, boxes=StateBoxes(rt.epochs), lookup=lookup,
                                                   channel=channel, now=now, idle_seconds=3600, retain_seconds=86400)
-        dest, period = periods.seal_address(conn, secrets=rt.secrets, address=address, channel=channel, now=now,
-                                            followup_days=7)
+        dest, period = periods.seal_address(rt.epochs, address=address, channel=channel)
         outbox.enqueue(conn, box=rt.secrets.box(Purpose.OUTBOX), conversation_id=conv.id, channel=channel,
                        destination=dest, address_period=period, messages=[{"text": text, "buttons": []}], now=now)
     return conv.id
