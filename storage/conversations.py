@@ -83,7 +83,7 @@ _CREATE_WITH_STATE = Statement(
     " purge_at, revision) VALUES (:id, :lookup, :channel, :state, :status, :tip_id, :now, :now, :expires_at,"
     " :purge_at, 1) ON CONFLICT (lookup) DO NOTHING RETURNING id"
 )
-_OPTED_OUT = text("SELECT 1 FROM optout WHERE lookup = :lookup")
+_OPTED_OUT = Statement("SELECT 1 FROM optout WHERE lookup = :lookup")  # every new conversation asks
 
 
 def new_id() -> str:
@@ -201,7 +201,7 @@ def seal_state(box: Box, conv_id: str, state: dict[str, Any]) -> bytes:
 
 
 def is_opted_out(conn: Connection, lookup: bytes) -> bool:
-    return conn.execute(_OPTED_OUT, {"lookup": lookup}).first() is not None
+    return _OPTED_OUT.first(conn, {"lookup": lookup}) is not None
 
 
 def set_opt_out(conn: Connection, *, lookup: bytes, opted_out: bool, now: float) -> None:
