@@ -94,7 +94,10 @@ pragmas; `bare` returns TwiML. Ratios to `durable`, measured in the same run, ar
 the machine is shared, and its load moves every absolute figure. Latencies are wrk's
 distribution (p50, p99 per run; medians over rounds); req/s counts only answered (2xx)
 requests. CPU per interview is the gunicorn workers' user+system time (from /proc) over
-the run, per 11 answered messages; RSS and PSS come from /proc after the SMS mixes. The
+the run, per 12 answered messages. Mixes (b) and (c) alternate round by round, so the database
+the tip line has grown by then weighs on both alike; the code attempts' cost is each round's (c)
+against the (b) just before it. RSS and PSS come from /proc after the SMS mixes and more of (c)
+on the tip line alone, until its workers have answered 100,000 webhooks. The
 Telegram figure is `tipline serve` with its jobs (the outbox sender), a small Python sender
 at a fixed rate, and the time until the reply reaches the fake Bot API (tests/fakes)."""
 

@@ -19,6 +19,7 @@ path (webhook to reply at a fake Bot API) at a steady rate.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import statistics
 import sys
@@ -40,6 +41,7 @@ from tipline.settings import CODE_KDF_DEFAULT
 
 CODE_SHAPE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 CODES_PER_SECOND = 20
+RSS_AFTER = 100_000  # webhooks answered before the workers' memory is read (the issue's target)
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -109,57 +111,87 @@ class Bench:
     def run_mix(self, title: str, source: Callable[[int], Iterator[Message]], tag: int,
                 warmup: Callable[[int], list[Message]] | None = None) -> MixFigures:
         figures = MixFigures(title)
-        n = int(self.args.seconds * self.args.max_rate) + 1000
         for r in range(self.args.rounds):
-            path = self.scratch / "requests.bin"
-            mixes.write_requests(path, self.signer, source(tag + r), n)
-            for app in APPS:  # interleaved: each app runs the same requests, round by round
-                server = self.apps[app]
-                if warmup is not None:
-                    warm(server.url, self.signer, warmup(tag + r), self.args.connections)
-                cpu = server.cpu_seconds()
-                result = wrk.run(self.wrk, server.url, path, seconds=self.args.seconds,
-                                 connections=self.args.connections, threads=self.args.wrk_threads)
-                interviews = (result.requests - result.failed) / len(mixes.INTERVIEW)
-                figures.runs[app].append(result)
-                figures.cpu_ms_per_interview.setdefault(app, []).append(
-                    (server.cpu_seconds() - cpu) * 1000 / max(interviews, 1))
-            path.unlink()
+            self.run_round(figures, source, tag + r, warmup)
         return figures
+
+    def run_round(self, figures: MixFigures, source: Callable[[int], Iterator[Message]], tag: int,
+                  warmup: Callable[[int], list[Message]] | None = None) -> None:
+        """One round of one mix: each app, one after the other, runs the same requests."""
+        path = self.scratch / "requests.bin"
+        mixes.write_requests(path, self.signer, source(tag), int(self.args.seconds * self.args.max_rate) + 1000)
+        for app in APPS:
+            server = self.apps[app]
+            if warmup is not None:
+                warm(server.url, self.signer, warmup(tag), self.args.connections)
+            cpu = server.cpu_seconds()
+            result = wrk.run(self.wrk, server.url, path, seconds=self.args.seconds,
+                             connections=self.args.connections, threads=self.args.wrk_threads)
+            interviews = (result.requests - result.failed) / len(mixes.INTERVIEW)
+            figures.runs[app].append(result)
+            figures.cpu_ms_per_interview.setdefault(app, []).append(
+                (server.cpu_seconds() - cpu) * 1000 / max(interviews, 1))
+        path.unlink()
+
+    def top_up(self, handled: int, target: int) -> int:
+        """More of mix (c) on the tip line alone until its workers have answered ``target``
+        webhooks (the memory target is after 100,000 messages); returns how many they answered."""
+        path = self.scratch / "top-up.bin"
+        tag = 90
+        while handled < target:
+            mixes.write_requests(path, self.signer, mixes.interviews_with_codes(tag, 42), 40_000)
+            result = wrk.run(self.wrk, self.apps["tipline"].url, path, seconds=min(30.0, (target - handled) / 400 + 1),
+                             connections=self.args.connections, threads=self.args.wrk_threads)
+            handled, tag = handled + result.requests, tag + 1
+        path.unlink(missing_ok=True)
+        return handled
 
 
 def measure_sms(bench: Bench) -> tuple[list[MixFigures], int]:
-    """The three mixes; and how many interview messages came between two code attempts in (c)."""
+    """The three mixes; and how many interview messages came between two code attempts in (c).
+
+    (b) and (c) alternate round by round, so the database the tip line has grown by then
+    (every interview leaves rows) weighs on both alike: their ratio is the cost of the codes.
+    """
     a = bench.run_mix('(a) Mid-interview: 500 reporters answering "2" then "BACK"', mixes.mid_interview, 0,
                       warmup=mixes.mid_interview_warmup)
-    b = bench.run_mix("(b) Whole typical witness interviews (12 messages), 50 reporters at a time",
-                      mixes.interviews, 10)
-    every = max(1, round(b.median("tipline", "rate") / CODES_PER_SECOND))
-    c = bench.run_mix(f"(c) (b) with a wrong follow-up code after every {every} messages, each from a new sender",
-                      lambda tag: mixes.interviews_with_codes(tag, every), 20)
+    b = MixFigures("(b) Whole typical witness interviews (12 messages), 50 reporters at a time")
+    c: MixFigures | None = None
+    every = 1
+    for r in range(bench.args.rounds):
+        bench.run_round(b, mixes.interviews, 10 + r)
+        if c is None:  # the codes' spacing, from the first round: about CODES_PER_SECOND at (b)'s rate
+            every = max(1, round(b.median("tipline", "rate") / CODES_PER_SECOND))
+            c = MixFigures(f"(c) (b) with a wrong follow-up code after every {every} messages, each from a new sender")
+        bench.run_round(c, functools.partial(mixes.interviews_with_codes, every=every), 20 + r)
+    assert c is not None
     return [a, b, c], every
 
 
-def extras(measured: list[MixFigures], every: int, apps: dict[str, servers.Server]) -> list[str]:
+def extras(measured: list[MixFigures], every: int, apps: dict[str, servers.Server], handled: int) -> list[str]:
     """CPU per interview, the cost of code attempts, RSS per worker after the run, readiness."""
     mix_b, mix_c = measured[1], measured[2]
     cpu = {app: statistics.median(mix_b.cpu_ms_per_interview[app]) for app in APPS}
     plain = mix_b.median("tipline", "rate")
     with_codes = mix_c.median("tipline", "rate") * every / (every + 1)
-    handled = sum(r.requests for mix in measured for r in mix.runs["tipline"])
+    # Each round's (c) against the (b) run just before it: the same database, the same machine load.
+    paired = [c.ok_rate * every / (every + 1) / b.ok_rate
+              for b, c in zip(mix_b.runs["tipline"], mix_c.runs["tipline"], strict=True)]
     lines = [
         f"- CPU per whole interview (12 messages, both workers' user+system time, mix (b), median): tipline "
-        f"{cpu['tipline']:.1f} ms; the same 11 requests cost durable {cpu['durable']:.1f} ms, "
+        f"{cpu['tipline']:.1f} ms; the same 12 requests cost durable {cpu['durable']:.1f} ms, "
         f"bare {cpu['bare']:.1f} ms",
         f"- Follow-up code attempts: interview messages/s with codes (c) {with_codes:,.0f} against {plain:,.0f} "
         f"without (b): {with_codes / plain:.2f} "
-        f"(code attempts at {mix_c.median('tipline', 'rate') / (every + 1):.0f}/s)",
+        f"(code attempts at {mix_c.median('tipline', 'rate') / (every + 1):.0f}/s); round by round "
+        f"{', '.join(f'{p:.2f}' for p in paired)}, median {statistics.median(paired):.2f}",
     ]
     for app in APPS:
         rss = ", ".join(f"{m:.0f}" for m in apps[app].memory_mib("VmRSS", "status"))
         pss = ", ".join(f"{m:.0f}" for m in apps[app].memory_mib("Pss", "smaps_rollup"))
         lines.append(f"- RSS per worker after the run, {app}: {rss} MiB (proportional set size {pss} MiB)")
-    lines.append(f"  (the tip line's workers had answered {handled:,} measured webhooks by then)")
+    topped = f"the mixes, then more of (c) up to {RSS_AFTER:,}" if handled >= RSS_AFTER else "the mixes only"
+    lines.append(f"  (the tip line's workers had answered {handled:,} webhooks by then: {topped})")
     lines.append(f"- `tipline serve --no-jobs` ready (process start to the first 200 on /healthz): "
                  f"{apps['tipline'].ready_seconds:.2f} s")
     return lines
@@ -211,11 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(args, wrk_path, apps, scratch)
         check_interview(apps["tipline"].url, bench.signer)
         measured, every = measure_sms(bench)
+        handled = bench.top_up(sum(r.requests for mix in measured for r in mix.runs["tipline"]),
+                               RSS_AFTER if not args.quick else 0)
         lines = [f"Machine: {report.machine()}; load average {load_before} before the run, "
                  f"{report.load_average()} after the SMS mixes (other work on the machine runs beside it).", "",
                  settings_line(args, wrk.version(wrk_path)), "",
                  *report.summary_table(measured), "", *report.rounds_lines(measured),
-                 *extras(measured, every, apps)]
+                 *extras(measured, every, apps, handled)]
     finally:
         for server in apps.values():
             server.stop()

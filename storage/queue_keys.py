@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, and_, select
 from sqlalchemy.exc import IntegrityError
 
 from storage import crypto
+from storage.fastsql import Statement
 from storage.key_errors import DuplicateError, KeyManagementError, LastHolderError, UnknownQueueError, UnknownStaffError
 from storage.staff_accounts import StaffKeys, grant_context, random_id, require_admin, staff_row
 from storage.tables import Grant, Queue, QueueKey, Staff
@@ -23,6 +24,13 @@ _queue_t = Queue.__table__  # type: ignore[attr-defined]
 _key_t = QueueKey.__table__  # type: ignore[attr-defined]
 _staff_t = Staff.__table__  # type: ignore[attr-defined]
 _grant_t = Grant.__table__  # type: ignore[attr-defined]
+
+
+# Read twice for every sealed tip version (seal, then check before writing): built once
+# (storage/fastsql.py says why).
+_CURRENT = Statement(
+    "SELECT key_id, public_key FROM queuekey WHERE queue = :queue AND retired_at IS NULL ORDER BY created_at LIMIT 1"
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +108,11 @@ def current_public_keys(conn: Connection, queues: Sequence[str]) -> list[tuple[s
     """(queue, key_id, public key) of each queue's current key, for sealing."""
     out = []
     for queue in dict.fromkeys(queues):
-        row = current_key(conn, queue)
-        out.append((queue, row.key_id, row.public_key))
+        row = _CURRENT.first(conn, {"queue": queue})
+        if row is None:
+            key = current_key(conn, queue)  # raises the error that says what is missing
+            row = (key.key_id, key.public_key)
+        out.append((queue, str(row[0]), bytes(row[1])))
     return out
 
 

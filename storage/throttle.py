@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import Connection, case, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select
 
+from storage.fastsql import Statement
 from storage.tables import Throttle
 
 _t = Throttle.__table__  # type: ignore[attr-defined]
+
+# Every code attempt reads and counts (issue 11): plain SQL both SQLite and PostgreSQL accept,
+# built once, so a wrong code costs no statement construction (storage/fastsql.py says why).
+_HIT = Statement(
+    "INSERT INTO throttle (key, window_start, count) VALUES (:key, :now, 1) ON CONFLICT (key) DO UPDATE SET"
+    " count = CASE WHEN throttle.window_start <= :cutoff THEN 1 ELSE throttle.count + 1 END,"
+    " window_start = CASE WHEN throttle.window_start <= :cutoff THEN :now ELSE throttle.window_start END"
+    " RETURNING count"
+)
+_READ = Statement("SELECT window_start, count FROM throttle WHERE key = :key")
 
 
 class ThrottleError(Exception):
@@ -35,27 +45,14 @@ def _validate(limit: int, window_seconds: float) -> None:
 def hit(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:
     """Count one wrong attempt; True if the key is now blocked (limit reached)."""
     _validate(limit, window_seconds)
-    expired = _t.c.window_start <= now - window_seconds
-    insert = postgresql.insert(_t) if conn.dialect.name == "postgresql" else sqlite.insert(_t)
-    stmt = (
-        insert.values(key=key, window_start=now, count=1)
-        .on_conflict_do_update(
-            index_elements=[_t.c.key],
-            set_={
-                "count": case((expired, 1), else_=_t.c.count + 1),
-                "window_start": case((expired, now), else_=_t.c.window_start),
-            },
-        )
-        .returning(_t.c.count)
-    )
-    count = int(conn.execute(stmt).scalar_one())
-    return count >= limit
+    count = _HIT.run(conn, {"key": key, "now": now, "cutoff": now - window_seconds}).fetchone()[0]
+    return int(count) >= limit
 
 
 def is_blocked(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:
     """True if ``limit`` wrong attempts were counted in the window still running."""
     _validate(limit, window_seconds)
-    row = conn.execute(select(_t.c.window_start, _t.c.count).where(_t.c.key == key)).first()
+    row = _READ.first(conn, {"key": key})
     if row is None:
         return False
     window_start, count = float(row[0]), int(row[1])  # (Row.count is the tuple method)
@@ -64,7 +61,7 @@ def is_blocked(conn: Connection, *, key: bytes, limit: int, window_seconds: floa
 
 def failures(conn: Connection, *, key: bytes, window_seconds: float, now: float) -> int:
     """Wrong attempts counted for ``key`` in the window still running (0 when none)."""
-    row = conn.execute(select(_t.c.window_start, _t.c.count).where(_t.c.key == key)).first()
+    row = _READ.first(conn, {"key": key})
     if row is None or float(row[0]) <= now - window_seconds:
         return 0
     return int(row[1])

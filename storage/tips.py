@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import Connection, func, select, update
 
+from storage.fastsql import Statement
 from storage.tables import Alert, Tip
 
 _T = Tip.__table__  # type: ignore[attr-defined]
@@ -40,15 +41,21 @@ _COLUMNS = (
 )
 
 
-def _meta(row: object) -> TipMeta:
-    r = row  # a Row with the columns above
+# The same columns for the statements every completion and code attempt runs (storage/fastsql.py).
+_COLUMN_SQL = ", ".join(c.name for c in _COLUMNS)
+_GET = Statement(f"SELECT {_COLUMN_SQL} FROM tip WHERE id = :id")
+_BY_CODE_HASH = Statement(f"SELECT {_COLUMN_SQL} FROM tip WHERE ref_hash = :ref_hash")
+
+
+def _meta(row: Sequence[Any]) -> TipMeta:
+    """A row of the columns above, in their order (a Row or the driver's tuple)."""
+    (tip_id, status, reason, priority, categories, rules_version, queues, version, created_at, updated_at,
+     ref_hash) = row
     return TipMeta(
-        id=r.id, status=r.status, reason=r.reason, priority=r.priority,  # type: ignore[attr-defined]
-        categories=tuple(c for c in r.categories.split(",") if c),  # type: ignore[attr-defined]
-        rules_version=r.rules_version,  # type: ignore[attr-defined]
-        queues=tuple(q for q in r.queues.split(",") if q),  # type: ignore[attr-defined]
-        version=r.version, created_at=r.created_at, updated_at=r.updated_at,  # type: ignore[attr-defined]
-        has_code=r.ref_hash is not None,  # type: ignore[attr-defined]
+        id=tip_id, status=status, reason=reason, priority=priority,
+        categories=tuple(c for c in categories.split(",") if c), rules_version=rules_version,
+        queues=tuple(q for q in queues.split(",") if q), version=version, created_at=created_at,
+        updated_at=updated_at, has_code=ref_hash is not None,
     )
 
 
@@ -72,15 +79,15 @@ def create_tip(conn: Connection, *, now: float, tip_id: str | None = None) -> st
 
 
 def get_tip(conn: Connection, tip_id: str, *, for_update: bool = False) -> TipMeta | None:
-    query = select(*_COLUMNS).where(_T.c.id == tip_id)
     if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+        locked = conn.execute(select(*_COLUMNS).where(_T.c.id == tip_id).with_for_update()).first()
+        return _meta(locked) if locked is not None else None
+    row = _GET.first(conn, {"id": tip_id})
     return _meta(row) if row is not None else None
 
 
 def find_by_code_hash(conn: Connection, code_hash: bytes) -> TipMeta | None:
-    row = conn.execute(select(*_COLUMNS).where(_T.c.ref_hash == code_hash)).first()
+    row = _BY_CODE_HASH.first(conn, {"ref_hash": code_hash})
     return _meta(row) if row is not None else None
 
 

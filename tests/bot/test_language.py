@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
 import pytest
+from langdetect.detector import Detector
 
 from bench.language import BUCKETS, ENABLED, NOT_OFFERED, WRONG_TARGETS, Tally, load, ours, total
 from bot.langmodel import default_model, load_model
@@ -139,3 +144,18 @@ def test_a_guess_by_a_nat_or_two_never_outranks_the_deployment_default(text: str
     decision = said(text)  # "Hello" leans Finnish, then Italian, by a twentieth of a nat
     assert decision.action == "ask" and decision.candidates[0] == "en"
     assert said(text, country="MX").candidates[0] == "es"  # a prior still leads
+
+
+def test_the_packed_model_scores_langdetects_formula_and_keeps_the_better_chinese(tmp_path: Path) -> None:
+    # Three tiny profiles in langdetect's format: zh-cn and zh-tw are one language to the line.
+    profiles = {"en": ({"a": 8, "ab": 4}, [10, 5, 0]), "zh-cn": ({"a": 1}, [10, 1, 0]),
+                "zh-tw": ({"a": 6}, [10, 1, 0])}
+    for name, (freq, n_words) in profiles.items():
+        (tmp_path / name).write_text(json.dumps({"name": name, "freq": freq, "n_words": n_words}))
+    model = load_model(tmp_path)
+    smoothing = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ
+    assert model.languages == ("en", "zh")
+    ranking = model.rank("ab", frozenset(model.languages))
+    en = math.log1p(8 / 10 / smoothing) + math.log1p(4 / 5 / smoothing)
+    zh = math.log1p(6 / 10 / smoothing)  # the better of zh-cn's 1/10 and zh-tw's 6/10
+    assert ranking.order == ("en", "zh") and ranking.margin == pytest.approx(en - zh, rel=1e-12)

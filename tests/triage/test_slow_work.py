@@ -12,12 +12,15 @@ import threading
 from typing import Callable
 
 import pytest
+from sqlalchemy import select
 
+from bot.types import InboundMessage
 from storage import refcodes, tips
-from tests.factories import FakeClock, Reporter, service_with_clock
+from storage.tables import TipEnvelope
+from tests.factories import FakeClock, Reporter, service_with_clock, table_of
 from tipline.runtime import Runtime
 from triage import followup
-from triage.intake import IntakeService
+from triage.intake import Handled, IntakeService
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
 WITNESS = ["hi", "2", "1", "A man keeps the workers' passports", "1", "2", "1 2", "1", "0", "2", "1", "2"]
@@ -125,3 +128,46 @@ def test_a_whole_interview_hashes_one_code_and_no_message_hashes_twice(rt: Runti
     shown = CODE.search(witness.last)
     assert shown is not None
     assert [refcodes.normalize(c) for c in calls] == [refcodes.normalize(shown.group())]
+
+
+class BarrierHasher:
+    """Two hashes meet before either goes on: both racers worked out the close from one read."""
+
+    def __init__(self, real: Callable[[str], bytes]) -> None:
+        self.real = real
+        self.barrier = threading.Barrier(2, timeout=10)
+        self.calls = 0
+
+    def __call__(self, code: str) -> bytes:
+        self.calls += 1
+        self.barrier.wait()
+        return self.real(code)
+
+
+def test_a_retried_last_message_racing_the_first_seals_the_tip_once(rt: Runtime, service: IntakeService) -> None:
+    # Given a witness one answer from the close
+    witness = Reporter(service, "+15550007")
+    for line in WITNESS[:-1]:
+        witness.send(line)
+    service.sealer.hasher = hasher = BarrierHasher(service.sealer.hasher)
+    # When the provider retries the last message while the first delivery is still hashing its code
+    last = InboundMessage(channel="sms", address="+15550007", text=WITNESS[-1], provider_id="SMlast")
+    answers: list[Handled] = []
+    racers = [_in_thread(lambda: answers.append(service.handle(last))) for _ in range(2)]
+    for racer in racers:
+        racer.join(20)
+    # Then both closes were worked out outside the lock, one was written, and both got its code
+    assert hasher.calls == 2 and len(answers) == 2
+    codes = {m.group() for a in answers for m in CODE.finditer(" ".join(r.text for r in a.replies))}
+    assert len(codes) == 1 and sorted(a.duplicate for a in answers) == [False, True]
+    [tip] = all_tips(rt)
+    assert tip.status == "complete" and tip.version == 1 and tip.has_code
+    with rt.db.connect() as conn:
+        envelopes = conn.execute(select(table_of(TipEnvelope).c.version)).scalars().all()
+        assert envelopes == [1] * len(tip.queues)
+        assert tips.find_by_code_hash(conn, hasher.real(codes.pop())) is not None
+
+
+def all_tips(rt: Runtime) -> list[tips.TipMeta]:
+    with rt.db.connect() as conn:
+        return tips.list_tips(conn)
