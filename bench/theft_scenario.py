@@ -24,6 +24,8 @@ from twilio.request_validator import RequestValidator
 
 from bench.common import fresh_runtime
 from bot.types import InboundMessage
+from storage.epochs import EpochKeys, schedules
+from storage.ratchet import FOLDER
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tipline.app import create_public_app
@@ -169,9 +171,16 @@ def open_line(database_url: str | None = None, *, start: float | None = None) ->
     rt = fresh_runtime(database_url, **env)
     clock = FakeClock(start if start is not None else time.time())
     s = rt.settings
-    # The composition root's service, on the drill's clock (Runtime builds it on time.time).
+    # The composition root's key ratchets and service, on the drill's clock (Runtime builds them
+    # on time.time); the sender and the jobs take the same ratchets from the runtime.
+    rt.__dict__["epochs"] = EpochKeys(s.secrets_dir, schedules(
+        idle_minutes=s.conversation_idle_minutes, followup_days=s.followup_days), clock=clock)
+    if start is not None:  # a clock that starts in the past: so do the chains
+        shutil.rmtree(s.secrets_dir / FOLDER)
+        rt.epochs.create_missing(start=start)
     rt.__dict__["intake"] = IntakeService(
-        db=rt.db, secrets=rt.secrets, engine=rt.engine, region=rt.region, rules=rt.rules, routing=rt.routing,
+        db=rt.db, secrets=rt.secrets, epochs=rt.epochs, engine=rt.engine, region=rt.region, rules=rt.rules,
+        routing=rt.routing,
         code_kdf=s.code_kdf, default_locale=s.default_locale, idle_seconds=s.conversation_idle_minutes * 60,
         followup_days=s.followup_days, clock=clock,
     )

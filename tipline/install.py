@@ -35,10 +35,11 @@ def check_layout(settings: Settings, *, demo: bool = False) -> None:
         )
 
 
-def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
-    """Data folder, server secret (created once, never for a database that has one) and the
-    newest schema; returns (runtime, secret created).  The layout guard (``check_layout``)
-    is the command's to apply: tests and benchmarks prepare throwaway installs in one folder."""
+def prepare(settings: Settings, *, demo: bool = False, chains_from: float | None = None) -> tuple[Runtime, bool]:
+    """Data folder, server secret (created once, never for a database that has one), the key
+    ratchets still missing and the newest schema; returns (runtime, secret created).  The
+    layout guard (``check_layout``) is the command's to apply: tests and benchmarks prepare
+    throwaway installs in one folder.  ``chains_from`` backdates new ratchets (fake clocks)."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)  # older installs made it 0755
     if demo and settings.data_dir in settings.secrets_dir.parents:
@@ -48,6 +49,7 @@ def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
         upgrade(rt.db)
         with rt.db.begin() as conn:
             created = _secret_for(rt, conn)
+        rt.epochs.create_missing(start=chains_from)
     except BaseException:
         rt.db.dispose()  # the caller gets no runtime to close
         raise

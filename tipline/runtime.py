@@ -19,6 +19,7 @@ from bot.types import Region
 from storage import secret_check
 from storage.crypto import ServerSecrets, load_server_secrets
 from storage.db import make_engine, read_only
+from storage.epochs import EpochKeys, schedules
 from storage.keys import list_queues
 from storage.schema import is_current
 from tipline.locales import LocaleError, check_enabled
@@ -50,6 +51,21 @@ class Runtime:
     @cached_property
     def secrets(self) -> ServerSecrets:
         return load_server_secrets(self.settings.secrets_dir)
+
+    @cached_property
+    def epochs(self) -> EpochKeys:
+        """The short-lived keys (``storage.epochs``), on the intake service's clock."""
+        s = self.settings
+        plan = schedules(idle_minutes=s.conversation_idle_minutes, followup_days=s.followup_days)
+        return EpochKeys(s.secrets_dir, plan)
+
+    def epochs_for(self, clock: Callable[[], float]) -> EpochKeys:
+        """The ratchets on ``clock``: this runtime's, or (a test's or drill's fake clock) new ones."""
+        if clock is self.epochs.clock:
+            return self.epochs
+        s = self.settings
+        plan = schedules(idle_minutes=s.conversation_idle_minutes, followup_days=s.followup_days)
+        return EpochKeys(s.secrets_dir, plan, clock=clock)
 
     @cached_property
     def region(self) -> Region:
@@ -92,8 +108,8 @@ class Runtime:
     def intake(self) -> IntakeService:
         s = self.settings
         return IntakeService(
-            db=self.db, secrets=self.secrets, engine=self.engine, region=self.region, rules=self.rules,
-            routing=self.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
+            db=self.db, secrets=self.secrets, epochs=self.epochs, engine=self.engine, region=self.region,
+            rules=self.rules, routing=self.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
             idle_seconds=s.conversation_idle_minutes * 60, followup_days=s.followup_days,
         )
 
@@ -118,7 +134,7 @@ class Runtime:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         s = self.settings
         return build_sender(
-            db=self.db, secrets=self.secrets, telegram_token=s.telegram_bot_token,
+            db=self.db, secrets=self.secrets, epochs=self.epochs_for(clock), telegram_token=s.telegram_bot_token,
             telegram_api_base=s.telegram_api_base, twilio_account_sid=s.twilio_account_sid,
             twilio_auth_token=s.twilio_auth_token, twilio_api_base=s.twilio_api_base, twilio_from=s.twilio_from,
             clock=clock, fast_lane=fast_lane,
