@@ -27,8 +27,8 @@ from sqlalchemy import Connection, Engine
 from bot.types import SMS, TELEGRAM, WHATSAPP, OutboxAction, OutboxMessage
 from storage import chatlog, conversations, outbox, periods, provider_copies
 from storage.crypto import ServerSecrets
+from storage.epochs import EpochKeys
 from storage.outbox import ItemStatus, OutboxItem
-from storage.purposes import Purpose
 from webhooks import provider_copies as copies
 from webhooks import reply_window
 from webhooks.channel import Channel, Delivery, DeliveryOutcome, Result
@@ -47,7 +47,7 @@ UNCONFIGURED_RECHECK = 300.0
 
 class OutboxSender:
     def __init__(
-        self, *, db: Engine, secrets: ServerSecrets, channels: Mapping[str, Channel],
+        self, *, db: Engine, secrets: ServerSecrets, epochs: EpochKeys, channels: Mapping[str, Channel],
         cleanup: Callable[[], object] | None = None, providers: Providers | None = None,
         clock: Callable[[], float] = time.time, fast_lane: bool = True,
     ) -> None:
@@ -58,8 +58,8 @@ class OutboxSender:
         self.fast_lane = fast_lane
         self._cleanup = cleanup
         self._providers = providers
-        self._box = secrets.box(Purpose.OUTBOX)  # the intake service's outbox/chat-log box
-        self._copies_box = provider_copies.box(secrets)
+        self._box = outbox.box(epochs, secrets)  # the intake service's outbox/chat-log box
+        self._copies_box = provider_copies.box(epochs, secrets)
         self._run_lock = threading.Lock()
         self._paused: dict[int, float] = {}  # id(channel) -> until
         self._pause_lock = threading.Lock()
@@ -241,7 +241,7 @@ def _message(item: OutboxItem) -> OutboxMessage | None:
 
 
 def build_sender(
-    *, db: Engine, secrets: ServerSecrets, telegram_token: str = "", telegram_api_base: str = "",
+    *, db: Engine, secrets: ServerSecrets, epochs: EpochKeys, telegram_token: str = "", telegram_api_base: str = "",
     twilio_account_sid: str = "", twilio_auth_token: str = "", twilio_api_base: str = "", twilio_from: str = "",
     clock: Callable[[], float] = time.time, fast_lane: bool = True,
 ) -> OutboxSender | None:
@@ -265,12 +265,12 @@ def build_sender(
         if twilio_from:
             carrier = TwilioChannel(providers.twilio, sender=twilio_from)
             channels[SMS] = channels[WHATSAPP] = carrier  # one account: paused together
-        box = provider_copies.box(secrets)
+        box = provider_copies.box(epochs, secrets)
 
         def delete_copies() -> int:
             return copies.delete_due(db, box=box, client=providers.twilio(), clock=clock)
 
         cleanup = delete_copies
 
-    return OutboxSender(db=db, secrets=secrets, channels=channels, cleanup=cleanup, providers=providers,
+    return OutboxSender(db=db, secrets=secrets, epochs=epochs, channels=channels, cleanup=cleanup, providers=providers,
                         clock=clock, fast_lane=fast_lane)

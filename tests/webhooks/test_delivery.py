@@ -11,7 +11,7 @@ import pytest
 from storage import conversations, outbox, periods
 from storage.outbox import ItemStatus
 from storage.purposes import Purpose
-from tests.factories import FakeClock, initialised_runtime
+from tests.factories import FakeClock, epochs_on, initialised_runtime
 from tests.webhooks.helpers import outbox_items, table_count
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -51,7 +51,8 @@ def clock() -> FakeClock:
 
 
 def make_sender(rt: Runtime, clock: FakeClock, **channels: FakeChannel) -> OutboxSender:
-    return OutboxSender(db=rt.db, secrets=rt.secrets, channels=channels, clock=clock, fast_lane=False)
+    return OutboxSender(db=rt.db, secrets=rt.secrets, epochs=epochs_on(rt, clock), channels=channels, clock=clock,
+                        fast_lane=False)
 
 
 def queue(rt: Runtime, clock: FakeClock, channel: str, address: str, *texts: str) -> str:
@@ -63,7 +64,7 @@ def queue(rt: Runtime, clock: FakeClock, channel: str, address: str, *texts: str
                 rt.secrets, channel, address), channel=channel, now=now, idle_seconds=3600, retain_seconds=DAY)
         dest, period = periods.seal_address(conn, secrets=rt.secrets, address=address, channel=channel, now=now,
                                             followup_days=7)
-        outbox.enqueue(conn, box=rt.secrets.box(Purpose.OUTBOX), conversation_id=conv.id, channel=channel,
+        outbox.enqueue(conn, box=outbox.box(epochs_on(rt, clock), rt.secrets), conversation_id=conv.id, channel=channel,
                        destination=dest, address_period=period, messages=[{"text": t} for t in texts], now=now)
     return conv.id
 
