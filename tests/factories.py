@@ -70,7 +70,7 @@ def service_with_clock(
 
 def epochs_on(rt: Runtime, clock: Callable[[], float]) -> EpochKeys:
     """The runtime's key ratchets on a test's clock (one per service, as in a process)."""
-    return rt.epochs_for(clock)
+    return rt.epochs_on(clock)
 
 
 @dataclass

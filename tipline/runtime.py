@@ -59,7 +59,7 @@ class Runtime:
         plan = schedules(idle_minutes=s.conversation_idle_minutes, followup_days=s.followup_days)
         return EpochKeys(s.secrets_dir, plan)
 
-    def epochs_for(self, clock: Callable[[], float]) -> EpochKeys:
+    def epochs_on(self, clock: Callable[[], float]) -> EpochKeys:
         """The ratchets on ``clock``: this runtime's, or (a test's or drill's fake clock) new ones."""
         if clock is self.epochs.clock:
             return self.epochs
@@ -134,7 +134,7 @@ class Runtime:
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         s = self.settings
         return build_sender(
-            db=self.db, secrets=self.secrets, epochs=self.epochs_for(clock), telegram_token=s.telegram_bot_token,
+            db=self.db, secrets=self.secrets, epochs=self.epochs_on(clock), telegram_token=s.telegram_bot_token,
             telegram_api_base=s.telegram_api_base, twilio_account_sid=s.twilio_account_sid,
             twilio_auth_token=s.twilio_auth_token, twilio_api_base=s.twilio_api_base, twilio_from=s.twilio_from,
             clock=clock, fast_lane=fast_lane,

@@ -16,27 +16,28 @@ def server_secrets() -> ServerSecrets:
     return ServerSecrets(os.urandom(32))
 
 
-class EpochClock:
-    """The fake clock the ``epoch_keys`` ratchets run on; tests move it to pass windows."""
+class Clock:
+    """A clock the test moves by hand (the epoch keys' windows)."""
 
-    def __init__(self, start: float) -> None:
-        self.now = start
+    def __init__(self, now: float) -> None:
+        self.now = now
 
     def __call__(self) -> float:
         return self.now
 
 
-EPOCH_START = 1_700_000_000.0
+EPOCHS_START = 1_795_000_000.0  # 2026-11-18 (UTC)
 
 
 @pytest.fixture
-def epoch_clock() -> EpochClock:
-    return EpochClock(EPOCH_START)
+def epoch_clock() -> Clock:
+    return Clock(EPOCHS_START)
 
 
 @pytest.fixture
-def epoch_keys(tmp_path: Path, epoch_clock: EpochClock) -> EpochKeys:
-    """Every short-lived purpose's ratchet in this test's secrets folder, started at its clock."""
-    ring = EpochKeys(tmp_path / "secrets", schedules(idle_minutes=60, followup_days=7), clock=epoch_clock)
-    ring.create_missing()
-    return ring
+def epochs(tmp_path: Path, epoch_clock: Clock) -> EpochKeys:
+    """Every short-lived purpose's chain in a fresh secrets folder, on ``epoch_clock`` (at
+    EPOCHS_START); the chains start a day before (what ``tipline init`` makes)."""
+    keys = EpochKeys(tmp_path / "secrets", schedules(idle_minutes=60, followup_days=7), clock=epoch_clock)
+    keys.create_missing(start=EPOCHS_START - 86400)
+    return keys

@@ -10,7 +10,7 @@ from storage.epochs import EpochKeys
 from storage.purposes import Purpose
 from storage.tables import ChatMessage
 from tests.factories import table_of
-from tests.storage.conftest import EpochClock
+from tests.storage.conftest import Clock
 
 NOW = 1_795_000_000.0
 WINDOW = chatlog.DELETABLE_SECONDS
@@ -57,9 +57,9 @@ def test_forget_drops_one_conversations_ids_only(engine: Engine, server_secrets:
 
 
 def test_ids_are_sealed_under_the_outbox_epochs_for_the_whole_deletion_window(
-    engine: Engine, server_secrets: ServerSecrets, epoch_keys: EpochKeys, epoch_clock: EpochClock,
+    engine: Engine, server_secrets: ServerSecrets, epochs: EpochKeys, epoch_clock: Clock,
 ) -> None:
-    box = outbox.box(epoch_keys, server_secrets)
+    box = outbox.box(epochs, server_secrets)
     start = epoch_clock.now
     with engine.begin() as conn:
         chatlog.record(conn, box=box, conversation_id="conv", message_id="31", now=start)
@@ -69,7 +69,7 @@ def test_ids_are_sealed_under_the_outbox_epochs_for_the_whole_deletion_window(
     epoch_clock.now = start + WINDOW - 1  # the Bot API could still delete it: its key must still live
     with engine.begin() as conn:
         assert sorted(chatlog.deletable(conn, box=box, conversation_id="conv", now=epoch_clock.now)) == ["30", "31"]
-    window = epoch_keys.ratchet(Purpose.OUTBOX).schedule
+    window = epochs.ratchet(Purpose.OUTBOX).schedule
     epoch_clock.now = start + (window.keep + 1) * window.epoch_seconds
     with engine.begin() as conn:  # past the window (and the Bot API's 48 hours): skipped, never a crash
         assert chatlog.deletable(conn, box=box, conversation_id="conv", now=start + WINDOW - 1) == ["30"]

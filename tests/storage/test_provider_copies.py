@@ -10,16 +10,16 @@ from storage.crypto import ServerSecrets
 from storage.epochs import HOUR, EpochKeys, schedules
 from storage.purposes import Purpose
 from storage.tables import ProviderDeletion
-from tests.storage.conftest import EPOCH_START, EpochClock
+from tests.storage.conftest import EPOCHS_START, Clock
 
-NOW = EPOCH_START
+NOW = EPOCHS_START
 SID = "SM" + "ab" * 16
 
 
 def test_queued_copies_are_sealed_and_due_after_the_first_delay(
-    engine: Engine, server_secrets: ServerSecrets, epoch_keys: EpochKeys,
+    engine: Engine, server_secrets: ServerSecrets, epochs: EpochKeys,
 ) -> None:
-    box = provider_copies.box(epoch_keys, server_secrets)
+    box = provider_copies.box(epochs, server_secrets)
     with engine.begin() as conn:
         provider_copies.queue(conn, box=box, channel="sms", sid=SID, now=NOW)
         assert provider_copies.pending(conn) == 1
@@ -30,8 +30,8 @@ def test_queued_copies_are_sealed_and_due_after_the_first_delay(
     assert SID.encode() not in bytes(stored)
 
 
-def test_a_taken_copy_is_leased_then_done(engine: Engine, server_secrets: ServerSecrets, epoch_keys: EpochKeys) -> None:
-    box = provider_copies.box(epoch_keys, server_secrets)
+def test_a_taken_copy_is_leased_then_done(engine: Engine, server_secrets: ServerSecrets, epochs: EpochKeys) -> None:
+    box = provider_copies.box(epochs, server_secrets)
     later = NOW + provider_copies.FIRST_DELAY
     with engine.begin() as conn:
         provider_copies.queue(conn, box=box, channel="sms", sid=SID, now=NOW)
@@ -69,17 +69,17 @@ def test_the_key_window_outlasts_every_retry() -> None:
 
 
 def test_an_id_past_its_window_is_dropped_with_a_warning_and_ids_from_before_the_upgrade_still_read(
-    engine: Engine, server_secrets: ServerSecrets, epoch_keys: EpochKeys, epoch_clock: EpochClock,
+    engine: Engine, server_secrets: ServerSecrets, epochs: EpochKeys, epoch_clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    box = provider_copies.box(epoch_keys, server_secrets)
+    box = provider_copies.box(epochs, server_secrets)
     old_sid = "SM" + "cd" * 16
     with engine.begin() as conn:
         provider_copies.queue(conn, box=box, channel="sms", sid=SID, now=NOW)
         # Queued before the upgrade, under the server key: still read, for deleting only.
         provider_copies.queue(conn, box=server_secrets.box(Purpose.PROVIDER_COPIES), channel="sms", sid=old_sid,
                               now=NOW)
-    schedule = epoch_keys.ratchet(Purpose.PROVIDER_COPIES).schedule
+    schedule = epochs.ratchet(Purpose.PROVIDER_COPIES).schedule
     epoch_clock.now += (schedule.keep + 1) * schedule.epoch_seconds  # a worker down for more than a day
     with engine.begin() as conn:
         [due] = provider_copies.take(conn, box=box, now=epoch_clock.now)
