@@ -6,7 +6,7 @@ from sqlalchemy import Engine, select
 
 from storage import chatlog, outbox
 from storage.crypto import ServerSecrets
-from storage.epochs import EpochKeys
+from storage.epochs import HOUR, EpochKeys, schedules
 from storage.purposes import Purpose
 from storage.tables import ChatMessage
 from tests.factories import table_of
@@ -73,3 +73,11 @@ def test_ids_are_sealed_under_the_outbox_epochs_for_the_whole_deletion_window(
     epoch_clock.now = start + (window.keep + 1) * window.epoch_seconds
     with engine.begin() as conn:  # past the window (and the Bot API's 48 hours): skipped, never a crash
         assert chatlog.deletable(conn, box=box, conversation_id="conv", now=start + WINDOW - 1) == ["30"]
+
+
+def test_the_outbox_window_covers_the_deletion_window_and_every_retry() -> None:
+    window = schedules(idle_minutes=60, followup_days=7)[Purpose.OUTBOX]
+    lives = window.keep * window.epoch_seconds
+    assert lives >= chatlog.DELETABLE_SECONDS + HOUR  # EXIT can delete what the Bot API still can
+    retries = sum(min(outbox.MAX_DELAY, outbox.BASE_DELAY * 2 ** a) for a in range(1, outbox.MAX_ATTEMPTS))
+    assert lives > retries  # a failing reply is dead (with a reason) long before its body's key goes
