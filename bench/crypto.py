@@ -83,7 +83,7 @@ def step_rates(reporters: int = 100) -> tuple[float, float]:
             service = rt.intake
             if not encrypted:
                 service._states = PlainStates()  # type: ignore[assignment]
-                service._outbox_box = PlainBox()  # type: ignore[assignment]
+                service._outbox_box = PlainBox()
             ids = count()
             for r in range(reporters):
                 msg = InboundMessage(channel="sms", address=f"+1555{r:07d}", text="hi", provider_id=str(next(ids)))

@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import theft_report
-from bench.theft_attack import Findings, around, attack
+from bench.theft_attack import Findings, attack
+from bench.theft_brute import around
 from bench.theft_carve import Record, carve, live_rows
 from bench.theft_scenario import (
     Line, copy_stolen, current_interviews, old_interviews, open_line, pass_the_windows,

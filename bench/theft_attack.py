@@ -14,17 +14,15 @@ whose match opens the stored replies.  Addresses found open tip links.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
-import os
-import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from bench.theft_brute import Timing, brute
 from bench.theft_carve import Record
-from storage import inbound
 from storage.crypto import Box, DecryptionFailed, ServerSecrets, load_server_secrets
 from storage.purposes import Purpose
 from storage.ratchet import FOLDER, EpochDestroyed, Ratchet, RatchetMissing, Schedule
@@ -42,6 +40,7 @@ class KeyRing:
     secrets: ServerSecrets = field(repr=False)
     boxes: list[tuple[str, Box]] = field(default_factory=list, repr=False)
     mac_keys: list[tuple[str, bytes]] = field(default_factory=list, repr=False)  # keys of channel:address lookups
+    epoch_keys: list[bytes] = field(default_factory=list, repr=False)  # every epoch key of every copied ratchet
     ratchet_epochs: int = 0
 
 
@@ -76,6 +75,7 @@ def key_ring(secrets_dir: Path, now: float) -> KeyRing:
     for name, key in ratchet_keys(secrets_dir, now):
         ring.boxes.append((name, Box(key)))
         ring.mac_keys.append((name, key))
+        ring.epoch_keys.append(key)
         ring.ratchet_epochs += 1
     return ring
 
@@ -157,15 +157,6 @@ def _first(blob: bytes, candidates: list[bytes], boxes: list[tuple[str, Box]]) -
 
 
 @dataclass
-class Timing:
-    what: str
-    candidates: int
-    seconds: float
-    matched: int
-    cores: int = 1
-
-
-@dataclass
 class Findings:
     opened: list[Opened] = field(default_factory=list, repr=False)
     addresses: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)  # -> how it was found
@@ -184,51 +175,15 @@ def _hashes(records: Iterable[Record]) -> set[bytes]:
     return {v for r in records for v in r.fields if isinstance(v, bytes) and len(v) == 32}
 
 
-class _Mac:
-    """HMAC-SHA256 under one key with its pads hashed once (a third of ``hmac.digest``'s time here)."""
-
-    def __init__(self, key: bytes) -> None:
-        block = key.ljust(64, b"\0")
-        self.inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-        self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-
-    def __call__(self, message: bytes) -> bytes:
-        inner = self.inner.copy()
-        inner.update(message)
-        outer = self.outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
-
-
-def _scan(job: tuple[list[bytes], bytes | None, frozenset[bytes], bytes, int, int]) -> list[tuple[int, bytes]]:
-    """One chunk of candidates: ``pattern % k`` under each key (and that hash under ``second``)."""
-    keys, second, hashes, pattern, start, stop = job
-    macs, then = [_Mac(k) for k in keys], _Mac(second) if second else None
-    hits = []
-    for k in range(start, stop):
-        message = pattern % k
-        for mac in macs:
-            value = mac(message)
-            if value in hashes or (then is not None and then(value) in hashes):
-                hits.append((k, value))
-    return hits
-
-
-def brute(what: str, keys: list[bytes], hashes: set[bytes], pattern: bytes, candidates: range,
-          second: bytes | None = None) -> tuple[Timing, list[tuple[int, bytes]]]:
-    """Every candidate ``pattern % k`` against every keyed hash of the copy, on every core."""
-    workers = os.cpu_count() or 1
-    step = max(1, -(-len(candidates) // (workers * 4)))
-    jobs = [(keys, second, frozenset(hashes), pattern, a, min(a + step, candidates.stop))
-            for a in range(candidates.start, candidates.stop, step)]
-    start = time.perf_counter()
-    with ProcessPoolExecutor(workers) as pool:
-        hits = [hit for chunk in pool.map(_scan, jobs) for hit in chunk]
-    return Timing(what, len(candidates), time.perf_counter() - start, len(hits), workers), hits
+def _derive(root: bytes, info: bytes) -> bytes:
+    """A per-item key as the code derives one (``EpochKeys.derived``, the old ``reply_box``)."""
+    return hmac.new(root, info, hashlib.sha256).digest()
 
 
 def open_replies(ring: KeyRing, records: list[Record], ids: Iterable[tuple[str, str]]) -> list[tuple[str, str, bytes]]:
-    """The replies stored for a redelivery, under a key derived from the provider id (as the intake derives it)."""
+    """The replies stored for a redelivery, under every derivation the intake has used: the id's
+    keyed hash under the server's INBOUND key or any epoch key the copy derives, and its reply
+    key from the server's INBOUND_REPLIES key or from any epoch key."""
     by_key: dict[bytes, list[Record]] = {}
     for r in records:
         for v in r.fields:
@@ -236,17 +191,18 @@ def open_replies(ring: KeyRing, records: list[Record], ids: Iterable[tuple[str, 
                 by_key.setdefault(v, []).append(r)
     out, seen = [], set()
     for channel, pid in ids:
-        key = inbound.inbound_key(ring.secrets, channel, pid)
-        box = inbound.reply_box(ring.secrets, channel, pid)  # the intake's own derivation
-        for r in by_key.get(key, []):
-            for v in r.fields:
-                if _boxlike(v) and (channel, pid, v) not in seen:
-                    assert isinstance(v, bytes)
-                    seen.add((channel, pid, v))
-                    try:
-                        out.append((channel, pid, box.decrypt(v, key)))
-                    except DecryptionFailed:
-                        continue
+        info = f"{channel}:{pid}".encode()
+        hashes = {_derive(k, info) for k in [ring.secrets.subkey(Purpose.INBOUND), *ring.epoch_keys]}
+        boxes = [Box(_derive(k, info)) for k in [ring.secrets.subkey(Purpose.INBOUND_REPLIES), *ring.epoch_keys]]
+        for key in hashes:
+            for r in by_key.get(key, []):
+                for v in r.fields:
+                    if _boxlike(v) and (channel, pid, v) not in seen:
+                        assert isinstance(v, bytes)
+                        seen.add((channel, pid, v))
+                        hit = _first(v, [key, b""], [("reply", box) for box in boxes])
+                        if hit is not None:
+                            out.append((channel, pid, hit[1]))
     return out
 
 
@@ -279,18 +235,6 @@ def tip_times(records: Iterable[Record]) -> dict[str, set[float]]:
             and _HEX_ID.match(r.fields[0])}
 
 
-def around(values: Iterable[int], n: int, floor: int = 0, ceiling: int | None = None) -> range:
-    """``n`` consecutive candidates centred on the real values (so the range holds them)."""
-    ordered = sorted(values)
-    if not ordered:
-        return range(0)
-    mid = (ordered[0] + ordered[-1]) // 2
-    start = max(floor, mid - n // 2)
-    if ceiling is not None:
-        start = max(floor, min(start, ceiling - n))
-    return range(start, start + n)
-
-
 def attack(records: list[Record], secrets_dir: Path, *, now: float, phones: range, chat_ids: range,
            update_ids: range) -> Findings:
     """Everything the copy and the secrets give up (phone candidates: +1555 and seven digits)."""
@@ -311,8 +255,9 @@ def attack(records: list[Record], secrets_dir: Path, *, now: float, phones: rang
             address = (pattern % k).decode().split(":", 1)[1]
             lookups[(channel, address)] = lookup
             findings.addresses.setdefault((channel, address), "brute force of keyed hashes")
-    timing, hits = brute("Telegram update ids", [ring.secrets.subkey(Purpose.INBOUND)], hashes, b"telegram:%d",
-                         update_ids)
+    # Provider-id hashes: under the server's INBOUND key (before the ratchet) and every epoch key.
+    timing, hits = brute("Telegram update ids", [ring.secrets.subkey(Purpose.INBOUND), *ring.epoch_keys], hashes,
+                         b"telegram:%d", update_ids)
     findings.timings.append(timing)
     uids = [str(k) for k, _ in hits]
     sids = {m for text in findings.texts() for m in _SID.findall(text)}

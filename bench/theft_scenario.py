@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator
 
 from bench.common import fresh_runtime
 from bot.types import InboundMessage
+from storage.ratchet import FOLDER
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tipline.app import create_public_app
@@ -172,6 +173,9 @@ def open_line(database_url: str | None = None, *, start: float | None = None) ->
     # The composition root's epoch keys and service, on the drill's clock (Runtime builds them on
     # time.time); the sender and the jobs below use the same epoch keys.
     rt.__dict__["epochs"] = rt.epochs_on(clock)
+    if start is not None:  # a clock that starts in the past: so do the chains
+        shutil.rmtree(s.secrets_dir / FOLDER)
+        rt.epochs.create_missing(start=start)
     rt.__dict__["intake"] = IntakeService(
         db=rt.db, secrets=rt.secrets, epochs=rt.epochs, engine=rt.engine, region=rt.region, rules=rt.rules,
         routing=rt.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,

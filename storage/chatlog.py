@@ -1,13 +1,17 @@
 """Telegram message ids of a conversation (sealed), kept only while they can still be deleted.
 
-The Bot API deletes messages younger than 48 hours; older ids are useless and purged.
+The Bot API deletes messages younger than 48 hours; older ids are useless and purged.  They
+are sealed under the OUTBOX epoch keys, whose window (``storage.epochs.schedules``) covers
+those 48 hours: an id whose epoch has died is past deleting anyway, and is skipped.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, delete, select
 
-from storage.crypto import Box
+from storage.crypto import DecryptionFailed
+from storage.epoch_blobs import Sealer
+from storage.ratchet import EpochDestroyed
 from storage.tables import ChatMessage
 
 _T = ChatMessage.__table__  # type: ignore[attr-defined]
@@ -15,20 +19,26 @@ _T = ChatMessage.__table__  # type: ignore[attr-defined]
 DELETABLE_SECONDS = 48 * 3600
 
 
-def record(conn: Connection, *, box: Box, conversation_id: str, message_id: str, now: float) -> None:
+def record(conn: Connection, *, box: Sealer, conversation_id: str, message_id: str, now: float) -> None:
     conn.execute(_T.insert().values(
         conversation_id=conversation_id, ref=box.encrypt(message_id.encode(), conversation_id.encode()),
         created_at=now,
     ))
 
 
-def deletable(conn: Connection, *, box: Box, conversation_id: str, now: float) -> list[str]:
+def deletable(conn: Connection, *, box: Sealer, conversation_id: str, now: float) -> list[str]:
     """Message ids of the conversation still inside the deletion window, oldest first."""
     rows = conn.execute(
         select(_T.c.ref).where(_T.c.conversation_id == conversation_id, _T.c.created_at > now - DELETABLE_SECONDS)
         .order_by(_T.c.id)
     )
-    return [box.decrypt(row.ref, conversation_id.encode()).decode() for row in rows]
+    found = []
+    for row in rows:
+        try:
+            found.append(box.decrypt(row.ref, conversation_id.encode()).decode())
+        except (EpochDestroyed, DecryptionFailed, UnicodeDecodeError):
+            continue  # past its window (or altered): a message the Bot API could not delete anyway
+    return found
 
 
 def forget(conn: Connection, *, conversation_id: str) -> None:

@@ -6,6 +6,10 @@ not left in free pages) and ``BEGIN IMMEDIATE`` for every transaction, so that
 writers queue on the lock up front instead of failing half-way on an upgrade
 from a read lock.  That makes SQLite a single writer, which is what the design
 asks of it.
+
+The WAL keeps old versions of rows (an UPDATE's old value, a deleted row) in its frames
+until they are overwritten: ``journal_size_limit`` bounds what a reset WAL keeps, and the
+worker empties it after each round (``truncate_wal``), so an idle line's WAL holds nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA secure_delete=ON")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -75,6 +80,28 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+WAL_SIZE_LIMIT = 1024 * 1024  # bytes a WAL keeps after a checkpoint resets it (stale frames included)
+_CHECKPOINT_WAIT_MS = 2000  # a reader still on an old snapshot: try again next round, do not stall
+
+
+def truncate_wal(engine: Engine) -> bool:
+    """Checkpoint SQLite's WAL into the database and truncate it to zero bytes (the worker,
+    after each round); True when done, False when a reader kept it (retried next round).
+    A no-op (True) on PostgreSQL, whose WAL and dead rows are the server's (README)."""
+    if not is_sqlite(engine):
+        return True
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection  # outside any transaction: a checkpoint needs that
+        try:
+            raw.execute(f"PRAGMA busy_timeout={_CHECKPOINT_WAIT_MS}")  # type: ignore[union-attr]
+            busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # type: ignore[union-attr]
+        except engine.dialect.loaded_dbapi.OperationalError:
+            busy = 1
+        finally:
+            raw.execute("PRAGMA busy_timeout=30000")  # type: ignore[union-attr]
+        return not busy
 
 
 @contextmanager

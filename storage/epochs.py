@@ -59,7 +59,18 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
     An interview's state is needed while it runs and until the worker seals it after the idle
     window (a few hours' grace for a worker that was down); what a finished interview keeps,
     its lookup, tip link and address, for the follow-up window; provider ids for Telegram's
-    redelivery (a day or two); replies kept for a Twilio redelivery for an hour.
+    redelivery (a day or two).
+
+    Outbox bodies and the Telegram chat log share OUTBOX: a reply that keeps failing is dead
+    within minutes (``storage.outbox``: 8 attempts, back-off capped at 10 minutes) and a
+    WhatsApp reply held for its window waits for the reporter's next message, but the chat
+    log's message ids serve EXIT's deletion for the 48 hours the Bot API allows
+    (``storage.chatlog``): that longest need, plus two hours' grace, is the window.  A body
+    still queued after it is reported dead, unread.  Stored replies (INBOUND_REPLIES) are for
+    a Twilio redelivery, which comes within seconds; the worker clears them after
+    ``storage.inbound.REPLY_RETENTION`` and their hour's key dies within two.  Provider
+    copies (Twilio SIDs) are retried for at most ~21.5 hours (``storage.provider_copies``:
+    30 attempts, back-off capped at an hour), so their keys live 24.
     """
     idle_hours = math.ceil(idle_minutes / 60)
     followup = followup_days + 1
@@ -69,7 +80,7 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
         Purpose.LOOKUP: Schedule(DAY, keep=followup),
         Purpose.TIP_LINK: Schedule(DAY, keep=followup),
         Purpose.ADDRESS: Schedule(DAY, keep=followup),
-        Purpose.OUTBOX: Schedule(HOUR, keep=idle_hours + 3),
+        Purpose.OUTBOX: Schedule(HOUR, keep=48 + 2),
         Purpose.INBOUND: Schedule(DAY, keep=2),
         Purpose.INBOUND_REPLIES: Schedule(HOUR, keep=1),
         Purpose.PROVIDER_COPIES: Schedule(HOUR, keep=24),
@@ -83,6 +94,11 @@ class Sealed:
 
     purpose: Purpose
     epoch: int
+
+
+def head(purpose: Purpose, epoch: int) -> bytes:
+    """The head an epoch blob of ``purpose`` sealed in ``epoch`` starts with (then a Box blob)."""
+    return _HEAD.pack(_MAGIC, TAGS[purpose], epoch)
 
 
 def peek(blob: bytes) -> Sealed | None:
@@ -117,7 +133,7 @@ class EpochBox:
 
     def encrypt(self, plaintext: bytes, aad: bytes = b"") -> bytes:
         epoch = self._ratchet.schedule.epoch(self._ratchet.clock())
-        return _HEAD.pack(_MAGIC, self._tag, epoch) + self._box(epoch).encrypt(plaintext, aad)
+        return head(self._purpose, epoch) + self._box(epoch).encrypt(plaintext, aad)
 
     def decrypt(self, blob: bytes, aad: bytes = b"") -> bytes:
         """The plaintext; EpochDestroyed when its epoch is gone, DecryptionFailed when altered."""
@@ -192,4 +208,4 @@ class EpochKeys:
         return {p.value: r.advance() for p, r in self._ratchets.items()}
 
 
-__all__ = ["EpochBox", "EpochDestroyed", "EpochKeys", "Sealed", "TAGS", "peek", "schedules"]
+__all__ = ["EpochBox", "EpochDestroyed", "EpochKeys", "Sealed", "TAGS", "head", "peek", "schedules"]

@@ -1,13 +1,17 @@
 """The outbox: replies waiting to leave, at least once and in order per conversation.
 
-Bodies are sealed with the server key and destinations with the address's period
-key; a row is deleted once delivered, so delivered text does not linger.  A reply
-that keeps failing becomes ``dead`` (kept for the operator, ``tipline outbox list``).
+Bodies are sealed under the OUTBOX epoch keys (``storage.epochs``: they die after their
+window, with every old copy of the row) and destinations with the address's period key; a
+row is deleted once delivered, so delivered text does not linger.  A reply that keeps
+failing becomes ``dead`` (kept for the operator, ``tipline outbox list``); so does one whose
+body's epoch died before it could go (a WhatsApp reply held past the window): reported as
+"body expired", never read.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Sequence
@@ -16,14 +20,21 @@ from sqlalchemy import Connection, and_, delete, func, select, update
 from sqlalchemy.orm import aliased
 
 from storage.backoff import backoff
-from storage.crypto import Box
+from storage.crypto import DecryptionFailed, ServerSecrets
+from storage.epoch_blobs import Sealer, UpgradeBox
+from storage.epochs import EpochKeys
+from storage.purposes import Purpose
+from storage.ratchet import EpochDestroyed
 from storage.tables import Outbox
+
+log = logging.getLogger(__name__)
 
 _T = Outbox.__table__  # type: ignore[attr-defined]
 
 MAX_ATTEMPTS = 8
 BASE_DELAY = 2.0
 MAX_DELAY = 600.0
+BODY_EXPIRED = "body expired"  # its OUTBOX epoch died before it could go (README: "Backups")
 
 
 class ItemStatus(StrEnum):
@@ -31,6 +42,11 @@ class ItemStatus(StrEnum):
 
     PENDING = "pending"  # waiting for its turn, its lease or its retry time
     DEAD = "dead"  # given up: kept as metadata for the operator (``tipline outbox list``)
+
+
+def box(keys: EpochKeys, secrets: ServerSecrets) -> UpgradeBox:
+    """Bodies and the chat log: new ones under the OUTBOX epochs; pre-upgrade rows still read."""
+    return UpgradeBox(keys.box(Purpose.OUTBOX), secrets.box(Purpose.OUTBOX))
 
 
 @dataclass
@@ -48,7 +64,7 @@ class OutboxItem:
 def enqueue(
     conn: Connection,
     *,
-    box: Box,
+    box: Sealer,
     conversation_id: str,
     channel: str,
     destination: bytes,
@@ -78,8 +94,12 @@ def enqueue(
     return ids
 
 
-def due(conn: Connection, *, box: Box, now: float, limit: int = 50) -> list[OutboxItem]:
-    """The next deliverable message of each conversation (earlier ones block later ones)."""
+def due(conn: Connection, *, box: Sealer, now: float, limit: int = 50) -> list[OutboxItem]:
+    """The next deliverable message of each conversation (earlier ones block later ones).
+
+    An item whose body no longer opens (its epoch died, or it was altered) is made dead here,
+    with the reason as its error, and the conversation's next item follows in a later round.
+    """
     earlier = aliased(_T)
     blocked = (
         select(earlier.c.id)
@@ -99,8 +119,12 @@ def due(conn: Connection, *, box: Box, now: float, limit: int = 50) -> list[Outb
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     items = []
-    for row in conn.execute(query):
-        body = json.loads(box.decrypt(row.body, f"{row.conversation_id}:{row.seq}".encode()))
+    for row in list(conn.execute(query)):
+        body = _open_body(box, row.body, f"{row.conversation_id}:{row.seq}".encode())
+        if isinstance(body, str):
+            failed(conn, item_id=row.id, attempts=row.attempts, error=body, now=now, permanent=True)
+            log.warning("outbox item dead", extra={"item": row.id, "channel": row.channel, "error": body})
+            continue
         items.append(
             OutboxItem(
                 id=row.id, conversation_id=row.conversation_id, seq=row.seq, channel=row.channel,
@@ -109,6 +133,17 @@ def due(conn: Connection, *, box: Box, now: float, limit: int = 50) -> list[Outb
             )
         )
     return items
+
+
+def _open_body(box: Sealer, blob: bytes, aad: bytes) -> dict[str, Any] | str:
+    """The body, or why it cannot be read (the item's error)."""
+    try:
+        body = json.loads(box.decrypt(blob, aad))
+    except EpochDestroyed:
+        return BODY_EXPIRED
+    except (DecryptionFailed, ValueError):
+        return "body unreadable"
+    return body if isinstance(body, dict) else "body unreadable"
 
 
 def delivered(conn: Connection, *, item_id: int) -> None:

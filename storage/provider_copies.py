@@ -1,9 +1,12 @@
 """Provider copies to delete (Twilio's message log), kept in ``ProviderDeletion``.
 
-The provider's message id (a Twilio SID) is sealed with the server box.  Rows are
-taken with a lease, retried with back-off (``storage.backoff``) while the provider
-still holds the message in a non-final state, and deleted once the provider let go,
-or after ``MAX_ATTEMPTS``, when a warning says a copy may remain.  The provider
+The provider's message id (a Twilio SID) is sealed under the PROVIDER_COPIES epoch keys,
+whose window (24 hours) outlasts every retry: ``MAX_ATTEMPTS`` with back-off capped at
+``MAX_DELAY`` add up to at most ``retry_span()`` (~21.5 hours).  Rows are taken with a lease,
+retried with back-off (``storage.backoff``) while the provider still holds the message in a
+non-final state, and deleted once the provider let go, or after ``MAX_ATTEMPTS`` or once the
+id's epoch died (a worker that was down longer than the window), when a warning says a copy
+may remain.  The provider
 calls themselves live with the channel (``webhooks.provider_copies``).
 """
 
@@ -15,9 +18,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, delete, func, select, update
 
 from storage.backoff import backoff
-from storage.crypto import Box, ServerSecrets
+from storage.crypto import DecryptionFailed, ServerSecrets
+from storage.epoch_blobs import Sealer, UpgradeBox
+from storage.epochs import EpochKeys
 from storage.fastsql import Statement
 from storage.purposes import Purpose
+from storage.ratchet import EpochDestroyed
 from storage.tables import ProviderDeletion
 
 log = logging.getLogger(__name__)
@@ -31,8 +37,14 @@ MAX_ATTEMPTS = 30
 MAX_DELAY = 3600.0
 
 
-def box(secrets: ServerSecrets) -> Box:
-    return secrets.box(Purpose.PROVIDER_COPIES)
+def box(keys: EpochKeys, secrets: ServerSecrets) -> UpgradeBox:
+    """New ids under the epochs; ids queued before the upgrade (server key) still read."""
+    return UpgradeBox(keys.box(Purpose.PROVIDER_COPIES), secrets.box(Purpose.PROVIDER_COPIES))
+
+
+def retry_span() -> float:
+    """The longest a copy is retried: every back-off at its ceiling (the window must outlast it)."""
+    return FIRST_DELAY + sum(min(MAX_DELAY, FIRST_DELAY * 2.0 ** a) for a in range(1, MAX_ATTEMPTS))
 
 
 # Runs on the webhook hot path: written once, executed on the driver connection.
@@ -42,7 +54,7 @@ _INSERT = Statement(
 )
 
 
-def queue(conn: Connection, *, box: Box, channel: str, sid: str, now: float, delay: float = FIRST_DELAY) -> None:
+def queue(conn: Connection, *, box: Sealer, channel: str, sid: str, now: float, delay: float = FIRST_DELAY) -> None:
     """Remember to delete the provider's copy of message ``sid`` (sealed) from ``now + delay``."""
     _INSERT.run(conn, {
         "channel": channel, "ref": box.encrypt(sid.encode(), _AAD),
@@ -58,7 +70,7 @@ class Deletion:
     sid: str = field(repr=False)
 
 
-def take(conn: Connection, *, box: Box, now: float, limit: int = 50) -> list[Deletion]:
+def take(conn: Connection, *, box: Sealer, now: float, limit: int = 50) -> list[Deletion]:
     """Due deletions, leased to this caller for ``LEASE`` seconds."""
     query = select(_T).where(_T.c.next_attempt_at <= now).order_by(_T.c.next_attempt_at, _T.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
@@ -67,8 +79,15 @@ def take(conn: Connection, *, box: Box, now: float, limit: int = 50) -> list[Del
     if not rows:
         return []
     conn.execute(update(_T).where(_T.c.id.in_([r.id for r in rows])).values(next_attempt_at=now + LEASE))
-    return [Deletion(id=r.id, channel=r.channel, attempts=r.attempts, sid=box.decrypt(r.ref, _AAD).decode())
-            for r in rows]
+    taken = []
+    for r in rows:
+        try:
+            taken.append(Deletion(id=r.id, channel=r.channel, attempts=r.attempts,
+                                  sid=box.decrypt(r.ref, _AAD).decode()))
+        except (EpochDestroyed, DecryptionFailed, UnicodeDecodeError):
+            done(conn, item_id=r.id)  # its id is gone for good: nothing can delete that copy now
+            log.warning("provider copy not deleted: its id is past its window", extra={"deletion": r.id})
+    return taken
 
 
 def done(conn: Connection, *, item_id: int) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from bot import Engine as ConversationEngine
 from bot.types import InboundMessage
+from storage.epochs import EpochKeys
 from tipline.install import add_first_admin, prepare
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -24,6 +25,7 @@ from triage.intake import Handled, IntakeService
 SHARED = Path(os.environ.get("TIPLINE_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 
 ADMIN = "admin"
+CHAINS_BACK = 7 * 86400  # key ratchets start a week back: fake clocks may begin in the past
 ADMIN_PASSPHRASE = "correct horse battery staple"
 
 
@@ -49,8 +51,7 @@ class FakeClock:
 
 def initialised_runtime(settings: Settings) -> Runtime:
     """What ``tipline init`` leaves: secrets, schema, the routing file's queues, one admin holding all."""
-    # Chains start a day back: tests' fake clocks may begin before now (never more than that).
-    rt, _ = prepare(settings, chains_from=time.time() - 86400)
+    rt, _ = prepare(settings, chains_from=time.time() - CHAINS_BACK)
     add_first_admin(rt, username=ADMIN, passphrase=ADMIN_PASSPHRASE)
     return rt
 
@@ -64,6 +65,11 @@ def service_with_clock(
         rules=rt.rules, routing=rt.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
         idle_seconds=s.conversation_idle_minutes * 60, followup_days=s.followup_days,
     )
+
+
+def epochs_on(rt: Runtime, clock: Callable[[], float]) -> EpochKeys:
+    """The runtime's key ratchets on a test's clock (one per service, as in a process)."""
+    return rt.epochs_on(clock)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import time
 from typing import Callable
 
 from storage import conversations, inbound, opt_outs, outbox, periods, throttle
+from storage.db import truncate_wal
 from triage import followup
 from tipline.runtime import Runtime
 
@@ -32,6 +33,8 @@ class Jobs:
         with self.rt.db.begin() as conn:
             report["purged_conversations"] = conversations.purge_finished(conn, now=now)
             report["purged_inbound"] = inbound.purge(conn, before=now - INBOUND_RETENTION)
+            # No closing reply outlives Twilio's retry window (issue 9, finding 3).
+            report["cleared_replies"] = inbound.clear_responses(conn, before=now - inbound.REPLY_RETENTION)
             report["destroyed_period_keys"] = periods.destroy_expired(conn, now=now)
             report["purged_outbox"] = outbox.purge(conn, before=now - days * 86400)
             report["pruned_throttles"] = throttle.prune(conn, now=now, window_seconds=followup.WINDOW)
@@ -42,6 +45,9 @@ class Jobs:
         report["destroyed_epochs"] = sum(self.rt.epochs_on(self.clock).advance().values())
         if self.sender is not None:
             report["delivered"] = self.sender.run_once()
+        # Old frames hold old row versions (sealed under epochs, but the sooner gone the better);
+        # a reader on an old snapshot makes it wait for the next round.
+        truncate_wal(self.rt.db)
         return report
 
     def run_forever(self, *, interval: float = 5.0) -> None:

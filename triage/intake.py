@@ -16,7 +16,7 @@ from dataclasses import replace
 from sqlalchemy import Connection
 
 from bot.types import (
-    ConversationState, Event, EventKind, InboundMessage, OutboxMessage, Outcome, Reply, Status,
+    ConversationState, Event, EventKind, InboundMessage, Outcome, Status,
 )
 from bot.words import Alarm, canon_tokens
 from storage import conversations, inbound, opt_outs
@@ -98,7 +98,7 @@ class IntakeService(IntakeBase):
                              also=self._counting(codes, sender, also))
         except _LostRace:
             return None
-        return self._handled(conv_id, done, routine=not outcome.events)
+        return self._handled(conv_id, done, routine=not outcome.events, handle=self._handle_of(msg, inline))
 
     def _fast_outcome(
         self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, codes: Codes,
@@ -135,13 +135,10 @@ class IntakeService(IntakeBase):
     ) -> None:
         """The writes of the fast path, sealed before the lock; _LostRace if anything moved first."""
         sealed_state = self._states.seal(conv_id, done.stored.state, resting=done.stored.resting)
-        key = response = None
-        if msg.provider_id is not None:
-            key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
-            response = inbound.seal_response(self._reply_box(msg.channel, msg.provider_id), key, done.payload)
+        lookups = self._inbound_keys(msg)
+        response = self._sealed_replies(msg, lookups, done, inline=inline)
         with self._writer, conn.begin():  # _LostRace rolls it back
-            if key is not None and response is not None \
-                    and not inbound.claim_with_response(conn, key=key, now=now, response=response):
+            if lookups and not inbound.claim(conn, keys=lookups, now=now, response=response):
                 raise _LostRace
             if sealed is not None and not self.sealer.write(conn, sealed, now=now):
                 raise _LostRace
@@ -166,13 +163,9 @@ class IntakeService(IntakeBase):
     ) -> Handled:
         """Everything else under the write lock: expiry, follow-ups, codes, carrier words, races."""
         with self._writer, self.db.begin() as conn:
-            key = reply_box = None
-            if msg.provider_id is not None:
-                key = inbound.inbound_key(self.secrets, msg.channel, msg.provider_id)
-                reply_box = self._reply_box(msg.channel, msg.provider_id)
-                if not inbound.claim(conn, key=key, now=now):
-                    stored = [OutboxMessage.from_dict(r) for r in inbound.stored_response(conn, box=reply_box, key=key)]
-                    return Handled("", [Reply(m.text, m.buttons) for m in stored], duplicate=True, send=bool(stored))
+            lookups = self._inbound_keys(msg)
+            if lookups and not inbound.claim(conn, keys=lookups, now=now):
+                return self._redelivered(conn, msg, lookups)
             conv, _ = conversations.open_conversation(
                 conn, boxes=self._states, lookup=lookup, channel=msg.channel, now=now,
                 idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
@@ -186,11 +179,12 @@ class IntakeService(IntakeBase):
                 idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds,
             )
             self._queue(conn, conv.id, msg, done, inline=inline, now=now)
-            if key is not None and reply_box is not None:
-                inbound.store_response(conn, box=reply_box, key=key, replies=done.payload)
+            response = self._sealed_replies(msg, lookups, done, inline=inline)
+            if response is not None:
+                inbound.store_response(conn, key=lookups[0], response=response)
             if also is not None:
                 also(conn, conv.id, now)
-        return self._handled(conv.id, done)
+        return self._handled(conv.id, done, handle=self._handle_of(msg, inline))
 
     def _answer_locked(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, reading: Reading, *,

@@ -16,10 +16,11 @@ from bot.types import (
 )
 from storage import inbound, lookups, opt_outs, outbox, periods, refcodes
 from storage.conversation_state import StateBoxes
-from storage.crypto import Box, KdfParams, ServerSecrets
+from storage.crypto import KdfParams, ServerSecrets
 from storage.epochs import EpochKeys
 from storage.lookups import Keyed
 from storage.db import writer_lock
+from storage.epoch_blobs import Sealer
 from storage.purposes import Purpose
 from triage.codesupply import CodeSupply
 from triage.expiry import IdleExpiry
@@ -51,6 +52,9 @@ class Handled:
     # Handled on the optimistic path: no event, so the replies are plain questions and
     # notices (never a reference code), the same for every reporter at that step.
     routine: bool = False
+    # The stored replies' row (hex of its keyed id), for the provider's delivery report to
+    # drop them (``storage.inbound.forget_response``); None when none are kept.
+    reply_handle: str | None = field(default=None, repr=False)
 
 
 class IntakeBase:
@@ -78,13 +82,13 @@ class IntakeBase:
         self._context = Context(region=region, new_code=_display_code, partners=partner_kinds(routing))
         # States before the epoch keys still open (read only) during the transition.
         self._states = StateBoxes(epochs, legacy=secrets.box(Purpose.CONVERSATION_STATE))
-        self._outbox_box: Box = secrets.box(Purpose.OUTBOX)
+        self._outbox_box: Sealer = outbox.box(epochs, secrets)
         self._telegram = TelegramHistory(box=self._outbox_box, words=engine.words)
         self._expiry = IdleExpiry(db=db, states=self._states, engine=engine, sealer=self.sealer,
                                   context=lambda: self._context, retain_seconds=self.retain_seconds)
         self._writer = writer_lock(db)
 
-    def _handled(self, conv_id: str, done: Plan, *, routine: bool = False) -> Handled:
+    def _handled(self, conv_id: str, done: Plan, *, routine: bool = False, handle: str | None = None) -> Handled:
         """After the commit: the on-call log line for an urgent tip, and what the edge needs."""
         if done.tip_id is not None and any(e.kind is EventKind.URGENT for e in done.outcome.events):
             # After the commit (so a rolled-back message pages no one), at WARNING so that log
@@ -93,7 +97,7 @@ class IntakeBase:
         # No conversation id in any log line: a tip's lines (sealed, alert) come at the same
         # moment, and the two ids side by side would join a reporter's row to their tip.
         log.debug("inbound handled", extra={"events": [e.kind.value for e in done.outcome.events]})
-        return Handled(conv_id, done.replies, duplicate=False, send=done.send, routine=routine)
+        return Handled(conv_id, done.replies, duplicate=False, send=done.send, routine=routine, reply_handle=handle)
 
     def _context_for(self, supply: CodeSupply) -> Context:
         """The engine's context for one message: a code it shows is the one drawn (and hashed) for it."""
@@ -129,8 +133,36 @@ class IntakeBase:
                 address_period=dest_period, messages=[m.to_dict() for m in queued], now=now,
             )
 
-    def _reply_box(self, channel: str, provider_id: str) -> Box:
-        return inbound.reply_box(self.secrets, channel, provider_id)
+    # -- provider ids and the replies kept for a redelivery ------------------------------
+
+    def _inbound_keys(self, msg: InboundMessage) -> list[bytes]:
+        """The provider id's keyed hashes under every open epoch ([] without an id)."""
+        if msg.provider_id is None:
+            return []
+        return inbound.inbound_keys(self.epochs, msg.channel, msg.provider_id)
+
+    def _sealed_replies(self, msg: InboundMessage, lookups: list[bytes], done: Plan, *, inline: bool) -> bytes | None:
+        """The replies to keep for a redelivery: only those that ride back inline (Twilio's TwiML).
+
+        Telegram's go through the outbox, which delivers them once, so a redelivered update is
+        only acknowledged and no reply body is kept for it.
+        """
+        if not inline or not lookups or msg.provider_id is None:
+            return None
+        return inbound.seal_response(self.epochs, msg.channel, msg.provider_id, lookups[0], done.payload)
+
+    def _handle_of(self, msg: InboundMessage, inline: bool) -> str | None:
+        if not inline or msg.provider_id is None:
+            return None
+        return self._inbound_keys(msg)[0].hex()
+
+    def _redelivered(self, conn: Connection, msg: InboundMessage, lookups: list[bytes]) -> Handled:
+        """A redelivery: the replies kept for it (inline channels), or a bare acknowledgement."""
+        assert msg.provider_id is not None
+        key, kept = inbound.stored_response(conn, keys=self.epochs, channel=msg.channel,
+                                            provider_id=msg.provider_id, lookups=lookups)
+        replies = [Reply(m.text, m.buttons) for m in map(OutboxMessage.from_dict, kept)]
+        return Handled("", replies, duplicate=True, send=bool(replies), reply_handle=key.hex() if key else None)
 
     def _lookup(self, msg: InboundMessage) -> Keyed:
         """The sender's conversation lookup under every LOOKUP epoch still open."""

@@ -17,11 +17,11 @@ from bot.commands import Command, CommandWords
 from bot.render import TOGGLE
 from bot.types import EventKind, InboundMessage, Outcome, OutboxAction, OutboxMessage, Status
 from storage import chatlog
-from storage.crypto import Box
+from storage.epoch_blobs import Sealer
 
 
 class TelegramHistory:
-    def __init__(self, *, box: Box, words: CommandWords) -> None:
+    def __init__(self, *, box: Sealer, words: CommandWords) -> None:
         self._box = box
         self._words = words
 

@@ -14,12 +14,12 @@ from sqlalchemy import Engine
 from twilio.base.exceptions import TwilioRestException
 
 from storage import provider_copies
-from storage.crypto import Box
+from storage.epoch_blobs import Sealer
 
 log = logging.getLogger(__name__)
 
 
-def delete_due(db: Engine, *, box: Box, client: Any, clock: Callable[[], float]) -> int:
+def delete_due(db: Engine, *, box: Sealer, client: Any, clock: Callable[[], float]) -> int:
     """Delete the due copies from Twilio's message log; returns how many are gone.
 
     A copy Twilio still holds in a non-final state (or an error) is retried later with

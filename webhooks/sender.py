@@ -29,7 +29,6 @@ from storage import chatlog, lookups, opt_outs, outbox, periods, provider_copies
 from storage.crypto import ServerSecrets
 from storage.epochs import EpochKeys
 from storage.outbox import ItemStatus, OutboxItem
-from storage.purposes import Purpose
 from webhooks import provider_copies as copies
 from webhooks import reply_window
 from webhooks.channel import Channel, Delivery, DeliveryOutcome, Result
@@ -60,8 +59,8 @@ class OutboxSender:
         self.fast_lane = fast_lane
         self._cleanup = cleanup
         self._providers = providers
-        self._box = secrets.box(Purpose.OUTBOX)  # the intake service's outbox/chat-log box
-        self._copies_box = provider_copies.box(secrets)
+        self._box = outbox.box(epochs, secrets)  # the intake service's outbox/chat-log box
+        self._copies_box = provider_copies.box(epochs, secrets)
         self._run_lock = threading.Lock()
         self._paused: dict[int, float] = {}  # id(channel) -> until
         self._pause_lock = threading.Lock()
@@ -267,7 +266,7 @@ def build_sender(
         if twilio_from:
             carrier = TwilioChannel(providers.twilio, sender=twilio_from)
             channels[SMS] = channels[WHATSAPP] = carrier  # one account: paused together
-        box = provider_copies.box(secrets)
+        box = provider_copies.box(epochs, secrets)
 
         def delete_copies() -> int:
             return copies.delete_due(db, box=box, client=providers.twilio(), clock=clock)

@@ -5,8 +5,12 @@ TIPLINE_PUBLIC_BASE_URL and the raw query string, so it holds behind a reverse
 proxy), one call to the intake service (its transaction also queues the inbound
 message's deletion from Twilio's log), and TwiML.  Replies ride back inline; each
 <Message> carries a status-callback ``action`` so the reply's SID can be deleted
-from Twilio's log once it reaches a final state.  Nothing is logged per message
-above DEBUG, and never a number, a SID or a text.
+from Twilio's log once it reaches a final state.  The action names the inbound message
+the replies answer (``?r=`` the hex of its keyed id, inside the signed URL): the first
+final status of a reply proves Twilio has the TwiML, so it will not redeliver that
+message, and the replies kept for a redelivery (a closing one carries the reference code)
+are dropped at once.  Nothing is logged per message above DEBUG, and never a number, a SID
+or a text.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
 from bot.types import SMS, WHATSAPP, Hints, InboundMessage
-from storage import lookups, opt_outs, provider_copies
+from storage import inbound, lookups, opt_outs, provider_copies
 from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
 from webhooks.twilio_channel import OPTED_OUT
@@ -46,6 +50,9 @@ FORM = "application/x-www-form-urlencoded"
 # Statuses after which Twilio no longer changes the message: its log copy can go.
 FINAL_STATUSES = frozenset({"sent", "delivered", "undelivered", "failed", "read", "canceled", "received"})
 _SID = re.compile(r"^(SM|MM|SS|MG)[0-9a-fA-F]{32}$")
+_HANDLE = re.compile(r"^[0-9a-f]{64}$")  # storage.inbound's keyed id, as hex
+REPLY_PARAM = "r"
+_SLOT = "0" * 64  # stands for the handle in a cached routine TwiML (hex: no escaping needed)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 _XML = "application/xml"
@@ -71,7 +78,7 @@ class TwilioEdge:
         self.intake = intake
         self.db = db
         self.secrets = secrets
-        self.copies_box = provider_copies.box(secrets)
+        self.copies_box = provider_copies.box(intake.epochs, secrets)
 
     # -- shared checks -------------------------------------------------------------
 
@@ -145,21 +152,25 @@ class TwilioEdge:
             return database_unavailable("twilio webhook")
         if not handled.send or not handled.replies:
             return Response(EMPTY_TWIML, mimetype=_XML)
-        texts = tuple(r.text for r in handled.replies)
-        return Response(self._routine_twiml(texts) if handled.routine else self.twiml(texts), mimetype=_XML)
+        texts, handle = tuple(r.text for r in handled.replies), handled.reply_handle
+        if handled.routine and handle is not None:
+            return Response(self._routine_twiml(texts).replace(_SLOT, handle), mimetype=_XML)
+        return Response(self.twiml(texts, handle), mimetype=_XML)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one edge per app
     def _routine_twiml(self, texts: tuple[str, ...]) -> str:
         # Routine replies are the flow's questions, the same for every reporter at a step, and
-        # building the XML is a visible share of the webhook's time.  Only these are cached:
-        # a reply with a reference code never is (it is not routine).
-        return self.twiml(texts)
+        # building the XML is a visible share of the webhook's time.  Only these are cached
+        # (with a slot for the handle): a reply with a reference code never is (not routine).
+        return self.twiml(texts, _SLOT)
 
-    def twiml(self, texts: tuple[str, ...]) -> str:
-        """TwiML for these replies, each with a status callback so its SID can be deleted later."""
+    def twiml(self, texts: tuple[str, ...], handle: str | None = None) -> str:
+        """TwiML for these replies, each with a status callback so its SID can be deleted later
+        (and, with ``handle``, the replies kept for a redelivery)."""
+        action = self.status_url if handle is None else f"{self.status_url}?{REPLY_PARAM}={handle}"
         twiml = MessagingResponse()
         for text in texts:
-            twiml.message(text, action=self.status_url, method="POST")
+            twiml.message(text, action=action, method="POST")
         return str(twiml.to_xml(xml_declaration=True))
 
     # -- POST /webhooks/twilio/status ---------------------------------------------------
@@ -177,11 +188,14 @@ class TwilioEdge:
         opted_out = params.get("ErrorCode") == str(OPTED_OUT) and bool(recipient)
         if state not in FINAL_STATUSES and not opted_out:
             return no_content()
+        handle = request.args.get(REPLY_PARAM, "")
         try:
             with self.db.begin() as conn:
                 now = time.time()
                 if state in FINAL_STATUSES:
                     provider_copies.queue(conn, box=self.copies_box, channel=channel_of(recipient), sid=sid, now=now)
+                    if _HANDLE.match(handle):  # Twilio has the TwiML: no redelivery will need the replies
+                        inbound.forget_response(conn, key=bytes.fromhex(handle))
                 if opted_out:  # send the number nothing more, from now on
                     lookup = lookups.address(self.intake.epochs, channel_of(recipient), recipient)
                     opt_outs.stop_running(conn, lookup=lookup, now=now)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from storage import outbox, periods, refcodes, tips
-from storage.purposes import Purpose
-from tests.factories import FakeClock, Reporter, service_with_clock
+from storage.db import WAL_SIZE_LIMIT, truncate_wal
+from tests.factories import FakeClock, Reporter, epochs_on, service_with_clock
 from tipline.jobs import Jobs
 from tipline.runtime import Runtime
 
@@ -23,14 +24,15 @@ def test_a_round_of_jobs_seals_idle_interviews_then_forgets_when_the_window_ends
         witness.send(line)
     Reporter(service, "+15550009999").send(refcodes.display(refcodes.new_code()))
     with rt.db.connect() as conn:
-        [queued, *_] = outbox.due(conn, box=rt.secrets.box(Purpose.OUTBOX), now=earlier.now + 1)
+        [queued, *_] = outbox.due(conn, box=outbox.box(epochs_on(rt, earlier), rt.secrets), now=earlier.now + 1)
 
     # When the worker runs now: both quiet conversations expire (one tip: the code sender gave
     # nothing), the wrong-code counters' hour is over, nothing is yet past the follow-up window.
     first = Jobs(rt).run_once()
-    first.pop("destroyed_epochs")  # the test install's chains start a day back: those hours go now
-    assert first == {"expired": 2, "purged_conversations": 0, "purged_inbound": 0, "destroyed_period_keys": 0,
-                     "purged_outbox": 0, "pruned_throttles": 2, "purged_opt_outs": 0}
+    first.pop("destroyed_epochs")  # the test install's chains start back in time: those hours go now
+    # The code sender's reply (kept for a Twilio redelivery) is past that window: cleared.
+    assert first == {"expired": 2, "purged_conversations": 0, "purged_inbound": 0, "cleared_replies": 1,
+                     "destroyed_period_keys": 0, "purged_outbox": 0, "pruned_throttles": 2, "purged_opt_outs": 0}
     with rt.db.connect() as conn:
         [tip] = tips.list_tips(conn)
         assert (tip.status, tip.reason) == ("incomplete", "expiry")
@@ -57,6 +59,28 @@ def test_a_round_of_jobs_seals_idle_interviews_then_forgets_when_the_window_ends
 def test_a_round_with_nothing_to_do_reports_zeros(rt: Runtime) -> None:
     Jobs(rt).run_once()  # the test install's chains start a day back: the first round moves them
     report = Jobs(rt).run_once()
-    assert set(report) == {"expired", "purged_conversations", "purged_inbound", "destroyed_period_keys",
-                           "purged_outbox", "pruned_throttles", "purged_opt_outs", "destroyed_epochs"}
+    assert set(report) == {"expired", "purged_conversations", "purged_inbound", "cleared_replies",
+                           "destroyed_period_keys", "purged_outbox", "pruned_throttles", "purged_opt_outs",
+                           "destroyed_epochs"}
     assert not any(report.values())
+
+
+def test_after_a_round_an_idle_lines_wal_is_empty(rt: Runtime) -> None:
+    # Given interviews whose writes (and the old versions they replaced) sit in SQLite's WAL.
+    service = service_with_clock(rt, FakeClock())
+    for n in range(3):
+        reporter = Reporter(service, f"+1555020{n:04d}")
+        for line in ["hi", "2", "1", "Workers sleep in the warehouse", "EXIT"]:
+            reporter.send(line)
+    database = rt.db.url.database
+    if rt.db.dialect.name != "sqlite" or not database:  # PostgreSQL: the server's WAL (README), a no-op here
+        assert truncate_wal(rt.db)
+        return
+    wal = Path(database + "-wal")
+    with rt.db.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == WAL_SIZE_LIMIT
+        conn.rollback()
+    assert wal.stat().st_size > 0
+    # When the worker runs a round with no one writing: the WAL is checkpointed and truncated.
+    Jobs(rt).run_once()
+    assert wal.stat().st_size == 0

@@ -8,7 +8,7 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 
 from storage import provider_copies
-from tests.factories import FakeClock
+from tests.factories import FakeClock, epochs_on
 from tipline.runtime import Runtime
 from webhooks.provider_copies import delete_due
 
@@ -45,7 +45,7 @@ def clock() -> FakeClock:
 
 
 def test_due_copies_are_deleted_and_failures_retried(rt: Runtime, clock: FakeClock) -> None:
-    box = provider_copies.box(rt.secrets)
+    box = provider_copies.box(epochs_on(rt, clock), rt.secrets)
     with rt.db.begin() as conn:
         for sid in SIDS:
             provider_copies.queue(conn, box=box, channel="sms", sid=sid, now=clock())

@@ -12,7 +12,7 @@ from storage.conversation_state import StateBoxes
 from storage import lookups, conversations, outbox, periods
 from storage.outbox import ItemStatus
 from storage.purposes import Purpose
-from tests.factories import FakeClock, initialised_runtime
+from tests.factories import FakeClock, epochs_on, initialised_runtime
 from tests.webhooks.helpers import outbox_items, table_count
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -64,7 +64,7 @@ def queue(rt: Runtime, clock: FakeClock, channel: str, address: str, *texts: str
             conn, boxes=StateBoxes(epochs), lookup=lookups.address(epochs, channel, address), channel=channel,
             now=now, idle_seconds=3600, retain_seconds=DAY)
         dest, period = periods.seal_address(epochs, address=address, channel=channel)
-        outbox.enqueue(conn, box=rt.secrets.box(Purpose.OUTBOX), conversation_id=conv.id, channel=channel,
+        outbox.enqueue(conn, box=outbox.box(epochs, rt.secrets), conversation_id=conv.id, channel=channel,
                        destination=dest, address_period=period, messages=[{"text": t} for t in texts], now=now)
     return conv.id
 
@@ -163,3 +163,22 @@ def test_an_unconfigured_channel_leaves_its_items_waiting(plain_rt: Runtime, clo
     assert item.status == ItemStatus.PENDING and item.attempts == 0 and item.next_attempt_at > clock()
     assert "+14155550152" not in caplog.text
     sender.close()
+
+
+def test_a_body_whose_epoch_died_is_reported_dead_unread_and_the_rest_still_goes(
+    plain_rt: Runtime, clock: FakeClock, caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeChannel()
+    sender = make_sender(plain_rt, clock, whatsapp=fake, telegram=fake)
+    held = queue(plain_rt, clock, "whatsapp", "whatsapp:+15550170", "held past its window", "and its next")
+    window = epochs_on(plain_rt, clock).ratchet(Purpose.OUTBOX).schedule
+    clock.advance((window.keep + 1) * window.epoch_seconds)  # the WhatsApp reporter never wrote again
+    fresh = queue(plain_rt, clock, "telegram", "5550171", "a reply of today")
+    with caplog.at_level(logging.WARNING):
+        sender.run_once()
+    assert fake.texts() == ["a reply of today"]  # the sender did not crash on the dead body
+    items = {(i.conversation_id, i.seq): i for i in outbox_items(plain_rt)}
+    assert (fresh, 1) not in items
+    for seq in (1, 2):  # both of the held conversation's bodies died with their epoch
+        assert (items[(held, seq)].status, items[(held, seq)].last_error) == (ItemStatus.DEAD, outbox.BODY_EXPIRED)
+    assert "outbox item dead" in caplog.text

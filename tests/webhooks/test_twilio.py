@@ -148,7 +148,8 @@ def test_complete_interview_over_sms_and_provider_copies_deleted(
         response = post_sms(client, params)
         last = twiml_messages(response)
         assert last and all(last), text
-        assert b'action="https://bot.example.org/webhooks/twilio/status"' in response.data
+        # Each reply's status callback names the inbound message it answers (its stored replies).
+        assert b'action="https://bot.example.org/webhooks/twilio/status?r=' in response.data
     assert "reference code" in " ".join(last)
     assert table_count(rt, "providerdeletion") == len(INTERVIEW)  # one per inbound, same transaction
     # The status callbacks of the inline replies queue their SIDs when final.
