@@ -176,7 +176,7 @@ def protect_matrix(values: list[list[int]], forced: Iterable[Pos] = ()) -> list[
         for i, j in extra:
             if marks[i][j] is Mark.SHOWN:
                 marks[i][j] = Mark.HIDDEN
-    return [[Cell(v, m) for v, m in zip(vr, mr)] for vr, mr in zip(values, marks)]
+    return [[Cell(v, m) for v, m in zip(vr, mr, strict=True)] for vr, mr in zip(values, marks, strict=True)]
 
 
 def undetermined(cells: Sequence[Sequence[Cell]]) -> bool:
@@ -191,10 +191,10 @@ def protect_together(matrices: Sequence[list[list[int]]]) -> list[list[list[Cell
     """Protect tables that share their row totals (tips per week, whichever way they are split):
     a total hidden in one is hidden in all, else the other table would give it away."""
     assert len({tuple(r[-1] for r in m) for m in matrices}) <= 1, "the tables do not share their row totals"
-    forced: set[Pos] = set()
+    forced: set[int] = set()  # rows whose total is hidden somewhere
     while True:
-        done = [protect_matrix(m, forced) for m in matrices]
-        hidden = {(i, len(row) - 1) for cells in done for i, row in enumerate(cells) if row[-1].shown is None}
+        done = [protect_matrix(m, {(i, len(m[0]) - 1) for i in forced}) for m in matrices]
+        hidden = {i for cells in done for i, row in enumerate(cells) if row[-1].shown is None}
         if hidden <= forced:
             return done
         forced |= hidden

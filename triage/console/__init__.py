@@ -18,7 +18,7 @@ from bot.flow import Flow
 from bot.types import Region
 from storage.crypto import KdfParams, ServerSecrets
 
-from triage.console import views_auth, views_queue, web
+from triage.console import views_auth, views_dashboard, views_queue, web
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
 from triage.console.text import visible
@@ -44,6 +44,7 @@ def create_console_app(
     web.install(app, cfg, auth)
     app.register_blueprint(views_auth.make_blueprint(cfg, auth))
     app.register_blueprint(views_queue.make_blueprint(cfg, auth))
+    app.register_blueprint(views_dashboard.make_blueprint(cfg, auth))
     return app
 
 
