@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets as pysecrets
 import sys
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 import click
@@ -15,13 +13,11 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.catalog import po_path
 from bot.types import CHANNELS, InboundMessage
-from storage import keys, tips
-from storage.db import read_only
+from storage import keys
 from storage.crypto import CryptoError
 from tipline.install import InstallError, add_first_admin, add_missing_queues, check_install, check_layout, prepare
 from tipline.logs import configure_logging
 from tipline.runtime import Runtime
-from tipline.safe_text import json_shown, shown
 from tipline.settings import Settings, SettingsError, load_settings
 
 
@@ -84,10 +80,6 @@ def main(ctx: click.Context, log_level: str) -> None:
             check_install(rt)
     except (InstallError, SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
-
-
-def _ts(value: float) -> str:
-    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # -- init ------------------------------------------------------------------------------
@@ -265,36 +257,7 @@ def tips_group() -> None:
     """List tips (metadata) and open one."""
 
 
-@tips_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-def tips_list(ctx: click.Context, as_json: bool) -> None:
-    """Metadata only: no content, no codes, no addresses."""
-    rt = _runtime(ctx)
-    with read_only(rt.db) as conn:
-        rows = tips.list_tips(conn)
-    if as_json:
-        click.echo(json_shown(json.dumps([
-            {
-                "id": t.id, "status": t.status, "reason": t.reason, "priority": t.priority,
-                "categories": list(t.categories), "queues": list(t.queues), "version": t.version,
-                "rules_version": t.rules_version, "created_at": t.created_at, "updated_at": t.updated_at,
-                "has_code": t.has_code,
-            }
-            for t in rows
-        ], indent=2)))
-        return
-    if not rows:
-        click.echo("No tips yet.")
-        return
-    for t in rows:
-        click.echo(shown(
-            f"{t.id[:8]}  {t.priority}  {t.status:<10}  {','.join(t.categories) or '-':<24}  "
-            f"{','.join(t.queues):<30}  {_ts(t.created_at)}"
-        ))
-
-
 from tipline import cli_alerts, cli_audit, cli_keys, cli_outbox, cli_staff, cli_telegram, cli_tips  # noqa: E402
-cli_tips.register(tips_group)  # tips show, tips ask: beside tips list above
+cli_tips.register(tips_group)  # tips list, show, ask
 for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram):
     _group.register(main)
