@@ -66,8 +66,7 @@ class Dashboard:
         tables = build_tables(facts, labels, area_label=self._area_label(locale),
                               language_label=lambda code: language_name(code, in_locale=locale))
         by_week = bar_chart("week", "Tips by week", tables[0].weeks[:-1], tables[0].week_totals)
-        charts = (by_week,) + tuple(bar_chart(t.key, t.title.replace(" by week and", " by"), t.columns[:-1],
-                                              t.totals[:-1]) for t in tables)
+        charts = (by_week,) + tuple(bar_chart(t.key, t.chart_title, t.columns[:-1], t.totals[:-1]) for t in tables)
         return DashboardPage(weeks=weeks, tables=tables, charts=charts, counted=len(facts),
                              unopened=len(found) - len(facts))
 

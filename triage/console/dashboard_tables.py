@@ -43,6 +43,7 @@ class CountTable:
     columns: tuple[str, ...]  # labels, the total last
     weeks: tuple[str, ...]  # row labels, the total last
     cells: tuple[tuple[Cell, ...], ...]
+    chart_title: str  # of the chart of its column totals
     note: str = ""
 
     @property
@@ -99,8 +100,9 @@ def _matrix(facts: Sequence[TipFacts], weeks: Sequence[str], columns: Sequence[s
 
 def _table(key: str, title: str, columns: Sequence[str], weeks: Sequence[str], cells: list[list[Cell]],
            label: Callable[[str], str], note: str = "") -> CountTable:
-    return CountTable(key=key, title=title, columns=tuple(label(c) for c in columns) + (TOTAL,),
-                      weeks=tuple(weeks) + (TOTAL,), cells=tuple(tuple(r) for r in cells), note=note)
+    return CountTable(key=key, title=f"{title}, by week", columns=tuple(label(c) for c in columns) + (TOTAL,),
+                      weeks=tuple(weeks) + (TOTAL,), cells=tuple(tuple(r) for r in cells), chart_title=title,
+                      note=note)
 
 
 def build_tables(facts: Sequence[TipFacts], weeks: Sequence[str], *, area_label: Callable[[str], str],
@@ -124,11 +126,11 @@ def build_tables(facts: Sequence[TipFacts], weeks: Sequence[str], *, area_label:
     cat_cols += (NO_CATEGORY,) if any(not t.categories for t in facts) else ()
     by_category = _matrix(facts, weeks, cat_cols, lambda t: t.categories or (NO_CATEGORY,))
     return (
-        _table("priority", "Tips by week and priority", PRIORITIES, weeks, prio_cells, str),
-        _table("category", "Categories named by week", cat_cols, weeks, protect_matrix(by_category), str,
+        _table("priority", "Tips by priority", PRIORITIES, weeks, prio_cells, str),
+        _table("category", "Categories named", cat_cols, weeks, protect_matrix(by_category), str,
                note="A tip can name several categories: these totals count categories named, not tips."),
-        _table("area", "Tips by week and area", area_cols, weeks, area_cells, area_name),
-        _table("language", "Tips by week and language", lang_cols, weeks, lang_cells, language_name),
+        _table("area", "Tips by area", area_cols, weeks, area_cells, area_name),
+        _table("language", "Tips by language", lang_cols, weeks, lang_cells, language_name),
     )
 
 
