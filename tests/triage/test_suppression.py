@@ -40,8 +40,12 @@ def subtraction_attack(cells: Published) -> dict[Pos, int]:
     return recovered
 
 
-def exhaustive_attack(cells: Published, cap: int = 80) -> dict[Pos, set[int]]:
-    """Every value each hidden cell takes over all tables that agree with the published one."""
+def exhaustive_attack(cells: Published) -> dict[Pos, set[int]]:
+    """Every value each hidden cell takes over all tables that agree with the published one.
+    A shown grand total bounds every cell; a hidden one leaves them unbounded, and the search
+    stops well above the true counts."""
+    grand = cells[-1][-1]
+    cap = grand.value if grand.shown is not None else 2 * grand.value + 10
     domains = {(i, j): (range(1, 5) if c.mark is Mark.SMALL else range(5, cap + 1))
                for i, r in enumerate(cells) for j, c in enumerate(r) if c.shown is None}
     fixed = {(i, j): c.value for i, r in enumerate(cells) for j, c in enumerate(r) if c.shown is not None}

@@ -38,6 +38,11 @@ class DashboardPage:
     counted: int  # tips opened and counted
     unopened: int  # tips of the member's queues whose envelopes did not open
 
+    @property
+    def counted_text(self) -> str:
+        """The number of tips counted as the grand total is published: a small one is "<5"."""
+        return self.tables[0].totals[-1].text
+
 
 def area_of(answers: dict[str, Any], areas: tuple[str, ...]) -> str:
     """The area the tip was routed with (triage.routing): the reporter's answer, else the
