@@ -51,6 +51,7 @@ Row = tuple[object, ...]
 
 @dataclass(frozen=True)
 class Result:
+    schema: str
     tips: int
     envelopes: int
     load_seconds: float
@@ -185,8 +186,8 @@ def run_size(url: str, n: int, samples: int, keep_claims: bool = False) -> Resul
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    return Result(tips=n, envelopes=envelopes, load_seconds=loaded, p50_ms=statistics.median(timings) * 1000,
-                  p99_ms=_percentile(timings, 0.99) * 1000)
+    return Result(schema=schema, tips=n, envelopes=envelopes, load_seconds=loaded,
+                  p50_ms=statistics.median(timings) * 1000, p99_ms=_percentile(timings, 0.99) * 1000)
 
 
 def report(results: Sequence[Result]) -> str:
@@ -214,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     for n in sizes:
         results.append(run_size(args.url, n, args.samples, keep_claims=args.keep_claims))
-        print(f"  {n:,} tips done", flush=True)
+        print(f"  {n:,} tips done (schema {results[-1].schema}, dropped)", flush=True)
     print(report(results))
     return 0
 
