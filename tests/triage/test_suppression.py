@@ -164,8 +164,9 @@ def test_the_exact_check_agrees_with_the_exhaustive_attacker() -> None:
     """``undetermined`` (a cycle search) against brute force, on random hiding patterns."""
     rng = random.Random(7)
     disagreements = 0
-    for _ in range(150):
-        counts = [[rng.choice([0, 1, 3, 4, 5, 6, 11]) for _ in range(2)] for _ in range(2)]
+    for n in range(200):
+        shape = ((2, 2), (2, 3), (3, 2))[n % 3]
+        counts = [[rng.choice([0, 1, 3, 4, 5, 6, 11]) for _ in range(shape[1])] for _ in range(shape[0])]
         values = with_totals(counts)
         cells = [[Cell(v, Mark.SMALL if 0 < v < 5 else
                        (Mark.HIDDEN if v >= 5 and rng.random() < 0.4 else Mark.SHOWN)) for v in row]
