@@ -191,7 +191,8 @@ def run_size(url: str, n: int, samples: int, keep_claims: bool = False) -> Resul
 
 
 def report(results: Sequence[Result]) -> str:
-    lines = ["| stored tips | envelopes | load (COPY, VACUUM, CHECKPOINT) | claim-next p50 | claim-next p99 |", "|---|---|---|---|---|"]
+    lines = ["| stored tips | envelopes | load (COPY, VACUUM, CHECKPOINT) | claim-next p50 | claim-next p99 |",
+             "|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r.tips:,} | {r.envelopes:,} | {r.load_seconds:.1f} s | {r.p50_ms:.2f} ms | "
                      f"{r.p99_ms:.2f} ms |")

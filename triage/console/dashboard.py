@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Connection
 
@@ -91,7 +91,8 @@ class Dashboard:
                             area=area_of(answers, self.cfg.region.areas), language=str(payload.get("locale", "und")))
         return None
 
-    def _area_label(self, locale: str) -> Any:
+    def _area_label(self, locale: str) -> Callable[[str], str]:
+        """An area key's words in ``locale`` (the "where" question's options); the key if it has none."""
         step = self.cfg.flow.step(AREA_STEP)
         renderer = Renderer(catalogs=self.cfg.catalogs, default_locale=self.cfg.default_locale)
         labels = {o.key: renderer.label(locale, o) for o in options_for(step, self.cfg.region)} if step else {}
