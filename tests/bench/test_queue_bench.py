@@ -48,3 +48,12 @@ def test_running_the_file_directly_does_not_shadow_the_standard_queue_module() -
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "--sizes" in out.stdout
+
+
+def test_scripts_in_bench_still_get_the_standard_queue_module() -> None:
+    """``python bench/x.py`` puts bench/ first on the path, where bench/queue.py lives."""
+    script = ("import sys; sys.path.insert(0, 'bench'); import queue; from concurrent.futures import "
+              "ThreadPoolExecutor; print(ThreadPoolExecutor(2).submit(len, 'abc').result(), queue.SimpleQueue)")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("3 <class '_queue.SimpleQueue'>")
