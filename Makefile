@@ -4,6 +4,7 @@
 # make catalogs  extract the message ids into locales/tipline.pot, update every locale's catalog, compile them
 # make catalogs-check  fail if the template or a catalog is out of date, or a catalog does not compile
 # make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
+# make bench-queue  claim-next latency with 10k and 1M stored tips on PostgreSQL
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONSOLE_PORT ?= 8001
 
-.PHONY: setup setup-system run test lint typecheck bench bench-webhooks clean \
+.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean \
 	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
 $(STAMP): pyproject.toml
@@ -96,6 +97,11 @@ bench: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results
 	$(BIN)/python bench/language.py
 	$(BIN)/python bench/theft.py --expect-fail --write-results
+
+# Claim-next latency with 10 thousand and 1 million stored tips on PostgreSQL (TIPLINE_BENCH_DATABASE_URL,
+# default the local test server): loads about 3 million rows by COPY into a schema it drops afterwards.
+bench-queue: setup
+	$(BIN)/python -m bench.queue
 
 bench-webhooks: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results

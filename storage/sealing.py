@@ -149,3 +149,14 @@ def open_tip(conn: Connection, *, tip_id: str, keys: StaffKeys, version: int | N
             ) from None
         return OpenedTip(tip_id=tip_id, version=version, queue=row.queue, key_id=row.key_id, payload=payload)
     raise NotGrantedError("you hold no key for the queues of this tip")
+
+
+def open_envelope(conn: Connection, *, keys: StaffKeys, tip_id: str, version: int, queue: str, key_id: str,
+                  sealed: bytes) -> bytes:
+    """Open one envelope already read (a batch reader, e.g. the dashboard); raises like ``open_tip``."""
+    private = keys.queue_private(conn, key_id)
+    try:
+        return crypto.open_sealed(sealed, recipient_private=private, context=_context(tip_id, version, queue))
+    except DecryptionFailed:
+        raise EnvelopeTamperedError(f"the envelope of tip {tip_id} version {version} for queue {queue} does not open") \
+            from None

@@ -7,7 +7,7 @@ tables through SQLAlchemy Core (``Model.__table__``), not the ORM.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -67,6 +67,8 @@ class OptOut(SQLModel, table=True):
 
 
 class Tip(SQLModel, table=True):
+    # The queue's order (P1 first, then oldest): a pull walks it and stops at the first free tip.
+    __table_args__ = (Index("ix_tip_queue_order", "priority", "created_at"),)
     id: str = Field(primary_key=True, max_length=32)
     # Slow keyed hash of the reference code; the code itself is never stored.
     ref_hash: bytes | None = Field(default=None, sa_column=_blob(nullable=True, unique=True), repr=False)

@@ -1,4 +1,4 @@
-"""The staff's 'tips' commands: list (metadata, checked), show (opens a tip) and ask."""
+"""The staff's 'tips' commands that open a tip or write to its reporter: show and ask (and list, beside)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from storage import audit, keys, questions, refcodes, sealing, tip_mac, tips
 from storage.db import read_only
 from storage.purposes import Purpose
 from storage.sealing import SealingError
-from tipline import tip_marks
+from bot import load_catalogs, load_flow
+from tipline import tip_marks, tip_text
+from tipline.cli_tips_list import tips_list
 from tipline.cli_unlock import fail, runtime_of, unlock
 from tipline.runtime import Runtime
-from tipline.safe_text import json_shown, shown
+from tipline.safe_text import json_shown
 
 
 def _find_tip(rt: Runtime, conn: Connection, ref: str) -> tips.TipMeta:
@@ -42,46 +44,17 @@ def _ts(value: float) -> str:
     return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-@click.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-def tips_list(ctx: click.Context, as_json: bool) -> None:
-    """Metadata only: no content, no codes, no addresses.  "!" marks a tip whose metadata fails its MAC."""
-    rt = runtime_of(ctx)
-    with read_only(rt.db) as conn:
-        rows = tips.list_tips(conn)
-        checked = tip_marks.statuses(conn, rt.secrets, (t.id for t in rows))
-    if as_json:
-        click.echo(json_shown(json.dumps([
-            {
-                "id": t.id, "status": t.status, "reason": t.reason, "priority": t.priority,
-                "categories": list(t.categories), "queues": list(t.queues), "version": t.version,
-                "rules_version": t.rules_version, "created_at": t.created_at, "updated_at": t.updated_at,
-                "has_code": t.has_code, "metadata": str(checked.get(t.id, tip_mac.MacStatus.TAMPERED)),
-            }
-            for t in rows
-        ], indent=2)))
-        return
-    if not rows:
-        click.echo("No tips yet.")
-        return
-    for t in rows:
-        click.echo(shown(
-            f"{tip_marks.mark(checked, t.id)} {t.id[:8]}  {t.priority}  {t.status:<10}  "
-            f"{','.join(t.categories) or '-':<24}  {','.join(t.queues):<30}  {_ts(t.created_at)}"
-        ))
-    for line in tip_marks.footer(checked):
-        click.echo(line)
-
-
 @click.command("show")
 @click.argument("ref")
 @click.option("--user", "username", default="admin", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--locale", default=None, help="Language of the questions and options (default: the line's).")
 @click.pass_context
-def tips_show(ctx: click.Context, ref: str, username: str, as_json: bool) -> None:
+def tips_show(ctx: click.Context, ref: str, username: str, as_json: bool, locale: str | None) -> None:
     """Open a tip with a staff member's passphrase (written to the audit log)."""
     rt = runtime_of(ctx)
+    if locale is not None and locale not in rt.settings.locales:
+        raise fail(f"--locale {locale} is not enabled here; enabled: {', '.join(rt.settings.locales)}.")
     with read_only(rt.db) as conn:
         meta = _find_tip(rt, conn, ref)
     member = unlock(rt, username)
@@ -106,7 +79,7 @@ def tips_show(ctx: click.Context, ref: str, username: str, as_json: bool) -> Non
     if as_json:
         click.echo(json_shown(json.dumps(opened, indent=2, ensure_ascii=False)))
         return
-    click.echo(_render_tip(meta, opened))
+    click.echo(tip_text.render(_view(rt, meta, opened, locale or rt.settings.default_locale)))
 
 
 @click.command("ask")
@@ -134,45 +107,19 @@ def tips_ask(ctx: click.Context, ref: str, question: str, username: str) -> None
     click.echo("Question saved. The reporter reads it when they send their reference code to the line.")
 
 
+def _view(rt: Runtime, meta: tips.TipMeta, opened: list[dict[str, Any]], locale: str) -> Any:
+    """The console's view of the tip: questions and options in ``locale``."""
+    # Imported here: the console package is the staff app's, and 'tipline serve' must never load it.
+    from triage.console import tipview
+
+    default = rt.settings.default_locale
+    catalogs = load_catalogs(rt.settings.locales_dir, tuple(dict.fromkeys((locale, default))))
+    return tipview.build(meta, opened, flow=load_flow(), catalogs=catalogs, region=rt.region, locale=locale,
+                         default_locale=default)
+
+
 def register(tips_group: click.Group) -> None:
     tips_group.add_command(tips_list)
     tips_group.add_command(tips_show)
     tips_group.add_command(tips_ask)
 
-
-# The rules version from which a venue alone makes a category "possible" (issue 8).
-POSSIBLE_RULES = "2026-12-01.1"
-
-
-def _render_tip(meta: tips.TipMeta, versions: list[dict[str, Any]]) -> str:
-    snapshots = [v for v in versions if v.get("kind", "snapshot") == "snapshot"]
-    addenda = [v for v in versions if v.get("kind") == "addendum"]
-    latest = snapshots[-1] if snapshots else versions[-1]
-    lines = [
-        f"Tip {meta.id}  {meta.priority}  {meta.status} ({meta.reason})  queues: {', '.join(meta.queues)}",
-        f"Categories: {', '.join(meta.categories) or '-'}   rules {meta.rules_version}   "
-        f"version {latest.get('version')}",
-    ]
-    assessment = latest.get("assessment", {})
-    possible = [r.split(" ", 2)[1] for r in assessment.get("reasons", []) if r.startswith("possible ")]
-    if possible:
-        lines.append(f"Possible (venue only, not routed): {', '.join(possible)}")
-    version = str(assessment.get("rules_version") or meta.rules_version)
-    if version >= POSSIBLE_RULES:
-        lines.append(f"  rules {version}: a category needs an answer that says it; what only the venue "
-                     "suggests is shown as possible and never routes the tip.")
-    for reason in assessment.get("reasons", []):
-        lines.append(f"  why: {reason}")
-    for reason in assessment.get("routing", []):
-        lines.append(f"  route: {reason}")
-    lines.append("Answers:")
-    for step, value in latest.get("answers", {}).items():
-        answer = ", ".join(value) if isinstance(value, list) else ("(skipped)" if value is None else str(value))
-        lines.append(f"  {step}: {answer}")
-    for add in addenda:
-        lines.append(f"Added later (version {add.get('version')}):")
-        for text in add.get("texts", []):
-            lines.append(f"  {text}")
-    # Each line is escaped on its own: a line break inside an answer is shown as "\\n"
-    # and cannot start a line that looks like one of ours.
-    return "\n".join(shown(line) for line in lines)

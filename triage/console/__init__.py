@@ -20,7 +20,8 @@ from storage.crypto import KdfParams, ServerSecrets
 from triage.routing_file import Routing
 
 from triage.console import (
-    views_admin, views_api, views_auth, views_cases, views_oncall, views_queue, views_translations, web,
+    views_admin, views_api, views_auth, views_cases, views_dashboard, views_oncall, views_queue, views_translations,
+    web,
 )
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
@@ -55,6 +56,7 @@ def create_console_app(
     app.register_blueprint(views_cases.make_blueprint(cfg, auth))
     app.register_blueprint(views_translations.make_blueprint(cfg, auth))
     app.register_blueprint(views_oncall.make_blueprint(cfg, auth))
+    app.register_blueprint(views_dashboard.make_blueprint(cfg, auth))
     return app
 
 

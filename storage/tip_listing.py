@@ -1,0 +1,32 @@
+"""The operator's tip list: metadata filtered by queue, priority, interview status and age.
+
+A queue filter goes by the envelopes (what was really sealed to that queue), not by the
+comma-joined ``queues`` column, so "ngo" never matches "ngo-south".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, and_, exists, select
+
+from storage.tables import Tip, TipEnvelope
+from storage.tips import _COLUMNS, TipMeta, _meta
+
+_T = Tip.__table__  # type: ignore[attr-defined]
+_E = TipEnvelope.__table__  # type: ignore[attr-defined]
+
+
+def find_tips(conn: Connection, *, queue: str | None = None, priority: str | None = None, status: str | None = None,
+              since: float | None = None, limit: int = 1000) -> list[TipMeta]:
+    """Tips matching every filter given, most urgent first, then oldest first.  ``since`` is
+    compared with the last update, so a tip the reporter added to shows up as new again."""
+    where = []
+    if queue is not None:
+        where.append(exists(select(_E.c.id).where(and_(_E.c.tip_id == _T.c.id, _E.c.queue == queue))))
+    if priority is not None:
+        where.append(_T.c.priority == priority)
+    if status is not None:
+        where.append(_T.c.status == status)
+    if since is not None:
+        where.append(_T.c.updated_at >= since)
+    stmt = select(*_COLUMNS).where(and_(True, *where)).order_by(_T.c.priority, _T.c.created_at).limit(limit)
+    return [_meta(row) for row in conn.execute(stmt)]
