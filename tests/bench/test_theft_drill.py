@@ -53,8 +53,9 @@ def test_a_copy_taken_before_the_windows_gives_up_the_planted_markers_and_addres
     table = _table(line, before)
     old_markers = {m for m, phase in line.planted.markers.items() if phase == OLD}
     found = set(table["answers (markers)"].older)
-    # Interviews still in progress then (the idle ones, the EXIT's before it ended) are readable.
-    assert {m for m in old_markers if m.endswith(("-idle", "-exit"))} <= found
+    # Interviews still in progress then (the idle ones) are readable.  (What an EXIT dropped lives on
+    # only in WAL frames that SQLite has not yet overwritten: found or not, depending on the traffic.)
+    assert {m for m in old_markers if m.endswith("-idle")} <= found
     sms = {f"sms:{a}" for (c, a), phase in line.planted.addresses.items() if c == "sms" and phase == OLD}
     assert sms <= set(table["addresses (numbers, chat ids)"].older), "brute force finds every SMS number"
     assert table["stored replies"].older, "update ids and SIDs open stored replies"
