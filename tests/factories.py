@@ -25,7 +25,7 @@ from triage.intake import Handled, IntakeService
 SHARED = Path(os.environ.get("TIPLINE_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 
 ADMIN = "admin"
-CHAINS_BACK = 7 * 86400  # key ratchets start a week back: fake clocks may begin in the past
+CHAINS_BACK = 21 * 86400  # key ratchets start three weeks back: fake clocks may begin in the past
 ADMIN_PASSPHRASE = "correct horse battery staple"
 
 
