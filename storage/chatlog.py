@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, select
 
+from storage.conversations import coarse_after
 from storage.crypto import DecryptionFailed
 from storage.epoch_blobs import Sealer
 from storage.ratchet import EpochDestroyed
@@ -20,9 +21,11 @@ DELETABLE_SECONDS = 48 * 3600
 
 
 def record(conn: Connection, *, box: Sealer, conversation_id: str, message_id: str, now: float) -> None:
+    # Ten-minute times, as the conversation row keeps: an exact time beside a conversation id
+    # would line the conversation up with the tip sealed at that moment.
     conn.execute(_T.insert().values(
         conversation_id=conversation_id, ref=box.encrypt(message_id.encode(), conversation_id.encode()),
-        created_at=now,
+        created_at=coarse_after(now),  # rounded up: no id leaves the deletion window early
     ))
 
 

@@ -49,6 +49,7 @@ TAGS: dict[Purpose, int] = {
     Purpose.INBOUND_REPLIES: 8,
     Purpose.PROVIDER_COPIES: 9,
     Purpose.THROTTLE: 10,
+    Purpose.STAFF_QUESTIONS: 20,
 }
 _BY_TAG = {tag: purpose for purpose, tag in TAGS.items()}
 
@@ -85,6 +86,8 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
         Purpose.INBOUND_REPLIES: Schedule(HOUR, keep=1),
         Purpose.PROVIDER_COPIES: Schedule(HOUR, keep=24),
         Purpose.THROTTLE: Schedule(HOUR, keep=2),
+        # A question staff leave waits for the reporter's code for the follow-up window from its asking.
+        Purpose.STAFF_QUESTIONS: Schedule(DAY, keep=followup),
     }
 
 

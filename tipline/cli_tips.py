@@ -101,7 +101,7 @@ def tips_ask(ctx: click.Context, ref: str, question: str, username: str) -> None
         member.forget()
         if not held & set(meta.queues):
             raise fail(f"{username} holds no key for the queues of this tip ({', '.join(meta.queues)}).")
-        questions.add(conn, box=rt.secrets.box(Purpose.STAFF_QUESTIONS), tip_id=meta.id, text=question,
+        questions.add(conn, box=rt.epochs.box(Purpose.STAFF_QUESTIONS), tip_id=meta.id, text=question,
                       now=time.time())
         audit.append(conn, secrets=rt.secrets, actor=username, action="ask", subject=meta.id, now=time.time())
     click.echo("Question saved. The reporter reads it when they send their reference code to the line.")

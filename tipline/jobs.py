@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Callable
 
-from storage import conversations, inbound, opt_outs, outbox, periods, throttle
+from storage import chatlog, conversations, inbound, opt_outs, outbox, periods, questions, throttle
 from storage.db import truncate_wal
 from triage import followup
 from tipline.runtime import Runtime
@@ -40,6 +40,9 @@ class Jobs:
             report["pruned_throttles"] = throttle.prune(conn, now=now, window_seconds=followup.WINDOW)
             # An opt-out's lookup epoch has gone by then (the LOOKUP window: the follow-up days and one).
             report["purged_opt_outs"] = opt_outs.purge(conn, before=now - (days + 2) * 86400)
+            # Telegram ids past deleting, and staff questions past their key's window.
+            report["purged_chat_log"] = chatlog.purge(conn, now=now)
+            report["purged_questions"] = questions.purge(conn, before=now - (days + 2) * 86400)
         # Every epoch key past its window leaves the secrets folder (after the expiry above
         # re-sealed what idle conversations keep): its rows, WAL frames and backups stay closed.
         report["destroyed_epochs"] = sum(self.rt.epochs_on(self.clock).advance().values())

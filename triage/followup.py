@@ -24,8 +24,9 @@ from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.types import ConversationState, InboundMessage, Outcome, Status
 from storage import lookups, questions, referrals, refcodes, sealing, throttle, tip_mac, tips
-from storage.crypto import Box, ServerSecrets
+from storage.crypto import ServerSecrets
 from storage.crypto import KdfParams
+from storage.epoch_blobs import Sealer
 from storage.epochs import EpochKeys
 from storage.lookups import Keyed
 from storage.purposes import Purpose
@@ -102,7 +103,7 @@ class FollowUpAnswer:
 
 class FollowUps:
     def __init__(
-        self, *, secrets: ServerSecrets, epochs: EpochKeys, kdf: KdfParams, question_box: Box,
+        self, *, secrets: ServerSecrets, epochs: EpochKeys, kdf: KdfParams, question_box: Sealer,
         engine: ConversationEngine, default_locale: str,
     ) -> None:
         self.secrets = secrets

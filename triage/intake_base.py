@@ -20,7 +20,7 @@ from storage.crypto import KdfParams, ServerSecrets
 from storage.epochs import EpochKeys
 from storage.lookups import Keyed
 from storage.db import writer_lock
-from storage.epoch_blobs import Sealer
+from storage.epoch_blobs import Sealer, UpgradeBox
 from storage.purposes import Purpose
 from triage.codesupply import CodeSupply
 from triage.expiry import IdleExpiry
@@ -76,9 +76,10 @@ class IntakeBase:
         self.retain_seconds = followup_days * 86400
         self.links = TipLinks(epochs=epochs, secrets=secrets)
         self.sealer = TipSealer(secrets=secrets, rules=rules, routing=routing, region=region, code_kdf=code_kdf)
-        self.followups = FollowUps(secrets=secrets, epochs=epochs, kdf=code_kdf,
-                                   question_box=secrets.box(Purpose.STAFF_QUESTIONS), engine=engine,
-                                   default_locale=default_locale)
+        # Staff questions from before the epoch keys still open (read only) during the transition.
+        questions = UpgradeBox(epochs.box(Purpose.STAFF_QUESTIONS), secrets.box(Purpose.STAFF_QUESTIONS))
+        self.followups = FollowUps(secrets=secrets, epochs=epochs, kdf=code_kdf, question_box=questions,
+                                   engine=engine, default_locale=default_locale)
         self._context = Context(region=region, new_code=_display_code, partners=partner_kinds(routing))
         # States before the epoch keys still open (read only) during the transition.
         self._states = StateBoxes(epochs, legacy=secrets.box(Purpose.CONVERSATION_STATE))

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from storage import keys, questions, refcodes, sealing, tips
 from storage.purposes import Purpose
@@ -69,14 +70,32 @@ def test_reporter_reads_the_question_staff_left_once(rt: Runtime, service: Intak
     code = finished_tip(service)
     tip_id = the_tip(rt).id
     with rt.db.begin() as conn:
-        questions.add(conn, box=rt.secrets.box(Purpose.STAFF_QUESTIONS), tip_id=tip_id,
+        questions.add(conn, box=service.epochs.box(Purpose.STAFF_QUESTIONS), tip_id=tip_id,
                       text="Which street is the house on?", now=1.0)
     reporter = Reporter(service, "+15550101")
     reporter.send(code)
     assert "Which street is the house on?" in reporter.last
+    with rt.db.connect() as conn:  # shown: its words are gone from the row
+        assert [bytes(b) for (b,) in conn.execute(text("SELECT body FROM staffquestion"))] == [b""]
     reporter.send("DONE")
     reporter.send(code)
     assert "Which street" not in reporter.last
+
+
+def test_a_question_left_unread_past_the_window_is_dropped_and_purged(rt: Runtime) -> None:
+    clock = FakeClock()
+    service = service_with_clock(rt, clock)
+    code = finished_tip(service)
+    tip_id = the_tip(rt).id
+    with rt.db.begin() as conn:
+        questions.add(conn, box=service.epochs.box(Purpose.STAFF_QUESTIONS), tip_id=tip_id,
+                      text="Which street is the QUESTIONMARKER house on?", now=clock())
+    clock.advance((rt.settings.followup_days + 2) * 86400)
+    reporter = Reporter(service, "+15550109")
+    reporter.send(code)  # its key died: the reporter is not shown it, and nothing fails
+    assert "QUESTIONMARKER" not in reporter.last and "add" in reporter.last.lower()
+    with rt.db.begin() as conn:
+        assert questions.purge(conn, before=clock() - (rt.settings.followup_days + 1) * 86400) == 1
 
 
 def test_a_typo_is_caught_and_does_not_count(rt: Runtime, service: IntakeService) -> None:
