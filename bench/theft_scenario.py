@@ -203,6 +203,7 @@ def old_interviews(line: Line, *, rounds: int = 1) -> None:
     line.planted.phase = OLD
     for r in range(rounds):
         _every_kind(line, 100 * r)
+    staff_questions(line)
 
 
 def _every_kind(line: Line, base: int) -> None:
@@ -217,6 +218,17 @@ def _every_kind(line: Line, base: int) -> None:
     line.interview(lambda t: line.telegram_message(chat_id(base + 8), t), IDLE, "idle")
     line.interview(lambda t: line.sms(sms_number(base + 9), t), ["WRNG-C0DE-XXXXX", "ABCD-EFGH-JKMNP"], "wrong")
     line.interview(lambda t: line.telegram_message(chat_id(base + 10), t), ["hi", "2", "1", "{m} again"], "idle")
+
+
+def staff_questions(line: Line) -> None:
+    """A question staff leave on every tip (``tipline tips ask``), echoing the reporter's words."""
+    from storage import questions, tips
+    from storage.purposes import Purpose
+
+    with line.rt.db.begin() as conn:
+        for meta in tips.list_tips(conn):
+            questions.add(conn, box=line.rt.epochs.box(Purpose.STAFF_QUESTIONS), tip_id=meta.id,
+                          text=f"Which street is {line.planted.marker('question')} on?", now=line.clock())
 
 
 def pass_the_windows(line: Line) -> list[dict[str, int]]:
@@ -235,6 +247,8 @@ def current_interviews(line: Line) -> None:
     line.planted.phase = CURRENT
     line.interview(lambda t: line.sms(sms_number(901), t), IN_PROGRESS, "live")
     line.interview(lambda t: line.telegram_message(chat_id(902), t), IN_PROGRESS, "live")
+    # One finished in the current window: its closing reply (with its code) waits for Twilio's report.
+    line.interview(lambda t: line.sms(sms_number(903), t), DONE, "live")
 
 
 def copy_stolen(line: Line, dest: Path) -> Path:
