@@ -25,6 +25,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         locales=settings.locales, default_locale=settings.default_locale,
         idle_seconds=settings.console_idle_minutes * 60.0, session_seconds=settings.console_session_hours * 3600.0,
         secure_cookies=not settings.console_insecure_cookies, routing=rt.routing,
+        metrics_networks=settings.metrics_networks, metrics_token=settings.metrics_token,
     )
 
 

@@ -33,3 +33,6 @@ class ConsoleConfig:
     clock: Callable[[], float] = field(default=time.time, repr=False)
     # The routing file: which queues are police or child protection (decision 8, referral, receipts).
     routing: Routing | None = field(default=None, repr=False)
+    # Who may read /metrics (views_ops.py): peers in these networks, or the bearer token; neither: no /metrics.
+    metrics_networks: tuple[str, ...] = ()
+    metrics_token: str = field(default="", repr=False)
