@@ -16,7 +16,8 @@ from bot.types import CHANNELS, InboundMessage
 from storage import keys
 from storage.crypto import CryptoError
 from tipline.install import (
-    InstallError, add_first_admin, add_missing_queues, check_install, check_layout, needs_first_admin, prepare,
+    DEMO_MARKER, InstallError, add_first_admin, add_missing_queues, check_install, check_layout, needs_first_admin,
+    prepare,
 )
 from tipline.logs import configure_logging
 from tipline.runtime import Runtime
@@ -220,13 +221,14 @@ def _render_reply(text: str, buttons: Any) -> str:
 @click.option("--no-jobs", is_flag=True, help="Do not run the outbox sender and scheduled jobs in this process.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, no_jobs: bool) -> None:
-    """Run the public app (webhooks and GET /healthz) under gunicorn."""
+    """Run the public app (webhooks, GET /healthz and /readyz) under gunicorn."""
     from tipline.server import run_public
 
     rt = _servable_runtime(ctx)
     click.echo(f"tipline listens on http://{host}:{port} "
-               "(health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
-    click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
+               "(health: /healthz, /readyz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
+    if (rt.settings.data_dir / DEMO_MARKER).exists():  # a demo on a laptop, not a line's server
+        click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
     run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs)
 
 

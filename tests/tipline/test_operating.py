@@ -4,13 +4,30 @@ upgrades, JSON logs, in real subprocesses on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
-from tests.tipline.test_cli import CODE, CORE, env, run  # noqa: F401 - env is a fixture
+from tests.tipline.test_cli import CODE, CORE, run
 
 PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """An install's environment with no admin passphrase set (tests/tipline/test_cli.py's)."""
+    values = dict(os.environ)
+    values.update({
+        "TIPLINE_DATA_DIR": str(tmp_path / "var"), "TIPLINE_SECRETS_DIR": str(tmp_path / "secrets"),
+        "TIPLINE_DATABASE_URL": database_url,
+        "TIPLINE_STAFF_KDF_TIME": "1", "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024",
+        "TIPLINE_CODE_KDF_TIME": "1", "TIPLINE_CODE_KDF_MEMORY_KIB": "1024", "TIPLINE_TEST_ONLY_CHEAP_KDF": "1",
+    })
+    for name in ("TIPLINE_INTAKE_PASSPHRASE", "TIPLINE_ADMIN_PASSPHRASE", "TIPLINE_ADMIN_PASSPHRASE_FILE"):
+        values.pop(name, None)
+    return values
 
 
 def _shows_tip(env: dict[str, str], passphrase: str) -> None:
