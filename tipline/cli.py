@@ -38,6 +38,9 @@ def _servable_runtime(ctx: click.Context) -> Runtime:
     try:
         rt.settings.check_servable()
         rt.check_ready()
+        # Region and languages checked here, before gunicorn forks: a worker that fails to boot
+        # would print a traceback where the operator needs one line.
+        rt.engine  # noqa: B018
     except (SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
     return rt
@@ -245,6 +248,7 @@ def console(ctx: click.Context, host: str, port: int, workers: int) -> None:
     try:
         rt.settings.check_servable()  # staff passphrases are never served with the tests' cheap Argon2id
         rt.check_ready()
+        rt.engine  # noqa: B018 - region and languages, checked before the fork (one line, no traceback)
     except (SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
     scheme = "http" if rt.settings.console_insecure_cookies else "https (behind your TLS proxy)"

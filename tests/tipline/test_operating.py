@@ -102,3 +102,14 @@ def test_json_logs_are_one_object_a_line_and_redacted(env: dict[str, str]) -> No
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert "5557770142" not in result.stderr
+
+
+def test_a_bad_region_stops_serve_with_one_line_not_a_worker_traceback(env: dict[str, str]) -> None:
+    run(env, "init", stdin=PASSPHRASE + "\n")
+    env.update(TIPLINE_REGION="ZZ")
+    env.pop("TIPLINE_TEST_ONLY_CHEAP_KDF")  # serve refuses the tests' costs before anything else
+    env.update(TIPLINE_STAFF_KDF_TIME="2", TIPLINE_STAFF_KDF_MEMORY_KIB="19456", TIPLINE_CODE_KDF_TIME="1",
+               TIPLINE_CODE_KDF_MEMORY_KIB="4096")
+    result = run(env, "serve", "--port", "1", check=False)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "Error: TIPLINE_REGION: unknown region 'ZZ'" in result.stderr
