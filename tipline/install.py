@@ -90,7 +90,8 @@ def check_install(rt: Runtime) -> None:
     Raises ``SettingsError`` or a ``CryptoError`` with a message that says what to run."""
     rt.secrets  # noqa: B018 - raises SecretsMissing with the fix
     if not is_current(rt.db):
-        raise SettingsError("this install has no database schema, or an old one: run 'tipline init'")
+        raise SettingsError("this install has no database schema, or an old one: run 'tipline init' (a new install) or "
+                            "'tipline upgrade' (README, 'Upgrades')")
     with read_only(rt.db) as conn:
         secret_check.require_match(conn, secrets=rt.secrets, secrets_dir=rt.settings.secrets_dir)
 
