@@ -7,7 +7,6 @@ object printed into a log or a traceback shows no token.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -16,12 +15,10 @@ from typing import Mapping
 
 from storage.crypto import KdfParams
 from tipline.locales import LocaleError, default_locales
+from tipline.settings_ops import SettingsError as SettingsError  # defined there, imported from here
+from tipline.settings_ops import admin_passphrase, networks
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message says which and how to fix it."""
 
 
 # Argon2id floors (OWASP's minimum for Argon2id: 19 MiB, 2 passes).  Below them a stolen
@@ -229,33 +226,6 @@ def _public_base_url(env: Mapping[str, str]) -> str:
     return base_url
 
 
-def _networks(env: Mapping[str, str], key: str) -> tuple[str, ...]:
-    networks = _list(env, key, ())
-    for net in networks:
-        try:
-            ipaddress.ip_network(net, strict=False)
-        except ValueError:
-            raise SettingsError(f"{key}: {net!r} is not a network (write 10.0.0.0/8 or 127.0.0.1)") from None
-    return networks
-
-
-def _admin_passphrase(env: Mapping[str, str]) -> str:
-    """The first admin's passphrase for 'tipline init' without a keyboard: a file (a container
-    secret), or the variable; TIPLINE_INTAKE_PASSPHRASE is the older name of the variable."""
-    path = env.get("TIPLINE_ADMIN_PASSPHRASE_FILE", "")
-    if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"TIPLINE_ADMIN_PASSPHRASE_FILE ({path}) cannot be read: "
-                                f"{type(exc).__name__}") from None
-        value = text.rstrip("\r\n")
-        if not value:
-            raise SettingsError(f"TIPLINE_ADMIN_PASSPHRASE_FILE ({path}) is empty")
-        return value
-    return env.get("TIPLINE_ADMIN_PASSPHRASE") or env.get("TIPLINE_INTAKE_PASSPHRASE", "")
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -287,11 +257,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         telegram_webhook_secret=env.get("TIPLINE_TELEGRAM_WEBHOOK_SECRET", ""),
         telegram_api_base=env.get("TIPLINE_TELEGRAM_API_BASE", "https://api.telegram.org/bot"),
         twilio_api_base=env.get("TIPLINE_TWILIO_API_BASE", ""),
-        intake_passphrase=_admin_passphrase(env),
+        intake_passphrase=admin_passphrase(env),
         routing_file=Path(env["TIPLINE_ROUTING_FILE"]) if env.get("TIPLINE_ROUTING_FILE") else None,
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
-        metrics_networks=_networks(env, "TIPLINE_METRICS_NETWORKS"),
+        metrics_networks=networks(env, "TIPLINE_METRICS_NETWORKS"),
         metrics_token=env.get("TIPLINE_METRICS_TOKEN", ""),
     )
