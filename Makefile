@@ -3,6 +3,7 @@
 # make lint, make typecheck  ruff and mypy --strict (CI runs both beside the tests)
 # make catalogs  extract the message ids into locales/tipline.pot, update every locale's catalog, compile them
 # make catalogs-check  fail if the template or a catalog is out of date, or a catalog does not compile
+# make constraints  rewrite constraints.txt from this venv's versions (after a dependency change)
 # make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
 # make bench-queue  claim-next latency with 10k and 1M stored tips on PostgreSQL
 PYTHON ?= python3
@@ -13,13 +14,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONSOLE_PORT ?= 8001
 
-.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean \
+.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean constraints \
 	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -105,6 +106,12 @@ bench-queue: setup
 
 bench-webhooks: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results
+
+# The versions this venv holds, pinned for the next install (pip itself and the project excluded).
+constraints:
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^tipline'; } \
+	  > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -160,3 +160,27 @@ def verify(conn: Connection, *, secrets: ServerSecrets, head: str | None = None)
 
 def count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(_audit_t)).scalar() or 0)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One audit line: when, who (a username or "cli"), what, on what (a tip id, a queue...)."""
+
+    seq: int
+    at: float
+    actor: str
+    action: str
+    subject: str
+
+
+def entries(conn: Connection, *, actor: str | None = None, action: str | None = None, subject: str | None = None,
+            since: float | None = None, limit: int = 200) -> list[Entry]:
+    """The newest ``limit`` entries matching every filter given, oldest first."""
+    stmt = select(_audit_t.c.seq, _audit_t.c.at, _audit_t.c.actor, _audit_t.c.action, _audit_t.c.subject)
+    for column, value in ((_audit_t.c.actor, actor), (_audit_t.c.action, action), (_audit_t.c.subject, subject)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(_audit_t.c.at >= since)
+    rows = conn.execute(stmt.order_by(_audit_t.c.seq.desc()).limit(limit)).all()
+    return [Entry(int(r.seq), float(r.at), str(r.actor), str(r.action), str(r.subject)) for r in reversed(rows)]

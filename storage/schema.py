@@ -45,3 +45,12 @@ def revision(engine: Engine, message: str) -> None:
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.revision(cfg, message=message, autogenerate=True)
+
+
+def revisions(engine: Engine) -> tuple[str | None, str]:
+    """(the database's revision, None before any; the newest this code knows)."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        conn.rollback()
+    return current, str(head)

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, jsonify
 
-from storage.db import ping
+from storage.health import readiness_problem
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
-    """The public app: provider webhooks and ``GET /healthz``."""
+    """The public app: provider webhooks, ``GET /healthz`` (alive) and ``GET /readyz`` (can serve)."""
     rt = runtime or Runtime(settings)
     rt.check_ready()
     app = Flask("tipline.public")
@@ -27,12 +27,15 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        try:
-            ping(rt.db)
-        except Exception:  # the health check reports, it does not raise
-            log.warning("health check: database unavailable")
-            return jsonify(status="unavailable", database="down"), 503
-        return jsonify(status="ok", sms=settings.sms_enabled, telegram=settings.telegram_enabled), 200
+        # Alive only, no database: a restart would not cure an outage (that is /readyz's to report).
+        return jsonify(status="ok"), 200
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        problem = readiness_problem(rt.db, rt.secrets)
+        if problem is not None:
+            return jsonify(status="unavailable", reason=problem), 503
+        return jsonify(status="ready", sms=settings.sms_enabled, telegram=settings.telegram_enabled), 200
 
     from webhooks import register_channels
 

@@ -1,4 +1,4 @@
-"""The ``tipline`` command: init, chat, serve, worker, tips, staff, keys, audit, outbox."""
+"""The ``tipline`` command: init, upgrade, chat, serve, worker, tips, staff, keys, audit, outbox."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from bot.catalog import po_path
 from bot.types import CHANNELS, InboundMessage
 from storage import keys
 from storage.crypto import CryptoError
-from tipline.install import InstallError, add_first_admin, add_missing_queues, check_install, check_layout, prepare
+from tipline.install import (
+    DEMO_MARKER, InstallError, add_first_admin, add_missing_queues, check_install, check_layout, needs_first_admin,
+    prepare,
+)
 from tipline.logs import configure_logging
 from tipline.runtime import Runtime
 from tipline.settings import Settings, SettingsError, load_settings
@@ -35,6 +38,9 @@ def _servable_runtime(ctx: click.Context) -> Runtime:
     try:
         rt.settings.check_servable()
         rt.check_ready()
+        # Region and languages checked here, before gunicorn forks: a worker that fails to boot
+        # would print a traceback where the operator needs one line.
+        rt.engine  # noqa: B018
     except (SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
     return rt
@@ -60,16 +66,21 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main)
-@click.option("--log-level", default="WARNING", show_default=True, envvar="TIPLINE_LOG_LEVEL")
+@click.option("--log-level", default="WARNING", show_default=True, envvar="TIPLINE_LOG_LEVEL",
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Least severe level logged (env TIPLINE_LOG_LEVEL); logs go to stderr, redacted.")
+@click.option("--log-format", default="text", show_default=True, envvar="TIPLINE_LOG_FORMAT",
+              type=click.Choice(["text", "json"]), help="text lines, or one JSON object a line with the "
+              "context fields (env TIPLINE_LOG_FORMAT).")
 @click.pass_context
-def main(ctx: click.Context, log_level: str) -> None:
+def main(ctx: click.Context, log_level: str, log_format: str) -> None:
     """tipline: an anonymous tip line for suspected human trafficking."""
     os.umask(0o077)  # database files, WAL, secrets and logs we create: owner only
     try:
         settings = load_settings()
     except SettingsError as exc:
         raise OperatorError(str(exc)) from None
-    configure_logging(log_level.upper(), secret_values=settings.secret_values)
+    configure_logging(log_level.upper(), secret_values=settings.secret_values, fmt=log_format)
     rt = Runtime(settings)
     ctx.ensure_object(dict)["runtime"] = rt
     if ctx.invoked_subcommand == "init":
@@ -85,7 +96,10 @@ def main(ctx: click.Context, log_level: str) -> None:
 # -- init ------------------------------------------------------------------------------
 
 
-@main.command()
+@main.command(epilog="Without a keyboard (a container, a provisioning script) the first admin's passphrase "
+               "comes from TIPLINE_ADMIN_PASSPHRASE_FILE (a file holding it; a trailing newline is dropped) or "
+               "TIPLINE_ADMIN_PASSPHRASE (older name: TIPLINE_INTAKE_PASSPHRASE), or one line on a piped "
+               "stdin. It is read before anything is created, so a missing one leaves no half-made install.")
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="First staff member (an admin).")
 @click.option("--demo", is_flag=True, help="Generate the admin passphrase and show it once (for make run).")
 @click.pass_context
@@ -94,6 +108,8 @@ def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
     s = _runtime(ctx).settings
     try:
         check_layout(s, demo=demo)
+        # Asked before anything is made: a prompt that fails must not leave tables and no admin.
+        passphrase = _first_passphrase(s, demo) if needs_first_admin(s) else ""
         rt, created = prepare(s, demo=demo)
     except InstallError as exc:
         raise OperatorError(str(exc)) from None
@@ -106,9 +122,8 @@ def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
         if added:
             click.echo(f"New queues from the routing file: {', '.join(added)} (granted to the admins).")
         return
-    passphrase = _first_passphrase(s, demo)
     try:
-        add_first_admin(rt, username=admin_name, passphrase=passphrase)
+        add_first_admin(rt, username=admin_name, passphrase=passphrase or _first_passphrase(s, demo))
     except keys.KeyManagementError as exc:
         raise OperatorError(str(exc)) from None
     click.echo(f"Initialised: data in {s.data_dir}, secrets in {s.secrets_dir}{' (new)' if created else ''}.")
@@ -125,6 +140,13 @@ def _first_passphrase(s: Settings, demo: bool) -> str:
         return s.intake_passphrase
     if demo:
         return "-".join(pysecrets.token_hex(3) for _ in range(5))
+    if not sys.stdin.isatty():
+        # Piped (echo ... | tipline init): one line, no confirmation to wait for.
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise InstallError("no passphrase for the first admin on stdin: pipe one line, or set "
+                               "TIPLINE_ADMIN_PASSPHRASE_FILE (see 'tipline init --help')")
+        return line
     return str(click.prompt("Passphrase for the first admin (10+ characters)", hide_input=True,
                             confirmation_prompt=True))
 
@@ -202,13 +224,14 @@ def _render_reply(text: str, buttons: Any) -> str:
 @click.option("--no-jobs", is_flag=True, help="Do not run the outbox sender and scheduled jobs in this process.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, no_jobs: bool) -> None:
-    """Run the public app (webhooks and GET /healthz) under gunicorn."""
+    """Run the public app (webhooks, GET /healthz and /readyz) under gunicorn."""
     from tipline.server import run_public
 
     rt = _servable_runtime(ctx)
     click.echo(f"tipline listens on http://{host}:{port} "
-               "(health: /healthz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
-    click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
+               "(health: /healthz, /readyz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
+    if (rt.settings.data_dir / DEMO_MARKER).exists():  # a demo on a laptop, not a line's server
+        click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
     run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs)
 
 
@@ -225,6 +248,7 @@ def console(ctx: click.Context, host: str, port: int, workers: int) -> None:
     try:
         rt.settings.check_servable()  # staff passphrases are never served with the tests' cheap Argon2id
         rt.check_ready()
+        rt.engine  # noqa: B018 - region and languages, checked before the fork (one line, no traceback)
     except (SettingsError, CryptoError) as exc:
         raise OperatorError(str(exc)) from None
     scheme = "http" if rt.settings.console_insecure_cookies else "https (behind your TLS proxy)"
@@ -258,8 +282,9 @@ def tips_group() -> None:
 
 
 from tipline import (  # noqa: E402
-    cli_alerts, cli_audit, cli_cases, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram, cli_tips,
+    cli_alerts, cli_audit, cli_cases, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram, cli_tips, cli_upgrade,
 )
 cli_tips.register(tips_group)  # tips list, show, ask
-for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases, cli_oncall):
+for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases, cli_oncall,
+               cli_upgrade):
     _group.register(main)

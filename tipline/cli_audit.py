@@ -1,7 +1,9 @@
-"""The 'audit' commands: the tamper-evident audit log's head, and the check of the log and of
-every tip's metadata MAC."""
+"""The 'audit' commands: the tamper-evident audit log's head, its entries (who opened what), and
+the check of the log and of every tip's metadata MAC."""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 import click
 
@@ -46,6 +48,29 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
         raise fail(f"Audit log check FAILED: {report.problem}")
     if problems:
         raise fail("Tip metadata check FAILED (see above).")
+
+
+@audit_group.command("list")
+@click.option("--actor", default=None, help="Only this staff member's entries (a username; 'cli' for commands).")
+@click.option("--action", default=None, help="Only this action (open_tip, ask, passwd, init, queue_add, ...).")
+@click.option("--tip", "subject", default=None, help="Only entries about this tip id (or queue name, member).")
+@click.option("--since", default=None, type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+              help="Only entries from this day or time (UTC), YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000),
+              help="At most this many of the newest matching entries.")
+@click.pass_context
+def audit_list(ctx: click.Context, actor: str | None, action: str | None, subject: str | None,
+               since: datetime | None, limit: int) -> None:
+    """Who did what, when: one line per entry (time UTC, who, action, subject), oldest first."""
+    rt = runtime_of(ctx)
+    after = None if since is None else since.replace(tzinfo=timezone.utc).timestamp()
+    with read_only(rt.db) as conn:
+        found = audit.entries(conn, actor=actor, action=action, subject=subject, since=after, limit=limit)
+    if not found:
+        click.echo("No audit entries match.")
+    for e in found:
+        when = datetime.fromtimestamp(e.at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{e.seq:>6}  {when}  {e.actor:<16} {e.action:<16} {e.subject}")
 
 
 def _tip_problems(bad: dict[str, tip_mac.MacStatus], missing: list[str]) -> list[str]:

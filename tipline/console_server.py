@@ -29,6 +29,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         idle_seconds=settings.console_idle_minutes * 60.0, session_seconds=settings.console_session_hours * 3600.0,
         secure_cookies=not settings.console_insecure_cookies, routing=rt.routing,
         oncall_bot_username=settings.telegram_bot_username,
+        metrics_networks=settings.metrics_networks, metrics_token=settings.metrics_token,
     )
 
 

@@ -7,6 +7,7 @@ import time
 from typing import Sequence
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage import audit, keys, secret_check, tip_mac
 from storage.crypto import SECRET_FILE, create_server_secrets
@@ -95,9 +96,24 @@ def check_install(rt: Runtime) -> None:
     Raises ``SettingsError`` or a ``CryptoError`` with a message that says what to run."""
     rt.secrets  # noqa: B018 - raises SecretsMissing with the fix
     if not is_current(rt.db):
-        raise SettingsError("this install has no database schema, or an old one: run 'tipline init'")
+        raise SettingsError("this install has no database schema, or an old one: run 'tipline init' (a new install) or "
+                            "'tipline upgrade' (README, 'Upgrades')")
     with read_only(rt.db) as conn:
         secret_check.require_match(conn, secrets=rt.secrets, secrets_dir=rt.settings.secrets_dir)
+
+
+def needs_first_admin(settings: Settings) -> bool:
+    """True unless this install's database already has staff (read without creating anything)."""
+    rt = Runtime(settings)
+    try:
+        if not is_current(rt.db):
+            return True
+        with read_only(rt.db) as conn:
+            return not keys.list_staff(conn)
+    except (SQLAlchemyError, OSError):
+        return True  # no database yet (or none readable): prepare() says what is wrong
+    finally:
+        rt.db.dispose()
 
 
 def add_first_admin(rt: Runtime, *, username: str, passphrase: str) -> None:

@@ -9,6 +9,7 @@ through ``RedactingFilter``, which also scrubs exception text and tracebacks.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -66,12 +67,41 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", stream: object = None, secret_values: tuple[str, ...] = ()) -> None:
-    """Log to ``stream`` (stderr) through the redacting filter; ``secret_values`` (the
-    configured tokens and webhook secret) are cut wherever they appear."""
+# What every LogRecord carries; anything else was passed as ``extra=`` (context fields: ids, counts).
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+FORMATS = ("text", "json")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the ``extra=`` context fields and
+    any (already redacted) traceback.  Context values are redacted like the message."""
+
+    def __init__(self, secret_values: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.secret_values = secret_values
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+            "logger": record.name, "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                line[key] = value if isinstance(value, (int, float, bool)) or value is None else \
+                    redact(str(value), self.secret_values)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", stream: object = None, secret_values: tuple[str, ...] = (),
+                      fmt: str = "text") -> None:
+    """Log to ``stream`` (stderr) through the redacting filter, as text or JSON lines (``fmt``);
+    ``secret_values`` (the configured tokens and webhook secret) are cut wherever they appear."""
     root = logging.getLogger()
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter(secret_values) if fmt == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secret_values))
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -159,7 +159,9 @@ class Runtime:
         """Fail with an operator-readable message if ``tipline init`` has not run."""
         self.secrets  # noqa: B018 - raises SecretsMissing with the fix
         if not is_current(self.db):
-            raise SettingsError("the database schema is missing or old: run 'tipline init'")
+            raise SettingsError(
+                "the database schema is missing or old: run 'tipline init' (a new install) or 'tipline upgrade'"
+            )
         with read_only(self.db) as conn:
             # Another host's secret would split the line: refuse before answering anyone.
             secret_check.require_match(conn, secrets=self.secrets, secrets_dir=self.settings.secrets_dir)

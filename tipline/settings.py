@@ -15,12 +15,10 @@ from typing import Mapping
 
 from storage.crypto import KdfParams
 from tipline.locales import LocaleError, default_locales
+from tipline.settings_ops import SettingsError as SettingsError  # defined there, imported from here
+from tipline.settings_ops import admin_passphrase, networks
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message says which and how to fix it."""
 
 
 # Argon2id floors (OWASP's minimum for Argon2id: 19 MiB, 2 passes).  Below them a stolen
@@ -81,6 +79,9 @@ class Settings:
     telegram_bot_username: str = ""
     oncall_escalate_minutes: int = 5
     oncall_poll_seconds: int = 2
+    # Who may scrape the console's /metrics (README, "Health and metrics"): networks, or a bearer token.
+    metrics_networks: tuple[str, ...] = ()
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,7 +107,7 @@ class Settings:
     def secret_values(self) -> tuple[str, ...]:
         """Configured secrets, for the log filter to redact by value wherever they appear."""
         values = (self.twilio_auth_token, self.telegram_bot_token, self.telegram_webhook_secret,
-                  self.intake_passphrase)
+                  self.intake_passphrase, self.metrics_token)
         return tuple(v for v in values if v)
 
     def check_servable(self) -> None:
@@ -277,9 +278,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         telegram_webhook_secret=env.get("TIPLINE_TELEGRAM_WEBHOOK_SECRET", ""),
         telegram_api_base=env.get("TIPLINE_TELEGRAM_API_BASE", "https://api.telegram.org/bot"),
         twilio_api_base=env.get("TIPLINE_TWILIO_API_BASE", ""),
-        intake_passphrase=env.get("TIPLINE_INTAKE_PASSPHRASE", ""),
+        intake_passphrase=admin_passphrase(env),
         routing_file=Path(env["TIPLINE_ROUTING_FILE"]) if env.get("TIPLINE_ROUTING_FILE") else None,
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
+        metrics_networks=networks(env, "TIPLINE_METRICS_NETWORKS"),
+        metrics_token=env.get("TIPLINE_METRICS_TOKEN", ""),
     ).with_(**_oncall(env, secrets_dir))

@@ -37,6 +37,7 @@ from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
 from webhooks.twilio_channel import OPTED_OUT
 from webhooks import reply_window
+from webhooks.rejections import RejectionLog
 from webhooks.responses import database_unavailable, no_content, plain
 from webhooks.twilio_body import decode_possible_base64
 
@@ -79,6 +80,12 @@ class TwilioEdge:
         self.db = db
         self.secrets = secrets
         self.copies_box = provider_copies.box(intake.epochs, secrets)
+        self.rejections = RejectionLog(
+            "Twilio request signature",
+            f"the URL Twilio signed is not {self.base or '(TIPLINE_PUBLIC_BASE_URL unset)'}{SMS_PATH}: set "
+            "TIPLINE_PUBLIC_BASE_URL to the https:// address the Messaging Service posts to (as Twilio shows it), "
+            "and check TIPLINE_TWILIO_AUTH_TOKEN is the account's current token",
+        )
 
     # -- shared checks -------------------------------------------------------------
 
@@ -104,6 +111,7 @@ class TwilioEdge:
         if query:
             url += "?" + query
         if not self._valid(url, pairs, signature):
+            self.rejections.rejected()
             return plain(403, "forbidden")
         return MultiDict(pairs)
 

@@ -82,3 +82,22 @@ def test_configured_secrets_are_redacted_by_value() -> None:
     logged = out.getvalue()
     assert "auth" in logged and "retry with token=" in logged
     assert twilio_token not in logged and webhook_secret not in logged
+
+
+def test_json_lines_keep_context_fields_and_redact_them() -> None:
+    import json
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = io.StringIO()
+    configure_logging("INFO", stream=out, secret_values=(TOKEN,), fmt="json")
+    try:
+        logging.getLogger("tipline.jobs").info("purged %d rows", 12, extra={"job": "purge", "rows": 12,
+                                                                             "note": f"from {PHONE} {TOKEN}"})
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    line = json.loads(out.getvalue().strip())
+    assert line["message"] == "purged 12 rows" and line["level"] == "INFO" and line["logger"] == "tipline.jobs"
+    assert line["job"] == "purge" and line["rows"] == 12  # context fields stay, numbers as numbers
+    assert PHONE not in out.getvalue() and TOKEN not in out.getvalue()

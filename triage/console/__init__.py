@@ -20,8 +20,8 @@ from storage.crypto import KdfParams, ServerSecrets
 from triage.routing_file import Routing
 
 from triage.console import (
-    views_admin, views_api, views_auth, views_cases, views_dashboard, views_oncall, views_queue, views_translations,
-    web,
+    views_admin, views_api, views_auth, views_cases, views_dashboard, views_oncall, views_ops, views_queue,
+    views_translations, web,
 )
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
@@ -34,20 +34,22 @@ def create_console_app(
     *, db: Engine, secrets: ServerSecrets, staff_kdf: KdfParams, flow: Flow, catalogs: Catalogs, region: Region,
     locales: tuple[str, ...], default_locale: str, idle_seconds: float = 15 * 60.0,
     session_seconds: float = 8 * 3600.0, secure_cookies: bool = True, clock: Callable[[], float] = time.time,
-    routing: Routing | None = None,
+    routing: Routing | None = None, metrics_networks: tuple[str, ...] = (), metrics_token: str = "",
     oncall_bot_username: str = "",
 ) -> Flask:
     """The staff app: log in, the queue, a tip (its settings are described on ``ConsoleConfig``)."""
     cfg = ConsoleConfig(db=db, secrets=secrets, staff_kdf=staff_kdf, flow=flow, catalogs=catalogs, region=region,
                         locales=locales, default_locale=default_locale, idle_seconds=idle_seconds,
                         session_seconds=session_seconds, secure_cookies=secure_cookies, clock=clock,
-                        routing=routing, oncall_bot_username=oncall_bot_username)
+                        routing=routing, metrics_networks=metrics_networks, metrics_token=metrics_token,
+                        oncall_bot_username=oncall_bot_username)
     app = Flask("tipline.console", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.jinja_env.autoescape = True
     app.jinja_env.filters["visible"] = visible
     auth = Auth(cfg)
+    app.register_blueprint(views_ops.make_blueprint(cfg))
     web.install(app, cfg, auth)
     app.register_blueprint(views_auth.make_blueprint(cfg, auth))
     app.register_blueprint(views_queue.make_blueprint(cfg, auth))

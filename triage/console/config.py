@@ -35,3 +35,6 @@ class ConsoleConfig:
     routing: Routing | None = field(default=None, repr=False)
     # The bot's username, for on-call enrolment links (https://t.me/<bot>?start=...).
     oncall_bot_username: str = ""
+    # Who may read /metrics (views_ops.py): peers in these networks, or the bearer token; neither: no /metrics.
+    metrics_networks: tuple[str, ...] = ()
+    metrics_token: str = field(default="", repr=False)

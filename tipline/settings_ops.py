@@ -1,0 +1,41 @@
+"""Operations settings read by ``tipline.settings``: who may scrape metrics, the first admin's passphrase."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Mapping
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it.
+
+    Defined here and imported by ``tipline.settings`` (which everyone imports it from), so this
+    module needs nothing from that one."""
+
+
+def networks(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    found = tuple(part.strip() for part in env.get(key, "").split(",") if part.strip())
+    for net in found:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise SettingsError(f"{key}: {net!r} is not a network (write 10.0.0.0/8 or 127.0.0.1)") from None
+    return found
+
+
+def admin_passphrase(env: Mapping[str, str]) -> str:
+    """The first admin's passphrase for 'tipline init' without a keyboard: a file (a container
+    secret), or the variable; TIPLINE_INTAKE_PASSPHRASE is the older name of the variable."""
+    path = env.get("TIPLINE_ADMIN_PASSPHRASE_FILE", "")
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"TIPLINE_ADMIN_PASSPHRASE_FILE ({path}) cannot be read: "
+                                f"{type(exc).__name__}") from None
+        value = text.rstrip("\r\n")
+        if not value:
+            raise SettingsError(f"TIPLINE_ADMIN_PASSPHRASE_FILE ({path}) is empty")
+        return value
+    return env.get("TIPLINE_ADMIN_PASSPHRASE") or env.get("TIPLINE_INTAKE_PASSPHRASE", "")
