@@ -36,6 +36,9 @@ _MAGIC = 0x02
 _HEAD = struct.Struct(">BBI")  # magic, purpose tag, epoch
 HOUR = 3600
 DAY = 86400
+# A spooled message opens for this many hours after the hour it arrived in: an outage longer than
+# a day is one an operator has long noticed, and a reporter's words must not wait on disk longer.
+SPOOL_HOURS = 24
 
 # One byte per ratcheted purpose, written into every blob: never reuse or renumber a tag.
 TAGS: dict[Purpose, int] = {
@@ -49,6 +52,7 @@ TAGS: dict[Purpose, int] = {
     Purpose.INBOUND_REPLIES: 8,
     Purpose.PROVIDER_COPIES: 9,
     Purpose.THROTTLE: 10,
+    Purpose.SPOOL: 11,
 }
 _BY_TAG = {tag: purpose for purpose, tag in TAGS.items()}
 
@@ -59,7 +63,8 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
     An interview's state is needed while it runs and until the worker seals it after the idle
     window (a few hours' grace for a worker that was down); what a finished interview keeps,
     its lookup, tip link and address, for the follow-up window; provider ids for Telegram's
-    redelivery (a day or two); replies kept for a Twilio redelivery for an hour.
+    redelivery (a day or two); replies kept for a Twilio redelivery for an hour; messages spooled
+    during a database outage for a day (``SPOOL_HOURS``).
     """
     idle_hours = math.ceil(idle_minutes / 60)
     followup = followup_days + 1
@@ -74,6 +79,7 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
         Purpose.INBOUND_REPLIES: Schedule(HOUR, keep=1),
         Purpose.PROVIDER_COPIES: Schedule(HOUR, keep=24),
         Purpose.THROTTLE: Schedule(HOUR, keep=2),
+        Purpose.SPOOL: Schedule(HOUR, keep=SPOOL_HOURS),
     }
 
 

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 
 from storage.db import ping
+from storage.epochs import EpochKeys
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -14,8 +15,14 @@ from tipline.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
-    """The public app: provider webhooks and ``GET /healthz``."""
+def create_public_app(
+    settings: Settings, runtime: Runtime | None = None, *, epoch_keys: EpochKeys | None = None
+) -> Flask:
+    """The public app: provider webhooks and ``GET /healthz``.
+
+    ``epoch_keys`` (else the runtime's) seal the inbound spool; without them a database outage
+    is answered 503 and left to the providers' retries.
+    """
     rt = runtime or Runtime(settings)
     rt.check_ready()
     app = Flask("tipline.public")
@@ -34,6 +41,7 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         return jsonify(status="ok", sms=settings.sms_enabled, telegram=settings.telegram_enabled), 200
 
     from webhooks import register_channels
+    from tipline import spooling
 
     install_library_guards()
     s = rt.settings
@@ -42,5 +50,6 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         twilio_account_sid=s.twilio_account_sid, twilio_auth_token=s.twilio_auth_token,
         public_base_url=s.public_base_url, telegram_bot_token=s.telegram_bot_token,
         telegram_webhook_secret=s.telegram_webhook_secret,
+        spool=spooling.keeper(rt, epoch_keys), spooled_reply=spooling.spooled_reply(s),
     )
     return app

@@ -9,6 +9,8 @@ from typing import Callable
 
 from storage import conversations, inbound, outbox, periods, throttle
 from triage import followup
+from storage.epochs import EpochKeys
+from tipline import spooling
 from tipline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -17,15 +19,19 @@ INBOUND_RETENTION = 48 * 3600  # provider ids are kept long enough to catch ever
 
 
 class Jobs:
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, runtime: Runtime, *, clock: Callable[[], float] = time.time,
+                 epoch_keys: EpochKeys | None = None) -> None:
         self.rt = runtime
         self.clock = clock
         self._stop = threading.Event()
         self.sender = runtime.sender  # this process's: the webhooks here wake it too
+        self.spool = spooling.drainer(runtime, epoch_keys)  # what the webhooks kept while the database was away
 
     def run_once(self) -> dict[str, int]:
         """Run every job once; returns counts per job (for logs and tests)."""
         report: dict[str, int] = {}
+        if self.spool is not None:  # first, so its replies go out in this round's delivery
+            report["spool_fed"] = self.spool.run_once().fed
         report["expired"] = self.rt.intake.expire_idle()
         now = self.clock()
         with self.rt.db.begin() as conn:

@@ -75,6 +75,11 @@ class Settings:
     console_idle_minutes: int = 15
     console_session_hours: int = 8
     console_insecure_cookies: bool = False
+    # The inbound spool (issue 13, README "When the database is away"): its bounds, and what an
+    # SMS sender is told while the database is away ("" : the built-in English sentence).
+    spool_max_files: int = 10_000
+    spool_max_bytes: int = 64 * 1024 * 1024
+    spool_reply: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -261,4 +266,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
+        spool_max_files=_int(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
+        spool_max_bytes=_int(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
+        spool_reply=env.get("TIPLINE_SPOOL_REPLY", "").strip(),
     )

@@ -27,6 +27,7 @@ from bot.types import TELEGRAM, Hints, InboundMessage
 from triage.intake import IntakeService
 from webhooks import telegram_update
 from webhooks.responses import database_unavailable, ok_json, plain
+from webhooks.spooling import Keep
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,10 @@ MAX_BODY = 1024 * 1024
 
 
 class TelegramEdge:
-    def __init__(self, *, intake: IntakeService, secret: str, wake: Callable[[], None]) -> None:
+    def __init__(self, *, intake: IntakeService, secret: str, wake: Callable[[], None],
+                 spool: Keep | None = None) -> None:
         self.secret = secret.encode()
+        self.spool = spool  # keeps an update's message while the database is away (webhooks.spooling)
         self.intake = intake
         self.wake = wake  # the sender delivers queued replies at once
 
@@ -118,14 +121,20 @@ class TelegramEdge:
         if msg is None:
             log.debug("telegram update ignored: nothing to read")
             return
-        handled = self.intake.handle(msg, inline=False)
+        try:
+            handled = self.intake.handle(msg, inline=False)
+        except DBAPIError:
+            if self.spool is None or not self.spool(msg):
+                raise  # answered 503: Telegram redelivers the update
+            return  # kept: answered 200 with nothing to say (the replies follow from the spool)
         if not handled.duplicate:
             self.wake()
 
 
-def blueprint(*, intake: IntakeService, secret: str, wake: Callable[[], None]) -> Blueprint:
+def blueprint(*, intake: IntakeService, secret: str, wake: Callable[[], None],
+              spool: Keep | None = None) -> Blueprint:
     """The Telegram endpoint, checked against the webhook ``secret``; ``wake`` is called after replies are queued."""
-    edge = TelegramEdge(intake=intake, secret=secret, wake=wake)
+    edge = TelegramEdge(intake=intake, secret=secret, wake=wake, spool=spool)
     bp = Blueprint("telegram", __name__)
     bp.add_url_rule(PATH, "webhook", edge.webhook, methods=["POST"])
     return bp

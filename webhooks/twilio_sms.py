@@ -34,6 +34,7 @@ from triage.intake import IntakeService
 from webhooks.twilio_channel import OPTED_OUT
 from webhooks import reply_window
 from webhooks.responses import database_unavailable, no_content, plain
+from webhooks.spooling import Keep
 from webhooks.twilio_body import decode_possible_base64
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class TwilioEdge:
     """Everything the two endpoints need, built once per app."""
 
     def __init__(self, *, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
-                 secrets: ServerSecrets) -> None:
+                 secrets: ServerSecrets, spool: Keep | None = None, spooled_reply: str = "") -> None:
         self.validator = RequestValidator(auth_token)
         self.token = auth_token.encode("utf-8")
         self.base = public_base_url.rstrip("/")
@@ -72,6 +73,8 @@ class TwilioEdge:
         self.db = db
         self.secrets = secrets
         self.copies_box = provider_copies.box(secrets)
+        self.spool = spool  # keeps a message while the database is away (webhooks.spooling)
+        self.spooled_reply = spooled_reply
 
     # -- shared checks -------------------------------------------------------------
 
@@ -142,11 +145,18 @@ class TwilioEdge:
         try:
             handled = self.intake.handle(msg, inline=True, also=also)
         except DBAPIError:
-            return database_unavailable("twilio webhook")
+            return self._spooled(msg)
         if not handled.send or not handled.replies:
             return Response(EMPTY_TWIML, mimetype=_XML)
         texts = tuple(r.text for r in handled.replies)
         return Response(self._routine_twiml(texts) if handled.routine else self.twiml(texts), mimetype=_XML)
+
+    def _spooled(self, msg: InboundMessage) -> Response:
+        """The database did not answer: keep the message and acknowledge it, or 503 if it cannot be kept."""
+        if self.spool is None or not self.spool(msg):
+            return database_unavailable("twilio webhook")
+        texts = (self.spooled_reply,) if self.spooled_reply else ()
+        return Response(self.twiml(texts) if texts else EMPTY_TWIML, mimetype=_XML)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one edge per app
     def _routine_twiml(self, texts: tuple[str, ...]) -> str:
@@ -191,9 +201,10 @@ class TwilioEdge:
 
 
 def blueprint(*, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
-              secrets: ServerSecrets) -> Blueprint:
+              secrets: ServerSecrets, spool: Keep | None = None, spooled_reply: str = "") -> Blueprint:
     """The two Twilio endpoints, checked against ``auth_token`` and the public address Twilio calls."""
-    edge = TwilioEdge(intake=intake, auth_token=auth_token, public_base_url=public_base_url, db=db, secrets=secrets)
+    edge = TwilioEdge(intake=intake, auth_token=auth_token, public_base_url=public_base_url, db=db, secrets=secrets,
+                      spool=spool, spooled_reply=spooled_reply)
     bp = Blueprint("twilio", __name__)
     bp.add_url_rule(SMS_PATH, "sms", edge.inbound, methods=["POST"])
     bp.add_url_rule(STATUS_PATH, "status", edge.status, methods=["POST"])

@@ -1,0 +1,135 @@
+"""The webhooks' side of the inbound spool (``storage.spool``): keep a message, feed it back later.
+
+``SpoolKeeper`` is what an edge calls when the database does not answer: it keeps the already
+authenticated message and says whether it could (False when the spool is full: the edge answers
+503 as it would without a spool).  ``SpoolDrainer`` (run by ``tipline worker`` each round) feeds
+the kept messages through the normal intake path in arrival order, with the same bookkeeping the
+edge would have done (provider-copy deletion, WhatsApp's reply window) and replies queued in the
+outbox, since the HTTP exchange that could have carried them is long over.  A redelivery that
+was both spooled and handled live is handled once: the intake deduplicates by provider id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from bot.types import Hints, InboundMessage
+from storage import provider_copies
+from storage.crypto import ServerSecrets
+from storage.spool import Spool
+from triage.intake import Also, IntakeService
+from triage.intake_base import CARRIER_CHANNELS
+from webhooks import reply_window
+
+log = logging.getLogger(__name__)
+
+# What an edge is given: keep this message (True), or the spool cannot (False: answer 503).
+Keep = Callable[[InboundMessage], bool]
+DRAIN_LIMIT = 500  # files per round, so one round stays short
+
+
+def encode(msg: InboundMessage, received: float) -> bytes:
+    return json.dumps({"received": received, "msg": asdict(msg)}, separators=(",", ":")).encode("utf-8")
+
+
+def decode(data: bytes) -> tuple[InboundMessage, float]:
+    record: dict[str, Any] = json.loads(data)
+    fields = dict(record["msg"])
+    fields["hints"] = Hints(**fields.get("hints") or {})
+    return InboundMessage(**fields), float(record["received"])
+
+
+class SpoolKeeper:
+    """The callable an edge is given: ``keeper(msg) -> bool`` (kept, or the spool is full)."""
+
+    def __init__(self, spool: Spool, *, clock: Callable[[], float] = time.time) -> None:
+        self.spool, self.clock = spool, clock
+
+    def __call__(self, msg: InboundMessage) -> bool:
+        try:
+            kept = self.spool.put(encode(msg, self.clock()))
+        except OSError as exc:  # a full or read-only disk: the provider retries, as without a spool
+            log.error("spool write failed", extra={"error": type(exc).__name__})
+            return False
+        if kept:
+            log.warning("database unavailable: message spooled", extra={"channel": msg.channel})
+        return kept
+
+
+@dataclass
+class DrainReport:
+    fed: int = 0
+    expired: int = 0
+    failed: int = 0
+    stopped: bool = False  # the database went away again: the rest waits for the next round
+    skipped: bool = False  # another drainer holds the spool
+
+
+class SpoolDrainer:
+    """Feeds the spool through ``intake`` once the database answers again."""
+
+    def __init__(self, spool: Spool, *, intake: IntakeService, secrets: ServerSecrets) -> None:
+        self.spool, self.intake = spool, intake
+        self._copies_box = provider_copies.box(secrets)
+
+    def run_once(self, *, limit: int = DRAIN_LIMIT) -> DrainReport:
+        report = DrainReport()
+        with self.spool.draining() as mine:
+            if not mine:
+                report.skipped = True
+                return report
+            for name in self.spool.pending()[:limit]:
+                path = self.spool.claim(name)
+                if path is None:
+                    continue
+                data = self.spool.open(path)
+                if data is None:
+                    report.expired += 1
+                    continue
+                if not self._feed_one(data, report):
+                    self.spool.release(path)
+                    if report.stopped:
+                        break
+                    continue
+                self.spool.done(path)
+        if report.fed or report.expired or report.failed:
+            log.info("spool drained", extra={"fed": report.fed, "expired": report.expired, "failed": report.failed})
+        return report
+
+    def _feed_one(self, data: bytes, report: DrainReport) -> bool:
+        """True once the database holds the message (or it was a duplicate)."""
+        try:
+            msg, _ = decode(data)
+        except (ValueError, TypeError, KeyError):
+            log.error("spooled message unreadable: kept for an operator")
+            report.failed += 1
+            return False
+        try:
+            self.intake.handle(msg, inline=False, also=self._also(msg))
+        except DBAPIError:
+            report.stopped = True
+            return False
+        except Exception as exc:  # one bad message must not hold back the others
+            log.error("spooled message failed", extra={"error": type(exc).__name__})
+            report.failed += 1
+            return False
+        report.fed += 1
+        return True
+
+    def _also(self, msg: InboundMessage) -> Also | None:
+        """What the Twilio edge does in the message's transaction, done here instead."""
+        if msg.channel not in CARRIER_CHANNELS or msg.provider_id is None:
+            return None
+        sid, channel, box = msg.provider_id, msg.channel, self._copies_box
+
+        def also(conn: Connection, conversation_id: str, now: float) -> None:
+            provider_copies.queue(conn, box=box, channel=channel, sid=sid, now=now)
+            reply_window.inbound(conn, channel=channel, conversation_id=conversation_id, now=now)
+        return also
