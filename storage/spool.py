@@ -34,7 +34,7 @@ from storage.ratchet import EpochDestroyed
 
 log = logging.getLogger(__name__)
 
-_AAD = b"tipline-spool-v1"
+SPOOL_AAD = b"tipline-spool-v1"  # bound to every file (no secret: it names the format)
 SUFFIX = ".msg"
 MAX_FILES = 10_000
 MAX_BYTES = 64 * 1024 * 1024
@@ -64,7 +64,7 @@ class Spool:
 
     def put(self, plaintext: bytes) -> bool:
         """Seal and keep one message durably; False (nothing written) when the spool is full."""
-        blob = self._box.encrypt(plaintext, _AAD)
+        blob = self._box.encrypt(plaintext, SPOOL_AAD)
         name = f"{self._clock_ns():020d}-{secrets.token_hex(8)}{SUFFIX}"
         with self._lock:
             usage = self.usage()
@@ -134,7 +134,7 @@ class Spool:
     def open(self, path: Path) -> bytes | None:
         """The message a claimed file holds; None (and the file is deleted) once it cannot open."""
         try:
-            return self._box.decrypt(path.read_bytes(), _AAD)
+            return self._box.decrypt(path.read_bytes(), SPOOL_AAD)
         except EpochDestroyed:
             log.warning("spooled message past its window: deleted unread")
         except DecryptionFailed:

@@ -36,7 +36,7 @@ SENDER = "+14155550177"
 
 def epoch_keys(rt: Runtime) -> EpochKeys:
     s = rt.settings
-    keys = EpochKeys(s.secrets_dir / "ratchet",
+    keys = EpochKeys(s.secrets_dir,
                      schedules(idle_minutes=s.conversation_idle_minutes, followup_days=s.followup_days))
     keys.create_missing(start=time.time() - 3600)
     return keys
