@@ -15,7 +15,6 @@ from bench.theft_carve import Record
 from bench.theft_scenario import Line, sms_number
 from bot.types import SMS, InboundMessage
 from storage.epochs import EpochKeys, schedules
-from storage.purposes import Purpose
 from storage.spool import SPOOL_AAD, SUFFIX, Spool
 from webhooks.spooling import SpoolDrainer, SpoolKeeper
 
@@ -30,7 +29,7 @@ class LineSpool:
                               schedules(idle_minutes=s.conversation_idle_minutes, followup_days=s.followup_days),
                               clock=line.clock)
         self.keys.create_missing(start=line.clock())
-        self.spool = Spool(s.data_dir / "spool", self.keys.box(Purpose.SPOOL),
+        self.spool = Spool(s.data_dir / "spool", self.keys,
                            clock_ns=lambda: int(line.clock() * 1e9))
         self.keeper = SpoolKeeper(self.spool, clock=line.clock)
 

@@ -4,7 +4,10 @@ One file per message, under ``<data>/spool/``:
 
 - ``tmp/``: a file being written (``O_CREAT | O_EXCL``, mode 0600, fsynced), then renamed whole
   into ``ready/``, and the folder fsynced, so a crash leaves either the whole message or none;
-- ``ready/``: named ``<receive time, ns>-<random>.msg``, so the names sort in arrival order;
+- ``ready/``: named ``<receive time, ns>-<sender tag>-<random>.msg``, so the names sort in arrival
+  order; the tag is a keyed hash of the sender under the spool's epoch key (it dies with the
+  epoch), so that a later message of a sender with messages still spooled is spooled behind them
+  instead of overtaking them (``holds``);
 - ``claimed/``: a drainer renames a file here before it feeds it (a rename succeeds for one
   process only, so two drainers never feed the same file) and deletes it once the database
   has it.
@@ -29,7 +32,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from storage.crypto import DecryptionFailed
-from storage.epochs import EpochBox
+from storage.epochs import EpochKeys
+from storage.purposes import Purpose
 from storage.ratchet import EpochDestroyed
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ SPOOL_AAD = b"tipline-spool-v1"  # bound to every file (no secret: it names the 
 SUFFIX = ".msg"
 MAX_FILES = 10_000
 MAX_BYTES = 64 * 1024 * 1024
+_TAG_BYTES = 8
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,9 @@ class Usage:
 class Spool:
     """The spool folder of one host; every process of the public app and the worker share it."""
 
-    def __init__(self, folder: Path, box: EpochBox, *, max_files: int = MAX_FILES, max_bytes: int = MAX_BYTES,
+    def __init__(self, folder: Path, keys: EpochKeys, *, max_files: int = MAX_FILES, max_bytes: int = MAX_BYTES,
                  clock_ns: Callable[[], int] = time.time_ns) -> None:
-        self.folder, self._box = folder, box
+        self.folder, self._keys, self._box = folder, keys, keys.box(Purpose.SPOOL)
         self.max_files, self.max_bytes = max_files, max_bytes
         self._clock_ns = clock_ns
         self.tmp, self.ready, self.claimed = folder / "tmp", folder / "ready", folder / "claimed"
@@ -62,10 +67,11 @@ class Spool:
 
     # -- writing (the public app, while the database is away) -------------------------------
 
-    def put(self, plaintext: bytes) -> bool:
+    def put(self, plaintext: bytes, *, sender: bytes) -> bool:
         """Seal and keep one message durably; False (nothing written) when the spool is full."""
         blob = self._box.encrypt(plaintext, SPOOL_AAD)
-        name = f"{self._clock_ns():020d}-{secrets.token_hex(8)}{SUFFIX}"
+        tag = self._keys.mac(Purpose.SPOOL, sender)[:_TAG_BYTES].hex()
+        name = f"{self._clock_ns():020d}-{tag}-{secrets.token_hex(8)}{SUFFIX}"
         with self._lock:
             usage = self.usage()
             if usage.files + 1 > self.max_files or usage.bytes + len(blob) > self.max_bytes:
@@ -81,6 +87,14 @@ class Spool:
             os.rename(staged, self.ready / name)
             _fsync_dir(self.ready)
         return True
+
+    def holds(self, sender: bytes) -> bool:
+        """Whether messages of ``sender`` wait here (a new one must queue behind them)."""
+        names = [n for folder in (self.ready, self.claimed) for n in os.listdir(folder)]
+        if not names:  # the common case: an empty spool costs two directory reads
+            return False
+        tags = {"-" + mac[:_TAG_BYTES].hex() + "-" for mac in self._keys.macs(Purpose.SPOOL, sender)}
+        return any(name[20:20 + 2 + 2 * _TAG_BYTES] in tags for name in names)
 
     def usage(self) -> Usage:
         """Files and bytes waiting or being fed (what the bounds count)."""

@@ -8,7 +8,6 @@ no spool and a database outage is answered 503, as before.
 from __future__ import annotations
 
 from storage.epochs import EpochKeys
-from storage.purposes import Purpose
 from storage.spool import Spool
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -23,7 +22,7 @@ DEFAULT_SPOOL_REPLY = "Your message is received; a reply may take a few minutes.
 def build_spool(settings: Settings, keys: EpochKeys | None) -> Spool | None:
     if keys is None:
         return None
-    return Spool(settings.data_dir / "spool", keys.box(Purpose.SPOOL),
+    return Spool(settings.data_dir / "spool", keys,
                  max_files=settings.spool_max_files, max_bytes=settings.spool_max_bytes)
 
 

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -30,8 +30,15 @@ from webhooks import reply_window
 
 log = logging.getLogger(__name__)
 
-# What an edge is given: keep this message (True), or the spool cannot (False: answer 503).
-Keep = Callable[[InboundMessage], bool]
+class Keep(Protocol):
+    """What an edge is given: ``holds`` (a sender's earlier messages wait in the spool: this one
+    must queue behind them), and the call (keep this message: False when the spool cannot)."""
+
+    def holds(self, msg: InboundMessage) -> bool: ...
+
+    def __call__(self, msg: InboundMessage) -> bool: ...
+
+
 DRAIN_LIMIT = 500  # files per round, so one round stays short
 
 
@@ -46,15 +53,25 @@ def decode(data: bytes) -> tuple[InboundMessage, float]:
     return InboundMessage(**fields), float(record["received"])
 
 
+def sender(msg: InboundMessage) -> bytes:
+    return f"{msg.channel}:{msg.address}".encode("utf-8")
+
+
 class SpoolKeeper:
     """The callable an edge is given: ``keeper(msg) -> bool`` (kept, or the spool is full)."""
 
     def __init__(self, spool: Spool, *, clock: Callable[[], float] = time.time) -> None:
         self.spool, self.clock = spool, clock
 
+    def holds(self, msg: InboundMessage) -> bool:
+        try:
+            return self.spool.holds(sender(msg))
+        except OSError:  # the spool's disk is away too: nothing there to wait behind
+            return False
+
     def __call__(self, msg: InboundMessage) -> bool:
         try:
-            kept = self.spool.put(encode(msg, self.clock()))
+            kept = self.spool.put(encode(msg, self.clock()), sender=sender(msg))
         except OSError as exc:  # a full or read-only disk: the provider retries, as without a spool
             log.error("spool write failed", extra={"error": type(exc).__name__})
             return False

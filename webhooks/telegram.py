@@ -121,6 +121,8 @@ class TelegramEdge:
         if msg is None:
             log.debug("telegram update ignored: nothing to read")
             return
+        if self.spool is not None and self.spool.holds(msg) and self.spool(msg):
+            return  # behind the chat's messages kept during an outage, in order
         try:
             handled = self.intake.handle(msg, inline=False)
         except DBAPIError:

@@ -142,6 +142,8 @@ class TwilioEdge:
             provider_copies.queue(conn, box=self.copies_box, channel=channel, sid=sid, now=now)
             reply_window.inbound(conn, channel=channel, conversation_id=conversation_id, now=now)
 
+        if self.spool is not None and self.spool.holds(msg):
+            return self._spooled(msg)  # behind the sender's messages kept during an outage, in order
         try:
             handled = self.intake.handle(msg, inline=True, also=also)
         except DBAPIError:

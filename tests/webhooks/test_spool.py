@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 
 from storage.db import make_engine
 from storage.epochs import EpochKeys, schedules
-from storage.purposes import Purpose
 from storage.spool import Spool
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
@@ -24,6 +23,7 @@ from tests.webhooks.helpers import (
     BASE_URL, INTERVIEW, TG_SECRET, TG_TOKEN, TW_SID, TW_TOKEN, new_sender, post_sms, post_tg, sms_params,
     tg_message, twiml_messages,
 )
+from tipline.app import create_public_app
 from tipline.runtime import Runtime
 from tipline.spooling import DEFAULT_SPOOL_REPLY
 from triage.intake import IntakeService
@@ -80,7 +80,7 @@ def keys(rt: Runtime) -> EpochKeys:
 
 @pytest.fixture
 def spool(rt: Runtime, keys: EpochKeys) -> Spool:
-    return Spool(rt.settings.data_dir / "spool", keys.box(Purpose.SPOOL))
+    return Spool(rt.settings.data_dir / "spool", keys)
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_a_redelivery_during_the_outage_is_handled_once(
 
 
 def test_a_full_spool_answers_503(rt: Runtime, keys: EpochKeys, down: Engine) -> None:
-    small = Spool(rt.settings.data_dir / "small", keys.box(Purpose.SPOOL), max_files=1)
+    small = Spool(rt.settings.data_dir / "small", keys, max_files=1)
     outage = outage_app(rt, down, small)
     assert post_sms(outage, sms_params("hi", sender=SENDER)).status_code == 200
     full = post_sms(outage, sms_params("2", sender=SENDER))
@@ -183,3 +183,25 @@ def test_two_drainers_never_feed_the_same_file(rt: Runtime, spool: Spool, down: 
         assert mine
         assert first.run_once().skipped  # another process holds the spool: this one skips the round
     assert first.run_once().fed == 1
+
+
+def test_after_recovery_a_sender_with_spooled_messages_queues_behind_them(
+    rt: Runtime, spool: Spool, down: Engine, client: FlaskClient, keys: EpochKeys, fake_twilio: FakeTwilio,
+) -> None:
+    outage = outage_app(rt, down, spool)
+    assert twiml_messages(post_sms(outage, sms_params("hi", sender=SENDER))) == [DEFAULT_SPOOL_REPLY]
+    # The database is back but the worker has not drained yet: the live app (with its spool) keeps
+    # this sender's next message behind the first, and answers others at once.
+    live = live_app(rt, keys)
+    assert twiml_messages(post_sms(live, sms_params("2", sender=SENDER))) == [DEFAULT_SPOOL_REPLY]
+    assert twiml_messages(post_sms(live, sms_params("hi", sender="+14155550179"))) != [DEFAULT_SPOOL_REPLY]
+    assert spool.usage().files == 2
+    expected = [m for text in ("hi", "2")
+                for m in twiml_messages(post_sms(client, sms_params(text, sender="+14155550178")))]
+    assert drain_and_deliver(rt, spool) == 2
+    assert fake_twilio.bodies_to(SENDER) == expected
+    assert twiml_messages(post_sms(live, sms_params("1", sender=SENDER))) != [DEFAULT_SPOOL_REPLY]
+
+
+def live_app(rt: Runtime, keys: EpochKeys) -> FlaskClient:
+    return create_public_app(rt.settings, rt, epoch_keys=keys).test_client()
