@@ -39,7 +39,8 @@ class Keep(Protocol):
     def __call__(self, msg: InboundMessage) -> bool: ...
 
 
-DRAIN_LIMIT = 500  # files per round, so one round stays short
+DRAIN_LIMIT = 500
+WARN_EVERY = 10.0  # seconds between the "spooling" warnings of one process  # files per round, so one round stays short
 
 
 def encode(msg: InboundMessage, received: float) -> bytes:
@@ -62,6 +63,7 @@ class SpoolKeeper:
 
     def __init__(self, spool: Spool, *, clock: Callable[[], float] = time.time) -> None:
         self.spool, self.clock = spool, clock
+        self._warned_at = -WARN_EVERY
 
     def holds(self, msg: InboundMessage) -> bool:
         try:
@@ -75,8 +77,10 @@ class SpoolKeeper:
         except OSError as exc:  # a full or read-only disk: the provider retries, as without a spool
             log.error("spool write failed", extra={"error": type(exc).__name__})
             return False
-        if kept:
-            log.warning("database unavailable: message spooled", extra={"channel": msg.channel})
+        now = time.monotonic()
+        if kept and now - self._warned_at >= WARN_EVERY:  # once in a while, not a line per message
+            self._warned_at = now
+            log.warning("database unavailable: messages going to the spool", extra={"files": self.spool.usage().files})
         return kept
 
 
