@@ -119,10 +119,13 @@ def run_outage(rt: Runtime, proxy: TcpProxy, args: argparse.Namespace) -> tuple[
     outage = time.monotonic() - down_at
     for reporter in reporters:
         reporter.join(timeout=duration + args.twilio_window + 30)
-    drained = settle(rt, keys, time.monotonic() + args.settle)
+    settle_from = time.monotonic()
+    drained = settle(rt, keys, settle_from + args.settle)
+    drain_s = time.monotonic() - settle_from
     worker.stop()
     jobs.stop()
-    return tally, {"outage_s": round(outage, 1), "drained": drained, "failed_worker_rounds": worker.failed_rounds,
+    return tally, {"outage_s": round(outage, 1), "drained": drained, "drain_s": round(drain_s, 1),
+                   "failed_worker_rounds": worker.failed_rounds,
                    "stuck_reporters": sum(1 for r in reporters if r.is_alive())}
 
 
@@ -133,7 +136,8 @@ def report(tally: Tally, figures: dict[str, Any], lost: dict[str, int], seconds:
     print(f"outage drill: database away {figures['outage_s']} s, {seconds:.1f} s in all")
     print(f"  sent: {dict(tally.sent)}; acknowledged: { {c: len(v) for c, v in tally.acked.items()} }")
     print(f"  answers by status: {statuses}; SMS answered from the spool: {tally.spooled_sms}")
-    print(f"  lost per channel: {lost}; spool drained: {figures['drained']}; "
+    print(f"  lost per channel: {lost}; spool drained: {figures['drained']} "
+          f"({figures['drain_s']} s after the last message); "
           f"worker rounds that failed while the database was away: {figures['failed_worker_rounds']}")
     print(f"  result: {'PASS' if ok else 'FAIL'}")
     return ok
