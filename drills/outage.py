@@ -77,7 +77,8 @@ def line_env(twilio: FakeTwilio, telegram: FakeTelegram) -> dict[str, str]:
 
 def stored_keys(rt: Runtime) -> set[bytes]:
     with rt.db.connect() as conn:
-        return {bytes(k) for k in conn.execute(select(Inbound.key)).scalars()}
+        table = Inbound.__table__  # type: ignore[attr-defined]
+        return {bytes(k) for k in conn.execute(select(table.c.key)).scalars()}
 
 
 def settle(rt: Runtime, keys: EpochKeys, deadline: float) -> bool:

@@ -8,6 +8,7 @@ when its provider would stop.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter
@@ -59,10 +60,10 @@ class Reporter(threading.Thread):
             text = INTERVIEW[k] if k < len(INTERVIEW) else f"and one more thing, number {k}"
             if self.channel == "sms":
                 params = sms_params(text, sender=f"+1555{7_000_000 + self.n:07d}")
-                self._deliver(params["MessageSid"], lambda p=params: post_sms(self.client, p))
+                self._deliver(params["MessageSid"], functools.partial(post_sms, self.client, params))
             else:
                 update = tg_message(text, chat_id=6_100_000_000 + self.n)
-                self._deliver(str(update["update_id"]), lambda u=update: post_tg(self.client, u))
+                self._deliver(str(update["update_id"]), functools.partial(post_tg, self.client, update))
             k += 1
             time.sleep(self.every)
 
