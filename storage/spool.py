@@ -93,8 +93,8 @@ class Spool:
         names = [n for folder in (self.ready, self.claimed) for n in os.listdir(folder)]
         if not names:  # the common case: an empty spool costs two directory reads
             return False
-        tags = {"-" + mac[:_TAG_BYTES].hex() + "-" for mac in self._keys.macs(Purpose.SPOOL, sender)}
-        return any(name[20:20 + 2 + 2 * _TAG_BYTES] in tags for name in names)
+        tags = {mac[:_TAG_BYTES].hex() for mac in self._keys.macs(Purpose.SPOOL, sender)}
+        return any(sender_tag(name) in tags for name in names)
 
     def usage(self) -> Usage:
         """Files and bytes waiting or being fed (what the bounds count)."""
@@ -146,9 +146,11 @@ class Spool:
         return target
 
     def open(self, path: Path) -> bytes | None:
-        """The message a claimed file holds; None (and the file is deleted) once it cannot open."""
+        """The message a file holds; None when it is gone, or (and it is deleted) once it cannot open."""
         try:
             return self._box.decrypt(path.read_bytes(), SPOOL_AAD)
+        except FileNotFoundError:
+            return None
         except EpochDestroyed:
             log.warning("spooled message past its window: deleted unread")
         except DecryptionFailed:
@@ -163,6 +165,11 @@ class Spool:
     def done(self, path: Path) -> None:
         path.unlink(missing_ok=True)
         _fsync_dir(path.parent)
+
+
+def sender_tag(name: str) -> str:
+    """The sender tag a file's name carries (the same for one sender's files within an epoch)."""
+    return name[21:21 + 2 * _TAG_BYTES]
 
 
 def _fsync_dir(folder: Path) -> None:
