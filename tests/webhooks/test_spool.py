@@ -205,3 +205,31 @@ def test_after_recovery_a_sender_with_spooled_messages_queues_behind_them(
 
 def live_app(rt: Runtime, keys: EpochKeys) -> FlaskClient:
     return create_public_app(rt.settings, rt, epoch_keys=keys).test_client()
+
+
+def test_interleaved_senders_each_get_their_own_conversation_in_order(
+    rt: Runtime, spool: Spool, down: Engine, client: FlaskClient, fake_twilio: FakeTwilio,
+) -> None:
+    senders = ["+14155550181", "+14155550182", "+14155550183"]
+    texts = INTERVIEW[:4]
+    outage = outage_app(rt, down, spool)
+    for text in texts:  # the senders' messages interleaved on disk; the drainer feeds senders in parallel
+        for who in senders:
+            assert post_sms(outage, sms_params(text, sender=who)).status_code == 200
+    expected = [m for text in texts for m in twiml_messages(post_sms(client, sms_params(text, sender="+14155550189")))]
+    assert drain_and_deliver(rt, spool) == len(texts) * len(senders)
+    assert [fake_twilio.bodies_to(who) for who in senders] == [expected] * len(senders)
+
+
+def test_a_file_past_its_epoch_window_is_deleted_unread(rt: Runtime, down: Engine) -> None:
+    now = [time.time()]
+    s = rt.settings
+    keys = EpochKeys(s.secrets_dir, schedules(idle_minutes=s.conversation_idle_minutes, followup_days=s.followup_days),
+                     clock=lambda: now[0])
+    keys.create_missing(start=now[0] - 3600)
+    old = Spool(s.data_dir / "old-spool", keys)
+    assert post_sms(outage_app(rt, down, old), sms_params(MARKER, sender=SENDER)).status_code == 200
+    now[0] += 26 * 3600  # past the spool's day: its hour key is refused on every process
+    report = SpoolDrainer(old, intake=rt.intake, secrets=rt.secrets).run_once()
+    assert (report.fed, report.expired) == (0, 1)
+    assert old.usage().files == 0
