@@ -110,4 +110,4 @@ drills: drill-outage
 # The database away for 10 s (inside Twilio's retries) and 40 s (beyond them): 0 lost per channel.
 drill-outage: $(STAMP)
 	$(BIN)/python drills/outage.py --postgres '$(DRILL_PG)' --outage 10
-	$(BIN)/python drills/outage.py --postgres '$(DRILL_PG)' --outage 40
+	$(BIN)/python drills/outage.py --postgres '$(DRILL_PG)' --outage 40 --every 1.0
