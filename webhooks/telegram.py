@@ -2,8 +2,10 @@
 
 Telegram retries any non-2xx answer and, in the open-source Bot API server, holds
 every later update of the same chat meanwhile; so an update the line cannot parse
-or does not handle is answered 200 (and logged as an opaque event).  Only a
-database outage answers 503, so that the update comes again.  Replies go through
+or does not handle is answered 200 (and logged as an opaque event).  A database
+outage keeps the message in the local spool and answers 200 (``webhooks.spooling``); only
+when it cannot be kept (no spool, or a full one) is it answered 503, so that the update comes
+again.  Replies go through
 the outbox (``inline=False``); a button press is answered in the HTTP response
 body (``answerCallbackQuery``), with no API call on the hot path, for every
 callback query whatever its shape.  What a message said is read in

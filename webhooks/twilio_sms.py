@@ -5,8 +5,11 @@ TIPLINE_PUBLIC_BASE_URL and the raw query string, so it holds behind a reverse
 proxy), one call to the intake service (its transaction also queues the inbound
 message's deletion from Twilio's log), and TwiML.  Replies ride back inline; each
 <Message> carries a status-callback ``action`` so the reply's SID can be deleted
-from Twilio's log once it reaches a final state.  Nothing is logged per message
-above DEBUG, and never a number, a SID or a text.
+from Twilio's log once it reaches a final state.  When the database does not answer,
+the message is kept in the local spool and acknowledged with one fixed reply
+(``webhooks.spooling``; its replies come later through the outbox), or answered 503 if it
+cannot be kept.  Nothing is logged per message above DEBUG, and never a number, a SID or a
+text.
 """
 
 from __future__ import annotations
