@@ -4,6 +4,7 @@ normal intake path, in order, once each, with replies through the outbox to the 
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import time
@@ -233,3 +234,17 @@ def test_a_file_past_its_epoch_window_is_deleted_unread(rt: Runtime, down: Engin
     report = SpoolDrainer(old, intake=rt.intake, secrets=rt.secrets).run_once()
     assert (report.fed, report.expired) == (0, 1)
     assert old.usage().files == 0
+
+
+def test_spooling_and_draining_log_no_text_number_or_id(
+    rt: Runtime, spool: Spool, down: Engine, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    params = sms_params(MARKER, sender=SENDER)
+    post_sms(outage_app(rt, down, spool), params)
+    SpoolDrainer(spool, intake=down_intake(rt, down), secrets=rt.secrets).run_once()  # still away
+    drain_and_deliver(rt, spool)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "spool" in logged  # the spool did log (its events), so the check below read something
+    for secret in ("spoolmarker7Q9Z", SENDER, SENDER[2:], params["MessageSid"]):
+        assert secret not in logged
