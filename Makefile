@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONSOLE_PORT ?= 8001
 
-.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean constraints \
+.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean constraints drills drill-outage \
 	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
 $(STAMP): pyproject.toml constraints.txt
@@ -115,3 +115,12 @@ constraints:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
+
+# Drills (issue 13) on PostgreSQL (TIPLINE_TEST_DATABASE_URL or the local default); each exits non-zero on failure.
+DRILL_PG ?= $(or $(TIPLINE_TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
+drills: drill-outage
+
+# The database away for 10 s (inside Twilio's retries) and 40 s (beyond them): 0 lost per channel.
+drill-outage: $(STAMP)
+	$(BIN)/python drills/outage.py --postgres '$(DRILL_PG)' --outage 10
+	$(BIN)/python drills/outage.py --postgres '$(DRILL_PG)' --outage 40 --every 1.0

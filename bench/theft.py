@@ -25,6 +25,7 @@ from bench import theft_report
 from bench.theft_attack import Findings, attack
 from bench.theft_brute import around
 from bench.theft_carve import Record, carve, live_rows
+from bench.theft_spool import LineSpool, spool_records
 from bench.theft_scenario import (
     Line, copy_stolen, current_interviews, old_interviews, open_line, pass_the_windows,
 )
@@ -40,10 +41,13 @@ def stolen_records(line: Line, copy: Path) -> tuple[list[Record], str]:
         wal = Path(f"{db}-wal")
         note = (f"SQLite: {db.stat().st_size:,} bytes of database file and "
                 f"{wal.stat().st_size if wal.exists() else 0:,} bytes of WAL, copied without a checkpoint")
-        return carve(db) + live_rows(db), note
+        spooled = spool_records(copy / "spool")
+        return carve(db) + live_rows(db) + spooled, f"{note}; {len(spooled)} spool files"
     from bench.theft_postgres import records
 
-    return records(line.rt.db)
+    rows, note = records(line.rt.db)
+    spooled = spool_records(copy / "spool")
+    return rows + spooled, f"{note}; {len(spooled)} spool files"
 
 
 def run_attack(line: Line, copy: Path, candidates: int) -> tuple[Findings, str]:
@@ -82,9 +86,15 @@ def main(argv: list[str] | None = None) -> int:
 def _drill(args: argparse.Namespace, database_url: str | None) -> int:
     line = open_line(database_url)
     try:
+        spool = LineSpool(line)
         old_interviews(line, rounds=args.rounds)
+        spool.outage(950, "spooled")  # fed once the database is back
+        spool.outage(951, "spooled")  # left behind: its epoch passes on disk
+        spool.drain(limit=2)
         rounds = pass_the_windows(line)
+        spool.advance()
         current_interviews(line)
+        spool.outage(960, "spooled")
         copy = copy_stolen(line, Path(tempfile.mkdtemp(prefix="tipline-theft-")))
         findings, note = run_attack(line, copy, args.candidates)
     finally:

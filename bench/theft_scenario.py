@@ -255,6 +255,9 @@ def copy_stolen(line: Line, dest: Path) -> Path:
     """Copy the database files (SQLite: the file and its WAL, no checkpoint) and the secrets folder."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(line.rt.settings.secrets_dir, dest / "secrets", dirs_exist_ok=True)
+    spool = line.rt.settings.data_dir / "spool"
+    if spool.is_dir():  # the inbound spool's files, as a thief of the data disk finds them
+        shutil.copytree(spool, dest / "spool", dirs_exist_ok=True)
     if line.rt.settings.is_sqlite:
         db = Path(line.rt.settings.database_url[len("sqlite:///"):])
         with line.rt.db.connect():  # an open connection: SQLite cannot checkpoint the WAL away on close

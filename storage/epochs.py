@@ -36,6 +36,9 @@ _MAGIC = 0x02
 _HEAD = struct.Struct(">BBI")  # magic, purpose tag, epoch
 HOUR = 3600
 DAY = 86400
+# A spooled message opens for this many hours after the hour it arrived in: an outage longer than
+# a day is one an operator has long noticed, and a reporter's words must not wait on disk longer.
+SPOOL_HOURS = 24
 
 # One byte per ratcheted purpose, written into every blob: never reuse or renumber a tag.
 TAGS: dict[Purpose, int] = {
@@ -49,6 +52,7 @@ TAGS: dict[Purpose, int] = {
     Purpose.INBOUND_REPLIES: 8,
     Purpose.PROVIDER_COPIES: 9,
     Purpose.THROTTLE: 10,
+    Purpose.SPOOL: 11,
     Purpose.STAFF_QUESTIONS: 20,
 }
 _BY_TAG = {tag: purpose for purpose, tag in TAGS.items()}
@@ -72,6 +76,7 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
     ``storage.inbound.REPLY_RETENTION`` and their hour's key dies within two.  Provider
     copies (Twilio SIDs) are retried for at most ~21.5 hours (``storage.provider_copies``:
     30 attempts, back-off capped at an hour), so their keys live 24.
+    Messages spooled during a database outage live a day (``SPOOL_HOURS``).
     """
     idle_hours = math.ceil(idle_minutes / 60)
     followup = followup_days + 1
@@ -86,6 +91,7 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
         Purpose.INBOUND_REPLIES: Schedule(HOUR, keep=1),
         Purpose.PROVIDER_COPIES: Schedule(HOUR, keep=24),
         Purpose.THROTTLE: Schedule(HOUR, keep=2),
+        Purpose.SPOOL: Schedule(HOUR, keep=SPOOL_HOURS),
         # A question staff leave waits for the reporter's code for the follow-up window from its asking.
         Purpose.STAFF_QUESTIONS: Schedule(DAY, keep=followup),
     }

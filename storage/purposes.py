@@ -31,3 +31,4 @@ class Purpose(StrEnum):
     STAFF_TOTP = "staff-totp"  # staff second-factor secrets (console)
     STAFF_LOGIN = "staff-login"  # keyed usernames and clients for the console's login throttle
     TIP_METADATA = "tip-metadata"  # the MAC over each tip's plaintext metadata (storage.tip_mac)
+    SPOOL = "spool"  # inbound messages kept on disk while the database is away (hour epochs, storage.spool)

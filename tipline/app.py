@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 
 from storage.health import readiness_problem
+from storage.epochs import EpochKeys
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -15,8 +16,14 @@ from triage.oncall_enrol import OncallEnrol
 log = logging.getLogger(__name__)
 
 
-def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
-    """The public app: provider webhooks, ``GET /healthz`` (alive) and ``GET /readyz`` (can serve)."""
+def create_public_app(
+    settings: Settings, runtime: Runtime | None = None, *, epoch_keys: EpochKeys | None = None
+) -> Flask:
+    """The public app: provider webhooks, ``GET /healthz`` (alive) and ``GET /readyz`` (can serve).
+
+    ``epoch_keys`` (else the runtime's) seal the inbound spool: a database outage longer than the
+    providers' retries is kept there, not lost.
+    """
     rt = runtime or Runtime(settings)
     rt.check_ready()
     app = Flask("tipline.public")
@@ -38,6 +45,7 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         return jsonify(status="ready", sms=settings.sms_enabled, telegram=settings.telegram_enabled), 200
 
     from webhooks import register_channels
+    from tipline import spooling
 
     install_library_guards()
     s = rt.settings
@@ -49,5 +57,6 @@ def create_public_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         # On-call enrolment seals a chat id to the rota key's public half; this app cannot open it.
         enrol=OncallEnrol(db=rt.db, secrets=rt.secrets, catalogs=rt.engine.catalogs,
                           default_locale=s.default_locale),
+        spool=spooling.keeper(rt, epoch_keys), spooled_reply=spooling.spooled_reply(s),
     )
     return app

@@ -10,6 +10,8 @@ from typing import Callable
 from storage import chatlog, conversations, inbound, opt_outs, outbox, periods, questions, throttle
 from storage.db import truncate_wal
 from triage import followup
+from storage.epochs import EpochKeys
+from tipline import spooling
 from tipline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -18,15 +20,19 @@ INBOUND_RETENTION = 48 * 3600  # provider ids are kept long enough to catch ever
 
 
 class Jobs:
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, runtime: Runtime, *, clock: Callable[[], float] = time.time,
+                 epoch_keys: EpochKeys | None = None) -> None:
         self.rt = runtime
         self.clock = clock
         self._stop = threading.Event()
         self.sender = runtime.sender  # this process's: the webhooks here wake it too
+        self.spool = spooling.drainer(runtime, epoch_keys)  # what the webhooks kept while the database was away
 
     def run_once(self) -> dict[str, int]:
         """Run every job once; returns counts per job (for logs and tests)."""
         report: dict[str, int] = {}
+        if self.spool is not None:  # first, so its replies go out in this round's delivery
+            report["spool_fed"] = self.spool.run_once().fed
         report["expired"] = self.rt.intake.expire_idle()
         now = self.clock()
         days = self.rt.settings.followup_days

@@ -82,6 +82,11 @@ class Settings:
     # Who may scrape the console's /metrics (README, "Health and metrics"): networks, or a bearer token.
     metrics_networks: tuple[str, ...] = ()
     metrics_token: str = field(default="", repr=False)
+    # The inbound spool (issue 13, README "When the database is away"): its bounds, and what an
+    # SMS sender is told while the database is away ("" : the built-in English sentence).
+    spool_max_files: int = 10_000
+    spool_max_bytes: int = 64 * 1024 * 1024
+    spool_reply: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -285,4 +290,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
         metrics_networks=networks(env, "TIPLINE_METRICS_NETWORKS"),
         metrics_token=env.get("TIPLINE_METRICS_TOKEN", ""),
+        spool_max_files=_int(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
+        spool_max_bytes=_int(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
+        spool_reply=env.get("TIPLINE_SPOOL_REPLY", "").strip(),
     ).with_(**_oncall(env, secrets_dir))

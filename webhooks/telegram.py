@@ -2,8 +2,10 @@
 
 Telegram retries any non-2xx answer and, in the open-source Bot API server, holds
 every later update of the same chat meanwhile; so an update the line cannot parse
-or does not handle is answered 200 (and logged as an opaque event).  Only a
-database outage answers 503, so that the update comes again.  Replies go through
+or does not handle is answered 200 (and logged as an opaque event).  A database
+outage keeps the message in the local spool and answers 200 (``webhooks.spooling``); only
+when it cannot be kept (no spool, or a full one) is it answered 503, so that the update comes
+again.  Replies go through
 the outbox (``inline=False``); a button press is answered in the HTTP response
 body (``answerCallbackQuery``), with no API call on the hot path, for every
 callback query whatever its shape.  What a message said is read in
@@ -28,6 +30,7 @@ from triage.intake import IntakeService
 from triage.oncall_enrol import OncallEnrol
 from webhooks import telegram_update
 from webhooks.responses import database_unavailable, ok_json, plain
+from webhooks.spooling import Keep
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +41,9 @@ MAX_BODY = 1024 * 1024
 
 class TelegramEdge:
     def __init__(self, *, intake: IntakeService, secret: str, wake: Callable[[], None],
-                 enrol: OncallEnrol | None = None) -> None:
+                 enrol: OncallEnrol | None = None, spool: Keep | None = None) -> None:
         self.secret = secret.encode()
+        self.spool = spool  # keeps an update's message while the database is away (webhooks.spooling)
         self.intake = intake
         self.wake = wake  # the sender delivers queued replies at once
         self.enrol = enrol  # on-call staff enrolling a chat (/start oc_<token>): never a reporter
@@ -131,15 +135,22 @@ class TelegramEdge:
         if msg is None:
             log.debug("telegram update ignored: nothing to read")
             return
-        handled = self.intake.handle(msg, inline=False)
+        if self.spool is not None and self.spool.holds(msg) and self.spool(msg):
+            return  # behind the chat's messages kept during an outage, in order
+        try:
+            handled = self.intake.handle(msg, inline=False)
+        except DBAPIError:
+            if self.spool is None or not self.spool(msg):
+                raise  # answered 503: Telegram redelivers the update
+            return  # kept: answered 200 with nothing to say (the replies follow from the spool)
         if not handled.duplicate:
             self.wake()
 
 
 def blueprint(*, intake: IntakeService, secret: str, wake: Callable[[], None],
-              enrol: OncallEnrol | None = None) -> Blueprint:
+              enrol: OncallEnrol | None = None, spool: Keep | None = None) -> Blueprint:
     """The Telegram endpoint, checked against the webhook ``secret``; ``wake`` is called after replies are queued."""
-    edge = TelegramEdge(intake=intake, secret=secret, wake=wake, enrol=enrol)
+    edge = TelegramEdge(intake=intake, secret=secret, wake=wake, enrol=enrol, spool=spool)
     bp = Blueprint("telegram", __name__)
     bp.add_url_rule(PATH, "webhook", edge.webhook, methods=["POST"])
     return bp

@@ -11,6 +11,10 @@ final status of a reply proves Twilio has the TwiML, so it will not redeliver th
 message, and the replies kept for a redelivery (a closing one carries the reference code)
 are dropped at once.  Nothing is logged per message above DEBUG, and never a number, a SID
 or a text.
+When the database does not answer,
+the message is kept in the local spool and acknowledged with one fixed reply
+(``webhooks.spooling``; its replies come later through the outbox), or answered 503 if it
+cannot be kept.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from webhooks.twilio_channel import OPTED_OUT
 from webhooks import reply_window
 from webhooks.rejections import RejectionLog
 from webhooks.responses import database_unavailable, no_content, plain
+from webhooks.spooling import Keep
 from webhooks.twilio_body import decode_possible_base64
 
 log = logging.getLogger(__name__)
@@ -71,7 +76,7 @@ class TwilioEdge:
     """Everything the two endpoints need, built once per app."""
 
     def __init__(self, *, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
-                 secrets: ServerSecrets) -> None:
+                 secrets: ServerSecrets, spool: Keep | None = None, spooled_reply: str = "") -> None:
         self.validator = RequestValidator(auth_token)
         self.token = auth_token.encode("utf-8")
         self.base = public_base_url.rstrip("/")
@@ -86,6 +91,8 @@ class TwilioEdge:
             "TIPLINE_PUBLIC_BASE_URL to the https:// address the Messaging Service posts to (as Twilio shows it), "
             "and check TIPLINE_TWILIO_AUTH_TOKEN is the account's current token",
         )
+        self.spool = spool  # keeps a message while the database is away (webhooks.spooling)
+        self.spooled_reply = spooled_reply
 
     # -- shared checks -------------------------------------------------------------
 
@@ -154,16 +161,25 @@ class TwilioEdge:
             provider_copies.queue(conn, box=self.copies_box, channel=channel, sid=sid, now=now)
             reply_window.inbound(conn, channel=channel, conversation_id=conversation_id, now=now)
 
+        if self.spool is not None and self.spool.holds(msg):
+            return self._spooled(msg)  # behind the sender's messages kept during an outage, in order
         try:
             handled = self.intake.handle(msg, inline=True, also=also)
         except DBAPIError:
-            return database_unavailable("twilio webhook")
+            return self._spooled(msg)
         if not handled.send or not handled.replies:
             return Response(EMPTY_TWIML, mimetype=_XML)
         texts, handle = tuple(r.text for r in handled.replies), handled.reply_handle
         if handled.routine and handle is not None:
             return Response(self._routine_twiml(texts).replace(_SLOT, handle), mimetype=_XML)
         return Response(self.twiml(texts, handle), mimetype=_XML)
+
+    def _spooled(self, msg: InboundMessage) -> Response:
+        """The database did not answer: keep the message and acknowledge it, or 503 if it cannot be kept."""
+        if self.spool is None or not self.spool(msg):
+            return database_unavailable("twilio webhook")
+        texts = (self.spooled_reply,) if self.spooled_reply else ()
+        return Response(self.twiml(texts) if texts else EMPTY_TWIML, mimetype=_XML)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one edge per app
     def _routine_twiml(self, texts: tuple[str, ...]) -> str:
@@ -213,9 +229,10 @@ class TwilioEdge:
 
 
 def blueprint(*, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
-              secrets: ServerSecrets) -> Blueprint:
+              secrets: ServerSecrets, spool: Keep | None = None, spooled_reply: str = "") -> Blueprint:
     """The two Twilio endpoints, checked against ``auth_token`` and the public address Twilio calls."""
-    edge = TwilioEdge(intake=intake, auth_token=auth_token, public_base_url=public_base_url, db=db, secrets=secrets)
+    edge = TwilioEdge(intake=intake, auth_token=auth_token, public_base_url=public_base_url, db=db, secrets=secrets,
+                      spool=spool, spooled_reply=spooled_reply)
     bp = Blueprint("twilio", __name__)
     bp.add_url_rule(SMS_PATH, "sms", edge.inbound, methods=["POST"])
     bp.add_url_rule(STATUS_PATH, "status", edge.status, methods=["POST"])
