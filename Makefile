@@ -97,7 +97,7 @@ bench: setup setup-system
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/webhooks.py --write-results
 	$(BIN)/python bench/language.py
-	$(BIN)/python bench/theft.py --expect-fail --write-results
+	$(BIN)/python bench/theft.py --write-results
 
 # Claim-next latency with 10 thousand and 1 million stored tips on PostgreSQL (TIPLINE_BENCH_DATABASE_URL,
 # default the local test server): loads about 3 million rows by COPY into a schema it drops afterwards.
