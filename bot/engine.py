@@ -31,6 +31,7 @@ from bot.words import Alarm, Vocabulary, canon_tokens
 # and not a short question.
 ACCOUNT_MIN_WORDS = 4
 ACCOUNT_MIN_CHARS = 20
+RETURN_MIN_WORDS = 3  # words typed on coming back are kept unless they are only a greeting
 _WORD = re.compile(r"[\w']+")
 # Where a shared location is asked for as the place in words rather than as "the detail".
 PLACE_STEPS = frozenset({"W1", "W2"})
@@ -169,7 +170,9 @@ class Engine(EngineCommands):
             events.append(self._emergency_event(state))
         if alarm is not Alarm.NONE:
             prefix.append(self._t(state, ctx, m.EMERGENCY))
-        if self._is_account(text, tokens, vocab):
+        if self._is_account(text, tokens, vocab) or (
+                len(tokens) >= RETURN_MIN_WORDS and not vocab.is_opener(tokens, RETURN_MIN_WORDS)):
+            # "ok he is gone now": what the reporter wrote on coming back joins the tip (decision 13)
             st.keep_words(state, str(state.extra[st.RESUME]["from"]), self._pieces(text))
         return self._ask(state, ctx, msg.channel, prefix, events)
 
@@ -199,6 +202,8 @@ class Engine(EngineCommands):
         parts.extend(self._asides(state, msg, ctx))
         events: list[Event] = []
         if command is not None or named is not None:
+            if command is Command.MENU and self._says_help(state, text):  # decision 12: help brings the number
+                parts.append(self._t(state, ctx, m.EMERGENCY))
             return self._ask(state, ctx, msg.channel, parts, events)
         vocab = self._vocab_of(*(asking.candidates[:3] if asking else (state.locale,)))
         tokens = canon_tokens(text)
@@ -216,11 +221,12 @@ class Engine(EngineCommands):
     ) -> None:
         """Emergency words and an account of what happened (kept as B1) in a first message."""
         alarm = vocab.alarm(tokens, ctx.region.emergency)
+        account = self._is_account(text, tokens, vocab)
         if alarm in (Alarm.DANGER, Alarm.NUMBER):  # "sos", "911" alone: someone needs help now
-            events.append(self._emergency_event(state))
+            events.append(self._emergency_event(state, "" if account else text))  # an account is B1
         if alarm is not Alarm.NONE and show_number:  # the language menu shows the number anyway
             parts.append(self._t(state, ctx, m.EMERGENCY))
-        if self._is_account(text, tokens, vocab):
+        if account:
             self._keep_account(state, ctx, text, parts)
 
     def _keep_account(self, state: ConversationState, ctx: Context, text: str, parts: list[str]) -> None:

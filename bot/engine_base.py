@@ -18,7 +18,7 @@ from bot.navigate import block_of
 from bot.region_words import region_params
 from bot.render import Renderer, pack
 from bot.types import TELEGRAM, Button, Context, ConversationState, Event, Outcome, Region, Status
-from bot.words import Vocabulary
+from bot.words import Alarm, Vocabulary, canon_tokens
 
 # The hard limit of one message kept (INTAKE decision 13): longer ones keep this much.
 MAX_TEXT_CHARS = 5000
@@ -60,6 +60,17 @@ class EngineBase:
             found = Vocabulary.merge(self.vocabularies[loc] for loc in key if loc in self.vocabularies)
             self._vocab_cache[key] = found
         return found
+
+    def alarm_in(self, locale: str, text: str, emergency: str) -> Alarm:
+        """What the emergency words of ``text`` say, read in the reporter's language and English
+        (a Spanish "están en peligro" after the close is danger as "they are in danger" is)."""
+        return self._vocab_of(locale).alarm(canon_tokens(text), emergency)
+
+    def _says_help(self, state: ConversationState, text: str) -> bool:
+        """The message is only a word like "help" ("ayuda"): not danger in itself, but it always
+        brings the emergency number (INTAKE decision 12)."""
+        phrase = " ".join(canon_tokens(text))
+        return bool(phrase) and any(phrase in words.within for words in self._vocab_of(state.locale).alarms)
 
     def _command_locales(self, state: ConversationState) -> tuple[str, ...]:
         return (state.locale, ENGLISH)

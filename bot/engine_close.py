@@ -37,8 +37,11 @@ class EngineClose(EngineBase):
         state.extra[st.URGENT] = True
         return Event(EventKind.URGENT, reason)
 
-    def _emergency_event(self, state: ConversationState) -> Event:
+    def _emergency_event(self, state: ConversationState, words: str = "") -> Event:
+        """The danger answer; ``words``: what the reporter typed to say it (kept beside the yes)."""
         st.record(state, st.EMERGENCY_ANSWER, "yes")
+        if words.strip():
+            st.keep_words(state, st.EMERGENCY_ANSWER, self._pieces(words))
         return self._urgent(state, "danger")
 
     def _close(
@@ -75,7 +78,9 @@ class EngineClose(EngineBase):
             st.sealed(state)
         step = self.flow.step(state.step)
         if state.status == Status.ACTIVE and step is not None and step.asks and state.tip_open and not checking:
-            self._remember(state, step.id, step.id)
+            # EXIT at the safety question itself: coming back, the safety check's yes is its answer.
+            at_check = step.id == self.flow.safety_check
+            self._remember(state, step.id, next_target(step, "yes") if at_check else step.id)
         state.status, state.step = Status.ENDED, None
         state.extra.pop(st.PENDING, None)
         msgid = {TELEGRAM: m.EXIT_TELEGRAM, SMS: m.EXIT_SMS, WHATSAPP: m.EXIT_SMS}.get(channel, m.EXIT)

@@ -126,6 +126,20 @@ def normalize(text: str) -> str | None:
     return "".join(out)
 
 
+def typed_as_code(text: str) -> bool:
+    """Whether ``text`` looks like a code as typed, not only once its separators are gone:
+    one 13-character token with a digit, or groups of 4-4-5 as codes are shown, or groups of
+    at least 4 characters with a digit among them.  "ok he is gone now" (13 letters of the
+    alphabet once spaces are removed) is words, not a mistyped code.
+    """
+    groups = [g for g in re.split("[" + re.escape("".join(_IGNORED)) + "]+", text.strip()) if g]
+    sizes = tuple(len(g) for g in groups)
+    has_digit = any(c.isdigit() for c in text)
+    if len(sizes) == 1:
+        return has_digit
+    return sizes == GROUPS or (has_digit and min(sizes, default=0) >= 4)
+
+
 def check(text: str) -> CodeCheck:
     """Not a code / a code with a typo (wrong check character) / a valid code."""
     canonical = normalize(text)
@@ -155,8 +169,8 @@ class Candidate:
 
 def candidates(text: str, *, limit: int = MAX_CANDIDATES) -> list[Candidate]:
     """Codes anywhere in ``text`` ("my code is jgbx cdna f6yy2"): whole words joined only by
-    spaces, dashes or dots, 13 characters, a valid check character.  A single word of letters
-    only is not taken (a 13-letter word like "international"); it needs a digit or a separator.
+    spaces, dashes or dots, 13 characters, a valid check character, typed as a code is
+    (``typed_as_code``: a 13-letter word like "international" or a run of short words is not).
     Non-overlapping, first ones first, at most ``limit``.
     """
     runs = [(m.start(), m.end()) for m in _RUN.finditer(text)] if len(text) <= 20000 else []
@@ -186,11 +200,38 @@ def _candidate_at(text: str, runs: list[tuple[int, int]], i: int) -> tuple[int, 
             return None
         if length == CODE_CHARS:
             span = text[runs[i][0]:runs[j][1]]
-            if j == i and not any(c.isdigit() for c in span):
+            if not typed_as_code(span):
                 return None
             found = check(span)
             return (j, found.code) if found.is_valid and found.code is not None else None
     return None
+
+
+def mistyped(text: str) -> Candidate | None:
+    """A code typed with a mistake somewhere in ``text``: 13 characters typed as a code
+    (``typed_as_code``) whose check character does not match, or a character missing or extra
+    in the shown groups (4-4-4, 4-4-6 with a digit).  Never a valid code.
+    """
+    runs = [(m.start(), m.end()) for m in _RUN.finditer(text)] if len(text) <= 20000 else []
+    for i in range(len(runs)):
+        for j in range(i, min(i + 4, len(runs))):
+            if j > i and any(ch not in _IGNORED for ch in text[runs[j - 1][1]:runs[j][0]]):
+                break
+            span = text[runs[i][0]:runs[j][1]]
+            if _near(span):
+                whole = not _RUN.search(text[:runs[i][0]]) and not _RUN.search(text[runs[j][1]:])
+                return Candidate(runs[i][0], runs[j][1], "", whole)
+    return None
+
+
+def _near(span: str) -> bool:
+    folded = [_FOLD.get(ch, ch) for ch in unicodedata.normalize("NFKC", span).upper() if ch not in _IGNORED]
+    if not all(ch in _VALUE for ch in folded) or not any(c.isdigit() for c in span):
+        return False
+    if len(folded) == CODE_CHARS:
+        return typed_as_code(span) and not check(span).is_valid
+    groups = tuple(len(g) for g in re.split("[" + re.escape("".join(_IGNORED)) + "]+", span.strip()) if g)
+    return groups in ((4, 4, 4), (4, 4, 6))
 
 
 def without(text: str, found: list[Candidate]) -> str:

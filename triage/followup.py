@@ -47,16 +47,26 @@ _CODE_FROM = frozenset({Status.NEW, Status.FINISHED, Status.ENDED})
 
 
 def is_code_attempt(text: str) -> bool:
-    """Shaped like a code.  A single 13-letter word ("international") is not taken for one
-    unless it has a digit: a code typed with separators (dashes, spaces, dots) or with any
-    digit is, so the rare all-letter code still works as shown or as spoken.
+    """Shaped like a code as typed (``refcodes.typed_as_code``): one 13-character token with a
+    digit, or groups of 4-4-5 (so the rare all-letter code still works as shown).  A 13-letter
+    word ("international") or a sentence of short words ("ok he is gone now") is not one.
 
     The one test of "did the reporter send a code" (the intake service asks it once per message).
     """
     stripped = text.strip()
-    if refcodes.normalize(stripped) is None:
+    return refcodes.normalize(stripped) is not None and refcodes.typed_as_code(stripped)
+
+
+def is_mistyped_code(text: str) -> bool:
+    """A code typed with a mistake, alone or with a few words ("my code is 7KQ2-M9XD-4TRW6"):
+    answered "that code has a typo" and never kept as a tip's text (decision 14).  With more
+    words around it the message says more than a code, and the engine keeps it."""
+    if is_code_attempt(text) and refcodes.check(text).is_typo:
+        return True
+    near = refcodes.mistyped(text)
+    if near is None:
         return False
-    return any(c.isdigit() or c in "-. " for c in stripped)
+    return near.whole or len(refcodes.without(text, [near]).split()) < ADDED_WITH_CODE_MIN_WORDS
 
 
 @dataclass
@@ -127,7 +137,7 @@ class FollowUps:
         """
         found = tuple(refcodes.candidates(text))
         if not found:
-            return Codes(typo=is_code_attempt(text) and refcodes.check(text).is_typo)
+            return Codes(typo=is_mistyped_code(text))
         if self._must_wait(conn, sender, now):
             return Codes(candidates=found, blocked=True)
         hashes = tuple(self.hasher(c.code) for c in found)

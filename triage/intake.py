@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from bot.types import (
     ConversationState, Event, EventKind, InboundMessage, Outcome, Status,
 )
-from bot.words import Alarm, canon_tokens
+from bot.words import Alarm
 from storage import conversations, inbound, opt_outs
 from storage.conversations import ConversationRow, RowStatus
 from storage.db import end_read_snapshot, start_plain_reads
@@ -214,7 +214,7 @@ class IntakeService(IntakeBase):
         """Danger words after the close bring the number (the engine) and raise the tip's alert (here)."""
         if state is None or state.status != Status.FINISHED or outcome.state.status != Status.FINISHED:
             return outcome
-        alarm = self.engine.vocab.alarm(canon_tokens(msg.text or ""), self._context.region.emergency)
+        alarm = self.engine.alarm_in(state.locale, msg.text or "", self._context.region.emergency)
         if alarm not in (Alarm.DANGER, Alarm.NUMBER):
             return outcome
         return replace(outcome, events=[*outcome.events, Event(EventKind.URGENT, "danger")])

@@ -8,7 +8,8 @@ import pytest
 from storage import refcodes
 from storage.crypto import ServerSecrets
 from storage.refcodes import (
-    ALPHABET, CodeStatus, candidates, check, code_hash, display, new_code, normalize, without,
+    ALPHABET, CodeStatus, candidates, check, code_hash, display, mistyped, new_code, normalize, typed_as_code,
+    without,
 )
 from tests.conftest import CHEAP_KDF
 
@@ -141,5 +142,19 @@ def test_words_and_typos_are_not_candidates_unless_they_pass_the_check_character
     wrong = new_code()
     typo = wrong[:-1] + ("2" if wrong[-1] != "2" else "3")
     assert candidates(f"code {typo}") == []
-    [same] = candidates("same treatment")  # passes the check character: only a lookup can tell
-    assert same.whole and not candidates("same treatment please")[0].whole
+    [same] = candidates("that kept there")  # 4-4-5 and passes the check character: only a lookup can tell
+    assert same.whole and not candidates("that kept there please")[0].whole
+    assert candidates("same treatment") == []  # passes the check character, but two words are not a code
+
+
+def test_words_are_a_code_only_as_codes_are_typed() -> None:
+    """The reporter trial: "ok he is gone now" is 13 letters of the alphabet once its spaces are
+    gone, and was answered "That code has a typo"; several words are a code only in its shape."""
+    assert not typed_as_code("ok he is gone now") and mistyped("ok he is gone now") is None
+    assert typed_as_code("7KQ2-M9XD-4TRW5") and typed_as_code("abcd efgh jkmnp") and typed_as_code("7kq2m9xd4trw5")
+    assert typed_as_code("7KQ2M9XD 4TRW5") and not typed_as_code("international")
+    near = mistyped("my code is 7KQ2-M9XD-4TRW")  # a character missing from the last group
+    assert near is not None and not near.whole
+    alone = mistyped("7KQ2-M9XD-4TRW6")  # a wrong check character
+    assert alone is not None and alone.whole
+    assert mistyped(display(new_code())) is None  # a good code is never a typo
