@@ -24,8 +24,8 @@ class OncallViews:
     def _admin(self) -> Member:
         found = require_member()
         if not found.keys.is_admin:
-            # The same answer as for a page that does not exist: the rota is the admins' business.
-            abort(page("missing.html", 404))
+            # The same answer as the other admin pages (views_admin): the rota is the admins' business.
+            abort(page("forbidden.html", 403))
         return found
 
     def _rota_page(self, status: int = 200, *, error: str = "", link: str = "", linked: str = "") -> Response:

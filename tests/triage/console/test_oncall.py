@@ -72,10 +72,11 @@ def test_the_rota_is_for_admins_only(rt: Runtime, app: Flask, clock: FakeClock) 
     add_member(rt, "worker", "police")
     member = Browser(app.test_client(), clock, username="worker")
     member.enrol()
-    assert member.client.get("/oncall").status_code == 404
+    assert member.client.get("/oncall").status_code == 403  # as /admin/members answers, not the tip 404
+    assert member.client.get("/admin/members").status_code == 403
     answer = member.client.post("/oncall/people", data={"csrf": member.token(), "name": "x", "channel": "sms",
                                                          "address": PHONE, "locale": "en"})
-    assert answer.status_code == 404 and not rota(rt)
+    assert answer.status_code == 403 and not rota(rt)
 
 
 def test_acknowledge_from_the_alerts_page(rt: Runtime, admin: Browser, clock: FakeClock) -> None:
