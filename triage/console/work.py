@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import Connection
 
-from storage import cases, claims, keys, sealing, tip_mac, tips
+from storage import cases, claims, keys, oncall, sealing, tip_mac, tips
 from storage.claims import Claim, QueueItem
 from storage.keys import StaffKeys
 from storage.tip_mac import MacStatus
@@ -37,6 +37,7 @@ class QueuePage:
         return sum(1 for status in self.metadata.values() if status is MacStatus.TAMPERED)
     case_status: Mapping[str, str] = field(default_factory=dict)  # tip id -> case status label (triage.casework)
     new_information: frozenset[str] = frozenset()  # tips the reporter added to since the member opened them
+    rota_empty: bool = False  # urgent tips alert nobody: every member is warned
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,11 @@ class Work:
             checked = tip_mac.check_many(conn, secrets=self.cfg.secrets, tip_ids=ids)
             rows = cases.of_tips(conn, ids)
             fresh = frozenset(cases.with_new_information(conn, staff_id=member.staff_id, tip_ids=ids))
+            rota_empty = not oncall.list_members(conn)
         statuses = {i.tip_id: LABELS[shown_status(rows[i.tip_id].status if i.tip_id in rows else "new",
                                                   i.claimed_by is not None)] for i in items}
         return QueuePage(queues=queues, items=items, now=now, metadata=checked, case_status=statuses,
-                         new_information=fresh)
+                         new_information=fresh, rota_empty=rota_empty)
 
     def pull_next(self, member: StaffKeys) -> Claim | None:
         """Claim the next tip (P1 first, then oldest); audited."""
