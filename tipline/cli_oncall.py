@@ -12,7 +12,7 @@ from storage.db import read_only
 from storage.oncall import RotaError
 from tipline.cli_unlock import as_admin, audit_entry, fail, runtime_of
 from tipline.safe_text import shown
-from tipline.settings import Settings
+from tipline.oncall_reach import unreachable
 from triage import oncall_rota
 
 _ADMIN = click.option("--admin", "admin_name", default="admin", show_default=True,
@@ -22,15 +22,6 @@ _ADMIN = click.option("--admin", "admin_name", default="admin", show_default=Tru
 @click.group("oncall")
 def oncall_group() -> None:
     """The on-call rota that urgent tips are pushed to, and the loop that pushes them."""
-
-
-def unreachable(settings: Settings, channel: str) -> str:
-    """Why no alert can go out on ``channel`` with this deployment's settings ("" when it can)."""
-    if channel == "sms" and not (settings.sms_enabled and settings.twilio_from):
-        return "SMS provider not configured"
-    if channel == "telegram" and not settings.telegram_bot_token:
-        return "Telegram bot not configured"
-    return ""
 
 
 @oncall_group.command("list")

@@ -12,6 +12,8 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from bot import load_catalogs, load_flow
+from storage.oncall import CHANNELS
+from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.console import create_console_app
@@ -29,6 +31,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         idle_seconds=settings.console_idle_minutes * 60.0, session_seconds=settings.console_session_hours * 3600.0,
         secure_cookies=not settings.console_insecure_cookies, routing=rt.routing,
         oncall_bot_username=settings.telegram_bot_username,
+        oncall_unreachable={ch: why for ch in CHANNELS if (why := unreachable(settings, ch))},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlalchemy import Engine
 
@@ -35,3 +35,5 @@ class ConsoleConfig:
     routing: Routing | None = field(default=None, repr=False)
     # The bot's username, for on-call enrolment links (https://t.me/<bot>?start=...).
     oncall_bot_username: str = ""
+    # Channel -> why no on-call alert can go out on it here ("SMS provider not configured").
+    oncall_unreachable: Mapping[str, str] = field(default_factory=dict)

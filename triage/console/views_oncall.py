@@ -31,7 +31,8 @@ class OncallViews:
     def _rota_page(self, status: int = 200, *, error: str = "", link: str = "", linked: str = "") -> Response:
         return page("oncall.html", status, rota=self.work.rota(), channels=CHANNELS, locales=self.cfg.locales,
                     default_locale=self.cfg.default_locale, note=_NOTES.get(request.args.get("note", ""), ""),
-                    error=error, link=link, linked=linked, form=request.form)
+                    error=error, link=link, linked=linked, form=request.form,
+                    unreachable=self.cfg.oncall_unreachable)
 
     def rota(self) -> Response:
         self._admin()

@@ -11,7 +11,7 @@ from storage import audit, keys, oncall, tips
 from storage.db import read_only
 from tests.factories import FakeClock
 from tests.oncall.support import rota
-from tests.triage.console.support import DANGER_TIP, Browser, add_member, give_tips
+from tests.triage.console.support import DANGER_TIP, Browser, add_member, console_app, give_tips
 from tipline.runtime import Runtime
 
 PHONE = "+15557771234"
@@ -109,3 +109,13 @@ def test_a_member_of_another_partner_cannot_see_or_acknowledge(rt: Runtime, app:
     assert answer.status_code == 404
     with read_only(rt.db) as conn:
         assert len(tips.open_alert_list(conn)) == 1
+
+
+def test_the_rota_page_says_unreachable_when_the_channel_cannot_send(rt: Runtime, clock: FakeClock) -> None:
+    app = console_app(rt, clock, oncall_unreachable={"sms": "SMS provider not configured"})
+    admin = Browser(app.test_client(), clock)
+    admin.enrol()
+    admin.client.post("/oncall/people", data={"csrf": admin.token("/oncall"), "name": "Day desk", "channel": "sms",
+                                              "address": PHONE, "locale": "en"})
+    page = admin.client.get("/oncall").get_data(as_text=True)
+    assert "unreachable: SMS provider not configured" in page and ">yes<" not in page
