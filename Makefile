@@ -47,6 +47,7 @@ setup-system:
 run: setup
 	$(BIN)/tipline init --demo
 	@echo "Staff console: http://$(HOST):$(CONSOLE_PORT)/login  (user admin, the passphrase above; set up the second factor at first login)"
+	@echo "Set the on-call rota (console /oncall, or 'tipline oncall add'): until then urgent tips alert nobody."
 	TIPLINE_CONSOLE_INSECURE_COOKIES=1 $(BIN)/tipline console --host $(HOST) --port $(CONSOLE_PORT) & \
 	  console=$$!; trap 'kill $$console 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/tipline serve --host $(HOST) --port $(PORT)

@@ -20,6 +20,7 @@ _L = TipLink.__table__  # type: ignore[attr-defined]
 _S = TipSeen.__table__  # type: ignore[attr-defined]
 _T = Tip.__table__  # type: ignore[attr-defined]
 NEW = "new"
+SETTLED = ("closed", "duplicate")  # statuses nobody pulls (storage.claims skips them)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,18 @@ def set_status(conn: Connection, *, tip_id: str, expect: str, status: str, staff
                 updated_at=now)
     )
     return bool(result.rowcount)
+
+
+def reopen(conn: Connection, *, tip_id: str, status: str, now: float) -> str | None:
+    """A settled case (closed or duplicate) the reporter added to goes back to ``status`` so it is
+    pulled again; returns the status it left (None: it was not settled)."""
+    found = conn.execute(select(_K.c.status).where(and_(_K.c.tip_id == tip_id, _K.c.status.in_(SETTLED))))
+    row = found.first()
+    if row is None:
+        return None
+    conn.execute(update(_K).where(_K.c.tip_id == tip_id)
+                 .values(status=status, close_reason=None, duplicate_of=None, updated_by="line", updated_at=now))
+    return str(row.status)
 
 
 def set_hold(conn: Connection, *, tip_id: str, hold: bool, staff_id: str, now: float) -> bool:

@@ -12,6 +12,7 @@ from storage.db import read_only
 from storage.oncall import RotaError
 from tipline.cli_unlock import as_admin, audit_entry, fail, runtime_of
 from tipline.safe_text import shown
+from tipline.oncall_reach import unreachable
 from triage import oncall_rota
 
 _ADMIN = click.option("--admin", "admin_name", default="admin", show_default=True,
@@ -33,7 +34,9 @@ def oncall_list(ctx: click.Context) -> None:
     if not rota:
         click.echo("The rota is empty: add people with 'tipline oncall add'.")
     for m in rota:
-        state = "ready" if m.enrolled else "waiting for Telegram enrolment ('tipline oncall link')"
+        problem = unreachable(rt.settings, m.channel)
+        state = (f"unreachable: {problem}" if problem else
+                 "ready" if m.enrolled else "waiting for Telegram enrolment ('tipline oncall link')")
         click.echo(shown(f"{m.position:>3}  {m.name:<24} {m.channel:<9} {m.locale:<5} {state}"))
 
 

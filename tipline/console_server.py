@@ -12,6 +12,8 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from bot import load_catalogs, load_flow
+from storage.oncall import CHANNELS
+from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.console import create_console_app
@@ -30,6 +32,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         secure_cookies=not settings.console_insecure_cookies, routing=rt.routing,
         oncall_bot_username=settings.telegram_bot_username,
         metrics_networks=settings.metrics_networks, metrics_token=settings.metrics_token,
+        oncall_unreachable={ch: why for ch in CHANNELS if (why := unreachable(settings, ch))},
     )
 
 

@@ -103,17 +103,20 @@ def _consent_kinds(answers: Mapping[str, Any], routing: Routing) -> tuple[str, .
 
 def referral_check(categories: tuple[str, ...], answers: Mapping[str, Any], *, queue: str,
                    routing: Routing) -> ReferralCheck:
-    """Decision 8: an adult self-report without consent to police goes to no police queue unless a
-    danger or child override applies.  A queue the routing file does not know counts as police."""
+    """Decision 8: an adult self-report goes to no queue of a kind its reporter did not agree to
+    (police, organizations) unless a danger or child override applies.  A queue the routing file
+    does not know counts as police."""
     kinds = {q.name: q.kind for q in routing.queues}
     kind = kinds.get(queue, "police")
     if "self_report" not in categories:
         return ReferralCheck(allowed=True)
     agreed = _consent_kinds(answers, routing)
-    if agreed is None or kind != "police" or "police" in agreed:
+    # The routing withholds every kind the reporter did not agree to (triage always gets a tip),
+    # not only police: a referral keeps the same consent.
+    if agreed is None or kind == "triage" or kind in agreed:
         return ReferralCheck(allowed=True)
     grounds = tuple(g for g in ("danger", "child") if g in categories)
-    why = "an adult self-report whose reporter did not agree to police (decision 8)"
+    why = f"an adult self-report whose reporter did not agree to {kind} queues (decision 8)"
     if not grounds:
         return ReferralCheck(allowed=False, why=f"{why}: no danger or child override applies")
     return ReferralCheck(allowed=True, grounds=grounds, why=f"{why}: only with a danger or child override")

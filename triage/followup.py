@@ -23,7 +23,7 @@ from bot import Engine as ConversationEngine
 from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.types import ConversationState, InboundMessage, Outcome, Status
-from storage import lookups, questions, referrals, refcodes, sealing, throttle, tip_mac, tips
+from storage import audit, cases, lookups, questions, referrals, refcodes, sealing, throttle, tip_mac, tips
 from storage.crypto import ServerSecrets
 from storage.crypto import KdfParams
 from storage.epoch_blobs import Sealer
@@ -40,6 +40,7 @@ WINDOW = 3600.0
 _GLOBAL_KEY = b"global:refcode"
 # Words sent with a code ("my code is ..." is three) join the tip only when they say more.
 ADDED_WITH_CODE_MIN_WORDS = 4
+REOPENED = "in_review"  # triage.casework.CaseStatus.IN_REVIEW: a closed case the reporter added to
 
 
 # A code is tried only from a conversation with no interview in progress.
@@ -274,5 +275,15 @@ def seal_addendum(
         priority=priority, categories=meta.categories, rules_version=meta.rules_version,
         queues=meta.queues, now=now,
     )
+    _reopen(conn, secrets=secrets, tip_id=tip_id, now=now)
     tip_mac.refresh(conn, secrets=secrets, tip_id=tip_id)
     return True
+
+
+def _reopen(conn: Connection, *, secrets: ServerSecrets, tip_id: str, now: float) -> None:
+    """New words on a closed or duplicate case reopen it ("in review") so the queue pulls it again;
+    the line's action is audited like a member's."""
+    left = cases.reopen(conn, tip_id=tip_id, status=REOPENED, now=now)
+    if left is not None:
+        audit.append(conn, secrets=secrets, actor="line", action="case.reopened", subject=tip_id, now=now)
+        log.info("case reopened by a follow-up", extra={"tip": tip_id})

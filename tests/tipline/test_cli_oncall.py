@@ -13,7 +13,12 @@ def test_the_rota_from_the_command_line(env: dict[str, str]) -> None:
     passphrase = init(env)
     run(env, "oncall", "add", "Day desk", "--channel", "sms", stdin=f"+1 555 777 1234\n{passphrase}\n")
     run(env, "oncall", "add", "Maria", "--channel", "telegram", stdin=f"{passphrase}\n")
-    listed = run(env, "oncall", "list").stdout
+    listed = run(env, "oncall", "list").stdout  # no provider is configured: nobody can be alerted
+    assert "unreachable: SMS provider not configured" in listed and "ready" not in listed
+    assert "unreachable: Telegram bot not configured" in listed
+    providers = dict(env, TIPLINE_TWILIO_ACCOUNT_SID="AC" + "0" * 32, TIPLINE_TWILIO_AUTH_TOKEN="f" * 32,
+                     TIPLINE_TWILIO_FROM="+15550001111", TIPLINE_TELEGRAM_BOT_TOKEN="123456:" + "A" * 35)
+    listed = run(providers, "oncall", "list").stdout
     assert "Day desk" in listed and "ready" in listed and "waiting for Telegram enrolment" in listed
     assert "5557771234" not in listed
     link = run(env, "oncall", "link", "2", stdin=f"{passphrase}\n").stdout

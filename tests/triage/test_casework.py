@@ -37,7 +37,8 @@ def test_decision_8_keeps_an_adult_self_report_without_consent_from_police() -> 
     refused = referral_check(("self_report", "labour"), ADULT_NO, queue="police", routing=ROUTING)
     assert not refused.allowed and "decision 8" in refused.why
     assert not referral_check(("self_report",), {"V6": None}, queue="police", routing=ROUTING).allowed
-    assert referral_check(("self_report",), ADULT_NO, queue="ngo", routing=ROUTING).allowed
+    assert referral_check(("self_report",), {"V6": None}, queue="ngo", routing=ROUTING).allowed
+    assert referral_check(("self_report",), ADULT_NO, queue="triage", routing=ROUTING).allowed
     assert referral_check(("self_report",), {"V6": "yes"}, queue="police", routing=ROUTING).allowed
     assert referral_check(("labour",), {}, queue="police", routing=ROUTING).allowed  # a witness report
 
@@ -49,6 +50,14 @@ def test_decision_8_overrides_need_a_danger_or_child_flag() -> None:
     assert both.grounds == ("danger", "child")
     minor = referral_check(("self_report", "child"), {"V3": "yes"}, queue="police", routing=ROUTING)
     assert minor.allowed and minor.grounds == ()  # a minor's self-report is not consent-gated
+
+
+def test_decision_8_keeps_a_reporter_who_said_no_from_organizations_too() -> None:
+    """The routing withheld ngo "by consent" (V6 no): a referral cannot send it there either."""
+    refused = referral_check(("self_report", "labour"), ADULT_NO, queue="ngo", routing=ROUTING)
+    assert not refused.allowed and "did not agree to ngo queues" in refused.why
+    danger = referral_check(("self_report", "danger"), ADULT_NO, queue="ngo", routing=ROUTING)
+    assert danger.allowed and danger.grounds == ("danger",)
 
 
 def test_a_queue_unknown_to_the_routing_file_counts_as_police() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 _TIME = {"type": "number", "description": "seconds since the epoch (UTC)"}
 _TEXTS = {"type": "array", "items": {"type": "string"}}
+PRIORITIES = ("P1", "P2", "P3", "P4")  # triage.scoring gives P1..P4
 
 
 def _nullable(kind: str) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def _ref(name: str) -> dict[str, str]:
 def _queue_item() -> dict[str, Any]:
     return _object(
         ["tip_id", "priority", "categories", "interview_status", "created_at", "updated_at"],
-        tip_id={"type": "string"}, priority={"type": "string", "enum": ["P1", "P2", "P3"]}, categories=_TEXTS,
+        tip_id={"type": "string"}, priority={"type": "string", "enum": list(PRIORITIES)}, categories=_TEXTS,
         interview_status={"type": "string"}, created_at=_TIME, updated_at=_TIME,
         claimed_by=_nullable("string"), lease_until=_nullable("number"))
 
@@ -46,7 +47,7 @@ def _tip() -> dict[str, Any]:
     return _object(
         ["tip_id", "priority", "categories", "interview_status", "version", "created_at", "updated_at", "locale",
          "reporter_language", "answers", "additions", "reasons", "routing", "claim"],
-        tip_id={"type": "string"}, priority={"type": "string"}, categories=_TEXTS,
+        tip_id={"type": "string"}, priority={"type": "string", "enum": list(PRIORITIES)}, categories=_TEXTS,
         interview_status={"type": "string"}, interview_reason={"type": "string"}, version={"type": "integer"},
         created_at=_TIME, updated_at=_TIME, locale={"type": "string"},
         reporter_language={"type": "string", "description": "the language the reporter wrote in, named"},

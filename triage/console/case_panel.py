@@ -24,6 +24,8 @@ _ACTIONS = {
     "legal_hold_on": "put it on legal hold", "legal_hold_off": "lifted the legal hold",
     "no_minor": "recorded that no minor is involved", "interpret_request": "asked an interpreter",
     "interpret_open": "opened the text to translate", "interpret_done": "sent back a translation",
+    "alert_ack": "acknowledged its alert",
+    "case.reopened": "reopened it: the reporter added to the closed case (see the newest version)",
 }
 _QUIET = ("note", "refer")  # listed with their words below, not twice
 

@@ -15,6 +15,7 @@ from storage.db import deferred
 from storage.keys import StaffKeys
 from storage.tips import TipMeta
 from triage.casework import CLOSE_REASONS, SETTABLE, CaseRuleError, CaseStatus, check_transition
+from triage.console import alert_ack
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
 from triage.routing import Routing, load_routing
@@ -89,6 +90,8 @@ class Casework:
                                 now=self.cfg.clock(), close_reason=close_reason, duplicate_of=duplicate_of):
             raise CaseError("Someone changed this case at the same moment: look again and retry.")
         self.auth.audit(conn, member.username, f"status_{target.value}", tip_id)
+        if target in (CaseStatus.CLOSED, CaseStatus.DUPLICATE):
+            alert_ack.settle(conn, self.auth, member, tip_id, self.cfg.clock())
         self.covered(conn, tip_id)
 
     def covered(self, conn: Connection, *tip_ids: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlalchemy import Engine
 
@@ -38,3 +38,5 @@ class ConsoleConfig:
     # Who may read /metrics (views_ops.py): peers in these networks, or the bearer token; neither: no /metrics.
     metrics_networks: tuple[str, ...] = ()
     metrics_token: str = field(default="", repr=False)
+    # Channel -> why no on-call alert can go out on it here ("SMS provider not configured").
+    oncall_unreachable: Mapping[str, str] = field(default_factory=dict)

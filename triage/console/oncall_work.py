@@ -21,6 +21,7 @@ from triage.console.config import ConsoleConfig
 class AlertsPage:
     alerts: tuple[AlertLine, ...]
     now: float
+    rota_empty: bool = False  # urgent tips alert nobody: every member is warned
 
 
 class OncallWork:
@@ -66,7 +67,8 @@ class OncallWork:
         with self.cfg.db.begin() as conn:
             queues = keys.member_queues(conn, member.staff_id)
             lines = oncall_pages.open_alert_lines(conn, queues=queues)
-        return AlertsPage(alerts=tuple(lines), now=self.cfg.clock())
+            rota_empty = not oncall.list_members(conn)
+        return AlertsPage(alerts=tuple(lines), now=self.cfg.clock(), rota_empty=rota_empty)
 
     def acknowledge(self, member: StaffKeys, tip_id: str) -> bool:
         """Stop the alerts of one tip; False when the member has no open alert of it to see."""

@@ -123,14 +123,15 @@ class ApiViews:
         locale = request.args.get("locale", found.session.locale)
         if locale not in self.cfg.locales:
             raise ApiError(422, f"Unknown locale; use one of: {', '.join(self.cfg.locales)}.")
-        opened = self.work.open(found.keys, _tip_id(tip_id), locale=locale)
+        opened = self.work.open(found.keys, self.work.resolve(found.keys, _tip_id(tip_id)), locale=locale)
         if opened is None:  # the same answer for a tip that does not exist and one in another partner's queue
             raise ApiError(404, _NO_TIP)
         return jsonify(api_json.tip(opened.view, opened.claim, opened.mine, locale))
 
     def release(self, tip_id: str) -> Response:
         found = self._member()
-        if not self._visible(found, _tip_id(tip_id)):
+        tip_id = self.work.resolve(found.keys, _tip_id(tip_id))
+        if not self._visible(found, tip_id):
             raise ApiError(404, _NO_TIP)
         if not self.work.release(found.keys, tip_id):
             raise ApiError(409, "You do not hold this tip (never pulled, given back, or its lease ran out).")

@@ -24,14 +24,15 @@ class OncallViews:
     def _admin(self) -> Member:
         found = require_member()
         if not found.keys.is_admin:
-            # The same answer as for a page that does not exist: the rota is the admins' business.
-            abort(page("missing.html", 404))
+            # The same answer as the other admin pages (views_admin): the rota is the admins' business.
+            abort(page("forbidden.html", 403))
         return found
 
     def _rota_page(self, status: int = 200, *, error: str = "", link: str = "", linked: str = "") -> Response:
         return page("oncall.html", status, rota=self.work.rota(), channels=CHANNELS, locales=self.cfg.locales,
                     default_locale=self.cfg.default_locale, note=_NOTES.get(request.args.get("note", ""), ""),
-                    error=error, link=link, linked=linked, form=request.form)
+                    error=error, link=link, linked=linked, form=request.form,
+                    unreachable=self.cfg.oncall_unreachable)
 
     def rota(self) -> Response:
         self._admin()

@@ -48,6 +48,9 @@ class QueueViews:
 
     def tip(self, tip_id: str) -> Response:
         found = require_member()
+        full = self.work.resolve(found.keys, tip_id)
+        if full != tip_id:  # a short id: the page lives at the full one
+            return redirect_to("queue.tip", tip_id=full)
         return tip_page.render(self.work, self.cases, found, tip_id, done=request.args.get("done", ""))
 
     def release(self, tip_id: str) -> Response:

@@ -11,15 +11,17 @@ from typing import Any, Mapping
 
 from sqlalchemy import Connection
 
-from storage import cases, claims, keys, sealing, tip_mac, tips
+from storage import cases, claims, keys, oncall, sealing, tip_mac, tips
 from storage.claims import Claim, QueueItem
 from storage.keys import StaffKeys
 from storage.tip_mac import MacStatus
 from triage.casework import LABELS, shown_status
-from triage.console import tipview
+from triage.console import alert_ack, tipview
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
 from triage.console.tipview import TipView
+
+SHORT_ID = 8  # the id's characters the queue, `tipline tips list` and alerts show
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class QueuePage:
         return sum(1 for status in self.metadata.values() if status is MacStatus.TAMPERED)
     case_status: Mapping[str, str] = field(default_factory=dict)  # tip id -> case status label (triage.casework)
     new_information: frozenset[str] = frozenset()  # tips the reporter added to since the member opened them
+    rota_empty: bool = False  # urgent tips alert nobody: every member is warned
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,11 @@ class Work:
             checked = tip_mac.check_many(conn, secrets=self.cfg.secrets, tip_ids=ids)
             rows = cases.of_tips(conn, ids)
             fresh = frozenset(cases.with_new_information(conn, staff_id=member.staff_id, tip_ids=ids))
+            rota_empty = not oncall.list_members(conn)
         statuses = {i.tip_id: LABELS[shown_status(rows[i.tip_id].status if i.tip_id in rows else "new",
                                                   i.claimed_by is not None)] for i in items}
         return QueuePage(queues=queues, items=items, now=now, metadata=checked, case_status=statuses,
-                         new_information=fresh)
+                         new_information=fresh, rota_empty=rota_empty)
 
     def pull_next(self, member: StaffKeys) -> Claim | None:
         """Claim the next tip (P1 first, then oldest); audited."""
@@ -72,7 +76,21 @@ class Work:
             claim = claims.claim_next(conn, staff_id=member.staff_id, queues=queues, now=self.cfg.clock())
             if claim is not None:
                 self.auth.audit(conn, member.username, "claim", claim.tip_id)
+                alert_ack.acknowledge(conn, self.auth, member, claim.tip_id, self.cfg.clock())
         return claim
+
+    def resolve(self, member: StaffKeys, tip_id: str) -> str:
+        """The full id of a short one (the 8 characters the queue, lists and alerts show) when it
+        starts exactly one tip the member may see; otherwise ``tip_id`` unchanged (then a 404)."""
+        if len(tip_id) < SHORT_ID:
+            return tip_id
+        with self.cfg.db.begin() as conn:
+            if tips.get_tip(conn, tip_id) is not None:
+                return tip_id
+            held = set(keys.member_queues(conn, member.staff_id, current_only=False))
+            seen = [m for m in (tips.get_tip(conn, t) for t in cases.tips_starting(conn, tip_id, limit=50))
+                    if m is not None and m.version > 0 and held & set(m.queues)]
+        return seen[0].id if len(seen) == 1 else tip_id
 
     def release(self, member: StaffKeys, tip_id: str) -> bool:
         with self.cfg.db.begin() as conn:
@@ -94,6 +112,8 @@ class Work:
             # Reading a tip one holds keeps the claim alive while one works on it.
             claims.renew(conn, tip_id=tip_id, staff_id=member.staff_id, priority=meta.priority, now=now)
             claim = claims.holder(conn, tip_id=tip_id, now=now)
+            if claim is not None and claim.staff_id == member.staff_id:
+                alert_ack.acknowledge(conn, self.auth, member, tip_id, now)
         # Nothing opened but a version held by the member did not open: the banner says so.
         view = tipview.build(meta, versions or [{"version": meta.version}], flow=self.cfg.flow,
                              catalogs=self.cfg.catalogs, region=self.cfg.region, locale=locale,

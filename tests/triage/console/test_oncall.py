@@ -11,7 +11,7 @@ from storage import audit, keys, oncall, tips
 from storage.db import read_only
 from tests.factories import FakeClock
 from tests.oncall.support import rota
-from tests.triage.console.support import DANGER_TIP, Browser, add_member, give_tips
+from tests.triage.console.support import DANGER_TIP, Browser, add_member, console_app, give_tips
 from tipline.runtime import Runtime
 
 PHONE = "+15557771234"
@@ -72,10 +72,11 @@ def test_the_rota_is_for_admins_only(rt: Runtime, app: Flask, clock: FakeClock) 
     add_member(rt, "worker", "police")
     member = Browser(app.test_client(), clock, username="worker")
     member.enrol()
-    assert member.client.get("/oncall").status_code == 404
+    assert member.client.get("/oncall").status_code == 403  # as /admin/members answers, not the tip 404
+    assert member.client.get("/admin/members").status_code == 403
     answer = member.client.post("/oncall/people", data={"csrf": member.token(), "name": "x", "channel": "sms",
                                                          "address": PHONE, "locale": "en"})
-    assert answer.status_code == 404 and not rota(rt)
+    assert answer.status_code == 403 and not rota(rt)
 
 
 def test_acknowledge_from_the_alerts_page(rt: Runtime, admin: Browser, clock: FakeClock) -> None:
@@ -108,3 +109,13 @@ def test_a_member_of_another_partner_cannot_see_or_acknowledge(rt: Runtime, app:
     assert answer.status_code == 404
     with read_only(rt.db) as conn:
         assert len(tips.open_alert_list(conn)) == 1
+
+
+def test_the_rota_page_says_unreachable_when_the_channel_cannot_send(rt: Runtime, clock: FakeClock) -> None:
+    app = console_app(rt, clock, oncall_unreachable={"sms": "SMS provider not configured"})
+    admin = Browser(app.test_client(), clock)
+    admin.enrol()
+    admin.client.post("/oncall/people", data={"csrf": admin.token("/oncall"), "name": "Day desk", "channel": "sms",
+                                              "address": PHONE, "locale": "en"})
+    page = admin.client.get("/oncall").get_data(as_text=True)
+    assert "unreachable: SMS provider not configured" in page and ">yes<" not in page

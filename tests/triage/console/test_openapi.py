@@ -58,3 +58,9 @@ def test_bearer_auth_is_required_except_to_log_in_and_read_the_document() -> Non
 def test_the_document_is_served_without_a_token(app: Flask) -> None:
     response = app.test_client().get("/api/v1/openapi.json")
     assert response.status_code == 200 and response.get_json() == document()
+
+
+def test_priority_enums_name_every_priority_scoring_gives() -> None:
+    schemas = document()["components"]["schemas"]
+    for name in ("QueueItem", "Tip"):
+        assert schemas[name]["properties"]["priority"]["enum"] == ["P1", "P2", "P3", "P4"], name

@@ -55,7 +55,7 @@ def test_referral_seals_the_tip_and_its_notes_anew_for_the_other_queue(
     assert "Write why" in error_of(post(ngo, tip_id, "refer", queue="child", reason=" ")[1])
 
 
-def test_an_adult_self_report_without_consent_goes_to_no_police_queue(
+def test_an_adult_self_report_without_consent_goes_to_no_police_or_ngo_queue(
     rt: Runtime, app: Flask, admin: Browser, clock: FakeClock
 ) -> None:
     give_tips(rt, clock, SELF_REPORT_NO_CONSENT)  # triage only
@@ -63,7 +63,11 @@ def test_an_adult_self_report_without_consent_goes_to_no_police_queue(
     status, page = post(admin, tip_id, "refer", queue="police", reason="they should know", override="danger")
     assert status == 409 and "decision 8" in error_of(page) and "no danger or child override" in error_of(page)
     assert "police" not in envelope_queues(rt, tip_id)
-    assert post(admin, tip_id, "refer", queue="ngo", reason="victim services")[0] == 303  # not police: fine
+    # the reporter said No to organizations too: the routing withheld ngo, so does a referral
+    status, page = post(admin, tip_id, "refer", queue="ngo", reason="victim services")
+    assert status == 409 and "did not agree to ngo queues" in error_of(page)
+    assert "ngo" not in envelope_queues(rt, tip_id)
+    assert post(admin, tip_id, "refer", queue="triage", reason="second look")[0] in (303, 409)
     assert not [a for a in audit(rt) if a[1].startswith("refer_override")]
 
 
