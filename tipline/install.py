@@ -9,7 +9,7 @@ from typing import Sequence
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage import audit, keys, secret_check, tip_mac
+from storage import audit, chain_check, keys, secret_check, tip_mac
 from storage.crypto import SECRET_FILE, create_server_secrets
 from storage.db import read_only
 from storage.oncall_secret import ensure_rota_key
@@ -56,7 +56,14 @@ def prepare(settings: Settings, *, demo: bool = False, chains_from: float | None
             tip_mac.seal_install(conn, secrets=rt.secrets, now=time.time())
             # The rota key pair: public half in the database, private half on the staff side only.
             ensure_rota_key(conn, settings.oncall_key_dir, now=time.time())
-        rt.epochs.create_missing(start=chains_from)
+        with rt.db.begin() as conn:
+            # Never start a chain the line already has on another host: that would split the line.
+            blocked = chain_check.blocking(conn, epochs=rt.epochs, now=time.time())
+            if blocked:
+                raise InstallError(chain_check.mismatch_message(rt.epochs, blocked))
+            rt.epochs.create_missing(start=chains_from)
+            chain_check.require_match(conn, epochs=rt.epochs)
+            chain_check.record(conn, epochs=rt.epochs, now=time.time())
     except BaseException:
         rt.db.dispose()  # the caller gets no runtime to close
         raise

@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Callable
 
-from storage import chatlog, conversations, inbound, opt_outs, outbox, periods, questions, throttle
+from storage import chain_check, chatlog, conversations, inbound, opt_outs, outbox, periods, questions, throttle
 from storage.db import truncate_wal
 from triage import followup
 from storage.epochs import EpochKeys
@@ -49,6 +49,8 @@ class Jobs:
             # Telegram ids past deleting, and staff questions past their key's window.
             report["purged_chat_log"] = chatlog.purge(conn, now=now)
             report["purged_questions"] = questions.purge(conn, before=now - (days + 2) * 86400)
+            # Keep the line's chain fingerprints on an epoch every host can still derive.
+            chain_check.record(conn, epochs=self.rt.epochs, now=now)
         # Every epoch key past its window leaves the secrets folder (after the expiry above
         # re-sealed what idle conversations keep): its rows, WAL frames and backups stay closed.
         report["destroyed_epochs"] = sum(self.rt.epochs_on(self.clock).advance().values())

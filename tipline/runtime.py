@@ -16,7 +16,7 @@ from bot import Engine as ConversationEngine
 from bot import build_engine
 from bot.regions import EmergencyNumberError, load_region, verification_warnings
 from bot.types import Region
-from storage import secret_check
+from storage import chain_check, secret_check
 from storage.crypto import ServerSecrets, load_server_secrets
 from storage.db import make_engine, read_only
 from storage.epochs import EpochKeys, schedules
@@ -167,6 +167,8 @@ class Runtime:
             secret_check.require_match(conn, secrets=self.secrets, secrets_dir=self.settings.secrets_dir)
             missing = sorted({q.name for q in self.routing.queues} - set(list_queues(conn)))
         self.epochs.check()  # a missing chain raises RatchetMissing: copy the folder, or run init
+        with read_only(self.db) as conn:
+            chain_check.require_match(conn, epochs=self.epochs)  # chains started here, not copied: refuse
         if missing:
             # A tip routed there could not be sealed: refuse to start rather than fail per message.
             raise SettingsError(
