@@ -28,6 +28,8 @@ from storage.tables import ServerSecretCheck
 _t = ServerSecretCheck.__table__  # type: ignore[attr-defined]
 _LABEL = b"tipline key chain fingerprint v1"
 CHAIN_ID_BASE = 100
+LOST = (" If the line lost these chains (no host has them), 'tipline init --new-chains' starts new ones: "
+        "conversations in progress start over, and what those keys sealed stays closed.")
 
 
 class ChainMismatchError(CryptoError):
@@ -72,6 +74,13 @@ def blocking(conn: Connection, *, epochs: EpochKeys, now: float) -> list[str]:
         if not ratchet.path.exists() and epoch >= ratchet.schedule.oldest(now):
             found.append(purpose.value)
     return found
+
+
+def forget(conn: Connection, *, purposes: list[str]) -> None:
+    """Drop the fingerprints of chains the line lost (``init --new-chains`` starts them anew)."""
+    ids = [CHAIN_ID_BASE + tag for purpose, tag in TAGS.items() if purpose.value in purposes]
+    if ids:
+        conn.execute(delete(_t).where(_t.c.id.in_(ids)))
 
 
 def mismatched(conn: Connection, *, epochs: EpochKeys) -> list[str]:

@@ -102,15 +102,17 @@ def main(ctx: click.Context, log_level: str, log_format: str) -> None:
                "stdin. It is read before anything is created, so a missing one leaves no half-made install.")
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="First staff member (an admin).")
 @click.option("--demo", is_flag=True, help="Generate the admin passphrase and show it once (for make run).")
+@click.option("--new-chains", is_flag=True,
+              help="Start key chains the line lost (conversations in progress start over).")
 @click.pass_context
-def init(ctx: click.Context, admin_name: str, demo: bool) -> None:
+def init(ctx: click.Context, admin_name: str, demo: bool, new_chains: bool) -> None:
     """Create the data folder, server secrets, schema, queues and the first admin (idempotent)."""
     s = _runtime(ctx).settings
     try:
         check_layout(s, demo=demo)
         # Asked before anything is made: a prompt that fails must not leave tables and no admin.
         passphrase = _first_passphrase(s, demo) if needs_first_admin(s) else ""
-        rt, created = prepare(s, demo=demo)
+        rt, created = prepare(s, demo=demo, new_chains=new_chains)
     except InstallError as exc:
         raise OperatorError(str(exc)) from None
     ctx.ensure_object(dict)["runtime"] = rt

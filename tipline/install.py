@@ -37,12 +37,15 @@ def check_layout(settings: Settings, *, demo: bool = False) -> None:
         )
 
 
-def prepare(settings: Settings, *, demo: bool = False, chains_from: float | None = None) -> tuple[Runtime, bool]:
+def prepare(
+    settings: Settings, *, demo: bool = False, chains_from: float | None = None, new_chains: bool = False
+) -> tuple[Runtime, bool]:
     """Data folder, server secret (created once, never for a database that has one), the epoch-key
     chains that are missing (an existing install gains them by running init again) and the
     newest schema; returns (runtime, secret created).  The layout guard (``check_layout``)
     is the command's to apply: tests and benchmarks prepare throwaway installs in one folder.
-    ``chains_from`` backdates new chains (tests whose fake clocks start in the past)."""
+    ``chains_from`` backdates new chains (tests whose fake clocks start in the past); ``new_chains``
+    starts chains the line lost (``init --new-chains``: what their keys sealed is gone)."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)  # older installs made it 0755
     if demo and settings.data_dir in settings.secrets_dir.parents:
@@ -59,8 +62,9 @@ def prepare(settings: Settings, *, demo: bool = False, chains_from: float | None
         with rt.db.begin() as conn:
             # Never start a chain the line already has on another host: that would split the line.
             blocked = chain_check.blocking(conn, epochs=rt.epochs, now=time.time())
-            if blocked:
-                raise InstallError(chain_check.mismatch_message(rt.epochs, blocked))
+            if blocked and not new_chains:
+                raise InstallError(chain_check.mismatch_message(rt.epochs, blocked) + chain_check.LOST)
+            chain_check.forget(conn, purposes=blocked)
             rt.epochs.create_missing(start=chains_from)
             chain_check.require_match(conn, epochs=rt.epochs)
             chain_check.record(conn, epochs=rt.epochs, now=time.time())

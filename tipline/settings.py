@@ -16,7 +16,8 @@ from typing import Mapping
 from storage.crypto import KdfParams
 from tipline.locales import LocaleError, default_locales
 from tipline.settings_ops import SettingsError as SettingsError  # defined there, imported from here
-from tipline.settings_ops import admin_passphrase, networks
+from tipline.settings_ops import admin_passphrase, operations
+from tipline.settings_ops import positive_int as _int
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,19 +157,6 @@ def _check_secrets_apart(secrets_dir: Path, database_url: str) -> None:
         )
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{key} must be positive, got {value}")
-    return value
-
-
 def _list(env: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(key)
     if not raw:
@@ -288,9 +276,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
-        metrics_networks=networks(env, "TIPLINE_METRICS_NETWORKS"),
-        metrics_token=env.get("TIPLINE_METRICS_TOKEN", ""),
-        spool_max_files=_int(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
-        spool_max_bytes=_int(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
-        spool_reply=env.get("TIPLINE_SPOOL_REPLY", "").strip(),
-    ).with_(**_oncall(env, secrets_dir))
+    ).with_(**_oncall(env, secrets_dir), **operations(env))
+

@@ -39,3 +39,28 @@ def admin_passphrase(env: Mapping[str, str]) -> str:
             raise SettingsError(f"TIPLINE_ADMIN_PASSPHRASE_FILE ({path}) is empty")
         return value
     return env.get("TIPLINE_ADMIN_PASSPHRASE") or env.get("TIPLINE_INTAKE_PASSPHRASE", "")
+
+
+def operations(env: Mapping[str, str]) -> dict[str, object]:
+    """Who may scrape /metrics, and the inbound spool's bounds and reply (issue 13)."""
+    return {
+        "metrics_networks": networks(env, "TIPLINE_METRICS_NETWORKS"),
+        "metrics_token": env.get("TIPLINE_METRICS_TOKEN", ""),
+        "spool_max_files": positive_int(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
+        "spool_max_bytes": positive_int(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
+        "spool_reply": env.get("TIPLINE_SPOOL_REPLY", "").strip(),
+    }
+
+
+def positive_int(env: Mapping[str, str], key: str, default: int) -> int:
+    """``key`` as a positive whole number (``default`` when unset); a clear error otherwise."""
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{key} must be positive, got {value}")
+    return value
