@@ -45,6 +45,12 @@ class TipView:
     additions: tuple[tuple[int, tuple[str, ...]], ...] = field(repr=False)  # (version, texts) added later
 
 
+def picker_name(code: str) -> str:
+    """A language as a picker shows it: its own name, then English's ("español (Spanish)"), never a bare code."""
+    own, english = language_name(code, in_locale=code), language_name(code, in_locale="en")
+    return own if own == english else f"{own} ({english})"
+
+
 def language_name(code: str, *, in_locale: str) -> str:
     try:
         return Locale.parse(code).get_display_name(Locale.parse(in_locale)) or code
