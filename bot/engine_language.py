@@ -20,6 +20,7 @@ from bot.langscript import letters
 from bot.language import Decision, decide
 from bot.render import pack
 from bot.types import TELEGRAM, Button, Context, ConversationState, Event, InboundMessage, Outcome
+from bot.words import canon
 
 # A later message long enough for its language to be worth an offer to switch ("ok", "yes",
 # "Chinese workers" are not; a sentence of what happened is).  A Han, kana or Hangul character
@@ -37,10 +38,23 @@ class EngineLanguage(EngineAnswers):
         decision = decide(text, enabled=self.locales, telegram_lang=msg.hints.language_code,
                           country=msg.hints.country, default=self.default_locale)
         state.locale = decision.candidates[0] if decision.candidates else self.default_locale
+        greeted = self._greeting_language(text, decision.candidates)
+        if greeted is not None:  # "hi", "hola": too short for the n-grams, but a greeting says its language
+            state.locale = greeted
+            decision = Decision.commit(greeted, "greeting")
         if decision.action == "commit":
             state.extra[st.LANG_SURE] = True
             return None
         return decision
+
+    def _greeting_language(self, text: str, ranked: tuple[str, ...]) -> str | None:
+        """The enabled locale whose greetings hold the whole of ``text``, likeliest first, else None."""
+        said = canon(text)
+        if not said:
+            return None
+        greeting_in = [loc for loc in self.locales
+                       if loc in self.vocabularies and said in self.vocabularies[loc].greetings]
+        return next((loc for loc in (*ranked, *greeting_in) if loc in greeting_in), None)
 
     def _choose(self, state: ConversationState, locale: str) -> None:
         state.locale = locale

@@ -72,7 +72,11 @@ class Menu:
         return tuple(rows)
 
     def pick(self, text: str, catalogs: Catalogs, enabled: Sequence[str]) -> str | None:
-        """The locale ``text`` chooses (a letter on show, a name, a code), ``MORE``, or None."""
+        """The locale ``text`` chooses (a letter on show, a name), ``MORE``, or None.
+
+        Never a bare ISO code: "hi", "no", "so", "to", "am", "it" are words people type (a greeting
+        is no wish for Hindi), and the menu asks for a letter or a name.
+        """
         said = normalize(text)
         if len(said) == 1 and said in LETTERS:
             index = LETTERS.index(said)
@@ -82,8 +86,8 @@ class Menu:
         named = language_named(text, enabled)
         if named is not None:
             return named
-        for locale in enabled:  # the catalog's own name, and the code ("es") people see in links
-            if said in (locale.casefold(), normalize(name(catalogs, locale)), fold(name(catalogs, locale))):
+        for locale in enabled:  # the catalog's own name ("Kreyòl ayisyen" as the menu shows it)
+            if said in (normalize(name(catalogs, locale)), fold(name(catalogs, locale))):
                 return locale
         return None
 

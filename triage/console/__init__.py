@@ -26,6 +26,7 @@ from triage.console import (
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
 from triage.console.text import visible
+from triage.console.tipview import picker_name
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,6 +49,7 @@ def create_console_app(
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.jinja_env.autoescape = True
     app.jinja_env.filters["visible"] = visible
+    app.jinja_env.filters["language"] = picker_name
     auth = Auth(cfg)
     app.register_blueprint(views_ops.make_blueprint(cfg))
     web.install(app, cfg, auth)

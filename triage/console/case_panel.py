@@ -86,7 +86,7 @@ def _history(conn: Connection, tip_id: str, notes: list[Note], sent: list[Referr
             events.append(Event(entry.at, entry.actor, f"overrode decision 8 ({entry.action[15:]})"))
         elif entry.action not in _QUIET:
             events.append(Event(entry.at, entry.actor, _ACTIONS.get(entry.action, entry.action)))
-    events += [Event(n.created_at, n.author, f"wrote a {n.kind.replace('_', ' ')} note", n.text) for n in notes]
+    events += [Event(n.created_at, n.author, _wrote(n.kind), n.text) for n in notes]
     events += [Event(r.created_at, r.by, f"referred versions {', '.join(map(str, r.versions))} and {r.notes} "
                      f"notes to {r.to_queue}") for r in sent]
     return tuple(sorted(events, key=lambda e: e.at))
@@ -111,3 +111,9 @@ def build(casework: Casework, member: StaffKeys, tip_id: str) -> CasePanel:
             history=_history(conn, tip_id, notes, sent), targets=tuple(Referrals(casework).targets(conn, tip_id)),
             interpreters=tuple(interpreters.interpreters(conn)),
         )
+
+
+def _wrote(kind: str) -> str:
+    """ "wrote a note", "wrote a closing note": the kind named once."""
+    words = kind.replace("_", " ")
+    return "wrote a note" if words == "note" else f"wrote a {words.removesuffix(' note')} note"

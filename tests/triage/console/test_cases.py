@@ -144,7 +144,7 @@ def test_history_lists_versions_claims_notes_and_statuses_in_order(
     clock.advance(60)
     post(admin, tip_id, "status", status="waiting")
     history = page_of(admin, tip_id).split('<ol class="history"')[1].split("</ol>")[0]
-    steps = ["version 1 sealed", "admin claimed it", "wrote a note note: <q>called the shelter",
+    steps = ["version 1 sealed", "admin claimed it", "wrote a note: <q>called the shelter",
              "set the case to waiting for the reporter"]
     at = [history.index(s) for s in steps]
     assert at == sorted(at), history

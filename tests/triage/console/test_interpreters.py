@@ -32,7 +32,7 @@ def test_an_interpreter_reads_only_the_free_text_and_the_translation_comes_back_
     give_tips(rt, clock, LABOUR_TIP)
     (tip_id,) = tip_ids(rt)
     lena = _interpreter(rt, app, clock, "lena", "en", "es")
-    assert "lena (es)" in page_of(admin, tip_id)
+    assert "lena: español (Spanish)" in page_of(admin, tip_id)
     assert post(admin, tip_id, "interpret", interpreter="nobody")[0] == 409
     assert post(admin, tip_id, "interpret", interpreter="lena") == (303, f"/tips/{tip_id}?done=asked")
     assert lena.client.get(f"/tips/{tip_id}").status_code == 404  # no queue: the tip itself stays closed

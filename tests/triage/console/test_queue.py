@@ -116,7 +116,7 @@ def test_opening_a_tip_renders_questions_and_options_in_the_members_language(
     spanish = admin.client.get(tip_path).get_data(as_text=True)
     for words in (catalogs.text("es", "q.C"), catalogs.text("es", docs)):
         assert html.escape(words, quote=False) in spanish
-    assert "English" not in spanish and "inglés" in spanish  # the reporter's language, named in Spanish
+    assert "<dd>English</dd>" not in spanish and "<dd>inglés</dd>" in spanish  # the reporter's language, in Spanish
 
 
 def test_the_reporters_words_are_escaped_not_obeyed(admin: Browser, rt: Runtime, clock: FakeClock) -> None:
