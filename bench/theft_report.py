@@ -81,7 +81,8 @@ def render(table: list[Row], findings: Findings, planted: Planted, *, title: str
     lines += ["", f"Target (issue 9): {'MET' if met(table) else 'MISSED'}", ""]
     for t in findings.timings:
         lines.append(f"- brute force, {t.what}: {t.candidates:,} candidates in {t.seconds:.1f} s "
-                     f"({t.candidates / max(t.seconds, 1e-9):,.0f} candidates/s, each under every key, on {t.cores} cores), "
+                     f"({t.candidates / max(t.seconds, 1e-9):,.0f} candidates/s, each under every key, "
+                     f"on {t.cores} cores), "
                      f"{t.matched} matched")
     periods = len({o.key for o in findings.opened if o.key.startswith("period")})
     lines.append(f"- keys tried: every Purpose of the server secret, {periods} period keys read back from the copy, "
