@@ -49,6 +49,7 @@ TAGS: dict[Purpose, int] = {
     Purpose.INBOUND_REPLIES: 8,
     Purpose.PROVIDER_COPIES: 9,
     Purpose.THROTTLE: 10,
+    Purpose.RATE: 11,
 }
 _BY_TAG = {tag: purpose for purpose, tag in TAGS.items()}
 
@@ -59,7 +60,8 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
     An interview's state is needed while it runs and until the worker seals it after the idle
     window (a few hours' grace for a worker that was down); what a finished interview keeps,
     its lookup, tip link and address, for the follow-up window; provider ids for Telegram's
-    redelivery (a day or two); replies kept for a Twilio redelivery for an hour.
+    redelivery (a day or two); replies kept for a Twilio redelivery for an hour; rate counters
+    for an hour.
     """
     idle_hours = math.ceil(idle_minutes / 60)
     followup = followup_days + 1
@@ -74,6 +76,8 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
         Purpose.INBOUND_REPLIES: Schedule(HOUR, keep=1),
         Purpose.PROVIDER_COPIES: Schedule(HOUR, keep=24),
         Purpose.THROTTLE: Schedule(HOUR, keep=2),
+        # A sender's rate counter lives for its window (minutes): the hash is unlinkable an hour on.
+        Purpose.RATE: Schedule(HOUR, keep=1),
     }
 
 

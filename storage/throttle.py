@@ -33,6 +33,11 @@ def _validate(limit: int, window_seconds: float) -> None:
 def hit(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:
     """Count one wrong attempt; True if the key is now blocked (limit reached)."""
     _validate(limit, window_seconds)
+    return count(conn, key=key, window_seconds=window_seconds, now=now) >= limit
+
+
+def count(conn: Connection, *, key: bytes, window_seconds: float, now: float) -> int:
+    """Count one hit in the window running (a new window once the last one ended); the count so far."""
     expired = _t.c.window_start <= now - window_seconds
     insert = postgresql.insert(_t) if conn.dialect.name == "postgresql" else sqlite.insert(_t)
     stmt = (
@@ -46,8 +51,7 @@ def hit(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now:
         )
         .returning(_t.c.count)
     )
-    count = int(conn.execute(stmt).scalar_one())
-    return count >= limit
+    return int(conn.execute(stmt).scalar_one())
 
 
 def is_blocked(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:

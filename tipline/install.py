@@ -50,6 +50,7 @@ def prepare(settings: Settings, *, demo: bool = False) -> tuple[Runtime, bool]:
             created = _secret_for(rt, conn)
             # Tips from before the metadata MAC get theirs once; from then on a missing one is tampering.
             tip_mac.seal_install(conn, secrets=rt.secrets, now=time.time())
+        rt.epochs.create_missing()  # the short-lived key chains (the abuse limits' among them)
     except BaseException:
         rt.db.dispose()  # the caller gets no runtime to close
         raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import Connection, Engine
 
@@ -28,6 +28,9 @@ from triage.rules import Rules
 from triage.sealer import TipSealer
 from triage.telegram_history import TelegramHistory
 from triage.tiplink import TipLinks
+
+if TYPE_CHECKING:
+    from triage.over_limit import Gate
 
 log = logging.getLogger("triage.intake")  # one logger name for the service, whichever module logs
 
@@ -77,6 +80,7 @@ class IntakeBase:
         self._expiry = IdleExpiry(db=db, state_box=self._state_box, engine=engine, sealer=self.sealer,
                                   context=lambda: self._context, retain_seconds=self.retain_seconds)
         self._writer = writer_lock(db)
+        self.gate: Gate | None = None  # the abuse limits (triage.over_limit), when the runtime sets them
 
     def _handled(self, conv_id: str, done: Plan, *, routine: bool = False) -> Handled:
         """After the commit: the on-call log line for an urgent tip, and what the edge needs."""

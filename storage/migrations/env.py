@@ -8,7 +8,8 @@ from sqlmodel import SQLModel
 import storage.tables  # registers the tables on SQLModel.metadata
 import storage.channel_tables
 import storage.staff_tables  # console tables, revision 0004_console
-import storage.case_tables  # noqa: F401  (casework tables, revision 0007_cases)
+import storage.case_tables  # casework tables, revision 0007_cases
+import storage.held  # noqa: F401  (held messages, revision 0008_held_messages)
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")
