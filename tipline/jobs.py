@@ -7,13 +7,15 @@ import threading
 import time
 from typing import Callable
 
-from storage import conversations, inbound, outbox, periods, throttle
+from storage import conversations, held, inbound, outbox, periods, retention, throttle
 from triage import followup
 from tipline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 INBOUND_RETENTION = 48 * 3600  # provider ids are kept long enough to catch every redelivery
+# Held messages are fed within a round or two; past this their epoch keys are long gone.
+HELD_RETENTION = 48 * 3600
 
 
 class Jobs:
@@ -34,6 +36,12 @@ class Jobs:
             report["destroyed_period_keys"] = periods.destroy_expired(conn, now=now)
             report["purged_outbox"] = outbox.purge(conn, before=now - self.rt.settings.followup_days * 86400)
             report["pruned_throttles"] = throttle.prune(conn, now=now, window_seconds=followup.WINDOW)
+            report["purged_held"] = held.purge(conn, before=now - HELD_RETENTION)
+            report["purged_tips"] = retention.purge_closed_tips(
+                conn, before=now - self.rt.settings.tip_retention_days * 86400)
+        gate = self.rt.intake.gate
+        if gate is not None:  # what the abuse limits held back, through the normal path now
+            report.update(gate.feed())
         if self.sender is not None:
             report["delivered"] = self.sender.run_once()
         return report

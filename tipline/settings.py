@@ -146,7 +146,8 @@ def _check_secrets_apart(secrets_dir: Path, database_url: str) -> None:
         )
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
+def _int(env: Mapping[str, str], key: str, default: int, *, zero: bool = False) -> int:
+    """A positive whole number (``zero``: 0 allowed too, meaning off)."""
     raw = env.get(key)
     if raw is None or raw == "":
         return default
@@ -154,8 +155,8 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{key} must be positive, got {value}")
+    if value < 0 or (value == 0 and not zero):
+        raise SettingsError(f"{key} must be {'0 (off) or more' if zero else 'positive'}, got {value}")
     return value
 
 
@@ -252,7 +253,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         conversation_idle_minutes=_int(env, "TIPLINE_IDLE_MINUTES", 60),
         followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
         partners=_list(env, "TIPLINE_PARTNERS", ()),
-        rate_per_minute=_int(env, "TIPLINE_RATE_PER_MINUTE", 20),
+        rate_per_minute=_int(env, "TIPLINE_RATE_PER_MINUTE", 20, zero=True),
         flood_per_second=_int(env, "TIPLINE_FLOOD_PER_SECOND", 300),
         tip_retention_days=_int(env, "TIPLINE_TIP_RETENTION_DAYS", 365),
         code_kdf=_kdf(env, "TIPLINE_CODE_KDF", CODE_KDF_DEFAULT, CODE_KDF_FLOOR),

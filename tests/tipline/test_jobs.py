@@ -29,7 +29,8 @@ def test_a_round_of_jobs_seals_idle_interviews_then_forgets_when_the_window_ends
     # nothing), the wrong-code counters' hour is over, nothing is yet past the follow-up window.
     first = Jobs(rt).run_once()
     assert first == {"expired": 2, "purged_conversations": 0, "purged_inbound": 0, "destroyed_period_keys": 0,
-                     "purged_outbox": 0, "pruned_throttles": 2}
+                     "purged_outbox": 0, "pruned_throttles": 2,
+                     "purged_held": 0, "purged_tips": 0}
     with rt.db.connect() as conn:
         [tip] = tips.list_tips(conn)
         assert (tip.status, tip.reason) == ("incomplete", "expiry")
@@ -54,5 +55,5 @@ def test_a_round_of_jobs_seals_idle_interviews_then_forgets_when_the_window_ends
 def test_a_round_with_nothing_to_do_reports_zeros(rt: Runtime) -> None:
     report = Jobs(rt).run_once()
     assert set(report) == {"expired", "purged_conversations", "purged_inbound", "destroyed_period_keys",
-                           "purged_outbox", "pruned_throttles"}
+                           "purged_outbox", "pruned_throttles", "purged_held", "purged_tips"}
     assert not any(report.values())
