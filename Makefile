@@ -3,6 +3,7 @@
 # make lint, make typecheck  ruff and mypy --strict (CI runs both beside the tests)
 # make catalogs  extract the message ids into locales/tipline.pot, update every locale's catalog, compile them
 # make catalogs-check  fail if the template or a catalog is out of date, or a catalog does not compile
+# make drills  the issue-13 drills on PostgreSQL (drills/flood.py), each bounded in time
 # make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONSOLE_PORT ?= 8001
 
-.PHONY: setup setup-system run test lint typecheck bench bench-webhooks clean \
+.PHONY: setup setup-system run test lint typecheck bench bench-webhooks drills clean \
 	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
 $(STAMP): pyproject.toml
@@ -99,6 +100,12 @@ bench: setup setup-system
 
 bench-webhooks: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results
+
+# Drills (issue 13) on PostgreSQL (TIPLINE_DRILL_DATABASE_URL, else the local test database);
+# each is bounded in time and exits non-zero on failure.
+DRILL_DB ?= $(or $(TIPLINE_DRILL_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
+drills: setup
+	timeout 60 $(BIN)/python drills/flood.py --database-url '$(DRILL_DB)'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -59,7 +59,7 @@ class Settings:
     # Abuse limits (triage.limits): messages per minute from one address (0: off), and
     # messages per second into one web process before new ones are held for the worker.
     rate_per_minute: int = 20
-    flood_per_second: int = 300
+    flood_per_second: int = 1000
     # Closed tips (finished, no case open, no legal hold) are deleted this long after their
     # last change (tipline.retention).
     tip_retention_days: int = 365
@@ -254,7 +254,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
         partners=_list(env, "TIPLINE_PARTNERS", ()),
         rate_per_minute=_int(env, "TIPLINE_RATE_PER_MINUTE", 20, zero=True),
-        flood_per_second=_int(env, "TIPLINE_FLOOD_PER_SECOND", 300),
+        flood_per_second=_int(env, "TIPLINE_FLOOD_PER_SECOND", 1000),
         tip_retention_days=_int(env, "TIPLINE_TIP_RETENTION_DAYS", 365),
         code_kdf=_kdf(env, "TIPLINE_CODE_KDF", CODE_KDF_DEFAULT, CODE_KDF_FLOOR),
         staff_kdf=_kdf(env, "TIPLINE_STAFF_KDF", KdfParams(time_cost=3, memory_cost_kib=65536)),

@@ -38,7 +38,7 @@ class LimitSettings:
 
     per_sender: int = 20  # messages per window from one address (a person typing fast stays under)
     window_seconds: float = 60.0
-    flood_per_second: int = 300  # all senders together, per web process
+    flood_per_second: int = 1000  # all senders together, per web process (above what one carries)
     held_per_sender: int = 1000  # kept per window beyond the limit; more is dropped (disk stays bounded)
 
 
