@@ -65,6 +65,21 @@ def service_with_clock(
     )
 
 
+def limited_service(rt: Runtime, clock: FakeClock, *, per_sender: int, flood: int = 1000) -> IntakeService:
+    """A service behind the abuse limits (issue 13), its rate keys on the test's clock."""
+    from storage.epochs import EpochKeys, schedules
+    from triage.limits import LimitSettings, SenderLimits
+    from triage.over_limit import Gate
+
+    service = service_with_clock(rt, clock)
+    epochs = EpochKeys(rt.settings.secrets_dir / "ratchet-limits", schedules(idle_minutes=60, followup_days=7),
+                       clock=clock)
+    epochs.create_missing(start=clock.now - 60)
+    limits = LimitSettings(per_sender=per_sender, window_seconds=60, flood_per_second=flood)
+    service.gate = Gate(service, SenderLimits(epochs=epochs, settings=limits, clock=clock))
+    return service
+
+
 @dataclass
 class Reporter:
     """One person texting the line: sends lines, keeps what came back."""

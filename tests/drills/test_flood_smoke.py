@@ -22,7 +22,8 @@ def test_the_flood_drill_prints_its_figures_and_tells_the_flooder_once() -> None
          "--others", "5", "--flood-rate", "5", "--limit", "3"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
-    assert re.search(r"^others \(5 reporters.*p99 [\d.]+ ms$", out.stdout, re.MULTILINE), out.stdout + out.stderr[-2000:]
+    figures = re.compile(r"^others \(5 reporters.*p99 [\d.]+ ms$", re.MULTILINE)
+    assert figures.search(out.stdout), out.stdout + out.stderr[-2000:]
     assert re.search(r"^p99 flood / normal: [\d.]+ ", out.stdout, re.MULTILINE), out.stdout
     # Small samples make the ratio noise here (make drills judges it); what must hold at any size:
     assert "polite replies: flooder 1, others 0; non-200 answers: 0" in out.stdout, out.stdout

@@ -9,14 +9,11 @@ from sqlalchemy import func, select
 
 from bot.types import InboundMessage
 from storage import held
-from storage.epochs import EpochKeys, schedules
 from storage.tables import Alert
-from tests.factories import FakeClock, Reporter, initialised_runtime, service_with_clock
+from tests.factories import FakeClock, Reporter, initialised_runtime, limited_service
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.intake import IntakeService
-from triage.limits import LimitSettings, SenderLimits
-from triage.over_limit import Gate
 
 LIMIT = 4
 SLOW_DOWN = "You have sent many messages quickly"
@@ -24,13 +21,7 @@ EMERGENCY = "call 911"
 
 
 def limited(rt: Runtime, clock: FakeClock, *, flood: int = 1000) -> IntakeService:
-    service = service_with_clock(rt, clock)
-    epochs = EpochKeys(rt.settings.secrets_dir / "ratchet-limits", schedules(idle_minutes=60, followup_days=7),
-                       clock=clock)
-    epochs.create_missing(start=clock.now - 60)
-    limits = LimitSettings(per_sender=LIMIT, window_seconds=60, flood_per_second=flood)
-    service.gate = Gate(service, SenderLimits(epochs=epochs, settings=limits, clock=clock))
-    return service
+    return limited_service(rt, clock, per_sender=LIMIT, flood=flood)
 
 
 @pytest.fixture
