@@ -86,8 +86,8 @@ class Gate:
             counted = self.limits.count(conn, verdict, now)
             if self.limits.keeps(counted):
                 held.hold(conn, rate_key=verdict.key, sealed=sealed, now=now)
-            else:
-                log.warning("held messages past the cap dropped", extra={"dropped": 1})
+            elif self.limits.keeps(counted - 1):  # once per sender and window, not once per message
+                log.warning("held messages past the cap dropped: the rest of this minute's from one sender")
             if self.limits.first_over(had_held=had_held):
                 replies.append(self._render(locale, TOO_MANY))
             if conv is not None and conv.status == RowStatus.OPTED_OUT:
@@ -134,8 +134,18 @@ class Gate:
 
     # -- the worker's side -------------------------------------------------------------
 
-    def feed(self, *, senders: int = 50) -> dict[str, int]:
-        """Feed the oldest held message of each sender whose window has passed; counts for the log."""
+    def feed(self, *, senders: int = 50, budget: int = 500) -> dict[str, int]:
+        """Feed held messages older than the window, in turns: the oldest of each sender, again and
+        again, up to ``budget`` a round (one sender's backlog never starves another's)."""
+        fed = lost = 0
+        while fed + lost < budget:
+            done = self._feed_turn(senders)
+            if done == (0, 0):
+                break
+            fed, lost = fed + done[0], lost + done[1]
+        return {"held_fed": fed, "held_unreadable": lost}
+
+    def _feed_turn(self, senders: int) -> tuple[int, int]:
         now = self.intake.clock()
         with self.intake.db.connect() as conn:
             batch = held.next_round(conn, before=now - self.limits.settings.window_seconds, senders=senders)
@@ -152,7 +162,9 @@ class Gate:
                 fed += 1
             except _Taken:
                 continue
-        return {"held_fed": fed, "held_unreadable": lost}
+            except Exception:  # one bad message must not stop the feed: it stays held, tried next round
+                log.exception("a held message could not be fed")
+        return fed, lost
 
     def _release(self, held_id: int) -> Also:
         def release(conn: Connection, conv_id: str, now: float) -> None:
