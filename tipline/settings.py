@@ -54,6 +54,13 @@ class Settings:
     # long an address stays decryptable (its period key is destroyed after it).
     followup_days: int = 7
     max_text_chars: int = 5000
+    # Abuse limits (triage.limits): messages per minute from one address (0: off), and
+    # messages per second into one web process before new ones are held for the worker.
+    rate_per_minute: int = 20
+    flood_per_second: int = 1000
+    # Closed tips (finished, no case open, no legal hold) are deleted this long after their
+    # last change (tipline.retention).
+    tip_retention_days: int = 365
     partners: tuple[str, ...] = ()
     code_kdf: KdfParams = CODE_KDF_DEFAULT
     staff_kdf: KdfParams = KdfParams()
@@ -156,7 +163,8 @@ def _check_secrets_apart(secrets_dir: Path, database_url: str) -> None:
         )
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
+def _int(env: Mapping[str, str], key: str, default: int, *, zero: bool = False) -> int:
+    """A positive whole number (``zero``: 0 allowed too, meaning off)."""
     raw = env.get(key)
     if raw is None or raw == "":
         return default
@@ -164,8 +172,8 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{key} must be positive, got {value}")
+    if value < 0 or (value == 0 and not zero):
+        raise SettingsError(f"{key} must be {'0 (off) or more' if zero else 'positive'}, got {value}")
     return value
 
 
@@ -272,6 +280,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         conversation_idle_minutes=_int(env, "TIPLINE_IDLE_MINUTES", 60),
         followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
         partners=_list(env, "TIPLINE_PARTNERS", ()),
+        rate_per_minute=_int(env, "TIPLINE_RATE_PER_MINUTE", 20, zero=True),
+        flood_per_second=_int(env, "TIPLINE_FLOOD_PER_SECOND", 1000),
+        tip_retention_days=_int(env, "TIPLINE_TIP_RETENTION_DAYS", 365),
         code_kdf=_kdf(env, "TIPLINE_CODE_KDF", CODE_KDF_DEFAULT, CODE_KDF_FLOOR),
         staff_kdf=_kdf(env, "TIPLINE_STAFF_KDF", KdfParams(time_cost=3, memory_cost_kib=65536)),
         test_only_cheap_kdf=bool(env.get(TEST_ONLY_CHEAP_KDF)),
