@@ -32,17 +32,7 @@ def create_public_app(
     app.extensions["tipline.runtime"] = rt
     rt.intake  # noqa: B018 - build (and validate) the flow before the first request
 
-    @app.get("/healthz")
-    def healthz() -> tuple[Response, int]:
-        # Alive only, no database: a restart would not cure an outage (that is /readyz's to report).
-        return jsonify(status="ok"), 200
-
-    @app.get("/readyz")
-    def readyz() -> tuple[Response, int]:
-        problem = readiness_problem(rt.db, rt.secrets)
-        if problem is not None:
-            return jsonify(status="unavailable", reason=problem), 503
-        return jsonify(status="ready", sms=settings.sms_enabled, telegram=settings.telegram_enabled), 200
+    _probes(app, rt)
 
     from webhooks import register_channels
     from tipline import spooling
@@ -60,3 +50,18 @@ def create_public_app(
         spool=spooling.keeper(rt, epoch_keys), spooled_reply=spooling.spooled_reply(s),
     )
     return app
+
+
+def _probes(app: Flask, rt: Runtime) -> None:
+    """``GET /healthz`` (alive) and ``GET /readyz`` (can serve)."""
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        # Alive only, no database: a restart would not cure an outage (that is /readyz's to report).
+        return jsonify(status="ok"), 200
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        problem = readiness_problem(rt.db, rt.secrets)
+        if problem is not None:
+            return jsonify(status="unavailable", reason=problem), 503
+        return jsonify(status="ready", sms=rt.settings.sms_enabled, telegram=rt.settings.telegram_enabled), 200

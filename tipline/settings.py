@@ -16,7 +16,8 @@ from typing import Mapping
 from storage.crypto import KdfParams
 from tipline.locales import LocaleError, default_locales
 from tipline.settings_ops import SettingsError as SettingsError  # defined there, imported from here
-from tipline.settings_ops import admin_passphrase, networks
+from tipline.settings_ops import admin_passphrase, limits, networks, spool
+from tipline.settings_ops import whole_number as _int
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,20 +164,6 @@ def _check_secrets_apart(secrets_dir: Path, database_url: str) -> None:
         )
 
 
-def _int(env: Mapping[str, str], key: str, default: int, *, zero: bool = False) -> int:
-    """A positive whole number (``zero``: 0 allowed too, meaning off)."""
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
-    if value < 0 or (value == 0 and not zero):
-        raise SettingsError(f"{key} must be {'0 (off) or more' if zero else 'positive'}, got {value}")
-    return value
-
-
 def _list(env: Mapping[str, str], key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     raw = env.get(key)
     if not raw:
@@ -280,9 +267,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         conversation_idle_minutes=_int(env, "TIPLINE_IDLE_MINUTES", 60),
         followup_days=_int(env, "TIPLINE_FOLLOWUP_DAYS", 7),
         partners=_list(env, "TIPLINE_PARTNERS", ()),
-        rate_per_minute=_int(env, "TIPLINE_RATE_PER_MINUTE", 20, zero=True),
-        flood_per_second=_int(env, "TIPLINE_FLOOD_PER_SECOND", 1000),
-        tip_retention_days=_int(env, "TIPLINE_TIP_RETENTION_DAYS", 365),
         code_kdf=_kdf(env, "TIPLINE_CODE_KDF", CODE_KDF_DEFAULT, CODE_KDF_FLOOR),
         staff_kdf=_kdf(env, "TIPLINE_STAFF_KDF", KdfParams(time_cost=3, memory_cost_kib=65536)),
         test_only_cheap_kdf=bool(env.get(TEST_ONLY_CHEAP_KDF)),
@@ -301,7 +285,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
         metrics_networks=networks(env, "TIPLINE_METRICS_NETWORKS"),
         metrics_token=env.get("TIPLINE_METRICS_TOKEN", ""),
-        spool_max_files=_int(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
-        spool_max_bytes=_int(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
-        spool_reply=env.get("TIPLINE_SPOOL_REPLY", "").strip(),
-    ).with_(**_oncall(env, secrets_dir))
+    ).with_(**_oncall(env, secrets_dir), **limits(env), **spool(env))

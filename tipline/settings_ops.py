@@ -1,4 +1,5 @@
-"""Operations settings read by ``tipline.settings``: who may scrape metrics, the first admin's passphrase."""
+"""Operations settings read by ``tipline.settings``: who may scrape metrics, the first admin's passphrase,
+whole-number settings."""
 
 from __future__ import annotations
 
@@ -39,3 +40,35 @@ def admin_passphrase(env: Mapping[str, str]) -> str:
             raise SettingsError(f"TIPLINE_ADMIN_PASSPHRASE_FILE ({path}) is empty")
         return value
     return env.get("TIPLINE_ADMIN_PASSPHRASE") or env.get("TIPLINE_INTAKE_PASSPHRASE", "")
+
+
+def whole_number(env: Mapping[str, str], key: str, default: int, *, zero: bool = False) -> int:
+    """A positive whole number (``zero``: 0 allowed too, meaning off)."""
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
+    if value < 0 or (value == 0 and not zero):
+        raise SettingsError(f"{key} must be {'0 (off) or more' if zero else 'positive'}, got {value}")
+    return value
+
+
+def limits(env: Mapping[str, str]) -> dict[str, object]:
+    """The abuse limits (0 messages a minute: off) and how long closed tips are kept."""
+    return {
+        "rate_per_minute": whole_number(env, "TIPLINE_RATE_PER_MINUTE", 20, zero=True),
+        "flood_per_second": whole_number(env, "TIPLINE_FLOOD_PER_SECOND", 1000),
+        "tip_retention_days": whole_number(env, "TIPLINE_TIP_RETENTION_DAYS", 365),
+    }
+
+
+def spool(env: Mapping[str, str]) -> dict[str, object]:
+    """The inbound spool's bounds and the fixed SMS reply while the database is away."""
+    return {
+        "spool_max_files": whole_number(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
+        "spool_max_bytes": whole_number(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
+        "spool_reply": env.get("TIPLINE_SPOOL_REPLY", "").strip(),
+    }
