@@ -54,6 +54,7 @@ TAGS: dict[Purpose, int] = {
     Purpose.THROTTLE: 10,
     Purpose.SPOOL: 11,
     Purpose.STAFF_QUESTIONS: 20,
+    Purpose.RATE: 12,
 }
 _BY_TAG = {tag: purpose for purpose, tag in TAGS.items()}
 
@@ -76,7 +77,8 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
     ``storage.inbound.REPLY_RETENTION`` and their hour's key dies within two.  Provider
     copies (Twilio SIDs) are retried for at most ~21.5 hours (``storage.provider_copies``:
     30 attempts, back-off capped at an hour), so their keys live 24.
-    Messages spooled during a database outage live a day (``SPOOL_HOURS``).
+    Messages spooled during a database outage live a day (``SPOOL_HOURS``).  The abuse
+    limits' rate counters (RATE) live for an hour.
     """
     idle_hours = math.ceil(idle_minutes / 60)
     followup = followup_days + 1
@@ -94,6 +96,8 @@ def schedules(*, idle_minutes: int, followup_days: int) -> dict[Purpose, Schedul
         Purpose.SPOOL: Schedule(HOUR, keep=SPOOL_HOURS),
         # A question staff leave waits for the reporter's code for the follow-up window from its asking.
         Purpose.STAFF_QUESTIONS: Schedule(DAY, keep=followup),
+        # A sender's rate counter lives for its window (minutes): the hash is unlinkable an hour on.
+        Purpose.RATE: Schedule(HOUR, keep=1),
     }
 
 

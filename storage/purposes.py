@@ -30,5 +30,6 @@ class Purpose(StrEnum):
     SECRET_CHECK = "secret-check"  # the database's fingerprint of the server secret
     STAFF_TOTP = "staff-totp"  # staff second-factor secrets (console)
     STAFF_LOGIN = "staff-login"  # keyed usernames and clients for the console's login throttle
+    RATE = "rate"  # keyed sender ids for the abuse limits (hour epochs, triage.limits)
     TIP_METADATA = "tip-metadata"  # the MAC over each tip's plaintext metadata (storage.tip_mac)
     SPOOL = "spool"  # inbound messages kept on disk while the database is away (hour epochs, storage.spool)

@@ -45,8 +45,12 @@ def _validate(limit: int, window_seconds: float) -> None:
 def hit(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:
     """Count one wrong attempt; True if the key is now blocked (limit reached)."""
     _validate(limit, window_seconds)
-    count = _HIT.run(conn, {"key": key, "now": now, "cutoff": now - window_seconds}).fetchone()[0]
-    return int(count) >= limit
+    return count(conn, key=key, window_seconds=window_seconds, now=now) >= limit
+
+
+def count(conn: Connection, *, key: bytes, window_seconds: float, now: float) -> int:
+    """Count one hit in the window running (a new window once the last one ended); the count so far."""
+    return int(_HIT.run(conn, {"key": key, "now": now, "cutoff": now - window_seconds}).fetchone()[0])
 
 
 def is_blocked(conn: Connection, *, key: bytes, limit: int, window_seconds: float, now: float) -> bool:

@@ -86,6 +86,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
             # default (every complete locale) and language choice have tests of their own
             # (tests/bot/test_language_wiring.py, tests/tipline/test_locales.py).
             "TIPLINE_LOCALES": "en",
+            # Scripted reporters type faster than people: the abuse limits have tests of their
+            # own (tests/triage/test_limits.py), which turn them on.
+            "TIPLINE_RATE_PER_MINUTE": "0",
         }
     )
     # The test-only switch goes with the cheap costs: 'tipline serve' and 'worker' refuse it.

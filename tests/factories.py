@@ -72,6 +72,17 @@ def epochs_on(rt: Runtime, clock: Callable[[], float]) -> EpochKeys:
     return rt.epochs_on(clock)
 
 
+def limited_service(rt: Runtime, clock: FakeClock, *, per_sender: int, flood: int = 1000) -> IntakeService:
+    """A service behind the abuse limits (issue 13), its rate keys on the test's clock."""
+    from triage.limits import LimitSettings, SenderLimits
+    from triage.over_limit import Gate
+
+    service = service_with_clock(rt, clock)
+    limits = LimitSettings(per_sender=per_sender, window_seconds=60, flood_per_second=flood)
+    service.gate = Gate(service, SenderLimits(epochs=rt.epochs_on(clock), settings=limits, clock=clock))
+    return service
+
+
 @dataclass
 class Reporter:
     """One person texting the line: sends lines, keeps what came back."""

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 
 from storage import conversations
 
-from tests.factories import FakeClock, Reporter, service_with_clock
+from tests.factories import FakeClock, Reporter, limited_service, service_with_clock
 from tipline.logs import install_library_guards
 from tipline.runtime import Runtime
 
@@ -174,3 +174,25 @@ def test_no_oncall_address_in_database_or_logs(rt: Runtime, caplog: pytest.LogCa
     for needle in _needles([phone, chat, token], []):
         assert needle not in stored, f"found an on-call address in the database: {needle[:12]!r}..."
         assert needle not in logged, f"found an on-call address in the logs: {needle[:12]!r}..."
+
+
+def test_held_messages_keep_no_marker_or_address_in_database_or_logs(
+    rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a sender over the abuse limits wrote waits sealed in held_message (issue 13)."""
+    install_library_guards()
+    caplog.set_level(logging.DEBUG)
+    clock = FakeClock()
+    service = limited_service(rt, clock, per_sender=1)
+    markers = [f"QUOKKAH{i}MARKER" for i in range(4)]
+    for channel, address in ADDRESSES.items():
+        reporter = Reporter(service, address, channel=channel, inline=channel != "telegram")
+        for marker in markers:
+            reporter.send(f"sos {marker} is at the car wash")
+    with rt.db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM held_message")).scalar_one() == 3 * (len(markers) - 1)
+    stored = _database_bytes(rt)
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''} {getattr(r, '__dict__', {})}" for r in caplog.records)
+    for needle in _needles(markers, []):
+        assert needle not in stored, f"found a planted value in the database: {needle[:12]!r}..."
+        assert needle not in logged.encode(), f"found a planted value in the logs: {needle[:12]!r}..."

@@ -32,7 +32,7 @@ def create_public_app(
     app.extensions["tipline.runtime"] = rt
     rt.intake  # noqa: B018 - build (and validate) the flow before the first request
 
-    _health(app, rt)
+    _probes(app, rt)
 
     from webhooks import register_channels
     from tipline import spooling
@@ -52,10 +52,8 @@ def create_public_app(
     return app
 
 
-def _health(app: Flask, rt: Runtime) -> None:
+def _probes(app: Flask, rt: Runtime) -> None:
     """``GET /healthz`` (alive) and ``GET /readyz`` (can serve)."""
-    settings = rt.settings
-
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
         # Alive only, no database: a restart would not cure an outage (that is /readyz's to report).
@@ -66,4 +64,4 @@ def _health(app: Flask, rt: Runtime) -> None:
         problem = readiness_problem(rt.db, rt.secrets)
         if problem is not None:
             return jsonify(status="unavailable", reason=problem), 503
-        return jsonify(status="ready", sms=settings.sms_enabled, telegram=settings.telegram_enabled), 200
+        return jsonify(status="ready", sms=rt.settings.sms_enabled, telegram=rt.settings.telegram_enabled), 200

@@ -25,7 +25,10 @@ from storage.schema import is_current
 from tipline.locales import LocaleError, check_enabled
 from tipline.logs import install_library_guards
 from tipline.settings import Settings, SettingsError
+from storage.ratchet import RatchetMissing
 from triage.intake import IntakeService
+from triage.limits import LimitSettings, SenderLimits
+from triage.over_limit import Gate
 from triage.routing import Routing, load_routing
 from triage.rules import Rules, load_rules
 
@@ -107,11 +110,24 @@ class Runtime:
     @cached_property
     def intake(self) -> IntakeService:
         s = self.settings
-        return IntakeService(
+        service = IntakeService(
             db=self.db, secrets=self.secrets, epochs=self.epochs, engine=self.engine, region=self.region,
             rules=self.rules, routing=self.routing, code_kdf=s.code_kdf, default_locale=s.default_locale,
             idle_seconds=s.conversation_idle_minutes * 60, followup_days=s.followup_days,
         )
+        if s.rate_per_minute > 0 and self._epochs_ready():
+            limits = LimitSettings(per_sender=s.rate_per_minute, flood_per_second=max(1, s.flood_per_second))
+            service.gate = Gate(service, SenderLimits(epochs=self.epochs, settings=limits))
+        return service
+
+    def _epochs_ready(self) -> bool:
+        try:
+            self.epochs.check()
+        except RatchetMissing as exc:
+            # Never per process (several web workers would race to start a chain): init does it.
+            log.warning("abuse limits are off until 'tipline init' runs: %s", exc)
+            return False
+        return True
 
     # -- the outbox sender: one per process, built there (after a fork) -------------------
 

@@ -16,8 +16,8 @@ from typing import Mapping
 from storage.crypto import KdfParams
 from tipline.locales import LocaleError, default_locales
 from tipline.settings_ops import SettingsError as SettingsError  # defined there, imported from here
-from tipline.settings_ops import admin_passphrase, operations
-from tipline.settings_ops import positive_int as _int
+from tipline.settings_ops import admin_passphrase, limits, metrics, spool
+from tipline.settings_ops import whole_number as _int
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,13 @@ class Settings:
     # long an address stays decryptable (its period key is destroyed after it).
     followup_days: int = 7
     max_text_chars: int = 5000
+    # Abuse limits (triage.limits): messages per minute from one address (0: off), and
+    # messages per second into one web process before new ones are held for the worker.
+    rate_per_minute: int = 20
+    flood_per_second: int = 1000
+    # Closed tips (finished, no case open, no legal hold) are deleted this long after their
+    # last change (tipline.retention).
+    tip_retention_days: int = 365
     partners: tuple[str, ...] = ()
     code_kdf: KdfParams = CODE_KDF_DEFAULT
     staff_kdf: KdfParams = KdfParams()
@@ -276,5 +283,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
-    ).with_(**_oncall(env, secrets_dir), **operations(env))
-
+    ).with_(**_oncall(env, secrets_dir), **metrics(env), **limits(env), **spool(env))

@@ -1,4 +1,5 @@
-"""Operations settings read by ``tipline.settings``: who may scrape metrics, the first admin's passphrase."""
+"""Operations settings read by ``tipline.settings``: who may scrape metrics, the first admin's passphrase,
+whole-number settings."""
 
 from __future__ import annotations
 
@@ -41,19 +42,16 @@ def admin_passphrase(env: Mapping[str, str]) -> str:
     return env.get("TIPLINE_ADMIN_PASSPHRASE") or env.get("TIPLINE_INTAKE_PASSPHRASE", "")
 
 
-def operations(env: Mapping[str, str]) -> dict[str, object]:
-    """Who may scrape /metrics, and the inbound spool's bounds and reply (issue 13)."""
+def metrics(env: Mapping[str, str]) -> dict[str, object]:
+    """Who may scrape the console's /metrics: networks, or a bearer token (issue 13)."""
     return {
         "metrics_networks": networks(env, "TIPLINE_METRICS_NETWORKS"),
         "metrics_token": env.get("TIPLINE_METRICS_TOKEN", ""),
-        "spool_max_files": positive_int(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
-        "spool_max_bytes": positive_int(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
-        "spool_reply": env.get("TIPLINE_SPOOL_REPLY", "").strip(),
     }
 
 
-def positive_int(env: Mapping[str, str], key: str, default: int) -> int:
-    """``key`` as a positive whole number (``default`` when unset); a clear error otherwise."""
+def whole_number(env: Mapping[str, str], key: str, default: int, *, zero: bool = False) -> int:
+    """A positive whole number (``zero``: 0 allowed too, meaning off)."""
     raw = env.get(key)
     if raw is None or raw == "":
         return default
@@ -61,6 +59,24 @@ def positive_int(env: Mapping[str, str], key: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{key} must be positive, got {value}")
+    if value < 0 or (value == 0 and not zero):
+        raise SettingsError(f"{key} must be {'0 (off) or more' if zero else 'positive'}, got {value}")
     return value
+
+
+def limits(env: Mapping[str, str]) -> dict[str, object]:
+    """The abuse limits (0 messages a minute: off) and how long closed tips are kept."""
+    return {
+        "rate_per_minute": whole_number(env, "TIPLINE_RATE_PER_MINUTE", 20, zero=True),
+        "flood_per_second": whole_number(env, "TIPLINE_FLOOD_PER_SECOND", 1000),
+        "tip_retention_days": whole_number(env, "TIPLINE_TIP_RETENTION_DAYS", 365),
+    }
+
+
+def spool(env: Mapping[str, str]) -> dict[str, object]:
+    """The inbound spool's bounds and the fixed SMS reply while the database is away."""
+    return {
+        "spool_max_files": whole_number(env, "TIPLINE_SPOOL_MAX_FILES", 10_000),
+        "spool_max_bytes": whole_number(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
+        "spool_reply": env.get("TIPLINE_SPOOL_REPLY", "").strip(),
+    }

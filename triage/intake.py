@@ -40,7 +40,9 @@ class IntakeService(IntakeBase):
 
     # -- the hot path ----------------------------------------------------------------
 
-    def handle(self, msg: InboundMessage, *, inline: bool = True, also: Also | None = None) -> Handled:
+    def handle(
+        self, msg: InboundMessage, *, inline: bool = True, also: Also | None = None, screen: bool = True,
+    ) -> Handled:
         """Handle one inbound message in one transaction.
 
         ``inline``: the edge sends the replies itself (terminal, TwiML); otherwise they
@@ -53,7 +55,14 @@ class IntakeService(IntakeBase):
         (Argon2id, after the throttle), a reference code is drawn and hashed when the
         message closes an interview, and tip versions are sealed; the lock is held only
         for the writes, which commit only if nothing moved since the plain read.
+        The abuse limits (``gate``, issue 13) come first of all; ``screen=False`` is the
+        worker feeding a message they held back.
         """
+        if self.gate is not None and screen:
+            screened = self.gate.screen(msg, inline=inline, also=also)
+            if isinstance(screened, Handled):
+                return screened
+            also = screened
         now = self.clock()
         lookup, sender = self._lookup(msg), self.followups.sender(msg.channel, msg.address)
         with self.db.connect() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import Connection, Engine
 
@@ -31,6 +31,9 @@ from triage.rules import Rules
 from triage.sealer import TipSealer
 from triage.telegram_history import TelegramHistory
 from triage.tiplink import TipLinks
+
+if TYPE_CHECKING:
+    from triage.over_limit import Gate
 
 log = logging.getLogger("triage.intake")  # one logger name for the service, whichever module logs
 
@@ -88,6 +91,7 @@ class IntakeBase:
         self._expiry = IdleExpiry(db=db, states=self._states, engine=engine, sealer=self.sealer,
                                   context=lambda: self._context, retain_seconds=self.retain_seconds)
         self._writer = writer_lock(db)
+        self.gate: Gate | None = None  # the abuse limits (triage.over_limit), when the runtime sets them
 
     def _handled(self, conv_id: str, done: Plan, *, routine: bool = False, handle: str | None = None) -> Handled:
         """After the commit: the on-call log line for an urgent tip, and what the edge needs."""

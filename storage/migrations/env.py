@@ -8,8 +8,9 @@ from sqlmodel import SQLModel
 import storage.tables  # registers the tables on SQLModel.metadata
 import storage.channel_tables
 import storage.staff_tables  # console tables, revision 0004_console
-import storage.case_tables
-import storage.oncall_tables  # noqa: F401  (on-call rota and alert pages, revision 0008_oncall)
+import storage.case_tables  # casework tables, revision 0007_cases
+import storage.oncall_tables  # on-call rota and alert pages, revision 0008_oncall
+import storage.held  # noqa: F401  (held messages, revision 0009_held_messages)
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")

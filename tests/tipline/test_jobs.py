@@ -33,7 +33,8 @@ def test_a_round_of_jobs_seals_idle_interviews_then_forgets_when_the_window_ends
     # The code sender's reply (kept for a Twilio redelivery) is past that window: cleared.
     assert first == {"expired": 2, "purged_conversations": 0, "purged_inbound": 0, "cleared_replies": 1,
                      "destroyed_period_keys": 0, "purged_outbox": 0, "pruned_throttles": 2, "purged_opt_outs": 0,
-                     "purged_chat_log": 0, "purged_questions": 0, "spool_fed": 0}
+                     "purged_chat_log": 0, "purged_questions": 0, "spool_fed": 0,
+                     "purged_held": 0, "purged_tips": 0}
     with rt.db.connect() as conn:
         [tip] = tips.list_tips(conn)
         assert (tip.status, tip.reason) == ("incomplete", "expiry")
@@ -62,7 +63,8 @@ def test_a_round_with_nothing_to_do_reports_zeros(rt: Runtime) -> None:
     report = Jobs(rt).run_once()
     assert set(report) == {"expired", "purged_conversations", "purged_inbound", "cleared_replies",
                            "destroyed_period_keys", "purged_outbox", "pruned_throttles", "purged_opt_outs",
-                           "purged_chat_log", "purged_questions", "destroyed_epochs", "spool_fed"}
+                           "purged_chat_log", "purged_questions", "destroyed_epochs", "spool_fed",
+                           "purged_held", "purged_tips"}
     assert not any(report.values())
 
 

@@ -1,0 +1,65 @@
+"""Messages held back from a sender over the abuse limits, until the worker feeds them to intake.
+
+A sender over the limit is not processed on the public path (no engine, scoring, sealing or
+alert), but what they wrote is kept: a frantic reporter typing fast must not lose a report.
+Each row is sealed under the interview state's epoch keys (it becomes interview state once fed)
+and keyed by the sender's rate hash, which lives an hour; the worker feeds the oldest message of
+each sender per round, so one sender's backlog never starves another's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Connection, LargeBinary, func, select
+from sqlmodel import Field, SQLModel
+
+
+class HeldMessage(SQLModel, table=True):
+    __tablename__ = "held_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rate_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False, index=True), repr=False)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False), repr=False)
+    held_at: float = Field(index=True)
+
+
+_T = HeldMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Held:
+    id: int
+    rate_key: bytes
+    sealed: bytes
+
+
+def hold(conn: Connection, *, rate_key: bytes, sealed: bytes, now: float) -> None:
+    conn.execute(_T.insert().values(rate_key=rate_key, sealed=sealed, held_at=now))
+
+
+def any_held(conn: Connection, keys: list[bytes]) -> bool:
+    """Whether any of a sender's hashes (one per open epoch) still has messages waiting."""
+    return conn.execute(select(_T.c.id).where(_T.c.rate_key.in_(keys)).limit(1)).first() is not None
+
+
+def next_round(conn: Connection, *, before: float, senders: int) -> list[Held]:
+    """The oldest message of up to ``senders`` senders, each held before ``before``, oldest first."""
+    firsts = select(func.min(_T.c.id)).where(_T.c.held_at < before).group_by(_T.c.rate_key).limit(senders)
+    rows = conn.execute(select(_T.c.id, _T.c.rate_key, _T.c.sealed).where(_T.c.id.in_(firsts))
+                        .order_by(_T.c.id)).all()
+    return [Held(int(r[0]), bytes(r[1]), bytes(r[2])) for r in rows]
+
+
+def release(conn: Connection, held_id: int) -> bool:
+    """Delete one held message; False if another worker took it first."""
+    return bool(conn.execute(_T.delete().where(_T.c.id == held_id)).rowcount)
+
+
+def waiting(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(_T)).scalar_one())
+
+
+def purge(conn: Connection, *, before: float) -> int:
+    """Delete held messages older than ``before`` (their keys are gone: nothing could open them)."""
+    return int(conn.execute(_T.delete().where(_T.c.held_at < before)).rowcount or 0)
