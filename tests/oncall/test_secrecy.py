@@ -88,7 +88,8 @@ def test_the_public_process_enrols_but_cannot_open(rt: Runtime, tmp_path: Path) 
     loaded = result["loaded"]
     assert isinstance(loaded, list) and "storage.oncall_secret" not in loaded, "the public app loaded the opener"
     # What the public host holds (the server secrets folder) has no rota key, and its secret opens nothing.
-    assert sorted(p.name for p in rt.settings.secrets_dir.iterdir()) == [SECRET_FILE]
+    assert sorted(p.name for p in rt.settings.secrets_dir.iterdir()) == ["ratchet", SECRET_FILE]
+    assert all(p.suffix == ".json" for p in (rt.settings.secrets_dir / "ratchet").iterdir())  # key chains only
     server_secret = (rt.settings.secrets_dir / SECRET_FILE).read_bytes()
     try:
         open_sealed(entry.sealed_address or b"", recipient_private=server_secret,
