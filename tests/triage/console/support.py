@@ -93,3 +93,12 @@ def add_member(rt: Runtime, username: str, queue: str) -> None:
         keys.add_staff(conn, username=username, passphrase=ADMIN_PASSPHRASE, is_admin=False, secrets=rt.secrets,
                        kdf=rt.settings.staff_kdf, now=0.0)
         keys.grant(conn, admin=admin, member=username, queue=queue, now=0.0)
+
+
+class WallClock(FakeClock):
+    """Real time (the second-factor codes a browser test types are real), plus what the test adds."""
+
+    def __call__(self) -> float:
+        import time
+
+        return time.time() + self.now

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock
-from tests.triage.console.support import DANGER_TIP, LABOUR_TIP, console_app, give_tips
+from tests.triage.console.support import WallClock, DANGER_TIP, LABOUR_TIP, console_app, give_tips
 from tipline.runtime import Runtime
 from triage.console.totp import code_at
 
@@ -23,18 +23,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium missing: make setup-system")
 
 
-class _WallClock(FakeClock):
-    """Real time (the browser's codes are real), plus what the test adds."""
-
-    def __call__(self) -> float:
-        import time
-
-        return time.time() + self.now
-
 
 @pytest.fixture
 def served(rt: Runtime) -> Iterator[str]:
-    clock = _WallClock(start=0.0)
+    clock = WallClock(start=0.0)
     give_tips(rt, FakeClock(), LABOUR_TIP, DANGER_TIP)
     server = make_server("127.0.0.1", 0, console_app(rt, clock), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

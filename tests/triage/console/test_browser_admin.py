@@ -13,8 +13,8 @@ from typing import Any, Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock
-from tests.triage.console.support import console_app
+from tests.factories import ADMIN, ADMIN_PASSPHRASE
+from tests.triage.console.support import WallClock, console_app
 from tipline.runtime import Runtime
 from triage.console.totp import code_at
 
@@ -25,16 +25,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium missing: make setup-system")
 
 
-class _WallClock(FakeClock):
-    """Real time: the codes typed in the browser are the real ones."""
-
-    def __call__(self) -> float:
-        return time.time() + self.now
-
 
 @pytest.fixture
 def served(rt: Runtime) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, console_app(rt, _WallClock(start=0.0)), threaded=True)
+    server = make_server("127.0.0.1", 0, console_app(rt, WallClock(start=0.0)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

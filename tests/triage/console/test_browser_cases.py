@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.factories import ADMIN_PASSPHRASE, FakeClock
-from tests.triage.console.support import LABOUR_TIP, add_member, console_app, give_tips
+from tests.triage.console.support import WallClock, LABOUR_TIP, add_member, console_app, give_tips
 from tipline.runtime import Runtime
 from triage.console.totp import code_at
 
@@ -24,19 +24,13 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium missing: make setup-system")
 
 
-class _WallClock(FakeClock):
-    """Real time: the codes the test types are real TOTP codes."""
-
-    def __call__(self) -> float:
-        return time.time() + self.now
-
 
 @pytest.fixture
 def served(rt: Runtime) -> Iterator[str]:
     give_tips(rt, FakeClock(), LABOUR_TIP)  # routed to triage, ngo and labour
     for username, queue in (("ngo1", "ngo"), ("cop1", "police"), ("cp1", "child")):
         add_member(rt, username, queue)
-    server = make_server("127.0.0.1", 0, console_app(rt, _WallClock(start=0.0)), threaded=True)
+    server = make_server("127.0.0.1", 0, console_app(rt, WallClock(start=0.0)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

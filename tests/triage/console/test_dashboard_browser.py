@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
-from tests.triage.console.support import DANGER_TIP, LABOUR_TIP, console_app, give_tips
+from tests.triage.console.support import WallClock, DANGER_TIP, LABOUR_TIP, console_app, give_tips
 from tipline.runtime import Runtime
 from triage.console.totp import code_at
 
@@ -22,12 +22,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium missing: make setup-system")
 
-
-class _WallClock(FakeClock):
-    """Real time: the browser's second-factor codes are real."""
-
-    def __call__(self) -> float:
-        return time.time() + self.now
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def served(rt: Runtime) -> Iterator[str]:
         for line in LABOUR_TIP:
             reporter.send(line)
     give_tips(rt, FakeClock(start=time.time() - 3600), *([LABOUR_TIP] * 6 + [DANGER_TIP]))
-    server = make_server("127.0.0.1", 0, console_app(rt, _WallClock(start=0.0)), threaded=True)
+    server = make_server("127.0.0.1", 0, console_app(rt, WallClock(start=0.0)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
