@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Connection, LargeBinary, func, select
 from sqlmodel import Field, SQLModel
 
+from storage.fastsql import Statement
+
 
 class HeldMessage(SQLModel, table=True):
     __tablename__ = "held_message"
@@ -38,9 +40,19 @@ def hold(conn: Connection, *, rate_key: bytes, sealed: bytes, now: float) -> Non
     conn.execute(_T.insert().values(rate_key=rate_key, sealed=sealed, held_at=now))
 
 
+# Every webhook asks this (issue 11): a prebuilt statement per number of open epochs.
+_ANY: dict[int, Statement] = {}
+
+
 def any_held(conn: Connection, keys: list[bytes]) -> bool:
     """Whether any of a sender's hashes (one per open epoch) still has messages waiting."""
-    return conn.execute(select(_T.c.id).where(_T.c.rate_key.in_(keys)).limit(1)).first() is not None
+    if not keys:
+        return False
+    statement = _ANY.get(len(keys))
+    if statement is None:
+        names = ", ".join(f":k{i}" for i in range(len(keys)))
+        statement = _ANY[len(keys)] = Statement(f"SELECT 1 FROM held_message WHERE rate_key IN ({names}) LIMIT 1")
+    return statement.first(conn, {f"k{i}": key for i, key in enumerate(keys)}) is not None
 
 
 def next_round(conn: Connection, *, before: float, senders: int) -> list[Held]:

@@ -58,15 +58,15 @@ class IntakeService(IntakeBase):
         The abuse limits (``gate``, issue 13) come first of all; ``screen=False`` is the
         worker feeding a message they held back.
         """
-        if self.gate is not None and screen:
-            screened = self.gate.screen(msg, inline=inline, also=also)
-            if isinstance(screened, Handled):
-                return screened
-            also = screened
         now = self.clock()
         lookup, sender = self._lookup(msg), self.followups.sender(msg.channel, msg.address)
         with self.db.connect() as conn:
             start_plain_reads(conn)  # the slow work below runs while other reporters write
+            if self.gate is not None and screen:
+                screened = self.gate.screen(conn, msg, lookup=lookup, inline=inline, also=also, now=now)
+                if isinstance(screened, Handled):
+                    return screened
+                also = screened
             conv = conversations.find(conn, boxes=self._states, lookup=lookup)
             codes = self.followups.prepare(conn, text=msg.text or "", sender=sender, now=now)
             supply = CodeSupply(self.sealer.code_hash)

@@ -28,7 +28,8 @@ from bot.words import Alarm, canon_tokens
 from storage import conversations, held, inbound, outbox, periods
 from storage.conversations import RowStatus
 from storage.crypto import DecryptionFailed
-from storage.db import end_read_snapshot, start_plain_reads
+from storage.db import end_read_snapshot
+from storage.lookups import Keyed
 from storage.epochs import EpochDestroyed
 from storage.purposes import Purpose
 from triage.intake_base import Also, Handled
@@ -51,19 +52,21 @@ class Gate:
         self.intake, self.limits = intake, limits
         self._box = limits.epochs.box(Purpose.CONVERSATION_STATE)  # held text lives as long as state
 
-    def screen(self, msg: InboundMessage, *, inline: bool, also: Also | None) -> Handled | Also:
-        """Handled (held) when over a limit; otherwise the ``also`` that counts the message."""
+    def screen(
+        self, conn: Connection, msg: InboundMessage, *, lookup: Keyed, inline: bool, also: Also | None, now: float,
+    ) -> Handled | Also:
+        """Handled (held) when over a limit; otherwise the ``also`` that counts the message.
+
+        ``conn`` is the intake's plain-read connection (issue 11: one connection per message, not
+        two); a held message ends its read snapshot before the hold's own write transaction.
+        """
         if carrier_action(msg.channel, msg.text or "") is not None:
             return self.limits.counting(self._verdict_for(msg), also)
-        now = self.intake.clock()
-        lookup = self.intake._lookup(msg)
-        with self.intake.db.connect() as conn:
-            start_plain_reads(conn)
-            verdict = self.limits.check(conn, msg, now)
-            conv = conversations.find(conn, boxes=self.intake._states, lookup=lookup) if verdict.hold else None
-            end_read_snapshot(conn)
+        verdict = self.limits.check(conn, msg, now)
         if not verdict.hold:
             return self.limits.counting(verdict, also)
+        conv = conversations.find(conn, boxes=self.intake._states, lookup=lookup)
+        end_read_snapshot(conn)
         return self._hold(msg, verdict, conv, inline=inline, now=now)
 
     def _verdict_for(self, msg: InboundMessage) -> Verdict:
