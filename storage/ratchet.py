@@ -81,6 +81,9 @@ class Ratchet:
     _base: tuple[int, bytes] | None = field(default=None, repr=False)
     _cache: dict[int, bytes] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # The open window for the (newest, oldest) epochs it was built for: every webhook asks for it
+    # several times (lookups, rate keys, provider ids), and it changes once an epoch (issue 11).
+    _window: tuple[int, int, tuple[tuple[int, bytes], ...]] | None = field(default=None, repr=False)
 
     @property
     def path(self) -> Path:
@@ -124,12 +127,16 @@ class Ratchet:
         """Every epoch still open, newest first (to try a lookup or a decryption in each)."""
         now = self.clock()
         newest, oldest = self.schedule.epoch(now), self.schedule.oldest(now)
+        cached = self._window
+        if cached is not None and cached[0] == newest and cached[1] == oldest:
+            return list(cached[2])
         found = []
         for epoch in range(newest, oldest - 1, -1):
             try:
                 found.append((epoch, self.key(epoch)))
             except EpochDestroyed:
                 break
+        self._window = (newest, oldest, tuple(found))
         return found
 
     # -- destruction ---------------------------------------------------------------
@@ -149,6 +156,7 @@ class Ratchet:
             return oldest - base_epoch
 
     def _forget_before(self, oldest: int) -> None:
+        self._window = None
         for epoch in [e for e in self._cache if e < oldest]:
             del self._cache[epoch]
 
