@@ -34,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import mixes, servers
 from bench.common import fresh_runtime
 from bench.theft_postgres import own_schema
-from drills.redelivery_script import Expected, Replies, code_in, count_rows, masked, reference, replies, script, tip_facts
+from drills.redelivery_script import (
+    Expected, Replies, TipFacts, code_in, count_rows, masked, reference, replies, script, tip_facts,
+)
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PARALLEL, AFTER, LATE = "parallel", "after", "late"
@@ -142,7 +144,7 @@ def conversations(n: int) -> list[Conversation]:
     return out
 
 
-def mismatches(conv: Conversation, expected: Expected, facts: object) -> list[str]:
+def mismatches(conv: Conversation, expected: Expected, facts: TipFacts | None) -> list[str]:
     """What differs in one conversation from its script played once in order."""
     out = []
     if set(conv.statuses) != {200}:
@@ -166,7 +168,10 @@ def line_env(limit: int) -> dict[str, str]:
             "TIPLINE_RATE_PER_MINUTE": str(limit)}
 
 
-def deliver(url: str, convs: list[Conversation], args: argparse.Namespace) -> tuple[Load, float, dict[str, int]]:
+Facts = dict[int, TipFacts | None]  # conversation -> the tip its code names
+
+
+def deliver(url: str, convs: list[Conversation], args: argparse.Namespace) -> tuple[Load, float, dict[str, int], Facts]:
     """The line under gunicorn on its own schema; what the database holds afterwards."""
     env = line_env(args.limit) | {"TIPLINE_DATABASE_URL": url}
     rt = fresh_runtime(url, **env)
@@ -183,17 +188,16 @@ def deliver(url: str, convs: list[Conversation], args: argparse.Namespace) -> tu
             held = {t: count_rows(conn, t) for t in ("inbound", "conversation", "tip", "outbox")}
     finally:
         rt.close()
-    load.facts = facts  # type: ignore[attr-defined]
-    return load, seconds, held
+    return load, seconds, held, facts
 
 
 def report(load: Load, convs: list[Conversation], expected: dict[tuple[str, ...], Expected], seconds: float,
-           held: dict[str, int]) -> int:
-    facts = load.facts  # type: ignore[attr-defined]
+           held: dict[str, int], facts: Facts) -> int:
     messages = sum(len(c.lines) for c in convs)
     sent = sum(len(c.statuses) for c in convs)
     bad = {c.n: m for c in convs if (m := mismatches(c, expected[c.lines], facts[c.n]))}
-    absorbed = sum(1 for c in convs for k, dup in c.duplicates.items() if k < len(c.originals) and dup == c.originals[k])
+    absorbed = sum(1 for c in convs for k, dup in c.duplicates.items()
+                   if k < len(c.originals) and dup == c.originals[k])
     modes = {m: sum(1 for c in convs for k in range(len(c.lines)) if c.mode(k) == m) for m in (PARALLEL, AFTER, LATE)}
     want = {"inbound": messages, "conversation": len(convs), "tip": sum(expected[c.lines].tips for c in convs),
             "outbox": sum(expected[c.lines].outbox for c in convs)}
@@ -220,8 +224,8 @@ def run(args: argparse.Namespace) -> int:
     convs = conversations(args.conversations)
     expected = reference(line_env(args.limit), [c.lines for c in convs])
     with own_schema(args.database_url) as url:
-        load, seconds, held = deliver(url, convs, args)
-    return report(load, convs, expected, seconds, held)
+        load, seconds, held, facts = deliver(url, convs, args)
+    return report(load, convs, expected, seconds, held, facts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,7 +108,7 @@ def test_a_pull_that_loses_many_races_still_gets_a_tip(rt: Runtime, clock: FakeC
     """Members pulling at once on PostgreSQL each lose races (the candidate read, then another member's
     claim commits before ours is written): losing a dozen in a row is no reason to say the queue is empty."""
     give_tips(rt, clock, *([LABOUR_TIP] * 12))
-    take, lost = claims._take, []
+    take, lost = claims._take, list[str]()
 
     def someone_else_first(conn: Connection, *, tip_id: str, staff_id: str, now: float, lease: float) -> bool:
         if len(lost) < 11:  # another member's claim lands between our read and our write
