@@ -24,6 +24,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from drills.redelivery_script import (
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PARALLEL, AFTER, LATE = "parallel", "after", "late"
+TRIES = 4
 
 
 @dataclass
@@ -70,20 +72,27 @@ class Load:
         self.left, self.lock = len(conversations), threading.Lock()
         self.latencies: list[float] = []
         self.errors: list[str] = []
+        self.retried: Counter[str] = Counter()  # deliveries sent again after no answer, by error
 
     def post(self, client: httpx.Client, conv: Conversation, k: int) -> Replies:
+        """One delivery; a request that got no answer is sent again, as Twilio would (one more
+        redelivery for the line to absorb), up to ``TRIES`` times."""
         headers, body = conv.requests[k]
-        began = time.perf_counter()
-        try:
-            r = client.post(self.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+        for _ in range(TRIES):
+            began = time.perf_counter()
+            try:
+                r = client.post(self.url, content=body, headers=headers)
+            except httpx.TransportError as exc:  # e.g. a kept-alive connection the server had just closed
+                with self.lock:
+                    self.retried[type(exc).__name__] += 1
+                continue
             with self.lock:
-                self.errors.append(type(exc).__name__)
-            return ("<no answer>",)
+                self.latencies.append(time.perf_counter() - began)
+                conv.statuses.append(r.status_code)
+            return replies(r.text)
         with self.lock:
-            self.latencies.append(time.perf_counter() - began)
-            conv.statuses.append(r.status_code)
-        return replies(r.text)
+            self.errors.append(f"no answer in {TRIES} tries")
+        return ("<no answer>",)
 
     def turn(self, main: httpx.Client, spare: httpx.Client, conv: Conversation) -> None:
         k, mode = conv.next, conv.mode(conv.next)
@@ -209,7 +218,8 @@ def report(load: Load, convs: list[Conversation], expected: dict[tuple[str, ...]
           f"{modes[LATE]} after the next message; absorbed (the original's replies, no second step): "
           f"{absorbed:,} of {messages:,}")
     print(f"  rows: {held} (expected {want})")
-    print(f"  mismatches: {len(bad)} conversations (must be 0); transport errors: {len(load.errors)}")
+    print(f"  mismatches: {len(bad)} conversations (must be 0); sent again after no answer: "
+          f"{dict(load.retried) or 0}; never answered: {len(load.errors)}")
     failures = [f"conversation {n}: {'; '.join(m)}" for n, m in sorted(bad.items())[:10]]
     failures += [f"{load.left} conversations unfinished after {seconds:.0f} s"] if load.left else []
     failures += [f"{len(load.errors)} deliveries got no answer"] if load.errors else []
@@ -234,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=200, help="reporters, 25 messages each")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--clients", type=int, default=24, help="connections taking turns over the conversations")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds the deliveries may take")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds the deliveries may take")
     parser.add_argument("--limit", type=int, default=120, help="TIPLINE_RATE_PER_MINUTE (a conversation sends 25)")
     return run(parser.parse_args(argv))
 

@@ -29,7 +29,8 @@ def test_every_duplicate_is_absorbed_and_each_conversation_matches_its_script() 
                      r"\d+ deliveries/s", out.stdout, re.MULTILINE), out.stdout
     assert "absorbed (the original's replies, no second step): 150 of 150" in out.stdout
     assert "rows: {'inbound': 150, 'conversation': 6, 'tip': 6, 'outbox': 0}" in out.stdout
-    assert "mismatches: 0 conversations (must be 0); transport errors: 0" in out.stdout
+    assert "mismatches: 0 conversations (must be 0); sent again after no answer: " in out.stdout
+    assert "never answered: 0" in out.stdout
 
 
 def _played(n: int) -> tuple[Conversation, Expected]:
