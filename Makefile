@@ -4,7 +4,7 @@
 # make catalogs  extract the message ids into locales/tipline.pot, update every locale's catalog, compile them
 # make catalogs-check  fail if the template or a catalog is out of date, or a catalog does not compile
 # make constraints  rewrite constraints.txt from this venv's versions (after a dependency change)
-# make drills  the drills on PostgreSQL (drills/outage.py, drills/flood.py), each bounded in time
+# make drills  the drills on PostgreSQL (drills/outage.py, flood.py, claims.py, redelivery.py), each bounded in time
 # make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
 # make bench-queue  claim-next latency with 10k and 1M stored tips on PostgreSQL
 PYTHON ?= python3
@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONSOLE_PORT ?= 8001
 
-.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean constraints drills drill-outage drill-flood \
+.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean constraints drills drill-outage drill-flood drill-claims drill-redelivery \
 	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
 $(STAMP): pyproject.toml constraints.txt
@@ -120,7 +120,7 @@ clean:
 
 # Drills (issue 13) on PostgreSQL (TIPLINE_TEST_DATABASE_URL or the local default); each exits non-zero on failure.
 DRILL_PG ?= $(or $(TIPLINE_TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
-drills: drill-outage drill-flood
+drills: drill-outage drill-flood drill-claims drill-redelivery
 
 # The database away for 10 s (inside Twilio's retries) and 40 s (beyond them): 0 lost per channel.
 drill-outage: $(STAMP)
@@ -130,3 +130,11 @@ drill-outage: $(STAMP)
 # A flood from one sender and from many: the others' answers stay fast, nothing held is lost.
 drill-flood: $(STAMP)
 	timeout 60 $(BIN)/python drills/flood.py --database-url '$(DRILL_PG)'
+
+# 8 processes pulling from 2,000 tips at once through the console's claim path: each tip claimed once.
+drill-claims: $(STAMP)
+	$(BIN)/python drills/claims.py --database-url '$(DRILL_PG)'
+
+# 4 gunicorn workers, 5,000 Twilio webhooks each delivered twice: every conversation exactly its script.
+drill-redelivery: $(STAMP)
+	$(BIN)/python drills/redelivery.py --database-url '$(DRILL_PG)'

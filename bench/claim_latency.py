@@ -102,6 +102,17 @@ _CLAIMS = (
 
 def load(engine: Engine, n: int, now: float, seed: int = 12) -> int:
     """COPY ``n`` tips and their envelopes in chunks, add the claims; returns the envelope count."""
+    count = copy_tips(engine, n, now, seed)
+    with engine.begin() as conn:
+        for sql in _CLAIMS:
+            conn.execute(text(sql), {"now": now, "live": LIVE_CLAIMS})
+    settle(engine)
+    return count
+
+
+def copy_tips(engine: Engine, n: int, now: float, seed: int = 12) -> int:
+    """COPY ``n`` sealed tips (every one in ``triage``, some in more queues) and their envelopes in
+    chunks, no claims; returns the envelope count.  Also the claims drill's tips (drills/claims.py)."""
     rng = random.Random(seed)
     span = max(1.0, n / TIPS_PER_DAY) * 86400.0
     blob = "\\\\x" + os.urandom(ENVELOPE_BYTES).hex()  # bytea hex input, its backslash escaped for COPY
@@ -118,10 +129,6 @@ def load(engine: Engine, n: int, now: float, seed: int = 12) -> int:
         raw.commit()
     finally:
         raw.close()
-    with engine.begin() as conn:
-        for sql in _CLAIMS:
-            conn.execute(text(sql), {"now": now, "live": LIVE_CLAIMS})
-    settle(engine)
     return count
 
 

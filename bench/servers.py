@@ -92,11 +92,11 @@ def _start(name: str, cmd: list[str], port: int, env: dict[str, str]) -> Server:
     raise RuntimeError(f"the {name} server did not answer /healthz within 60 s")
 
 
-def start_tipline(env: dict[str, str], *, jobs: bool = False) -> Server:
+def start_tipline(env: dict[str, str], *, jobs: bool = False, workers: int = WORKERS) -> Server:
     """``tipline serve`` itself; ``--no-jobs`` unless asked (the sender runs in 'tipline worker')."""
     port = free_port()
     cmd = [str(Path(sys.executable).parent / "tipline"), "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(WORKERS), "--threads", str(THREADS), *([] if jobs else ["--no-jobs"])]
+           "--workers", str(workers), "--threads", str(THREADS), *([] if jobs else ["--no-jobs"])]
     return _start("tipline" if not jobs else "tipline (jobs)", cmd, port, env)
 
 

@@ -29,7 +29,6 @@ _SETTLED = ("closed", "duplicate")  # case statuses (triage.casework) nobody pul
 # An urgent tip must not sit with someone who walked away: its lease is short (issue 12).
 P1_LEASE_SECONDS = 10 * 60.0
 LEASE_SECONDS = 30 * 60.0
-_RETRIES = 8
 
 
 def lease_seconds(priority: str) -> float:
@@ -112,11 +111,17 @@ def _take(conn: Connection, *, tip_id: str, staff_id: str, now: float, lease: fl
 
 
 def claim_next(conn: Connection, *, staff_id: str, queues: Sequence[str], now: float) -> Claim | None:
-    """Claim the most urgent, then oldest, unclaimed tip of ``queues``; None when there is none."""
+    """Claim the most urgent, then oldest, unclaimed tip of ``queues``; None when there is none.
+
+    A candidate another member took between our read and our write is skipped and the next one
+    tried, for as long as there is one: every lost race is a tip someone else now holds, so the
+    loop ends.  (It once gave up after 8 lost races, and 8 members pulling at once on PostgreSQL
+    were told "nothing to pull" with hundreds of tips waiting: drills/claims.py.)
+    """
     if not queues:
         return None
     skipped: list[str] = []
-    for _ in range(_RETRIES):
+    while True:
         found = _candidate(conn, queues, now, skipped)
         if found is None:
             return None
@@ -125,7 +130,6 @@ def claim_next(conn: Connection, *, staff_id: str, queues: Sequence[str], now: f
         if _take(conn, tip_id=tip_id, staff_id=staff_id, now=now, lease=lease):
             return Claim(tip_id=tip_id, staff_id=staff_id, lease_until=now + lease)
         skipped.append(tip_id)  # another member took it between our read and our write
-    return None
 
 
 def holder(conn: Connection, *, tip_id: str, now: float) -> Claim | None:
