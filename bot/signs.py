@@ -25,19 +25,23 @@ MSGIDS = (*SUMMARY, BTN_BACK)
 _HEADING = re.compile(r"^([^:\uff1a\n]{1,40})([:\uff1a])")
 
 
+AROUND = 4  # words besides the phrases that still only ask
+
+
 class Asked(Enum):
     NO = "no"
     ALONE = "alone"  # only the question: answer it, change nothing
     MORE = "more"  # the question and more words: those words are handled as usual (decision 13)
 
 
-def asked(found_sizes: list[int], tokens: int) -> Asked:
-    """Whether a message of ``tokens`` words holding signs phrases of ``found_sizes`` words asks
-    only for the signs: a few words around the phrase are still the question ("so what are the
-    signs then"); more tell something."""
-    if not found_sizes:
+def asked(found: list[tuple[int, int]], tokens: int) -> Asked:
+    """Whether a message of ``tokens`` words, holding signs phrases at ``found`` (start, size),
+    asks only for the signs: a few words besides the phrases are still the question ("so how do
+    I know if this is trafficking"); more tell something."""
+    if not found:
         return Asked.NO
-    return Asked.ALONE if tokens <= max(found_sizes) + 3 else Asked.MORE
+    covered = {i for start, size in found for i in range(start, start + size)}
+    return Asked.ALONE if tokens - len(covered) <= AROUND else Asked.MORE
 
 
 def to_html(text: str) -> str:

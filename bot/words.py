@@ -183,7 +183,7 @@ class Vocabulary:
 
     def asks_signs(self, tokens: list[str]) -> Asked:
         """ "what are the signs?" alone, with more words (kept as usual), or not at all."""
-        return asked([size for _, size in self._signs.find_all(tokens)], len(tokens))
+        return asked(self._signs.find_all(tokens), len(tokens))
 
     def is_opener(self, tokens: list[str], min_words: int) -> bool:
         """True for a greeting or "I want to report something" with little after it."""
