@@ -28,6 +28,11 @@ _HEADING = re.compile(r"^([^:\uff1a\n]{1,40})([:\uff1a])")
 AROUND = 4  # words besides the phrases that still only ask
 
 
+def _escape(text: str) -> str:
+    # Telegram's HTML needs only these three escaped; quotes stay as typed.
+    return html.escape(text, quote=False)
+
+
 class Asked(Enum):
     NO = "no"
     ALONE = "alone"  # only the question: answer it, change nothing
@@ -51,8 +56,8 @@ def to_html(text: str) -> str:
     for number, line in enumerate(text.split("\n")):
         found = _HEADING.match(line)
         if found is None:
-            lines.append(f"<b>{html.escape(line)}</b>" if number == 0 and line else html.escape(line))
+            lines.append(f"<b>{_escape(line)}</b>" if number == 0 and line else _escape(line))
         else:
             rest = line[found.end():]
-            lines.append(f"<b>{html.escape(found.group(1) + found.group(2))}</b>{html.escape(rest)}")
+            lines.append(f"<b>{_escape(found.group(1) + found.group(2))}</b>{_escape(rest)}")
     return "\n".join(lines)
