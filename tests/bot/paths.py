@@ -41,9 +41,9 @@ def paths_to_steps() -> dict[str, tuple[str, ...]]:
     first = say(None, "hi")
     reached: dict[str, tuple[str, ...]] = {str(first.step): ("hi",)}
     seen = {_key(first)}
-    frontier = [(first, ("hi",))]
+    frontier: list[tuple[ConversationState, tuple[str, ...]]] = [(first, ("hi",))]
     while frontier and asking - set(reached):
-        found = []
+        found: list[tuple[ConversationState, tuple[str, ...]]] = []
         for state, path in frontier:
             for reply in REPLIES:
                 after = say(state, reply)

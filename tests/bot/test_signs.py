@@ -171,3 +171,12 @@ def test_state_in_is_never_mutated(bot_engine: Engine, ctx: Context) -> None:
 def test_telegram_html_is_escaped() -> None:
     html = sg.to_html("Title <x>\nGroup & co: a < b\nNo heading here")
     assert html == "<b>Title &lt;x&gt;</b>\n<b>Group &amp; co:</b> a &lt; b\nNo heading here"
+
+
+def test_the_outbox_keeps_the_html_mark() -> None:
+    from bot.types import OutboxMessage, Reply
+
+    queued = OutboxMessage.of(Reply(text="<b>Control:</b> x", html=True))
+    assert OutboxMessage.from_dict(queued.to_dict()).html
+    assert not OutboxMessage.from_dict(OutboxMessage.of(Reply(text="plain")).to_dict()).html
+    assert "html" not in OutboxMessage(text="plain").to_dict()  # rows stored before stay as they were

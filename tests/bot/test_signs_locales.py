@@ -43,7 +43,7 @@ def texts(locale: str) -> list[str]:
 
 
 def command_words(locale: str) -> list[str]:
-    return load_catalogs(LOCALES, (locale,)).words(locale, "cmd.words.signs")
+    return list(load_catalogs(LOCALES, (locale,)).words(locale, "cmd.words.signs"))
 
 
 def filtered(locale: str, text: str) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from itertools import count
 
-import pytest
 from flask.testing import FlaskClient
 
 from bot import signs as sg
@@ -35,6 +34,16 @@ def tip_rows(rt: Runtime) -> list[tips.TipMeta]:
     return found
 
 
+def sms(client: FlaskClient, number: str, text: str) -> str:
+    """What a reporter at ``number`` reads back: the TwiML messages of a signed webhook."""
+    return "\n".join(twiml_messages(post_sms(client, sms_params(text, sender=number))))
+
+
+def telegram(client: FlaskClient, sender: OutboxSender, chat: int, message_id: int, text: str) -> None:
+    assert post_tg(client, tg_message(text, chat_id=chat, message_id=message_id)).status_code == 200
+    sender.run_once()
+
+
 def question_text(step: str) -> str:
     """The question's own words (its first line), as English renders it."""
     text = english_engine().render.text("en", english_engine().flow.steps[step].text)
@@ -47,14 +56,10 @@ def test_over_twilio_at_every_question(client: FlaskClient, rt: Runtime) -> None
     assert len(STEPS) > 30
     for step in STEPS:
         number = f"+1202666{next(_numbers):04d}"
-
-        def send(text: str) -> str:
-            return "\n".join(twiml_messages(post_sms(client, sms_params(text, sender=number))))
-
         for text in paths_to_steps()[step]:
-            send(text)
+            sms(client, number, text)
         before = tip_rows(rt)
-        replies = send("what are the signs?")
+        replies = sms(client, number, "what are the signs?")
         assert TITLE in replies and "Under 18:" in replies, step
         asked = question_text(step)
         assert asked in replies and replies.index(TITLE) < replies.rindex(asked), step
@@ -65,16 +70,11 @@ def test_over_telegram_at_every_question(client: FlaskClient, rt: Runtime, sende
                                          fake_telegram: FakeTelegram) -> None:
     for step in STEPS:
         chat, message_ids = next(_chats), count(1)
-
-        def send(text: str) -> None:
-            assert post_tg(client, tg_message(text, chat_id=chat, message_id=next(message_ids))).status_code == 200
-            sender.run_once()
-
         for text in paths_to_steps()[step]:
-            send(text)
+            telegram(client, sender, chat, next(message_ids), text)
         asked = fake_telegram.messages(chat)[-1]
         before = tip_rows(rt)
-        send("/signs")
+        telegram(client, sender, chat, next(message_ids), "/signs")
         summary = fake_telegram.messages(chat)[-1]
         assert summary.parse_mode == "HTML" and f"<b>{TITLE}" in summary.text, step
         assert "<b>Under 18:</b>" in summary.text and "can't" in summary.text, step
@@ -89,16 +89,12 @@ def test_over_telegram_at_every_question(client: FlaskClient, rt: Runtime, sende
 
 def test_the_pending_answer_goes_to_the_pending_question_over_twilio(client: FlaskClient, rt: Runtime) -> None:
     number = "+12026669999"
-
-    def send(text: str) -> str:
-        return "\n".join(twiml_messages(post_sms(client, sms_params(text, sender=number))))
-
     for text in ("hi", "2", "3"):  # at "what did you see"
-        send(text)
-    send("is this trafficking?")
+        sms(client, number, text)
+    sms(client, number, "is this trafficking?")
     assert tip_rows(rt) == []
-    send("the boss keeps the workers passports")
-    send("DONE")
+    sms(client, number, "the boss keeps the workers passports")
+    sms(client, number, "DONE")
     [tip] = read_tips(rt)
     assert tip.answers["B1"] == "the boss keeps the workers passports"
     assert "is this trafficking" not in tip.text  # asking alone is not kept
