@@ -59,6 +59,7 @@ class Command(StrEnum):
     DONE = "done"
     LANG = "lang"
     EXIT = "exit"
+    SIGNS = "signs"  # the signs of trafficking, then the pending question (issue 14)
 
 
 COMMAND_MSGIDS: Mapping[Command, str] = {c: f"cmd.words.{c.value}" for c in Command}

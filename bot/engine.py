@@ -23,6 +23,7 @@ from bot.engine_language import DENSE_SCRIPTS
 from bot.langnames import language_named
 from bot.langscript import letters
 from bot.render import pack
+from bot.signs import Asked
 from bot.types import TELEGRAM, Context, ConversationState, Event, EventKind, InboundMessage, Outcome, Status
 from bot.words import Alarm, Vocabulary, canon_tokens
 
@@ -90,7 +91,16 @@ class Engine(EngineCommands):
             return self._reask(state, ctx, msg.channel, prefix)
         if msg.button and msg.channel == TELEGRAM:
             return self._button(state, msg.button, ctx)
-        return self._text(state, msg, ctx, prefix)
+        asked = self._vocab_of(state.locale).asks_signs(canon_tokens(text))
+        if asked is Asked.ALONE and not self._words_pending(state, msg):
+            return self._signs(state, ctx, msg.channel, prefix)
+        outcome = self._text(state, msg, ctx, prefix)
+        return self._with_signs(outcome, ctx, msg.channel) if asked is Asked.MORE else outcome
+
+    def _words_pending(self, state: ConversationState, msg: InboundMessage) -> bool:
+        """A language menu is open or the message is a command: those come first."""
+        return bool(state.extra.get(st.LANG_MENU)) or self.words.command(
+            msg.channel, msg.text or "", self._command_locales(state)) is not None
 
     def _text(self, state: ConversationState, msg: InboundMessage, ctx: Context, prefix: list[str]) -> Outcome:
         """Typed text in a conversation under way: a language pick, a command, a question, an answer."""
@@ -165,6 +175,9 @@ class Engine(EngineCommands):
         events: list[Event] = []
         tokens = canon_tokens(text)
         vocab = self._vocab_of(state.locale)
+        asked = vocab.asks_signs(tokens)
+        if asked is Asked.ALONE:
+            return self._signs(state, ctx, msg.channel, prefix)
         alarm = vocab.alarm(tokens, ctx.region.emergency)
         if alarm in (Alarm.DANGER, Alarm.NUMBER):
             events.append(self._emergency_event(state))
@@ -174,7 +187,8 @@ class Engine(EngineCommands):
                 len(tokens) >= RETURN_MIN_WORDS and not vocab.is_opener(tokens, RETURN_MIN_WORDS)):
             # "ok he is gone now": what the reporter wrote on coming back joins the tip (decision 13)
             st.keep_words(state, str(state.extra[st.RESUME]["from"]), self._pieces(text))
-        return self._ask(state, ctx, msg.channel, prefix, events)
+        outcome = self._ask(state, ctx, msg.channel, prefix, events)
+        return self._with_signs(outcome, ctx, msg.channel) if asked is Asked.MORE else outcome
 
     # ---- first message --------------------------------------------------------------
 
@@ -204,16 +218,20 @@ class Engine(EngineCommands):
         if command is not None or named is not None:
             if command is Command.MENU and self._says_help(state, text):  # decision 12: help brings the number
                 parts.append(self._t(state, ctx, m.EMERGENCY))
-            return self._ask(state, ctx, msg.channel, parts, events)
+            outcome = self._ask(state, ctx, msg.channel, parts, events)
+            return self._with_signs(outcome, ctx, msg.channel) if command is Command.SIGNS else outcome
         vocab = self._vocab_of(*(asking.candidates[:3] if asking else (state.locale,)))
         tokens = canon_tokens(text)
+        asked = vocab.asks_signs(tokens)
         if vocab.is_about_line(tokens):
             parts.append(self._t(state, ctx, m.ABOUT))
-        else:
+        elif asked is not Asked.ALONE:  # the question alone is no account of what happened
             self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=asking is None)
         if asking is not None:
-            return self._ask_language(state, ctx, msg.channel, asking, parts, events)
-        return self._ask(state, ctx, msg.channel, parts, events)
+            outcome = self._ask_language(state, ctx, msg.channel, asking, parts, events)
+        else:
+            outcome = self._ask(state, ctx, msg.channel, parts, events)
+        return outcome if asked is Asked.NO else self._with_signs(outcome, ctx, msg.channel)
 
     def _first_words(
         self, state: ConversationState, ctx: Context, text: str, tokens: list[str], vocab: Vocabulary,

@@ -4,13 +4,14 @@ DONE, LANG), the language menu, and Telegram's inline buttons."""
 from __future__ import annotations
 
 from bot import messages as m
+from bot import signs
 from bot import state as st
 from bot.commands import Carrier, Command
 from bot.engine_language import EngineLanguage
 from bot.options import options_for
 from bot.parse import Miss, Parsed, checked
-from bot.render import DONE_DATA, TOGGLE
-from bot.types import TELEGRAM, Context, ConversationState, Event, EventKind, Outcome, Status
+from bot.render import DONE_DATA, TOGGLE, pack
+from bot.types import TELEGRAM, Button, Context, ConversationState, Event, EventKind, Outcome, Reply, Status
 
 
 class EngineCommands(EngineLanguage):
@@ -38,6 +39,8 @@ class EngineCommands(EngineLanguage):
     ) -> Outcome:
         if command is Command.EXIT:
             return self._exit(state, ctx, channel)
+        if command is Command.SIGNS:
+            return self._signs(state, ctx, channel, prefix)
         if command is Command.MENU:
             help_text = self._t(state, ctx, m.HELP)
             if state.status == Status.FINISHED:
@@ -64,6 +67,8 @@ class EngineCommands(EngineLanguage):
 
     def _button(self, state: ConversationState, data: str, ctx: Context) -> Outcome:
         channel = TELEGRAM
+        if data == signs.BACK_DATA:  # the button under the signs summary
+            return self._reask(state, ctx, channel, [])
         if data.startswith("lang:"):
             return self._lang_button(state, data, ctx)
         step = self.flow.step(state.step)
@@ -97,3 +102,33 @@ class EngineCommands(EngineLanguage):
         else:
             chosen = [k for k in chosen if k != none_key] + [key]
         state.extra[st.PENDING] = {"step": step_id, "keys": [k for k in keys if k in chosen]}
+
+    # ---- the signs (issue 14) ---------------------------------------------------------
+
+    def _signs(self, state: ConversationState, ctx: Context, channel: str, prefix: list[str]) -> Outcome:
+        """The signs summary, then the pending question: nothing in the state changes.
+
+        On Telegram the summary carries a button back to the question instead (the summary is
+        long; the button brings the question with its own buttons under the thumb).
+        """
+        if channel != TELEGRAM:
+            return self._reask(state, ctx, channel, prefix + self._signs_texts(state, ctx))
+        back = ((Button(label=self._t(state, ctx, signs.BTN_BACK), data=signs.BACK_DATA),),)
+        return Outcome(replies=pack(prefix) + self._signs_replies(state, ctx, channel, back), state=state)
+
+    def _with_signs(self, outcome: Outcome, ctx: Context, channel: str) -> Outcome:
+        """``outcome`` (a message that asked for the signs and told more) after the summary."""
+        replies = self._signs_replies(outcome.state, ctx, channel) + outcome.replies
+        return Outcome(replies=replies, state=outcome.state, events=outcome.events, send=outcome.send,
+                       failed=outcome.failed)
+
+    def _signs_texts(self, state: ConversationState, ctx: Context) -> list[str]:
+        return [self._t(state, ctx, msgid) for msgid in signs.SUMMARY]
+
+    def _signs_replies(
+        self, state: ConversationState, ctx: Context, channel: str, buttons: tuple[tuple[Button, ...], ...] = ()
+    ) -> list[Reply]:
+        texts = self._signs_texts(state, ctx)
+        if channel != TELEGRAM:
+            return pack(texts, buttons)  # SMS: each part within three segments
+        return [Reply(text=signs.to_html("\n".join(texts)), buttons=buttons, html=True)]

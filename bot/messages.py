@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import signs
 from bot.commands import COMMAND_MSGIDS
 
 FIRST = "reply.first"
@@ -46,6 +47,6 @@ SYSTEM = (
     HINT_AMBIGUOUS, HINT_NONE_WITH_OTHERS, HINT_TEXT, HINT_COMMANDS, USE_NUMBERS, TOO_LONG,
     MEDIA, SHARED, SHARED_PLACE, EXIT, EXIT_SMS, EXIT_TELEGRAM, DONE_EMPTY, FINISHED, ADDENDUM, UNSAFE, ERROR,
     EMERGENCY, PARTNERS_DEFAULT, BTN_DONE, ABOUT, HINT_KEPT, HINT_SKIP, KEPT_LONG, CUT_LONG,
-    *COMMAND_MSGIDS.values(),
+    *COMMAND_MSGIDS.values(), *signs.MSGIDS,
     *(f"partner.{kind}" for kind in PARTNER_KINDS),
 )

@@ -73,6 +73,8 @@ class Reply:
 
     text: str = field(repr=False)
     buttons: tuple[tuple[Button, ...], ...] = ()
+    # Telegram only: ``text`` is Telegram HTML (bold headings of the signs summary), escaped.
+    html: bool = False
 
 
 class OutboxAction(StrEnum):
@@ -89,10 +91,11 @@ class OutboxMessage:
     # Telegram: a checklist tick edits the keyboard of this (the question's) message in place.
     edit: str | None = field(default=None, repr=False)
     action: OutboxAction = OutboxAction.SEND
+    html: bool = False  # Telegram: send with parse_mode HTML
 
     @classmethod
     def of(cls, reply: Reply) -> "OutboxMessage":
-        return cls(text=reply.text, buttons=reply.buttons)
+        return cls(text=reply.text, buttons=reply.buttons, html=reply.html)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -103,13 +106,15 @@ class OutboxMessage:
             data["edit"] = self.edit
         if self.action is not OutboxAction.SEND:
             data["action"] = self.action.value
+        if self.html:
+            data["html"] = True
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "OutboxMessage":
         rows = tuple(tuple(Button(**b) for b in row) for row in data.get("buttons") or ())
         return cls(text=str(data.get("text") or ""), buttons=rows, edit=data.get("edit"),
-                   action=OutboxAction(data.get("action") or OutboxAction.SEND))
+                   action=OutboxAction(data.get("action") or OutboxAction.SEND), html=data.get("html") is True)
 
 
 class EventKind(StrEnum):

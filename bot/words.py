@@ -26,6 +26,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.alarms import Alarm as Alarm
 from bot.alarms import AlarmWords, read_alarm
 from bot.flow import FlowError
+from bot.signs import Asked, asked
 
 WORDS_FILE = "words.toml"
 AMBIGUOUS = "\0ambiguous"  # a lookup result: more than one option fits equally well
@@ -90,6 +91,7 @@ class Vocabulary:
     greetings: tuple[str, ...] = ()
     intents: tuple[str, ...] = ()
     about: tuple[str, ...] = ()
+    signs: tuple[str, ...] = ()  # "what are the signs?", "is this trafficking?" (issue 14)
     danger: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
@@ -124,6 +126,7 @@ class Vocabulary:
             greetings=_phrases(first.get("greetings")),
             intents=_phrases(first.get("intents")),
             about=_phrases(raw.get("about", {}).get("phrases")),
+            signs=_phrases(raw.get("signs", {}).get("phrases")),
             danger=_phrases(emergency.get("danger")),
             within=_phrases(emergency.get("within")),
             negations=_phrases(emergency.get("negations")),
@@ -150,7 +153,8 @@ class Vocabulary:
                     merged[key] = tuple(dict.fromkeys((*merged.get(key, ()), *words)))
         return cls(
             answers=answers, fillers=frozenset(w for v in items for w in v.fillers), options=options,
-            greetings=join("greetings"), intents=join("intents"), about=join("about"), danger=join("danger"),
+            greetings=join("greetings"), intents=join("intents"), about=join("about"), signs=join("signs"),
+            danger=join("danger"),
             within=join("within"), negations=join("negations"), numbers=join("numbers"),
             negation_window=max((v.negation_window for v in items), default=3),
             alarms=tuple(a for v in items for a in v.alarms),
@@ -172,6 +176,14 @@ class Vocabulary:
         if len(tokens) > self._about.longest + 3:
             return False
         return any(len(tokens) <= size + 3 for _, size in self._about.find_all(tokens))
+
+    @cached_property
+    def _signs(self) -> PhraseIndex:
+        return PhraseIndex.of(self.signs)
+
+    def asks_signs(self, tokens: list[str]) -> Asked:
+        """ "what are the signs?" alone, with more words (kept as usual), or not at all."""
+        return asked(self._signs.find_all(tokens), len(tokens))
 
     def is_opener(self, tokens: list[str], min_words: int) -> bool:
         """True for a greeting or "I want to report something" with little after it."""

@@ -166,7 +166,7 @@ class IntakeBase:
         assert msg.provider_id is not None
         key, kept = inbound.stored_response(conn, keys=self.epochs, channel=msg.channel,
                                             provider_id=msg.provider_id, lookups=lookups)
-        replies = [Reply(m.text, m.buttons) for m in map(OutboxMessage.from_dict, kept)]
+        replies = [Reply(m.text, m.buttons, m.html) for m in map(OutboxMessage.from_dict, kept)]
         return Handled("", replies, duplicate=True, send=bool(replies), reply_handle=key.hex() if key else None)
 
     def _lookup(self, msg: InboundMessage) -> Keyed:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Callable
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.types import OutboxAction, OutboxMessage
@@ -86,7 +87,8 @@ async def _send(bot: Bot, chat_id: int, message: OutboxMessage) -> Result:
                 return OK
             # Too old or deleted: send the question afresh below.
     sent = await asyncio.wait_for(
-        bot.send_message(chat_id=chat_id, text=message.text, reply_markup=markup, protect_content=True),
+        bot.send_message(chat_id=chat_id, text=message.text, reply_markup=markup, protect_content=True,
+                         parse_mode=ParseMode.HTML if message.html else None),
         ONE_CALL_TIMEOUT,
     )
     return Result(DeliveryOutcome.OK, history_ref=BOT_MARK + str(sent.message_id))

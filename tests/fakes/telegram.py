@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,6 +27,7 @@ class Sent:
     reply_markup: dict[str, Any] | None
     protect_content: bool
     at: float = field(default_factory=time.monotonic)
+    parse_mode: str | None = None
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -79,7 +82,9 @@ class FakeTelegram(FakeServer):
         if isinstance(markup, str):
             markup = json.loads(markup)
         protect = p.get("protect_content") in (True, "true", "True")
-        self.sent.append(Sent(chat_id, self._next_id, p["text"], markup, protect))
+        if p.get("parse_mode") == "HTML":
+            _check_html(str(p["text"]))
+        self.sent.append(Sent(chat_id, self._next_id, p["text"], markup, protect, parse_mode=p.get("parse_mode")))
         return {"message_id": self._next_id, "date": int(time.time()), "text": p["text"],
                 "chat": {"id": chat_id, "type": "private"},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Tipline"}}
@@ -162,3 +167,39 @@ def _params(headers: dict[str, str], body: bytes) -> dict[str, Any]:
     if ctype.startswith("application/json"):
         return dict(json.loads(body or b"{}"))
     return dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+
+# The tags Telegram's HTML parse mode accepts (Bot API, "HTML style").
+_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code",
+                   "pre", "blockquote", "tg-emoji"})
+
+
+class _Entities(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TAGS:
+            raise BadRequestError(f"Bad Request: can't parse entities: unsupported start tag \"{tag}\"")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            raise BadRequestError(f"Bad Request: can't parse entities: unmatched end tag \"{tag}\"")
+
+
+def _check_html(text: str) -> None:
+    """Refuse what Telegram refuses: unknown or unbalanced tags, a bare "<", ">" or "&"."""
+    stripped = _TAG.sub("", text)
+    if "<" in stripped or ">" in stripped or _BARE_AMP.search(stripped):
+        raise BadRequestError("Bad Request: can't parse entities")
+    parser = _Entities()
+    parser.feed(text)
+    parser.close()
+    if parser.open:
+        raise BadRequestError("Bad Request: can't parse entities: unclosed tag")
+
+
+_TAG = re.compile(r"</?(?:" + "|".join(sorted(_TAGS)) + r")(?:\s[^>]*)?>")
+_BARE_AMP = re.compile(r"&(?!lt;|gt;|amp;|quot;|#\d+;|#x[0-9a-fA-F]+;)")
