@@ -246,3 +246,13 @@ def api_status(base: str, username: str, secret: str, path: str) -> int:
             return int(answer.status)
     except urllib.error.HTTPError as refused:
         return int(refused.code)
+
+
+def page_loads(served: ServedConsole, cookie: str, paths: tuple[str, ...], *, at_least: int, at_most: int
+               ) -> list[tuple[int, str, int | None]]:
+    """GET ``paths`` in turn, each on a new connection, ``at_least`` times and on until two workers
+    have answered (which worker accepts a connection is the kernel's choice), ``at_most`` in all."""
+    answered: list[tuple[int, str, int | None]] = []
+    while len(answered) < at_least or (len({pid for _, _, pid in answered}) < 2 and len(answered) < at_most):
+        answered.append(get_served_by(served, paths[len(answered) % len(paths)], cookie))
+    return answered
