@@ -15,12 +15,13 @@ from typing import Sequence
 from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.oncall_tables import OncallPage
+from storage.oncall_tables import OncallPage, RotaMember
 from storage.tables import Alert, Tip
 
 _P = OncallPage.__table__  # type: ignore[attr-defined]
 _A = Alert.__table__  # type: ignore[attr-defined]
 _T = Tip.__table__  # type: ignore[attr-defined]
+_R = RotaMember.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,23 @@ class DuePage:
     tip_id: str
     step: int
     sends: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A send that did not go out: a short reason class, the channel and the rota person's id."""
+
+    reason: str
+    channel: str
+    member_id: str
+
+
+@dataclass(frozen=True)
+class LastFailure:
+    reason: str
+    channel: str
+    to: str  # the rota person's display name ("" once removed from the rota)
+    at: float
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,7 @@ class AlertLine:
     queues: tuple[str, ...]
     sends: int
     last_sent_at: float | None
+    last_failure: LastFailure | None = None
 
 
 def adopt_alerts(conn: Connection, *, now: float) -> int:
@@ -82,11 +101,16 @@ def alert_is_open(conn: Connection, alert_id: int) -> bool:
     return row is not None and row.acknowledged_at is None
 
 
-def record_step(conn: Connection, *, alert_id: int, sent: bool, now: float, next_at: float) -> None:
-    """One rota position done (sent, or skipped as unreachable); the next is due at ``next_at``."""
+def record_step(conn: Connection, *, alert_id: int, sent: bool, now: float, next_at: float,
+                failure: Failure | None = None) -> None:
+    """One rota position done (sent, or skipped as unreachable); the next is due at ``next_at``.
+    ``failure`` is kept as the page's last failure until another replaces it."""
     values: dict[str, object] = dict(step=_P.c.step + 1, next_at=next_at, lease_until=0.0)
     if sent:
         values.update(sends=_P.c.sends + 1, last_sent_at=now)
+    if failure is not None:
+        values.update(failed_at=now, failure=failure.reason[:64], failed_channel=failure.channel,
+                      failed_member=failure.member_id)
     conn.execute(update(_P).where(_P.c.alert_id == alert_id).values(**values))
 
 
@@ -110,14 +134,18 @@ def acknowledge_tip(conn: Connection, *, tip_id: str, now: float) -> int:
 def open_alert_lines(conn: Connection, *, queues: Sequence[str]) -> list[AlertLine]:
     """Open alerts of tips routed to any of ``queues``, oldest first, with how often they were sent."""
     query = select(_A.c.id, _A.c.tip_id, _A.c.priority, _A.c.reason, _A.c.created_at, _T.c.queues,
-                   _P.c.sends, _P.c.last_sent_at).select_from(
+                   _P.c.sends, _P.c.last_sent_at, _P.c.failed_at, _P.c.failure, _P.c.failed_channel,
+                   _R.c.name).select_from(
         _A.join(_T, _T.c.id == _A.c.tip_id).outerjoin(_P, _P.c.alert_id == _A.c.id)
+        .outerjoin(_R, _R.c.id == _P.c.failed_member)
     ).where(and_(_A.c.acknowledged_at.is_(None))).order_by(_A.c.id)
     wanted = set(queues)
     lines = []
     for r in conn.execute(query):
         tip_queues = tuple(q for q in (r.queues or "").split(",") if q)
         if wanted & set(tip_queues):
+            failed = None if r.failed_at is None else LastFailure(r.failure or "", r.failed_channel or "",
+                                                                   r.name or "", float(r.failed_at))
             lines.append(AlertLine(r.id, r.tip_id, r.priority, r.reason, r.created_at, tip_queues,
-                                   int(r.sends or 0), r.last_sent_at))
+                                   int(r.sends or 0), r.last_sent_at, failed))
     return lines

@@ -57,3 +57,9 @@ class OncallPage(SQLModel, table=True):
     sends: int = 0
     last_sent_at: float | None = None
     done_at: float | None = None  # acknowledged, claimed or gone: no more sends
+    # The last send that did not go out: a reason class and whom it was for, never an address
+    # nor the provider's words (they may name the number).
+    failed_at: float | None = None
+    failure: str | None = Field(default=None, max_length=64)
+    failed_channel: str | None = Field(default=None, max_length=16)
+    failed_member: str | None = Field(default=None, max_length=32)  # oncall_rota.id

@@ -33,6 +33,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         oncall_bot_username=settings.telegram_bot_username,
         metrics_networks=settings.metrics_networks, metrics_token=settings.metrics_token,
         oncall_unreachable={ch: why for ch in CHANNELS if (why := unreachable(settings, ch))},
+        epochs=rt.epochs,
     )
 
 

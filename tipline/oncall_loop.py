@@ -24,6 +24,7 @@ from storage.crypto import CryptoError
 from storage.db import read_only
 from storage.oncall import RotaEntry
 from storage.oncall_secret import RotaOpener, check_rota_opener, load_rota_opener
+from tipline.oncall_failure import KEY_MISMATCH, NOT_ENROLLED, reason_of
 from tipline.runtime import Runtime
 from triage.oncall_messages import ALERT, staff_text
 from webhooks.clients import Providers
@@ -96,30 +97,34 @@ class AlertLoop:
                                          next_at=now + self.retry_seconds)
             return 0
         person = rota[page.step % len(rota)]
-        sent = self._deliver(person)
+        why = self._deliver(person)
+        sent = why is None
+        failure = None if sent else oncall_pages.Failure(str(why), person.channel, person.id)
         round_done = (page.step + 1) % len(rota) == 0
         # Unreachable: the next person at once (after a whole round of failures, a pause).
         wait = self.escalate_seconds if sent else (self.retry_seconds if round_done else 0.0)
         with self.db.begin() as conn:
-            oncall_pages.record_step(conn, alert_id=page.alert_id, sent=sent, now=now, next_at=now + wait)
+            oncall_pages.record_step(conn, alert_id=page.alert_id, sent=sent, now=now, next_at=now + wait,
+                                     failure=failure)
         return int(sent)
 
-    def _deliver(self, person: RotaEntry) -> bool:
+    def _deliver(self, person: RotaEntry) -> str | None:
+        """None when sent; else why not (a reason class, for /alerts)."""
         if person.sealed_address is None:
             log.warning("on-call person at position %d has not enrolled a Telegram chat: skipped", person.position)
-            return False
+            return NOT_ENROLLED
         text = staff_text(self.catalogs, locale=person.locale, default_locale=self.default_locale, msgid=ALERT)
         try:
             address = self.opener.address(member_id=person.id, sealed=person.sealed_address)
             self.pager(person.channel, address, text)
         except CryptoError:
             log.error("on-call address at position %d does not open with this rota key", person.position)
-            return False
+            return KEY_MISMATCH
         except Exception as exc:  # provider refusals, timeouts: the type only (messages may name numbers)
             log.warning("on-call alert to position %d failed: %s", person.position, type(exc).__name__)
-            return False
+            return reason_of(exc)
         log.info("on-call alert sent to position %d (%s)", person.position, person.channel)
-        return True
+        return None
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():

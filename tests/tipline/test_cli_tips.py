@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -13,7 +14,8 @@ from click.testing import CliRunner, Result
 
 from storage.tips import list_tips
 from tests.factories import ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
-from tests.triage.console.support import DANGER_TIP, LABOUR_TIP, give_tips
+from tests.triage.console.casework_support import member, post
+from tests.triage.console.support import DANGER_TIP, LABOUR_TIP, console_app, give_tips
 from tipline.cli import main
 from tipline.runtime import Runtime
 from tipline.settings import Settings
@@ -121,3 +123,19 @@ def test_show_renders_questions_and_options_in_the_members_language(
     assert "the reporter wrote in inglés" in spanish.output
     wrong = tipline(cli_env, "tips", "show", two_tips["labour"], "--locale", "xx", stdin=ADMIN_PASSPHRASE + "\n")
     assert wrong.exit_code == 1 and "not enabled" in wrong.output
+
+
+def test_a_referred_tip_lists_under_the_queue_it_was_referred_to(
+    rt: Runtime, cli_env: dict[str, str], two_tips: dict[str, str]
+) -> None:
+    labour = two_tips["labour"]
+    assert labour[:8] not in _ids(tipline(cli_env, "tips", "list", "--queue", "police"))
+    clock = FakeClock()
+    ngo = member(rt, console_app(rt, clock), clock, "ngo1", "ngo")
+    assert post(ngo, labour, "refer", queue="police", reason="Passports held")[0] == 303
+    assert _ids(tipline(cli_env, "tips", "list", "--queue", "police")) == [two_tips["P1"][:8], labour[:8]]
+    row = next(line for line in tipline(cli_env, "tips", "list").output.splitlines() if line.split()[0] == labour[:8])
+    assert row.split()[4] == "labour,ngo,triage,police"  # QUEUES: routed, then where it was referred
+    listed = json.loads(tipline(cli_env, "tips", "list", "--queue", "police", "--json").output)
+    assert [(t["queues"], t["readable_in"]) for t in listed if t["id"] == labour] == \
+        [(["labour", "ngo", "triage"], ["labour", "ngo", "triage", "police"])]

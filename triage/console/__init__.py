@@ -17,6 +17,7 @@ from bot.catalog import Catalogs
 from bot.flow import Flow
 from bot.types import Region
 from storage.crypto import KdfParams, ServerSecrets
+from storage.epochs import EpochKeys
 from triage.routing_file import Routing
 
 from triage.console import (
@@ -37,13 +38,15 @@ def create_console_app(
     session_seconds: float = 8 * 3600.0, secure_cookies: bool = True, clock: Callable[[], float] = time.time,
     routing: Routing | None = None, metrics_networks: tuple[str, ...] = (), metrics_token: str = "",
     oncall_bot_username: str = "", oncall_unreachable: Mapping[str, str] | None = None,
+    epochs: EpochKeys | None = None,
 ) -> Flask:
     """The staff app: log in, the queue, a tip (its settings are described on ``ConsoleConfig``)."""
     cfg = ConsoleConfig(db=db, secrets=secrets, staff_kdf=staff_kdf, flow=flow, catalogs=catalogs, region=region,
                         locales=locales, default_locale=default_locale, idle_seconds=idle_seconds,
                         session_seconds=session_seconds, secure_cookies=secure_cookies, clock=clock,
                         routing=routing, metrics_networks=metrics_networks, metrics_token=metrics_token,
-                        oncall_bot_username=oncall_bot_username, oncall_unreachable=dict(oncall_unreachable or {}))
+                        oncall_bot_username=oncall_bot_username, oncall_unreachable=dict(oncall_unreachable or {}),
+                        epochs=epochs)
     app = Flask("tipline.console", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024

@@ -12,6 +12,7 @@ from bot.catalog import Catalogs
 from bot.flow import Flow
 from bot.types import Region
 from storage.crypto import KdfParams, ServerSecrets
+from storage.epochs import EpochKeys
 from triage.routing_file import Routing
 
 
@@ -40,3 +41,5 @@ class ConsoleConfig:
     metrics_token: str = field(default="", repr=False)
     # Channel -> why no on-call alert can go out on it here ("SMS provider not configured").
     oncall_unreachable: Mapping[str, str] = field(default_factory=dict)
+    # The line's key chains: questions left for a reporter wait under them (None: no asking).
+    epochs: EpochKeys | None = field(default=None, repr=False)

@@ -21,6 +21,7 @@ DONE = {
     "referred": "Referred: the other queue can open it now.", "hold": "The tip is on legal hold.",
     "unhold": "The legal hold is lifted.", "no_minor": "Recorded that no minor is involved.",
     "asked": "The interpreter has the text now.",
+    "question": "The question waits for the reporter: they read it when they send their reference code.",
 }
 
 

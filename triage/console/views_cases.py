@@ -1,5 +1,5 @@
 """Forms on a tip's page for its casework: status, close, duplicate, note, link, refer, hold, no minor,
-an interpreter.
+an interpreter, a question for the reporter.
 
 A done action redirects to the tip (303, so a reload sends nothing twice); a refused one shows
 the tip again with the reason (409); a tip the member holds no key for answers 404.
@@ -12,6 +12,7 @@ from typing import Callable
 from flask import Blueprint, Response, request
 
 from triage.console import tip_page
+from triage.console.asking import Asking
 from triage.console.auth import Auth
 from triage.console.cases import CaseError, Casework, NotVisible
 from triage.console.config import ConsoleConfig
@@ -33,6 +34,7 @@ class CaseViews:
         self.cases = Casework(cfg, auth)
         self.referrals = Referrals(self.cases)
         self.interpreting = Interpreting(self.cases)
+        self.asking = Asking(self.cases)
 
     def _run(self, tip_id: str, action: Callable[..., str], *args: object) -> Response:
         found = require_member()
@@ -71,10 +73,13 @@ class CaseViews:
     def interpret(self, tip_id: str) -> Response:
         return self._run(tip_id, self.interpreting.ask, _field("interpreter"))
 
+    def ask(self, tip_id: str) -> Response:
+        return self._run(tip_id, self.asking.ask, _field("question"))
+
 
 def make_blueprint(cfg: ConsoleConfig, auth: Auth) -> Blueprint:
     views = CaseViews(cfg, auth)
     bp = Blueprint("cases", __name__)
-    for name in ("status", "close", "duplicate", "note", "link", "refer", "hold", "no_minor", "interpret"):
+    for name in ("status", "close", "duplicate", "note", "link", "refer", "hold", "no_minor", "interpret", "ask"):
         bp.add_url_rule(f"/tips/<tip_id>/{name.replace('_', '-')}", name, getattr(views, name), methods=["POST"])
     return bp

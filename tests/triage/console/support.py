@@ -27,7 +27,7 @@ def console_app(rt: Runtime, clock: FakeClock, **overrides: object) -> Flask:
     values: dict[str, object] = dict(
         db=rt.db, secrets=rt.secrets, staff_kdf=s.staff_kdf, flow=load_flow(),
         catalogs=load_catalogs(s.locales_dir, ("en", "es")), region=rt.region, locales=("en", "es"),
-        default_locale="en", secure_cookies=False, clock=clock, routing=rt.routing,
+        default_locale="en", secure_cookies=False, clock=clock, routing=rt.routing, epochs=rt.epochs_on(clock),
     )
     values.update(overrides)
     app = create_console_app(**values)  # type: ignore[arg-type]

@@ -1,12 +1,12 @@
 """The console in headless Chromium (Playwright with Debian's chromium): enrol, log in with the
-second factor, pull a tip, read it.  Writes screenshots of the queue and a tip to docs/screenshots/."""
+second factor, pull a tip, read it.  (The queue and tip screenshots are drawn by test_browser_workers.py,
+against the console as an operator runs it.)"""
 
 from __future__ import annotations
 
 import re
 import shutil
 import threading
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -18,7 +18,6 @@ from tipline.runtime import Runtime
 from triage.console.totp import code_at
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium missing: make setup-system")
 
@@ -43,7 +42,7 @@ def _log_in(page: Any, base: str, code: str = "") -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_enrol_log_in_pull_and_read_a_tip_in_chromium(served: str, backend: str) -> None:
+def test_enrol_log_in_pull_and_read_a_tip_in_chromium(served: str) -> None:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -57,8 +56,6 @@ def test_enrol_log_in_pull_and_read_a_tip_in_chromium(served: str, backend: str)
         # The step used to enrol is spent; the next step's code is within the drift allowed.
         _log_in(page, served, code_at(secret, _now() + 30))
         sync_api.expect(page.locator("table")).to_contain_text("P1")
-        if backend == "sqlite":
-            page.screenshot(path=str(SCREENSHOTS / "console-queue.png"), full_page=True)
         page.get_by_role("button", name="Pull the next tip").click()
         sync_api.expect(page).to_have_url(re.compile(r"/tips/[0-9a-f]{32}$"))
         sync_api.expect(page.locator("h1")).to_contain_text("P1")
@@ -66,8 +63,6 @@ def test_enrol_log_in_pull_and_read_a_tip_in_chromium(served: str, backend: str)
         page.goto(served + "/")
         page.get_by_role("link", name=re.compile("Open tip")).nth(1).click()
         sync_api.expect(page.locator("blockquote.words").first).to_contain_text("passports \\x1b[2J")
-        if backend == "sqlite":
-            page.screenshot(path=str(SCREENSHOTS / "console-tip.png"), full_page=True)
         browser.close()
 
 
