@@ -1,14 +1,13 @@
 """The delivery loop: queued replies go out through the channels, at least once, in order per conversation.
 
-``storage.outbox.due`` gives the first pending item of each conversation; a round
-leases those items in a short transaction, delivers them with no transaction open
-(the web workers never wait on a provider), and records the outcomes in a second
-short transaction.  A round is repeated while it delivers something, so the next
-reply of a conversation follows at once.  What a provider says comes back as a
-``channel.Result``: a retry backs off (``storage.backoff``), a provider's
-retry-after pauses that channel, an item that keeps failing (or can never succeed)
-becomes dead (``tipline outbox list``), and a carrier opt-out cancels the
-conversation's queue.  The same job deletes provider copies and closed reply windows.
+``storage.outbox.due`` gives the first pending item of each conversation; a round leases those
+items in a short transaction, delivers them with no transaction open (the web workers never wait
+on a provider), and records each outcome as it comes in a short transaction of its own.  A round
+is repeated while it delivers something, so the next reply of a conversation follows at once.
+What a provider says comes back as a ``channel.Result``: a retry backs off (``storage.backoff``),
+a provider's retry-after pauses that channel, an item that keeps failing (or can never succeed)
+becomes dead (``tipline outbox list``), and a carrier opt-out cancels the conversation's queue.
+The same job deletes provider copies and closed reply windows.
 
 ``wake()``: a webhook that queued replies wakes this process's sender, which
 delivers from its own thread at once; ``tipline worker`` relies on its interval.
@@ -23,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Mapping
 
 from sqlalchemy import Connection, Engine
@@ -106,13 +105,17 @@ class OutboxSender:
             outbox.lease(conn, item_ids=[w.item_id for w in work], until=now + self.lease)
         if not work:
             return 0
-        results = list(self._pool.map(self._deliver, work))
-        with self.db.begin() as conn:
-            now = self.clock()
-            # Not sent (the process is stopping): pending again now, no attempt counted.
-            outbox.release(conn, item_ids=[w.item_id for w, r in zip(work, results, strict=True) if r is None],
-                           now=now)
-            return sum(self._record(conn, w, r, now) for w, r in zip(work, results, strict=True) if r is not None)
+        # Recorded as each comes: a sender killed mid-round repeats only its sends in flight.
+        futures = {self._pool.submit(self._deliver, w): w for w in work}
+        delivered = 0
+        for future in as_completed(futures):
+            w, r = futures[future], future.result()
+            with self.db.begin() as conn:
+                if r is None:  # not sent (the process is stopping): pending again now, no attempt counted
+                    outbox.release(conn, item_ids=[w.item_id], now=self.clock())
+                else:
+                    delivered += self._record(conn, w, r, self.clock())
+        return delivered
 
     def _take(self, conn: Connection, item: OutboxItem, now: float) -> Delivery | None:
         """The item ready to deliver, or None when it does not go now (and why is recorded)."""
