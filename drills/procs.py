@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
@@ -40,6 +40,7 @@ class Line:
     env: dict[str, str]  # for the subprocesses: the same install, database and providers
     twilio: FakeTwilio
     telegram: FakeTelegram
+    logs: dict[int, Path] = field(default_factory=dict)  # pid -> its log file (``start``)
 
     def slow_sends(self, seconds: float) -> None:
         """Every send waits ``seconds`` at the provider before it is answered (and counted sent)."""
@@ -73,7 +74,7 @@ def line(database: ContextManager[str], **extra: str) -> Iterator[Line]:
     """A fresh install on the URL ``database`` yields, with both fake providers running."""
     twilio, telegram = FakeTwilio(TW_SID, TW_TOKEN).start(), FakeTelegram(TG_TOKEN).start()
     for fake in (twilio, telegram):  # a killed sender's closed connection is the drill, not an error to print
-        fake.server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+        fake.server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
     try:
         with database as url:
             env = provider_env(twilio, telegram) | {"TIPLINE_LOCALES": "en"} | extra
@@ -90,9 +91,18 @@ def line(database: ContextManager[str], **extra: str) -> Iterator[Line]:
 
 
 def start(line: Line, *args: str) -> subprocess.Popen[bytes]:
-    """``tipline <args>`` in its own process, on the line's install (its output to this one's stderr)."""
-    return subprocess.Popen([TIPLINE, *args], cwd=ROOT, env={**os.environ, **line.env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """``tipline <args>`` in its own process, on the line's install; its log goes to ``log_of(proc)``."""
+    log = line.rt.settings.data_dir / f"{args[0]}-{time.monotonic_ns()}.log"
+    with open(log, "wb") as out:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([TIPLINE, *args], cwd=ROOT, env={**os.environ, **line.env},
+                                stdout=subprocess.DEVNULL, stderr=out)
+    line.logs[proc.pid] = log
+    return proc
+
+
+def log_of(line: Line, proc: subprocess.Popen[bytes]) -> str:
+    """The end of what a process started by ``start`` logged (for a failure's message)."""
+    return line.logs[proc.pid].read_text(errors="replace")[-3000:]
 
 
 def queue_replies(line: Line, *, conversations_per_channel: int, each: int) -> list[str]:
