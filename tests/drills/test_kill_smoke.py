@@ -9,6 +9,7 @@ from contextlib import nullcontext
 
 import pytest
 
+from bench.servers import free_port
 from drills import kill
 from drills.procs import line, log_of, queue_replies, start, wait_until
 from tests.conftest import PG_URL
@@ -52,3 +53,22 @@ def test_the_kill_drill_delivers_everything_and_repeats_only_what_was_in_flight(
         assert f"  {channel}: worker killed: True; the provider saw: " in out
         assert "provider id stored 1 time(s)" in out
     assert out.count("result: PASS") == 2
+
+
+def test_a_stopping_serve_worker_gives_its_jobs_leases_back(database_url: str) -> None:
+    """``tipline serve`` runs the jobs in each gunicorn worker: SIGTERM to the master stops them the same way."""
+    with line(nullcontext(database_url)) as lin:
+        lin.slow_sends(DELAY)
+        texts = queue_replies(lin, conversations_per_channel=10, each=2)
+        server = start(lin, "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--workers", "1")
+        try:
+            assert wait_until(lambda: len(lin.sent()) >= 1, timeout=90), log_of(lin, server)
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(60) == 0, log_of(lin, server)
+        finally:
+            if server.poll() is None:
+                server.kill()
+        queued, leased = lin.outbox_rows()
+        sent = lin.sent()
+    assert leased == 0, f"{leased} items still leased by the stopped gunicorn worker"
+    assert 0 < queued == len(texts) - len(sent)
