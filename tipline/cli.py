@@ -265,7 +265,6 @@ def console(ctx: click.Context, host: str, port: int, workers: int) -> None:
 def worker(ctx: click.Context, once: bool, interval: float) -> None:
     """Run the scheduled jobs: expiry, erasure, purges (and the outbox sender)."""
     from tipline.jobs import Jobs
-
     from tipline.shutdown import on_stop_signal
 
     rt = _servable_runtime(ctx)
