@@ -4,7 +4,7 @@
 # make catalogs  extract the message ids into locales/tipline.pot, update every locale's catalog, compile them
 # make catalogs-check  fail if the template or a catalog is out of date, or a catalog does not compile
 # make constraints  rewrite constraints.txt from this venv's versions (after a dependency change)
-# make drills  the drills on PostgreSQL (drills/outage.py, flood.py, claims.py, redelivery.py), each bounded in time
+# make drills  the drills on PostgreSQL (drills/outage.py, kill.py, flood.py, claims.py, redelivery.py), each bounded in time
 # make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
 # make bench-queue  claim-next latency with 10k and 1M stored tips on PostgreSQL
 PYTHON ?= python3
@@ -16,6 +16,7 @@ PORT ?= 8000
 CONSOLE_PORT ?= 8001
 
 .PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean constraints drills drill-outage drill-flood drill-claims drill-redelivery \
+	drill-kill \
 	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
 $(STAMP): pyproject.toml constraints.txt
@@ -118,14 +119,25 @@ constraints:
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
 
-# Drills (issue 13) on PostgreSQL (TIPLINE_TEST_DATABASE_URL or the local default); each exits non-zero on failure.
+# Drills (issue 13) on PostgreSQL; each exits non-zero on failure.  The outage and kill drills start a
+# throwaway cluster of their own with Debian's initdb/pg_ctl (as the postgres user when run as root);
+# DRILL_MODE=server uses the server at DRILL_PG instead (TIPLINE_TEST_DATABASE_URL or the local default), the outage
+# drill stopping a TCP proxy in front of it (never the server itself).
 DRILL_PG ?= $(or $(TIPLINE_TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
-drills: drill-outage drill-flood drill-claims drill-redelivery
+DRILL_MODE ?= cluster
+OUTAGE_MODE := $(if $(filter server,$(DRILL_MODE)),proxy,cluster)
+drills: drill-outage drill-kill drill-flood drill-claims drill-redelivery
 
-# The database away for 10 s (inside Twilio's retries) and 40 s (beyond them): 0 lost per channel.
+# PostgreSQL stopped (pg_ctl stop -m fast) for 10 s (inside Twilio's retries) and 60 s (beyond them):
+# never a 500, 0 lost per channel, the spool carrying the long one.
 drill-outage: $(STAMP)
-	$(BIN)/python drills/outage.py --postgres '$(DRILL_PG)' --outage 10
-	$(BIN)/python drills/outage.py --postgres '$(DRILL_PG)' --outage 40 --every 1.0
+	timeout 300 $(BIN)/python drills/outage.py --mode $(OUTAGE_MODE) --postgres '$(DRILL_PG)' --outage 10
+	timeout 400 $(BIN)/python drills/outage.py --mode $(OUTAGE_MODE) --postgres '$(DRILL_PG)' --outage 60 --every 1.0
+
+# A worker SIGKILLed while sending, a gunicorn worker SIGKILLed mid-request: every reply delivered, duplicates
+# at most the sends in flight, the unacknowledged webhook's retry handled once.
+drill-kill: $(STAMP)
+	timeout 400 $(BIN)/python drills/kill.py --mode $(DRILL_MODE) --postgres '$(DRILL_PG)'
 
 # A flood from one sender and from many: the others' answers stay fast, nothing held is lost.
 drill-flood: $(STAMP)

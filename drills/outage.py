@@ -2,13 +2,16 @@
 
 SMS reporters (signed Twilio webhooks, retried as Twilio does: for about 15 s in all, then the
 message is lost) and Telegram reporters (retried until the drill ends, as the Bot API does)
-write steadily to one public app, while a ``tipline worker`` round runs every half second.  The
-line's database URL goes through a TCP proxy (``drills/tcp_proxy.py``) that the drill stops for
-``--outage`` seconds: the machine's PostgreSQL is never touched.  Then: never a 500, recovery
-without a restart, every acknowledged message in the database once the spool is drained, and
-messages lost per channel (printed; the drill fails on any).
+write steadily to one public app, while a ``tipline worker`` round runs every half second.
+``--mode cluster`` (the default, ``make drills``): the line runs on a throwaway PostgreSQL
+cluster the drill starts itself (``drills/pg_cluster.py``) and stops with ``pg_ctl stop -m fast``
+for ``--outage`` seconds.  ``--mode proxy``: the line's URL goes through a TCP proxy
+(``drills/tcp_proxy.py``) to ``--postgres``, and the proxy is stopped instead (where initdb is
+missing).  The machine's PostgreSQL is never stopped.  Then: never a 500, recovery without a
+restart, every acknowledged message in the database once the spool is drained, and messages
+lost per channel (printed; the drill fails on any).
 
-    .venv/bin/python drills/outage.py [--outage 10] [--postgres URL]     # 40 and 60: beyond Twilio's retries
+    .venv/bin/python drills/outage.py [--outage 10] [--mode cluster|proxy] [--postgres URL]   # 60: beyond Twilio's
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from contextlib import nullcontext
+from typing import Any, ContextManager, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,6 +34,7 @@ from sqlalchemy.engine import make_url
 from bench.common import fresh_runtime
 from bench.theft_postgres import own_schema
 from drills.outage_load import Tally, start_reporters
+from drills.pg_cluster import PgCluster
 from drills.tcp_proxy import TcpProxy
 from storage import inbound
 from storage.epochs import EpochKeys, schedules
@@ -42,6 +47,14 @@ from tipline.jobs import Jobs
 from tipline.runtime import Runtime
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+class Switch(Protocol):
+    """What the drill stops and starts: the cluster itself, or the proxy in front of a server."""
+
+    def stop(self) -> None: ...
+
+    def start(self) -> object: ...
 
 
 @dataclass
@@ -100,7 +113,7 @@ def losses(rt: Runtime, tally: Tally) -> dict[str, int]:
     return {channel: lost[channel] for channel in ("sms", "telegram")}
 
 
-def run_outage(rt: Runtime, proxy: TcpProxy, args: argparse.Namespace) -> tuple[Tally, dict[str, Any]]:
+def run_outage(rt: Runtime, switch: Switch, args: argparse.Namespace) -> tuple[Tally, dict[str, Any]]:
     keys = EpochKeys(rt.settings.secrets_dir,
                      schedules(idle_minutes=rt.settings.conversation_idle_minutes,
                                followup_days=rt.settings.followup_days))
@@ -113,10 +126,10 @@ def run_outage(rt: Runtime, proxy: TcpProxy, args: argparse.Namespace) -> tuple[
     reporters = start_reporters(app, tally, sms=args.sms, telegram=args.telegram, every=args.every,
                                 until=time.monotonic() + duration, twilio_window=args.twilio_window)
     time.sleep(args.lead)
-    proxy.stop()
     down_at = time.monotonic()
-    time.sleep(args.outage)
-    proxy.start()
+    switch.stop()
+    time.sleep(max(0.0, args.outage - (time.monotonic() - down_at)))
+    switch.start()
     outage = time.monotonic() - down_at
     for reporter in reporters:
         reporter.join(timeout=duration + args.twilio_window + 30)
@@ -134,7 +147,7 @@ def report(tally: Tally, figures: dict[str, Any], lost: dict[str, int], seconds:
     statuses = dict(sorted(tally.statuses.items()))
     ok = (figures["drained"] and not figures["stuck_reporters"] and not any(lost.values())
           and not any(code >= 500 and code != 503 for code in tally.statuses))
-    print(f"outage drill: database away {figures['outage_s']} s, {seconds:.1f} s in all")
+    print(f"outage drill ({figures['mode']}): database away {figures['outage_s']} s, {seconds:.1f} s in all")
     print(f"  sent: {dict(tally.sent)}; acknowledged: { {c: len(v) for c, v in tally.acked.items()} }")
     print(f"  answers by status: {statuses}; SMS answered from the spool: {tally.spooled_sms}")
     print(f"  lost per channel: {lost}; spool drained: {figures['drained']} "
@@ -146,7 +159,9 @@ def report(tally: Tally, figures: dict[str, Any], lost: dict[str, int], seconds:
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--postgres", default=DEFAULT_PG, metavar="URL", help="the PostgreSQL the drill's schema goes in")
+    p.add_argument("--mode", choices=("cluster", "proxy"), default="cluster",
+                   help="stop a throwaway cluster (pg_ctl stop -m fast) or a TCP proxy in front of --postgres")
+    p.add_argument("--postgres", default=DEFAULT_PG, metavar="URL", help="--mode proxy: the server behind the proxy")
     p.add_argument("--outage", type=float, default=10.0, help="seconds the database is away")
     p.add_argument("--lead", type=float, default=2.0, help="seconds of traffic before the outage")
     p.add_argument("--tail", type=float, default=3.0, help="seconds of traffic after it")
@@ -158,26 +173,41 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _args(argv)
+def drill(args: argparse.Namespace, database: ContextManager[str], switch: Switch, route: Any = None) -> bool:
+    """The drill on the ``database`` URL; ``route`` rewrites the line's URL (through the proxy)."""
     started = time.monotonic()
-    url = make_url(args.postgres)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
     twilio, telegram = FakeTwilio(TW_SID, TW_TOKEN).start(), FakeTelegram(TG_TOKEN).start()
     try:
-        with own_schema(args.postgres) as schema_url:  # made and dropped directly, not through the proxy
-            through = make_url(schema_url).set(host="127.0.0.1", port=proxy.port)
-            rt = fresh_runtime(through.render_as_string(hide_password=False), **line_env(twilio, telegram))
+        with database as schema_url:
+            line_url = route(schema_url) if route else schema_url
+            rt = fresh_runtime(line_url, **line_env(twilio, telegram))
             try:
-                tally, figures = run_outage(rt, proxy, args)
+                tally, figures = run_outage(rt, switch, args)
                 lost = losses(rt, tally)
             finally:
                 rt.close()
     finally:
-        proxy.stop()
         twilio.stop()
         telegram.stop()
-    return 0 if report(tally, figures, lost, time.monotonic() - started) else 1
+    return report(tally, figures | {"mode": args.mode}, lost, time.monotonic() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    if args.mode == "cluster":
+        with PgCluster() as cluster:  # the whole cluster is the drill's: no schema of its own needed
+            return 0 if drill(args, nullcontext(cluster.url), cluster) else 1
+    url = make_url(args.postgres)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+
+    def through(schema_url: str) -> str:
+        return make_url(schema_url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+    try:
+        # The schema is made and dropped directly, never through the proxy.
+        return 0 if drill(args, own_schema(args.postgres), proxy, through) else 1
+    finally:
+        proxy.stop()
 
 
 if __name__ == "__main__":

@@ -119,6 +119,15 @@ def postpone(conn: Connection, *, alert_id: int, next_at: float) -> None:
     conn.execute(update(_P).where(_P.c.alert_id == alert_id).values(next_at=next_at, lease_until=0.0))
 
 
+def release(conn: Connection, *, alert_ids: Sequence[int]) -> int:
+    """Give back pages taken and not worked (a stopping loop): any loop may take them at once."""
+    if not alert_ids:
+        return 0
+    result = conn.execute(update(_P).where(_P.c.alert_id.in_(list(alert_ids)), _P.c.done_at.is_(None))
+                          .values(lease_until=0.0))
+    return int(result.rowcount or 0)
+
+
 def finish(conn: Connection, *, alert_id: int, now: float) -> None:
     conn.execute(update(_P).where(_P.c.alert_id == alert_id, _P.c.done_at.is_(None)).values(done_at=now))
 

@@ -219,6 +219,15 @@ def lease(conn: Connection, *, item_ids: Sequence[int], until: float) -> None:
         conn.execute(update(_T).where(_T.c.id.in_(list(item_ids))).values(next_attempt_at=until))
 
 
+def release(conn: Connection, *, item_ids: Sequence[int], now: float) -> int:
+    """Give leased items back unsent (a stopping sender): due again at once, no attempt counted."""
+    if not item_ids:
+        return 0
+    result = conn.execute(update(_T).where(_T.c.id.in_(list(item_ids)), _T.c.status == ItemStatus.PENDING.value)
+                          .values(next_attempt_at=now))
+    return int(result.rowcount or 0)
+
+
 def hold(conn: Connection, *, item_id: int, until: float, note: str = HOLD_NOTE) -> None:
     """Keep an item pending without counting an attempt (the channel's reply window is closed)."""
     conn.execute(update(_T).where(_T.c.id == item_id).values(next_attempt_at=until, last_error=note[:64]))

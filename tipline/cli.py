@@ -265,14 +265,19 @@ def console(ctx: click.Context, host: str, port: int, workers: int) -> None:
 def worker(ctx: click.Context, once: bool, interval: float) -> None:
     """Run the scheduled jobs: expiry, erasure, purges (and the outbox sender)."""
     from tipline.jobs import Jobs
+    from tipline.shutdown import on_stop_signal
 
     rt = _servable_runtime(ctx)
     jobs = Jobs(rt)
-    if once:
-        report = jobs.run_once()
-        click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))
-        return
-    jobs.run_forever(interval=interval)
+    on_stop_signal(jobs.request_stop)  # SIGTERM: sends in flight finish, leased items go back at once
+    try:
+        if once:
+            report = jobs.run_once()
+            click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))
+            return
+        jobs.run_forever(interval=interval)
+    finally:
+        jobs.stop()
 
 
 # -- tips ------------------------------------------------------------------------------

@@ -120,6 +120,7 @@ def oncall_remove(ctx: click.Context, position: int, admin_name: str) -> None:
 def oncall_run(ctx: click.Context) -> None:
     """Run the alert loop in this process (also run by each 'tipline console' worker)."""
     from tipline.oncall_loop import build_alert_loop
+    from tipline.shutdown import on_stop_signal
 
     rt = runtime_of(ctx)
     try:
@@ -128,6 +129,7 @@ def oncall_run(ctx: click.Context) -> None:
         raise fail(str(exc)) from None
     click.echo(f"On-call alert loop running (escalation after {rt.settings.oncall_escalate_minutes} min).")
     running = loop.start()
+    on_stop_signal(running.request_stop)  # SIGTERM: the page being sent finishes, the rest go back
     try:
         while running.thread.is_alive():
             running.thread.join(1.0)

@@ -6,7 +6,7 @@ The public app never imports this module (tests/test_layering.py).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -17,6 +17,9 @@ from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from triage.console import create_console_app
+
+if TYPE_CHECKING:
+    from tipline.oncall_loop import Running
 
 log = logging.getLogger(__name__)
 
@@ -41,28 +44,35 @@ class _ConsoleServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings = settings
         self.options = options
+        self._alerts: Running | None = None  # this worker's running alert loop (set after the fork)
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("worker_exit", self._worker_exit)
+
+    def _worker_exit(self, server: Any, worker: Any) -> None:
+        if self._alerts is not None:  # in the worker process: its on-call pages go back at once
+            self._alerts.stop()
 
     def load(self) -> Flask:
         # Built in each worker after the fork: the database pool is not shared across processes.
         app = build_console_app(self.settings)
-        _start_alert_loop(self.settings)
+        self._alerts = _start_alert_loop(self.settings)
         return app
 
 
-def _start_alert_loop(settings: Settings) -> None:
+def _start_alert_loop(settings: Settings) -> "Running | None":
     """Each worker runs the on-call alert loop too: row claims keep two loops from sending one alert twice."""
     from storage.crypto import CryptoError
     from tipline.oncall_loop import build_alert_loop
 
     try:
-        build_alert_loop(Runtime(settings)).start()
+        return build_alert_loop(Runtime(settings)).start()
     except CryptoError as exc:
         log.error("on-call alerts are OFF in this console: %s", exc)
+        return None
 
 
 def run_console(settings: Settings, *, host: str, port: int, workers: int) -> None:
@@ -72,6 +82,8 @@ def run_console(settings: Settings, *, host: str, port: int, workers: int) -> No
         "threads": 4,
         "worker_class": "gthread",
         "timeout": 60,  # a login runs Argon2id
+        # A stopping worker finishes its requests (a login's Argon2id, a page's send, 10 s at most).
+        "graceful_timeout": 20,
         "accesslog": None,  # URLs name tips; staff activity goes to the audit log instead
         "loglevel": "warning",
     }

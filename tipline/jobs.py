@@ -32,6 +32,15 @@ class Jobs:
         self.sender = runtime.sender  # this process's: the webhooks here wake it too
         self.spool = spooling.drainer(runtime, epoch_keys)  # what the webhooks kept while the database was away
 
+    def request_stop(self) -> None:
+        """Stop soon (a signal handler may call this: it only sets flags): the spool feeds no
+        further file, the sender starts no new send and gives its leased items back."""
+        self._stop.set()
+        if self.spool is not None:
+            self.spool.stop()
+        if self.sender is not None:
+            self.sender.stop_sending()
+
     def run_once(self) -> dict[str, int]:
         """Run every job once; returns counts per job (for logs and tests)."""
         report: dict[str, int] = {}
@@ -95,6 +104,6 @@ class Jobs:
         return thread
 
     def stop(self) -> None:
-        self._stop.set()
+        self.request_stop()
         if self.sender is not None:
             self.sender.close()

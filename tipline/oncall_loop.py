@@ -65,6 +65,7 @@ class AlertLoop:
     lease_seconds: float = 60.0  # a loop that dies mid-send frees its page after this
     retry_seconds: float = 30.0  # nobody on the rota could be reached: try the round again after this
     on_close: Callable[[], None] = field(default=lambda: None, repr=False)
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)  # set on SIGTERM
 
     def run_once(self) -> int:
         """Adopt new alerts, send every due page once; returns how many alerts were sent."""
@@ -76,7 +77,14 @@ class AlertLoop:
             return 0
         with read_only(self.db) as conn:
             rota = oncall.list_members(conn)
-        return sum(self._work(page, rota) for page in due)
+        sent = 0
+        for n, page in enumerate(due):
+            if self.stopping.is_set():  # the process stops: what it took and did not work goes back now
+                with self.db.begin() as conn:
+                    oncall_pages.release(conn, alert_ids=[p.alert_id for p in due[n:]])
+                break
+            sent += self._work(page, rota)
+        return sent
 
     def _work(self, page: oncall_pages.DuePage, rota: list[RotaEntry]) -> int:
         now = self.clock()
@@ -152,8 +160,13 @@ class Running:
     thread: threading.Thread
     stop_event: threading.Event
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Signal-safe: only sets flags; ``stop`` then joins."""
+        self.loop.stopping.set()
         self.stop_event.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         self.thread.join(timeout=10.0)
         self.loop.close()
 

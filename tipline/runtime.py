@@ -153,7 +153,7 @@ class Runtime:
             db=self.db, secrets=self.secrets, epochs=self.epochs_on(clock), telegram_token=s.telegram_bot_token,
             telegram_api_base=s.telegram_api_base, twilio_account_sid=s.twilio_account_sid,
             twilio_auth_token=s.twilio_auth_token, twilio_api_base=s.twilio_api_base, twilio_from=s.twilio_from,
-            clock=clock, fast_lane=fast_lane,
+            clock=clock, fast_lane=fast_lane, lease=float(s.outbox_lease_seconds),
         )
 
     def wake_sender(self) -> None:

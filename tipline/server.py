@@ -1,4 +1,10 @@
-"""Runs the public app under gunicorn, with the jobs thread in each worker process."""
+"""Runs the public app under gunicorn, with the jobs thread in each worker process.
+
+Stopping (SIGTERM to the master, as systemd and docker do): each worker finishes its requests
+within ``GRACEFUL`` seconds, then its jobs thread stops (``worker_exit``): sends in flight
+finish and leased outbox items go back to pending at once.  A webhook longer than Twilio's
+15 s wait is lost to the provider anyway, and a send is bounded by the clients' 10 s timeouts.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,25 @@ from gunicorn.app.base import BaseApplication
 
 from tipline.settings import Settings
 
+GRACEFUL = 20  # seconds a stopping worker has for its requests and its sends in flight
+
 
 class _PublicServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, options: dict[str, Any], jobs: bool) -> None:
         self.settings = settings
         self.options = options
         self.jobs = jobs
+        self._jobs: Any = None  # this worker's Jobs (set after the fork, in ``load``)
         super().__init__()
 
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("worker_exit", self._worker_exit)
+
+    def _worker_exit(self, server: Any, worker: Any) -> None:
+        if self._jobs is not None:  # in the worker process: give back what its sender holds
+            self._jobs.stop()
 
     def load(self) -> Any:
         # Built in each worker after the fork: python-telegram-bot's loop and the
@@ -30,7 +44,8 @@ class _PublicServer(BaseApplication):  # type: ignore[misc]
         runtime = Runtime(self.settings)
         app = create_public_app(self.settings, runtime)
         if self.jobs:
-            Jobs(runtime).start_background()
+            self._jobs = Jobs(runtime)
+            self._jobs.start_background()
         return app
 
 
@@ -42,6 +57,7 @@ def run_public(settings: Settings, *, host: str, port: int, workers: int, thread
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
         "timeout": 30,
+        "graceful_timeout": GRACEFUL,
         "accesslog": None,  # access logs would carry timing per sender; keep them off
         "loglevel": "warning",
     }

@@ -80,3 +80,13 @@ def spool(env: Mapping[str, str]) -> dict[str, object]:
         "spool_max_bytes": whole_number(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
         "spool_reply": env.get("TIPLINE_SPOOL_REPLY", "").strip(),
     }
+
+
+def outbox(env: Mapping[str, str]) -> dict[str, object]:
+    """How long a sender's lease on the replies it is sending lasts: a sender killed mid-send (no
+    chance to give them back) holds them this long.  Under the provider clients' 30 s bound, a
+    slow send may be repeated by another process while it is still in flight."""
+    lease = whole_number(env, "TIPLINE_OUTBOX_LEASE_SECONDS", 120)
+    if lease < 5:
+        raise SettingsError(f"TIPLINE_OUTBOX_LEASE_SECONDS must be 5 or more, got {lease}")
+    return {"outbox_lease_seconds": lease}

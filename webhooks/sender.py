@@ -1,17 +1,20 @@
 """The delivery loop: queued replies go out through the channels, at least once, in order per conversation.
 
-``storage.outbox.due`` gives the first pending item of each conversation; a round
-leases those items in a short transaction, delivers them with no transaction open
-(the web workers never wait on a provider), and records the outcomes in a second
-short transaction.  A round is repeated while it delivers something, so the next
-reply of a conversation follows at once.  What a provider says comes back as a
-``channel.Result``: a retry backs off (``storage.backoff``), a provider's
-retry-after pauses that channel, an item that keeps failing (or can never succeed)
-becomes dead (``tipline outbox list``), and a carrier opt-out cancels the
-conversation's queue.  The same job deletes provider copies and closed reply windows.
+``storage.outbox.due`` gives the first pending item of each conversation; a round leases those
+items in a short transaction, delivers them with no transaction open (the web workers never wait
+on a provider), and records each outcome as it comes in a short transaction of its own.  A round
+is repeated while it delivers something, so the next reply of a conversation follows at once.
+What a provider says comes back as a ``channel.Result``: a retry backs off (``storage.backoff``),
+a provider's retry-after pauses that channel, an item that keeps failing (or can never succeed)
+becomes dead (``tipline outbox list``), and a carrier opt-out cancels the conversation's queue.
+The same job deletes provider copies and closed reply windows.
 
 ``wake()``: a webhook that queued replies wakes this process's sender, which
 delivers from its own thread at once; ``tipline worker`` relies on its interval.
+
+``stop_sending()`` (a stopping process, SIGTERM): sends in flight finish and are recorded; the
+items it leased and has not started go back to pending at once (``outbox.release``) instead of
+waiting out the lease, so another process delivers them now.  Safe from a signal handler.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Mapping
 
 from sqlalchemy import Connection, Engine
@@ -49,9 +52,9 @@ class OutboxSender:
     def __init__(
         self, *, db: Engine, secrets: ServerSecrets, epochs: EpochKeys, channels: Mapping[str, Channel],
         cleanup: Callable[[], object] | None = None, providers: Providers | None = None,
-        clock: Callable[[], float] = time.time, fast_lane: bool = True,
+        clock: Callable[[], float] = time.time, fast_lane: bool = True, lease: float = LEASE,
     ) -> None:
-        self.db = db
+        self.db, self.lease = db, lease  # lease: how long a sender that died keeps its items from the others
         self.secrets = secrets
         self.epochs = epochs  # the process's epoch keys: addresses and opt-out lookups
         self.channels = dict(channels)  # channel name -> its implementation (SMS and WhatsApp may share one)
@@ -69,6 +72,7 @@ class OutboxSender:
         self._wake_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._stopping = threading.Event()  # no new send starts; what is leased goes back
 
     # -- the job ---------------------------------------------------------------------
 
@@ -79,6 +83,8 @@ class OutboxSender:
                 return 0
             delivered = 0
             for _ in range(MAX_ROUNDS):
+                if self._stopping.is_set():
+                    break
                 count = self._round()
                 delivered += count
                 if not count:
@@ -96,13 +102,20 @@ class OutboxSender:
         with self.db.begin() as conn:
             items = outbox.due(conn, box=self._box, now=now, limit=BATCH)
             work = [w for w in (self._take(conn, item, now) for item in items) if w is not None]
-            outbox.lease(conn, item_ids=[w.item_id for w in work], until=now + LEASE)
+            outbox.lease(conn, item_ids=[w.item_id for w in work], until=now + self.lease)
         if not work:
             return 0
-        results = list(self._pool.map(self._deliver, work))
-        with self.db.begin() as conn:
-            now = self.clock()
-            return sum(self._record(conn, w, r, now) for w, r in zip(work, results, strict=True))
+        # Recorded as each comes: a sender killed mid-round repeats only its sends in flight.
+        futures = {self._pool.submit(self._deliver, w): w for w in work}
+        delivered = 0
+        for future in as_completed(futures):
+            w, r = futures[future], future.result()
+            with self.db.begin() as conn:
+                if r is None:  # not sent (the process is stopping): pending again now, no attempt counted
+                    outbox.release(conn, item_ids=[w.item_id], now=self.clock())
+                else:
+                    delivered += self._record(conn, w, r, self.clock())
+        return delivered
 
     def _take(self, conn: Connection, item: OutboxItem, now: float) -> Delivery | None:
         """The item ready to deliver, or None when it does not go now (and why is recorded)."""
@@ -175,7 +188,10 @@ class OutboxSender:
 
     # -- delivery (no transaction open) ----------------------------------------------
 
-    def _deliver(self, work: Delivery) -> Result:
+    def _deliver(self, work: Delivery) -> Result | None:
+        """The provider's answer; None when the process stopped before this send began."""
+        if self._stopping.is_set():
+            return None
         channel = self.channels[work.channel]
         paused = self._paused_until(channel) - self.clock()
         if paused > 0:  # an earlier item of this round hit the channel's rate limit
@@ -219,7 +235,12 @@ class OutboxSender:
             except Exception as exc:  # retried at the next wake or by the jobs interval
                 log.warning("outbox sender round failed", extra={"error": type(exc).__name__})
 
+    def stop_sending(self) -> None:
+        """Start no new send; the current round records what went and returns the rest."""
+        self._stopping.set()
+
     def close(self) -> None:
+        self._stopping.set()
         self._closed = True
         self._event.set()
         if self._thread is not None:
@@ -244,7 +265,7 @@ def _message(item: OutboxItem) -> OutboxMessage | None:
 def build_sender(
     *, db: Engine, secrets: ServerSecrets, epochs: EpochKeys, telegram_token: str = "", telegram_api_base: str = "",
     twilio_account_sid: str = "", twilio_auth_token: str = "", twilio_api_base: str = "", twilio_from: str = "",
-    clock: Callable[[], float] = time.time, fast_lane: bool = True,
+    clock: Callable[[], float] = time.time, fast_lane: bool = True, lease: float = LEASE,
 ) -> OutboxSender | None:
     """A sender for the configured channels, or None when no channel needs one.
 
@@ -274,4 +295,4 @@ def build_sender(
         cleanup = delete_copies
 
     return OutboxSender(db=db, secrets=secrets, epochs=epochs, channels=channels, cleanup=cleanup, providers=providers,
-                        clock=clock, fast_lane=fast_lane)
+                        clock=clock, fast_lane=fast_lane, lease=lease)

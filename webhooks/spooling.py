@@ -111,6 +111,7 @@ class SpoolDrainer:
     def __init__(self, spool: Spool, *, intake: IntakeService, secrets: ServerSecrets,
                  threads: int = DRAIN_THREADS) -> None:
         self.spool, self.intake, self.threads = spool, intake, threads
+        self._stopping = threading.Event()
         self._copies_box = provider_copies.box(intake.epochs, secrets)
 
     def run_once(self, *, limit: int = DRAIN_LIMIT) -> DrainReport:
@@ -144,7 +145,7 @@ class SpoolDrainer:
     def _feed_sender(self, files: list[tuple[str, bytes]], report: DrainReport) -> None:
         """One sender's files, oldest first; at the first one that cannot go in, the rest wait."""
         for name, data in files:
-            if report.stopped:
+            if report.stopped or self._stopping.is_set():
                 return
             path = self.spool.claim(name)
             if path is None:
@@ -153,6 +154,10 @@ class SpoolDrainer:
                 self.spool.release(path)
                 return  # never a later message of this sender before this one
             self.spool.done(path)
+
+    def stop(self) -> None:
+        """Feed no further file (the process stops); the one being fed finishes."""
+        self._stopping.set()
 
     def _feed_one(self, data: bytes, report: DrainReport) -> bool:
         """True once the database holds the message (or it was a duplicate)."""
