@@ -21,8 +21,11 @@ from triage.console import create_console_app
 log = logging.getLogger(__name__)
 
 
+CONSOLE_THREADS = 4
+
+
 def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
-    rt = runtime or Runtime(settings)
+    rt = runtime or Runtime(settings, threads=CONSOLE_THREADS)
     rt.check_ready()
     return create_console_app(
         db=rt.db, secrets=rt.secrets, staff_kdf=settings.staff_kdf, flow=load_flow(),
@@ -68,7 +71,7 @@ def run_console(settings: Settings, *, host: str, port: int, workers: int) -> No
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "threads": 4,
+        "threads": CONSOLE_THREADS,
         "worker_class": "gthread",
         "timeout": 60,  # a login runs Argon2id
         "accesslog": None,  # URLs name tips; staff activity goes to the audit log instead

@@ -27,7 +27,7 @@ class _PublicServer(BaseApplication):  # type: ignore[misc]
         from tipline.jobs import Jobs
         from tipline.runtime import Runtime
 
-        runtime = Runtime(self.settings)
+        runtime = Runtime(self.settings, threads=int(self.options["threads"]))
         app = create_public_app(self.settings, runtime)
         if self.jobs:
             Jobs(runtime).start_background()

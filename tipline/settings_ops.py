@@ -80,3 +80,12 @@ def spool(env: Mapping[str, str]) -> dict[str, object]:
         "spool_max_bytes": whole_number(env, "TIPLINE_SPOOL_MAX_MB", 64) * 1024 * 1024,
         "spool_reply": env.get("TIPLINE_SPOOL_REPLY", "").strip(),
     }
+
+
+def pool(env: Mapping[str, str]) -> dict[str, object]:
+    """This process's PostgreSQL pool: 0 (size) and -1 (overflow) mean derived from its threads
+    (``Settings.pool_for``)."""
+    return {
+        "db_pool_size": whole_number(env, "TIPLINE_DB_POOL_SIZE", 0),
+        "db_max_overflow": whole_number(env, "TIPLINE_DB_MAX_OVERFLOW", -1, zero=True),
+    }
