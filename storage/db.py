@@ -42,7 +42,7 @@ def _sqlite_path(url: str) -> Path | None:
 POOL_TIMEOUT = 10.0
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = POOL_TIMEOUT) -> Engine:
     """Create an engine with the pragmas and transaction mode this project relies on.
 
     ``pool_size`` and ``max_overflow`` bound PostgreSQL connections of this process
@@ -62,7 +62,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         return engine
     if url.startswith("sqlite"):
         raise DatabaseError(f"unsupported SQLite URL {url!r}: use sqlite:////absolute/path.sqlite3")
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=POOL_TIMEOUT,
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
                          pool_pre_ping=True, hide_parameters=True)
 
 
