@@ -69,7 +69,7 @@ def test_systemd_verifies_the_units(tmp_path: Path) -> None:
         text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8").replace(INSTALLED, tipline)
         (tmp_path / name).write_text(text, encoding="utf-8")
     (tmp_path / "tipline-worker@1.service").write_text((tmp_path / UNITS[2]).read_text(encoding="utf-8"))
-    names = [str(tmp_path / n) for n in ("tipline-serve.service", "tipline-console.service", "tipline-worker@1.service")]
+    names = [str(tmp_path / n) for n in (*UNITS[:2], "tipline-worker@1.service")]
     done = subprocess.run(["systemd-analyze", "verify", *names], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 

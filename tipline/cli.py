@@ -63,8 +63,8 @@ class _Main(click.Group):
             if (refused := operator_line(exc)) is not None:  # PostgreSQL full, refusing the role, or down
                 raise OperatorError(refused) from None
             raise OperatorError(
-                f"the database could not be read ({type(getattr(exc, 'orig', exc)).__name__}). If this install was never "
-                "set up, run 'tipline init'; check TIPLINE_DATABASE_URL; if tables are missing or damaged, "
+                f"the database could not be read ({type(getattr(exc, 'orig', exc)).__name__}). If this install was "
+                "never set up, run 'tipline init'; check TIPLINE_DATABASE_URL; if tables are missing or damaged, "
                 "restore the database from a backup."
             ) from None
 

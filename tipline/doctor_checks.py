@@ -51,9 +51,8 @@ def database(rt: Runtime) -> list[Check]:
 
 
 def _loose(path: Path, want: int) -> bool:
-    """Group or others may read, write or enter it, or the mode differs from ``want``."""
-    mode = stat.S_IMODE(path.lstat().st_mode)
-    return mode != want
+    """Its mode is not exactly ``want`` (0700 for a folder, 0600 for a file: the owner's alone)."""
+    return stat.S_IMODE(path.lstat().st_mode) != want
 
 
 def folder(name: str, path: Path, *, required: bool = True) -> Check:
@@ -92,8 +91,8 @@ def region(rt: Runtime) -> Check:
                                         "call them, then set TIPLINE_REGION_VERIFIED=YYYY-MM-DD")
     stale = verification_warnings(loaded, s.region_verified)
     if stale:
-        return Check("region", PROBLEM, f"{s.region}: {len(stale)} number(s) changed after "
-                                        f"TIPLINE_REGION_VERIFIED={s.region_verified}: call them again, then set the day")
+        return Check("region", PROBLEM, f"{s.region}: {len(stale)} number(s) changed after TIPLINE_REGION_VERIFIED="
+                                        f"{s.region_verified}: call them again, then set the day")
     return Check("region", OK, f"{s.region}, numbers called on {s.region_verified}")
 
 
@@ -118,5 +117,6 @@ def local(rt: Runtime) -> list[Check]:
     found = database(rt)
     found += secrets(rt)
     found.append(region(rt))
-    found.append(oncall(rt) if found[0].status == OK else Check("on-call rota", SKIPPED, "the database is not reachable"))
+    reachable = found[0].status == OK
+    found.append(oncall(rt) if reachable else Check("on-call rota", SKIPPED, "the database is not reachable"))
     return found

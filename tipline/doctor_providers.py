@@ -98,13 +98,17 @@ def _status_callback(s: Settings, number: Any, service: Any | None) -> Check:
     return Check("twilio status callback", OK, expected if held else "none held; each reply names the line's own")
 
 
+_KEYWORDS = "twilio opt-in/opt-out/HELP"
+_DOWN = "{url} did not answer ({error}): are the proxy and 'tipline serve' up?"
+
+
 def _opt_out(service: Any | None) -> Check:
     if service is None:
-        return Check("twilio opt-in/opt-out/HELP", PROBLEM, "the number is in no Messaging Service: Twilio's default "
-                     "keywords make YES an opt-in word; put it in one and use Advanced Opt-Out (README, \"YES and HELP\")")
-    return Check("twilio opt-in/opt-out/HELP", SKIPPED, f"the number is in Messaging Service {service.friendly_name!r}; "
-                 "Twilio's API does not show its keywords: in the Console check YES is not an opt-in keyword and the "
-                 "HELP reply gives the emergency number")
+        return Check(_KEYWORDS, PROBLEM, "the number is in no Messaging Service: Twilio's default keywords make YES "
+                     "an opt-in word; put it in one and use Advanced Opt-Out (README, \"YES and HELP\")")
+    return Check(_KEYWORDS, SKIPPED, f"the number is in Messaging Service {service.friendly_name!r}; Twilio's API "
+                 "does not show its keywords: in the Console check YES is not an opt-in keyword and the HELP reply "
+                 "gives the emergency number")
 
 
 def _post(url: str, **kw: Any) -> httpx.Response:
@@ -123,9 +127,10 @@ def twilio_round_trip(s: Settings) -> Check:
     signature = RequestValidator(s.twilio_auth_token).compute_signature(url, form)
     try:
         good = _post(url, data=form, headers={"X-Twilio-Signature": signature})
-        forged = _post(url, data=form, headers={"X-Twilio-Signature": "AAAA" + signature[4:]})
+        other = RequestValidator(s.twilio_auth_token + "-not").compute_signature(url, form)
+        forged = _post(url, data=form, headers={"X-Twilio-Signature": other})
     except httpx.HTTPError as exc:
-        return Check(name, PROBLEM, f"{url} did not answer ({type(exc).__name__}): is the proxy and 'tipline serve' up?")
+        return Check(name, PROBLEM, _DOWN.format(url=url, error=type(exc).__name__))
     return _judge(name, url, good, forged, nonce, "TIPLINE_PUBLIC_BASE_URL (as Twilio calls it) and "
                   "TIPLINE_TWILIO_AUTH_TOKEN must be the same for 'tipline serve' and here")
 
@@ -193,7 +198,7 @@ def telegram_round_trip(s: Settings) -> Check:
         forged = _post(url, json={}, headers={"X-Telegram-Bot-Api-Secret-Token": "x" + s.telegram_webhook_secret,
                                               probe.HEADER: nonce})
     except httpx.HTTPError as exc:
-        return Check(name, PROBLEM, f"{url} did not answer ({type(exc).__name__}): is the proxy and 'tipline serve' up?")
+        return Check(name, PROBLEM, _DOWN.format(url=url, error=type(exc).__name__))
     return _judge(name, url, good, forged, nonce, "TIPLINE_TELEGRAM_WEBHOOK_SECRET must be the same for "
                   "'tipline serve' and here")
 

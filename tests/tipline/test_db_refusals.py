@@ -125,7 +125,8 @@ def _env(tmp_path: Path, url: str) -> dict[str, str]:
 
 def _initialised(tmp_path: Path, url: str) -> None:
     env = _env(tmp_path, url) | {"TIPLINE_TEST_ONLY_CHEAP_KDF": "1", "TIPLINE_STAFF_KDF_TIME": "1",
-                                 "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024", "TIPLINE_ADMIN_PASSPHRASE": "a-long-passphrase"}
+                                 "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024",
+                                 "TIPLINE_ADMIN_PASSPHRASE": "a-long-passphrase"}
     done = subprocess.run([TIPLINE, "init"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
