@@ -15,6 +15,7 @@ from bot import load_catalogs, load_flow
 from storage.oncall import CHANNELS
 from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
+from tipline.server import refusals_in_one_line
 from tipline.settings import Settings
 from triage.console import create_console_app
 
@@ -51,7 +52,8 @@ class _ConsoleServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         # Built in each worker after the fork: the database pool is not shared across processes.
-        app = build_console_app(self.settings)
+        with refusals_in_one_line():
+            app = build_console_app(self.settings)
         _start_alert_loop(self.settings)
         return app
 

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.errors import AppImportError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from storage.db_errors import operator_line
 
 from tipline.settings import Settings
+
+
+@contextmanager
+def refusals_in_one_line() -> Iterator[None]:
+    """A gunicorn worker that PostgreSQL refuses at boot (its pool is one too many for
+    max_connections) stops with the operator's line: gunicorn prints an ``AppImportError``'s text
+    alone, without a traceback, and halts; systemd's ``Restart=on-failure`` tries again."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as exc:
+        line = operator_line(exc)
+        if line is None:
+            raise
+        raise AppImportError(line) from None
 
 
 class _PublicServer(BaseApplication):  # type: ignore[misc]
@@ -28,7 +48,8 @@ class _PublicServer(BaseApplication):  # type: ignore[misc]
         from tipline.runtime import Runtime
 
         runtime = Runtime(self.settings, threads=int(self.options["threads"]))
-        app = create_public_app(self.settings, runtime)
+        with refusals_in_one_line():
+            app = create_public_app(self.settings, runtime)
         if self.jobs:
             Jobs(runtime).start_background()
         return app

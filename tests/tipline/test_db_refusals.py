@@ -39,6 +39,7 @@ def limited_url() -> Iterator[str]:
     yield make_url(PG_URL).set(username=role).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"), {"r": role})
+        conn.execute(text(f'DROP OWNED BY "{role}"'))  # the grants of a test that let it use a schema
         conn.execute(text(f'DROP ROLE "{role}"'))
     admin.dispose()
 
@@ -160,3 +161,27 @@ def test_a_worker_refused_by_its_role_limit_says_what_to_lower(tmp_path: Path, d
         holder.dispose()
     assert line.startswith("Error: PostgreSQL refused the connection: too many connections for the database role.")
     assert "TIPLINE_DB_POOL_SIZE" in line
+
+
+@needs_pg
+def test_a_gunicorn_worker_refused_at_boot_stops_the_server_with_one_line(tmp_path: Path, database_url: str,
+                                                                          limited_url: str) -> None:
+    """Two workers and a role allowed one connection: the pre-fork check passes, the second worker's
+    pool is refused, and the server stops with the operator's line instead of a traceback."""
+    if "search_path" not in database_url:
+        pytest.skip("runs on the PostgreSQL schema of the postgres backend")
+    _initialised(tmp_path, database_url)
+    schema = database_url.rsplit("search_path%3D", 1)[1]
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    role = make_url(limited_url).username
+    with admin.connect() as conn:
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT ALL ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"'))
+    admin.dispose()
+    url = make_url(limited_url).set(query=make_url(database_url).query).render_as_string(hide_password=False)
+    env = _env(tmp_path, url)
+    done = subprocess.run([TIPLINE, "serve", "--port", "0", "--workers", "2", "--threads", "2", "--no-jobs"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    assert "PostgreSQL refused the connection: too many connections for the database role." in done.stderr
