@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.regions import verification_warnings
+from storage.crypto import CryptoError
 from storage.db import ping, read_only
 from storage.db_errors import operator_line
 from storage.oncall import list_members
@@ -48,6 +49,16 @@ def database(rt: Runtime) -> list[Check]:
     migrations = Check("migrations", OK, "current") if current else \
         Check("migrations", PROBLEM, "the schema is older than this release: take a backup, run 'tipline upgrade'")
     return [Check("database", OK, f"{kind} answers"), migrations]
+
+
+def install(rt: Runtime) -> Check:
+    """What serve, console and worker check at start: the secret and key chains are this database's,
+    every queue of the routing file has keys."""
+    try:
+        rt.check_ready()
+    except (SettingsError, CryptoError) as exc:
+        return Check("server keys", PROBLEM, str(exc))
+    return Check("server keys", OK, "the secret and key chains are this database's; every queue has keys")
 
 
 def _loose(path: Path, want: int) -> bool:
@@ -115,7 +126,9 @@ def oncall(rt: Runtime) -> Check:
 def local(rt: Runtime) -> list[Check]:
     """Every check of this host, in the order an operator fixes them."""
     found = database(rt)
+    current = found[1].status == OK
     found += secrets(rt)
+    found.append(install(rt) if current else Check("server keys", SKIPPED, "the schema is not current"))
     found.append(region(rt))
     reachable = found[0].status == OK
     found.append(oncall(rt) if reachable else Check("on-call rota", SKIPPED, "the database is not reachable"))

@@ -93,8 +93,8 @@ def test_a_line_ready_for_launch_passes(line: Runtime, fake_twilio: FakeTwilio, 
     before = _conversations(line)
     code, lines = _doctor(line)
     assert code == 0, lines
-    for name in ("database", "migrations", "secrets folder", "region", "on-call rota", "twilio webhook",
-                 "twilio status callback", "twilio signed round trip", "telegram webhook",
+    for name in ("database", "migrations", "secrets folder", "server keys", "region", "on-call rota",
+                 "twilio webhook", "twilio status callback", "twilio signed round trip", "telegram webhook",
                  "telegram secret round trip"):
         assert lines[name][0] == "OK", (name, lines[name])
     assert "Messaging Service" in lines["twilio webhook"][1]
