@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
@@ -55,8 +55,8 @@ def refusal(exc: BaseException) -> Refusal | None:
         return Refusal("connection pool exhausted",
                        "every connection of this process's pool was busy: raise TIPLINE_DB_POOL_SIZE (and "
                        "PostgreSQL's max_connections to match), or look for slow queries")
-    if not isinstance(exc, DBAPIError) or exc.orig is None:
-        return None
+    if not isinstance(exc, OperationalError) or exc.orig is None:
+        return None  # connecting fails with this class; a bad query or a missing table with others
     if not type(exc.orig).__module__.startswith("psycopg"):
         return None  # SQLite's errors say what they are already
     text = str(exc.orig).lower()
