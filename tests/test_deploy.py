@@ -89,7 +89,9 @@ def test_the_compose_file_runs_the_line_behind_caddy() -> None:
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
         assert "secrets:/srv/tipline-secrets" in service["volumes"]
         assert _parses(service["command"]) == name
-    assert "console-secrets:/srv/tipline-console-secrets" in services["console"]["volumes"]
+    for name in ("init", "console"):  # init makes the on-call rota key there; only the console reads it
+        assert "console-secrets:/srv/tipline-console-secrets" in services[name]["volumes"]
+    assert all("console-secrets" not in volume for volume in services["serve"]["volumes"])
     assert all(port.startswith("127.0.0.1:") for port in services["console"]["ports"])  # never public
     assert "ports" not in services["serve"]  # only through Caddy
     assert services["caddy"]["volumes"][0] == "./Caddyfile:/etc/caddy/Caddyfile:ro"
