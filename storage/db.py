@@ -37,8 +37,16 @@ def _sqlite_path(url: str) -> Path | None:
     return None
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """Create an engine with the pragmas and transaction mode this project relies on."""
+# How long a request waits for a free connection of its process's pool before it fails (under
+# gunicorn's 30 s worker timeout and Twilio's 12 s read timeout, so the failure is ours to answer).
+POOL_TIMEOUT = 10.0
+
+
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = POOL_TIMEOUT) -> Engine:
+    """Create an engine with the pragmas and transaction mode this project relies on.
+
+    ``pool_size`` and ``max_overflow`` bound PostgreSQL connections of this process
+    (``Settings.pool_for``: the process's threads, README "Sizing")."""
     path = _sqlite_path(url)
     if path is not None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -54,7 +62,8 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return engine
     if url.startswith("sqlite"):
         raise DatabaseError(f"unsupported SQLite URL {url!r}: use sqlite:////absolute/path.sqlite3")
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,
+                         pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from storage import secret_check
 from storage.crypto import ServerSecrets
 from storage.db import ping, read_only
+from storage.db_errors import refusal
 from storage.schema import is_current
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ def readiness_problem(engine: Engine, secrets: ServerSecrets | None) -> str | No
     try:
         with read_only(engine) as conn:
             check = secret_check.compare(conn, secrets=secrets)
-    except (SQLAlchemyError, OSError):
-        return "database unreachable"
+    except (SQLAlchemyError, OSError) as exc:
+        return _unreachable(exc)
     if check is secret_check.SecretCheck.DIFFERS:
         return "server keys do not match this database"
     return None
@@ -42,8 +43,7 @@ def database_problem(engine: Engine) -> str | None:
     try:
         ping(engine)
     except (SQLAlchemyError, OSError) as exc:
-        log.warning("readiness: database unreachable (%s)", type(exc).__name__)
-        return "database unreachable"
+        return _unreachable(exc)
     try:
         current = is_current(engine)
     except (SQLAlchemyError, OSError) as exc:
@@ -52,3 +52,12 @@ def database_problem(engine: Engine) -> str | None:
     if not current:
         return "migrations not current: run 'tipline upgrade'"
     return None
+
+
+def _unreachable(exc: BaseException) -> str:
+    """"database unreachable", and why when the driver said (too many clients, authentication ...):
+    the operator reads what to fix in the probe's answer; never the driver's own words."""
+    found = refusal(exc)
+    reason = "database unreachable" + (f": {found.reason}" if found else "")
+    log.warning("readiness: %s (%s)", reason, type(exc).__name__)
+    return reason

@@ -10,11 +10,13 @@ from typing import Any
 
 import click
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.catalog import po_path
 from bot.types import CHANNELS, InboundMessage
 from storage import keys
 from storage.crypto import CryptoError
+from storage.db_errors import operator_line
 from tipline.install import (
     DEMO_MARKER, InstallError, add_first_admin, add_missing_queues, check_install, check_layout, needs_first_admin,
     prepare,
@@ -57,10 +59,12 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except DBAPIError as exc:
+        except (DBAPIError, PoolTimeout) as exc:
+            if (refused := operator_line(exc)) is not None:  # PostgreSQL full, refusing the role, or down
+                raise OperatorError(refused) from None
             raise OperatorError(
-                f"the database could not be read ({type(exc.orig).__name__}). If this install was never "
-                "set up, run 'tipline init'; check TIPLINE_DATABASE_URL; if tables are missing or damaged, "
+                f"the database could not be read ({type(getattr(exc, 'orig', exc)).__name__}). If this install was "
+                "never set up, run 'tipline init'; check TIPLINE_DATABASE_URL; if tables are missing or damaged, "
                 "restore the database from a backup."
             ) from None
 
@@ -234,6 +238,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
                "(health: /healthz, /readyz; webhooks: /webhooks/twilio/sms, /webhooks/telegram)")
     if (rt.settings.data_dir / DEMO_MARKER).exists():  # a demo on a laptop, not a line's server
         click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
+    rt.close()  # no connection of this process crosses gunicorn's fork: each worker opens its own pool
     run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs)
 
 
@@ -255,6 +260,7 @@ def console(ctx: click.Context, host: str, port: int, workers: int) -> None:
         raise OperatorError(str(exc)) from None
     scheme = "http" if rt.settings.console_insecure_cookies else "https (behind your TLS proxy)"
     click.echo(f"Staff console on http://{host}:{port} ({scheme}); log in at /login with a staff passphrase.")
+    rt.close()  # each gunicorn worker opens its own pool after the fork
     run_console(rt.settings, host=host, port=port, workers=workers)
 
 
@@ -289,9 +295,10 @@ def tips_group() -> None:
 
 
 from tipline import (  # noqa: E402
-    cli_alerts, cli_audit, cli_cases, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram, cli_tips, cli_upgrade,
+    cli_alerts, cli_audit, cli_cases, cli_doctor, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram, cli_tips,
+    cli_upgrade,
 )
 cli_tips.register(tips_group)  # tips list, show, ask
 for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases, cli_oncall,
-               cli_upgrade):
+               cli_upgrade, cli_doctor):
     _group.register(main)

@@ -15,6 +15,7 @@ from bot import load_catalogs, load_flow
 from storage.oncall import CHANNELS
 from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
+from tipline.server import refusals_in_one_line
 from tipline.settings import Settings
 from triage.console import create_console_app
 
@@ -24,8 +25,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+CONSOLE_THREADS = 4
+
+
 def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
-    rt = runtime or Runtime(settings)
+    rt = runtime or Runtime(settings, threads=CONSOLE_THREADS)
     rt.check_ready()
     return create_console_app(
         db=rt.db, secrets=rt.secrets, staff_kdf=settings.staff_kdf, flow=load_flow(),
@@ -58,7 +62,8 @@ class _ConsoleServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         # Built in each worker after the fork: the database pool is not shared across processes.
-        app = build_console_app(self.settings)
+        with refusals_in_one_line():
+            app = build_console_app(self.settings)
         self._alerts = _start_alert_loop(self.settings)
         return app
 
@@ -79,7 +84,7 @@ def run_console(settings: Settings, *, host: str, port: int, workers: int) -> No
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "threads": 4,
+        "threads": CONSOLE_THREADS,
         "worker_class": "gthread",
         "timeout": 60,  # a login runs Argon2id
         # A stopping worker finishes its requests (a login's Argon2id, a page's send, 10 s at most).

@@ -43,13 +43,17 @@ class Runtime:
     """Lazily built parts, so a CLI command builds only what it uses."""
 
     settings: Settings
+    # Threads that use the database at once in this process (gunicorn's threads; 1 for the CLI and
+    # the worker): sizes its PostgreSQL pool (``Settings.pool_for``).
+    threads: int = 1
     _sender_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _sender: OutboxSender | None = field(default=None, init=False, repr=False, compare=False)
     _sender_built: bool = field(default=False, init=False, repr=False, compare=False)
 
     @cached_property
     def db(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        size, overflow = self.settings.pool_for(self.threads)
+        return make_engine(self.settings.database_url, pool_size=size, max_overflow=overflow)
 
     @cached_property
     def secrets(self) -> ServerSecrets:

@@ -8,13 +8,33 @@ finish and leased outbox items go back to pending at once.  A webhook longer tha
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.errors import AppImportError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from storage.db_errors import operator_line
 
 from tipline.settings import Settings
 
 GRACEFUL = 20  # seconds a stopping worker has for its requests and its sends in flight
+
+
+@contextmanager
+def refusals_in_one_line() -> Iterator[None]:
+    """A gunicorn worker that PostgreSQL refuses at boot (its pool is one too many for
+    max_connections) stops with the operator's line: gunicorn prints an ``AppImportError``'s text
+    alone, without a traceback, and halts; systemd's ``Restart=on-failure`` tries again."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as exc:
+        line = operator_line(exc)
+        if line is None:
+            raise
+        raise AppImportError(line) from None
 
 
 class _PublicServer(BaseApplication):  # type: ignore[misc]
@@ -41,8 +61,9 @@ class _PublicServer(BaseApplication):  # type: ignore[misc]
         from tipline.jobs import Jobs
         from tipline.runtime import Runtime
 
-        runtime = Runtime(self.settings)
-        app = create_public_app(self.settings, runtime)
+        runtime = Runtime(self.settings, threads=int(self.options["threads"]))
+        with refusals_in_one_line():
+            app = create_public_app(self.settings, runtime)
         if self.jobs:
             self._jobs = Jobs(runtime)
             self._jobs.start_background()

@@ -16,7 +16,7 @@ from typing import Mapping
 from storage.crypto import KdfParams
 from tipline.locales import LocaleError, default_locales
 from tipline.settings_ops import SettingsError as SettingsError  # defined there, imported from here
-from tipline.settings_ops import admin_passphrase, limits, metrics, outbox, spool
+from tipline.settings_ops import admin_passphrase, limits, metrics, outbox, pool, spool
 from tipline.settings_ops import whole_number as _int
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +96,16 @@ class Settings:
     spool_max_bytes: int = 64 * 1024 * 1024
     spool_reply: str = ""
     outbox_lease_seconds: int = 120  # a sender killed mid-send: its items wait this long for another
+    # PostgreSQL connections per process (README, "Sizing"): 0 / -1 derive them from the threads.
+    db_pool_size: int = 0
+    db_max_overflow: int = -1
+
+    def pool_for(self, threads: int) -> tuple[int, int]:
+        """(pool size, overflow) for a process serving ``threads`` threads at once: one connection
+        each, plus two for its own background threads (jobs, sender, alert loop), and two spare."""
+        size = self.db_pool_size or threads + 2
+        overflow = self.db_max_overflow if self.db_max_overflow >= 0 else 2
+        return size, overflow
 
     @property
     def is_sqlite(self) -> bool:
@@ -284,4 +294,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console_idle_minutes=_int(env, "TIPLINE_CONSOLE_IDLE_MINUTES", 15),
         console_session_hours=_int(env, "TIPLINE_CONSOLE_SESSION_HOURS", 8),
         console_insecure_cookies=env.get("TIPLINE_CONSOLE_INSECURE_COOKIES", "") == "1",
-    ).with_(**_oncall(env, secrets_dir), **metrics(env), **limits(env), **spool(env), **outbox(env))
+    ).with_(**_oncall(env, secrets_dir), **metrics(env), **limits(env), **spool(env), **outbox(env), **pool(env))

@@ -90,3 +90,10 @@ def outbox(env: Mapping[str, str]) -> dict[str, object]:
     if lease < 5:
         raise SettingsError(f"TIPLINE_OUTBOX_LEASE_SECONDS must be 5 or more, got {lease}")
     return {"outbox_lease_seconds": lease}
+def pool(env: Mapping[str, str]) -> dict[str, object]:
+    """This process's PostgreSQL pool: 0 (size) and -1 (overflow) mean derived from its threads
+    (``Settings.pool_for``)."""
+    return {
+        "db_pool_size": whole_number(env, "TIPLINE_DB_POOL_SIZE", 0),
+        "db_max_overflow": whole_number(env, "TIPLINE_DB_MAX_OVERFLOW", -1, zero=True),
+    }

@@ -28,7 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from bot.types import TELEGRAM, Hints, InboundMessage
 from triage.intake import IntakeService
 from triage.oncall_enrol import OncallEnrol
-from webhooks import telegram_update
+from webhooks import probe, telegram_update
 from webhooks.responses import database_unavailable, ok_json, plain
 from webhooks.spooling import Keep
 
@@ -52,6 +52,8 @@ class TelegramEdge:
         given = request.headers.get(HEADER)
         if given is None or not hmac.compare_digest(given.encode("utf-8", "replace"), self.secret):
             return plain(403, "forbidden")
+        if (nonce := request.headers.get(probe.HEADER)) is not None:  # tipline doctor's round trip
+            return probe.answer(nonce)
         request.max_content_length = MAX_BODY
         try:
             raw = request.get_data(cache=False)

@@ -40,7 +40,7 @@ from storage import inbound, lookups, opt_outs, provider_copies
 from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
 from webhooks.twilio_channel import OPTED_OUT
-from webhooks import reply_window
+from webhooks import probe, reply_window
 from webhooks.rejections import RejectionLog
 from webhooks.responses import database_unavailable, no_content, plain
 from webhooks.spooling import Keep
@@ -141,6 +141,8 @@ class TwilioEdge:
         params = self.authenticate(SMS_PATH)
         if isinstance(params, Response):
             return params
+        if probe.FIELD in params and "MessageSid" not in params:  # tipline doctor's signed round trip
+            return probe.answer(params[probe.FIELD])
         sid = params.get("MessageSid")
         sender = params.get("From")
         if not is_sid(sid) or not sender or len(sender) > 64:

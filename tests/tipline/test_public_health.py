@@ -34,7 +34,7 @@ def test_a_database_outage_is_a_503_with_a_reason_never_a_500(rt: Runtime) -> No
     try:
         assert client.get("/healthz").status_code == 200  # alive: a restart would not help
         ready = client.get("/readyz")
-        assert ready.status_code == 503 and ready.get_json()["reason"] == "database unreachable"
+        assert ready.status_code == 503 and ready.get_json()["reason"] == "database unreachable: not answering"
     finally:
         rt.__dict__["db"].dispose()
         rt.__dict__["db"] = real

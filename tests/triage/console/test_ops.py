@@ -41,7 +41,8 @@ def test_without_a_database_the_console_is_alive_but_not_ready(rt: Runtime, cloc
     client = console_app(rt, clock, db=dead, metrics_token=TOKEN).test_client()
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
-    assert ready.status_code == 503 and ready.get_json() == {"status": "unavailable", "reason": "database unreachable"}
+    assert ready.status_code == 503
+    assert ready.get_json() == {"status": "unavailable", "reason": "database unreachable: not answering"}
     scrape = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert scrape.status_code == 503  # an outage is reported, never a 500
 
