@@ -90,6 +90,8 @@ def outbox(env: Mapping[str, str]) -> dict[str, object]:
     if lease < 5:
         raise SettingsError(f"TIPLINE_OUTBOX_LEASE_SECONDS must be 5 or more, got {lease}")
     return {"outbox_lease_seconds": lease}
+
+
 def pool(env: Mapping[str, str]) -> dict[str, object]:
     """This process's PostgreSQL pool: 0 (size) and -1 (overflow) mean derived from its threads
     (``Settings.pool_for``)."""
