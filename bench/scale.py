@@ -100,7 +100,7 @@ class Throughput:
             self.cells.append(Cell(line.name, w))
             # Unmeasured: every worker has its imports, connections and first interview behind it.
             webhooks.check_interview(apps["tipline"].url, self.signer, sender=mixes.phone(998, len(self.cells)))
-            for app, server in apps.items():
+            for server in apps.values():
                 warm = [mixes.Message("hi", mixes.phone(997, len(self.cells) * 100 + i)) for i in range(8 * w)]
                 webhooks.warm(server.url, self.signer, warm, self.args.connections)
 
@@ -166,7 +166,8 @@ def paced_lines(args: argparse.Namespace, line: Line, telegram: FakeTelegram, tw
         server.stop()
     missing = (f"; {s.replies_missing} replies and {s.alerts_missing} alerts never arrived"
                if s.replies_missing or s.alerts_missing else "")
-    rates = ", ".join(f"{d.workers} worker(s) {d.rate:,.0f}/s ({d.replies} in {d.seconds:.2f} s)" for d in drains)
+    rates = "; ".join(f"{d.workers} worker(s) {d.rate:,.0f}/s ({d.replies} in {d.last:.2f} s, the first after "
+                      f"{d.first:.2f} s; {d.sending_rate:,.0f}/s from the first to the last)" for d in drains)
     return [f"- {line.name}, steady {s.rate:.1f} messages/s for {args.steady_seconds:g} s ({s.sent} messages, "
             f"{args.steady_workers} `tipline worker --interval {args.worker_interval:g}`, one `tipline oncall run`):"
             f" webhook to reply received at the fake Bot API p50 {s.reply_p50_ms:.0f} ms, p99 "

@@ -139,14 +139,22 @@ def steady(url: str, telegram: FakeTelegram, twilio: FakeTwilio, *, rate: float,
 class DrainFigures:
     workers: int
     replies: int
-    seconds: float
+    first: float  # seconds from the resume to the first reply at the fake
+    last: float  # ... to the last one
 
     @property
     def rate(self) -> float:
-        return self.replies / self.seconds if self.seconds > 0 else float("nan")
+        """Replies per second from the resume (the workers' rounds of other jobs included)."""
+        return self.replies / self.last if self.last > 0 else float("nan")
+
+    @property
+    def sending_rate(self) -> float:
+        """Replies per second from the first reply to the last: the sending itself."""
+        return (self.replies - 1) / (self.last - self.first) if self.last > self.first else float("nan")
 
 
 def _open_conversations(url: str, count: int, first_chat: int) -> None:
+    """``count`` new Telegram conversations ("hi"): each first reply waits in the outbox."""
     sender = _Sender(url)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: sender.telegram(first_chat * 10 + i, first_chat + i, "hi"), range(count)))
@@ -163,18 +171,22 @@ def drain(url: str, env: dict[str, str], telegram: FakeTelegram, *, workers: int
             proc.send_signal(signal.SIGSTOP)
         with telegram.lock:
             before = len(telegram.sent)
-        _open_conversations(url, replies, 8_000_000 + tag * 100_000)
+        first_chat = 8_000_000 + tag * 100_000
+        _open_conversations(url, replies, first_chat)
         resumed = time.monotonic()
         for proc in started:
             proc.send_signal(signal.SIGCONT)
+        reached: dict[int, float] = {}  # chat -> when its first reply arrived
         deadline = resumed + 120
-        while time.monotonic() < deadline:
-            with telegram.lock:
-                arrived = [s.at for s in telegram.sent[before:]]
-            if len(arrived) >= replies:
-                break
+        while len(reached) < replies and time.monotonic() < deadline:
             time.sleep(0.05)
-        return DrainFigures(workers, len(arrived), max(arrived, default=resumed) - resumed)
+            with telegram.lock:
+                for s in telegram.sent[before:]:
+                    if first_chat <= s.chat_id < first_chat + replies:
+                        reached.setdefault(s.chat_id, s.at)
+        arrived = list(reached.values())
+        return DrainFigures(workers, len(arrived), min(arrived, default=resumed) - resumed,
+                            max(arrived, default=resumed) - resumed)
     finally:
         procs.stop()
 
