@@ -237,7 +237,8 @@ runs; each run gets fresh pre-signed interviews (new numbers, new MessageSids), 
 does its full work for each; the tip lines of one database share one install, as several
 `serve` processes would. Ratios to the durable endpoint on the same database, in the same round,
 are what matter on a shared machine. Steady part: a fixed-rate sender (no back-pressure: the
-next message is due at start + i / rate); Telegram chats take turns 15 s apart so each reply is
+next message is due at start + i / rate, and latencies count from then; the rate printed is
+messages over the time until the last was answered); Telegram chats take turns 15 s apart so each reply is
 matched to its update; a reply leaves through `tipline worker`, so its latency includes the
 worker's interval. Alerts are paired with danger answers in order. Outbox drain: the workers are
 paused once idle (SIGSTOP), conversations are opened through the webhook, the workers resumed

@@ -1,7 +1,8 @@
 """bench/scale.py's paced parts: replies and P1 alerts under a steady rate, and the outbox drain.
 
 Steady load: one scheduler sends at a fixed rate (the next send is due at start + i / rate,
-whatever the answers' pace; a pool of connections carries them).  Most messages are Telegram
+whatever the answers' pace; a pool of connections carries them), and every latency counts from
+when a message was due, so a line that falls behind shows in its figures.  Most messages are Telegram
 updates from chats taking turns ("hi", then "2" and "BACK"), whose replies go out through the
 outbox, so through ``tipline worker``; every ``DANGER_EVERY``-th message is an SMS from a reporter
 in danger ("hi", then "1": danger now), whose P1 tip raises an on-call alert that ``tipline
@@ -62,8 +63,10 @@ class _Sender:
             c = self.local.client = httpx.Client(timeout=30)
         return c
 
-    def telegram(self, update_id: int, chat: int, text: str) -> None:
-        at = time.monotonic()
+    # ``due``: when the steady schedule meant the message to go, so a line that falls behind (the
+    # sender's pool waiting for answers) shows in the latency instead of slowing the sender.
+    def telegram(self, update_id: int, chat: int, text: str, due: float | None = None) -> None:
+        at = time.monotonic() if due is None else due
         r = self.client().post(self.url + TG_PATH, content=update_body(update_id, chat, text),
                                headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET,
                                         "Content-Type": "application/json"})
@@ -71,13 +74,14 @@ class _Sender:
         with self.lock:
             self.posted.setdefault(chat, []).append(at)
 
-    def sms(self, sender: str, text: str) -> None:
-        headers, body = self.signer.headers_and_body(mixes.Message(text, sender))
-        at = time.monotonic()
-        _check(self.client().post(self.url + mixes.SMS_PATH, content=body, headers=headers))
-        if text == DANGER[1]:
-            with self.lock:
-                self.danger_at.append(at)
+    def danger(self, sender: str, due: tuple[float, float]) -> None:
+        """One reporter's two messages in order ("hi" must be answered before "1" is sent)."""
+        for text, at in zip(DANGER, due, strict=True):
+            time.sleep(max(0.0, at - time.monotonic()))
+            headers, body = self.signer.headers_and_body(mixes.Message(text, sender))
+            _check(self.client().post(self.url + mixes.SMS_PATH, content=body, headers=headers))
+        with self.lock:
+            self.danger_at.append(due[1])
 
 
 def _check(r: httpx.Response) -> None:
@@ -95,17 +99,18 @@ def _send_steadily(sender: _Sender, *, rate: float, seconds: float, tag: int) ->
     with ThreadPoolExecutor(POOL) as pool:
         for i in range(n):
             time.sleep(max(0.0, start + i / rate - time.monotonic()))
-            if i % DANGER_EVERY == DANGER_EVERY - 1:
-                k = i // DANGER_EVERY
-                futures.append(pool.submit(sender.sms, mixes.phone(600 + tag, k // 2), DANGER[k % 2]))
-            else:
+            if i % (2 * DANGER_EVERY) == DANGER_EVERY - 1:  # its second message is due DANGER_EVERY later
+                due = (start + i / rate, start + (i + DANGER_EVERY) / rate)
+                futures.append(pool.submit(sender.danger, mixes.phone(600 + tag, i), due))
+            elif i % (2 * DANGER_EVERY) != 2 * DANGER_EVERY - 1:
                 turn, chat = divmod(i, chats)
                 text = "hi" if turn == 0 else ("2" if turn % 2 else "BACK")
-                futures.append(pool.submit(sender.telegram, first_chat * 10 + i, first_chat + chat, text))
-        elapsed = time.monotonic() - start
-    for f in futures:
-        f.result()
-    return n / max(elapsed, n / rate)
+                futures.append(pool.submit(sender.telegram, first_chat * 10 + i, first_chat + chat, text,
+                                           start + i / rate))
+        for f in futures:
+            f.result()
+    # Answered messages per second: below ``rate`` when the line could not keep up.
+    return n / max(time.monotonic() - start, n / rate)
 
 
 def _alert_latencies(danger_at: list[float], twilio: FakeTwilio) -> tuple[list[float], int]:
