@@ -6,6 +6,7 @@
 # make constraints  rewrite constraints.txt from this venv's versions (after a dependency change)
 # make drills  the drills on PostgreSQL (drills/outage.py, kill.py, flood.py, claims.py, redelivery.py), each bounded in time
 # make bench set up (and install wrk as root) and run the benchmarks (the theft drill last); bench-webhooks: the webhook one
+# make bench-scale  the webhook path with 1, 2 and 4 workers on SQLite and PostgreSQL, replies and alerts under load
 # make bench-queue  claim-next latency with 10k and 1M stored tips on PostgreSQL
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CONSOLE_PORT ?= 8001
 
-.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-queue clean constraints drills drill-outage drill-flood drill-claims drill-redelivery \
+.PHONY: setup setup-system run test lint typecheck bench bench-webhooks bench-scale bench-queue clean constraints drills drill-outage drill-flood drill-claims drill-redelivery \
 	drill-kill \
 	catalogs catalogs-extract catalogs-update catalogs-compile catalogs-check
 
@@ -109,6 +110,11 @@ bench-queue: setup
 
 bench-webhooks: setup setup-system
 	$(BIN)/python bench/webhooks.py --write-results
+
+# Throughput with 1, 2 and 4 gunicorn workers on SQLite and PostgreSQL (TIPLINE_BENCH_DATABASE_URL, default the
+# local test server; schemas of its own, dropped afterwards), replies and P1 alerts at 50 messages/s, the outbox drain.
+bench-scale: setup setup-system
+	$(BIN)/python bench/scale.py --write-results
 
 # The versions this venv holds, pinned for the next install (pip itself and the project excluded).
 constraints:

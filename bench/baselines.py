@@ -2,6 +2,9 @@
 
     gunicorn 'bench.baselines:durable_app()'   one SQLite insert + commit per webhook (WAL,
                                                synchronous=FULL), TwiML out; $BENCH_DURABLE_DB
+    gunicorn 'bench.baselines:durable_pg_app()' one PostgreSQL insert + commit per webhook (the
+                                               server's synchronous_commit), TwiML out; $BENCH_DURABLE_PG
+                                               (a libpq URI; its table made by the bench beforehand)
     gunicorn 'bench.baselines:bare_app()'      TwiML out, nothing else
 """
 
@@ -11,6 +14,7 @@ import os
 import sqlite3
 import threading
 
+import psycopg
 from flask import Flask, Response, request
 
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response />'
@@ -51,6 +55,33 @@ def durable_app() -> Flask:
         row = (form.get("MessageSid"), form.get("Body", "").encode())
         c.execute("INSERT OR IGNORE INTO t (k, v) VALUES (?, ?)", row)
         c.execute("COMMIT")
+        return Response(TWIML_EMPTY, mimetype="application/xml")
+
+    return _with_healthz(app)
+
+
+PG_TABLE = "CREATE TABLE IF NOT EXISTS bench_durable (id BIGSERIAL PRIMARY KEY, k TEXT UNIQUE, v BYTEA)"
+
+
+def durable_pg_app() -> Flask:
+    url = os.environ["BENCH_DURABLE_PG"]
+    local = threading.local()
+
+    def conn() -> psycopg.Connection[tuple[object, ...]]:
+        c: psycopg.Connection[tuple[object, ...]] | None = getattr(local, "c", None)
+        if c is None:  # one connection per gunicorn thread, made after the fork, as a pool would hand out
+            c = local.c = psycopg.connect(url)
+        return c
+
+    app = Flask("durable_pg")
+
+    @app.post("/webhooks/twilio/sms")
+    def sms() -> Response:
+        form = request.form
+        c = conn()
+        c.execute("INSERT INTO bench_durable (k, v) VALUES (%s, %s) ON CONFLICT (k) DO NOTHING",
+                  (form.get("MessageSid"), form.get("Body", "").encode()))
+        c.commit()
         return Response(TWIML_EMPTY, mimetype="application/xml")
 
     return _with_healthz(app)

@@ -102,12 +102,12 @@ Telegram figure is `tipline serve` with its jobs (the outbox sender), a small Py
 at a fixed rate, and the time until the reply reaches the fake Bot API (tests/fakes)."""
 
 
-def write_results(body: list[str]) -> None:
-    """Replace the webhook section of bench/RESULTS.md (the other sections stay)."""
+def write_results(body: list[str], *, title: str = SECTION, method: str = METHOD) -> None:
+    """Replace one section of bench/RESULTS.md, the webhook one unless told (the other sections stay)."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    section = SECTION + "\n\n" + "\n".join(body).strip() + "\n\n" + METHOD + "\n"
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
+    section = title + "\n\n" + "\n".join(body).strip() + "\n\n" + method + "\n"
+    if title in text:
+        head, _, rest = text.partition(title)
         nxt = rest.find("\n## ")
         tail = rest[nxt + 1:] if nxt >= 0 else ""
         text = head + section + ("\n" + tail if tail else "")

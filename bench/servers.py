@@ -18,6 +18,11 @@ WORKERS, THREADS = 2, 4
 # The options tipline/server.py gives gunicorn, for the baselines too.
 GUNICORN_ARGS = ["--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
                  "--timeout", "30", "--log-level", "warning"]
+
+
+def gunicorn_args(workers: int = WORKERS) -> list[str]:
+    """GUNICORN_ARGS with another number of worker processes (bench/scale.py)."""
+    return ["--workers", str(workers), *GUNICORN_ARGS[2:]]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -100,9 +105,9 @@ def start_tipline(env: dict[str, str], *, jobs: bool = False, workers: int = WOR
     return _start("tipline" if not jobs else "tipline (jobs)", cmd, port, env)
 
 
-def start_baseline(name: str, scratch: Path) -> Server:
-    """``durable`` or ``bare`` from bench/baselines.py under gunicorn."""
+def start_baseline(name: str, scratch: Path, *, workers: int = WORKERS, env: dict[str, str] | None = None) -> Server:
+    """``durable``, ``durable_pg`` or ``bare`` from bench/baselines.py under gunicorn."""
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}",
+    cmd = [sys.executable, "-m", "gunicorn", *gunicorn_args(workers), "--bind", f"127.0.0.1:{port}",
            f"bench.baselines:{name}_app()"]
-    return _start(name, cmd, port, {"BENCH_DURABLE_DB": str(scratch / "durable.sqlite3")})
+    return _start(name, cmd, port, {"BENCH_DURABLE_DB": str(scratch / "durable.sqlite3"), **(env or {})})

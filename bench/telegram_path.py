@@ -33,7 +33,7 @@ class TelegramFigures:
     missing: int  # updates whose reply never reached the fake Bot API
 
 
-def _update(update_id: int, chat: int, text: str) -> bytes:
+def update_body(update_id: int, chat: int, text: str) -> bytes:
     return json.dumps({"update_id": update_id, "message": {
         "message_id": update_id % 100000, "date": int(time.time()), "text": text,
         "from": {"id": chat, "is_bot": False, "first_name": "R", "language_code": "en"},
@@ -55,7 +55,7 @@ def measure(url: str, fake: FakeTelegram, *, rate: float, seconds: float, chats:
         if client is None:
             client = local.client = httpx.Client(timeout=30)
         at = time.monotonic()
-        r = client.post(url + TG_PATH, content=_update(first_chat * 10 + i, chat, text),
+        r = client.post(url + TG_PATH, content=update_body(first_chat * 10 + i, chat, text),
                         headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET, "Content-Type": "application/json"})
         if r.status_code != 200:
             raise RuntimeError(f"the Telegram webhook answered {r.status_code}")
@@ -71,14 +71,14 @@ def measure(url: str, fake: FakeTelegram, *, rate: float, seconds: float, chats:
         for f in futures:
             f.result()
     deadline = time.monotonic() + 30
-    latencies, missing = _match(posted, fake)
+    latencies, missing = match_replies(posted, fake)
     while missing and time.monotonic() < deadline:  # the last replies are still on their way
         time.sleep(0.1)
-        latencies, missing = _match(posted, fake)
-    return TelegramFigures(n, rate, _pct(latencies, 50), _pct(latencies, 99), missing)
+        latencies, missing = match_replies(posted, fake)
+    return TelegramFigures(n, rate, pct(latencies, 50), pct(latencies, 99), missing)
 
 
-def _match(posted: dict[int, list[float]], fake: FakeTelegram) -> tuple[list[float], int]:
+def match_replies(posted: dict[int, list[float]], fake: FakeTelegram) -> tuple[list[float], int]:
     """Each update's latency: until the first message sent to its chat after it was posted."""
     with fake.lock:
         arrivals: dict[int, list[float]] = {}
@@ -96,7 +96,7 @@ def _match(posted: dict[int, list[float]], fake: FakeTelegram) -> tuple[list[flo
     return latencies, missing
 
 
-def _pct(values: list[float], p: int) -> float:
+def pct(values: list[float], p: int) -> float:
     if len(values) < 2:
         return values[0] * 1000 if values else float("nan")
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000

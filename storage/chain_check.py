@@ -19,6 +19,7 @@ import struct
 from hashlib import sha256
 
 from sqlalchemy import Connection, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.crypto import CryptoError
 from storage.epochs import TAGS, EpochKeys
@@ -52,9 +53,12 @@ def record(conn: Connection, *, epochs: EpochKeys, now: float) -> None:
             epoch, key = epochs.ratchet(purpose).current()
         except KeyError:
             continue  # a purpose this process has no chain for
-        row_id = CHAIN_ID_BASE + tag
-        conn.execute(delete(_t).where(_t.c.id == row_id))
-        conn.execute(_t.insert().values(id=row_id, fingerprint=struct.pack(">q", epoch) + _mark(key), created_at=now))
+        values = {"fingerprint": struct.pack(">q", epoch) + _mark(key), "created_at": now}
+        # An upsert, not delete-then-insert: two workers refreshing at once on PostgreSQL would
+        # both miss the row and the second insert would fail its whole jobs round.
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(_t).values(id=CHAIN_ID_BASE + tag, **values)
+        conn.execute(insert.on_conflict_do_update(index_elements=[_t.c.id], set_=values))
 
 
 def blocking(conn: Connection, *, epochs: EpochKeys, now: float) -> list[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,29 @@ def test_a_host_with_the_copied_folder_starts_and_the_worker_keeps_the_fingerpri
             assert chain_check.mismatched(conn, epochs=rt.epochs) == []
     finally:
         second.close()
+
+
+def test_two_workers_refreshing_the_fingerprints_at_once_both_finish_their_round(rt: Runtime) -> None:
+    """Several 'tipline worker' processes on PostgreSQL: a refresh that waits on another's must not
+    fail (it did with delete-then-insert, and the failed refresh took that worker's whole round,
+    deliveries included, down with it)."""
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with rt.db.begin() as conn:
+                chain_check.record(conn, epochs=rt.epochs, now=time.time())
+        except BaseException as exc:  # reported to the test thread
+            errors.append(exc)
+
+    with rt.db.begin() as conn:
+        chain_check.record(conn, epochs=rt.epochs, now=time.time())
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(0.5)  # the second refresh now waits for this transaction's rows
+    other.join(30)
+    assert not other.is_alive()
+    assert errors == []
+    with rt.db.connect() as conn:
+        assert chain_check.recorded(conn)
+        assert chain_check.mismatched(conn, epochs=rt.epochs) == []
