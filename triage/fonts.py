@@ -73,3 +73,22 @@ def find(script: str, *, bold: bool = False) -> FoundFont:
             return FoundFont(script=script, path=Path(path), index=int(index or 0), rtl=wanted.rtl)
     raise FontMissing(f"no font for {script} text ({wanted.family} {style}): {hint}")
 
+
+
+# Code point ranges of the scripts that need their own font (the rest: Latin, Cyrillic, Greek).
+_RANGES = (
+    ("arabic", ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))),
+    ("ethiopic", ((0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F))),
+    ("devanagari", ((0x0900, 0x097F), (0xA8E0, 0xA8FF))),
+    ("thai", ((0x0E00, 0x0E7F),)),
+    ("hangul", ((0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF))),
+    ("han", ((0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+             (0xFF00, 0xFFEF))),
+)
+
+
+def scripts_in(text: str) -> tuple[str, ...]:
+    """The scripts besides Latin that ``text`` uses (a reporter may write in any of them)."""
+    points = {ord(c) for c in text if ord(c) >= 0x0600}
+    return tuple(script for script, ranges in _RANGES
+                 if any(low <= p <= high for p in points for low, high in ranges))

@@ -18,25 +18,32 @@ from triage import fonts
 PAGE_SIZES = {"a4": "A4", "letter": "Letter"}
 
 
-def new_document(size: str = "a4", *, shaping: bool = True) -> FPDF:
-    """A blank portrait document; ``shaping=False`` only to show what unshaped text looks like."""
-    pdf = FPDF(orientation="portrait", unit="mm", format=PAGE_SIZES[size])
-    pdf.set_auto_page_break(False)
+def new_document(size: str = "a4", *, shaping: bool = True, document: type[FPDF] = FPDF) -> FPDF:
+    """A blank portrait document; ``shaping=False`` only to show what unshaped text looks like.
+
+    ``document`` may be a subclass drawing a header on every page (a tip's export marking).
+    """
+    pdf = document(orientation="portrait", unit="mm", format=PAGE_SIZES[size])
+    pdf.set_auto_page_break(document is not FPDF, margin=15)
     pdf.set_margins(15, 15, 15)
     pdf.set_creator("tipline")
     pdf.set_text_shaping(shaping)
     return pdf
 
 
-def use_font(pdf: FPDF, locale: str, size: float, *, bold: bool = False) -> fonts.FoundFont:
-    """Select the font of ``locale``'s script (registered on first use); raises FontMissing."""
+def use_font(pdf: FPDF, locale: str, size: float, *, bold: bool = False,
+             also: tuple[str, ...] = ()) -> fonts.FoundFont:
+    """Select the font of ``locale``'s script (registered on first use); raises FontMissing.
+
+    ``also`` names more scripts the text may hold (``fonts.scripts_in``): their fonts fill in
+    the characters the main font lacks.
+    """
     found = fonts.font_for(locale, bold=bold)
     family = _register(pdf, found, bold)
-    if found.script != fonts.LATIN:
-        # Some script fonts (Ethiopic) have no digits or Latin punctuation: "911" and "?" come
-        # from the Latin font.
-        _register(pdf, fonts.find(fonts.LATIN, bold=bold), bold)
-        pdf.set_fallback_fonts([f"tl-{fonts.LATIN}"], exact_match=False)
+    # Some script fonts (Ethiopic) have no digits or Latin punctuation: "911" and "?" come
+    # from the Latin font.
+    extra = tuple(dict.fromkeys(s for s in (fonts.LATIN, *also) if s != found.script))
+    pdf.set_fallback_fonts([_register(pdf, fonts.find(s, bold=bold), bold) for s in extra], exact_match=False)
     pdf.set_font(family, "B" if bold else "", size)
     return found
 
