@@ -3,6 +3,9 @@
 The number printed is ``TIPLINE_TWILIO_FROM`` (or ``--sms-number`` when that is a messaging
 service), the link names ``TIPLINE_TELEGRAM_BOT_USERNAME``; the emergency number is the
 region's (``TIPLINE_REGION``).  Nothing is read from or written to the line's data.
+
+fpdf2 takes seconds to import: the poster modules are imported by the commands that use them,
+so every other command (``serve`` among them) starts as fast as before.
 """
 
 from __future__ import annotations
@@ -18,9 +21,6 @@ from bot.types import Region
 from tipline.cli_unlock import runtime_of
 from tipline.locales import missing_messages, present_locales
 from tipline.settings import Settings, SettingsError
-from triage import poster
-from triage.fonts import FontMissing
-from triage.pdfdoc import PAGE_SIZES
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{3,}$")
 
@@ -51,11 +51,13 @@ def _region(ctx: click.Context) -> Region:
 
 def _poster_langs(settings: Settings, langs: tuple[str, ...]) -> tuple[str, ...]:
     """The languages asked for, each with a catalog holding the poster's words."""
+    from triage.poster import MSGIDS
+
     present = present_locales(settings.locales_dir)
     for lang in langs:
         if lang not in present:
             raise click.ClickException(f"no catalog for {lang!r}; languages: {', '.join(present)}")
-        missing = missing_messages(settings.locales_dir, lang, poster.MSGIDS)
+        missing = missing_messages(settings.locales_dir, lang, MSGIDS)
         if missing:
             raise click.ClickException(f"the {lang} catalog lacks the poster's words: {', '.join(missing)}")
     return tuple(dict.fromkeys(langs))
@@ -66,7 +68,7 @@ def _poster_langs(settings: Settings, langs: tuple[str, ...]) -> tuple[str, ...]
               "first one is the Telegram link's).")
 @click.option("--area", required=True, help="The campaign area (an area of TIPLINE_REGION, see 'campaign links').")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "png"]), default="pdf", show_default=True)
-@click.option("--size", type=click.Choice(sorted(PAGE_SIZES)), default="a4", show_default=True)
+@click.option("--size", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write (default poster-<area>-<langs>.<format> here).")
 @click.option("--sms-number", help="The number people text, when TIPLINE_TWILIO_FROM is a messaging service.")
@@ -74,6 +76,9 @@ def _poster_langs(settings: Settings, langs: tuple[str, ...]) -> tuple[str, ...]
 def poster_command(ctx: click.Context, langs: tuple[str, ...], area: str, fmt: str, size: str, out: Path | None,
                    sms_number: str | None) -> None:
     """A printable poster: the number, the Telegram link and its QR code, a few lines per language."""
+    from triage import poster
+    from triage.fonts import FontMissing
+
     settings = runtime_of(ctx).settings
     region = _region(ctx)
     chosen = _poster_langs(settings, langs)
@@ -98,6 +103,8 @@ def poster_command(ctx: click.Context, langs: tuple[str, ...], area: str, fmt: s
 @click.pass_context
 def links_command(ctx: click.Context, areas: tuple[str, ...]) -> None:
     """The Telegram deep links per area and enabled language (area, language, link; tab-separated)."""
+    from triage.poster import deep_link
+
     settings = runtime_of(ctx).settings
     region = _region(ctx)
     unknown = [a for a in areas if a not in region.areas]
@@ -106,7 +113,7 @@ def links_command(ctx: click.Context, areas: tuple[str, ...]) -> None:
     bot = _bot_username(settings)
     for area in areas or region.areas:
         for lang in settings.locales:
-            click.echo(f"{area}\t{lang}\t{poster.deep_link(bot, lang, area)}")
+            click.echo(f"{area}\t{lang}\t{deep_link(bot, lang, area)}")
 
 
 def register(group: click.Group) -> None:

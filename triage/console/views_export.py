@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 from storage.db import deferred
 from storage.tip_mac import MacStatus
 from triage.casework import referral_check
-from triage.console import case_panel, tip_page, tip_pdf
+from triage.console import case_panel, tip_page
 from triage.console.auth import Auth, Member
 from triage.console.cases import CaseError, Casework, NotVisible, words_of
 from triage.console.config import ConsoleConfig
@@ -59,6 +59,8 @@ class ExportViews:
             raise CaseError("Not exported: this tip's metadata does not verify (see the warning above).")
         override = self._decision_8(found, tip_id, partner, opened.view.meta.categories)
         panel = case_panel.build(self.cases, found.keys, tip_id)
+        from triage.console import tip_pdf  # fpdf2 takes seconds to import: not at the console's start
+
         marking = tip_pdf.Marking(by=found.keys.username, at=self.cfg.clock(), for_whom=for_whom, partner=partner)
         try:
             document = tip_pdf.render(opened.view, panel, marking, locale=found.session.locale)
