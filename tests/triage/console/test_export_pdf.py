@@ -82,7 +82,8 @@ def test_the_export_is_the_tip_page_marked_on_every_page_and_audited(
 def test_the_export_speaks_the_members_chosen_language(
     rt: Runtime, app: Flask, admin: Browser, clock: FakeClock, tmp_path: Path
 ) -> None:
-    give_tips(rt, clock, LABOUR_TIP)
+    words = "老板拿走了工人的护照 صاحب العمل أخذ جوازات السفر"  # the reporter's words, two more scripts
+    give_tips(rt, clock, [words if i == 3 else line for i, line in enumerate(LABOUR_TIP)])
     (tip_id,) = tip_ids(rt)
     admin.client.post("/language", data={"csrf": admin.token(f"/tips/{tip_id}"), "locale": "es", "back": tip_id})
     spanish = load_catalogs(rt.settings.locales_dir, ("es",)).text("es", "q.W2")  # the console shows en, es
@@ -90,6 +91,7 @@ def test_the_export_speaks_the_members_chosen_language(
     assert status == 200
     whole = " ".join(" ".join(_pages(document, tmp_path)).split())
     assert " ".join(spanish.split())[:40] in whole
+    assert "老板拿走了工人的护照" in whole  # Han from its own font, as written
 
 
 def test_decision_8_holds_on_paper_too(rt: Runtime, app: Flask, admin: Browser, clock: FakeClock) -> None:
