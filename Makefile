@@ -44,6 +44,16 @@ setup-system:
 	  { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1; } || \
 	  echo "setup-system: could not install wrk (apt-get install -y wrk); the webhook benchmark will say so"; \
 	else echo "setup-system: wrk is missing; install it with 'sudo apt-get install -y wrk' to run the webhook benchmark"; fi
+	@# Fonts for posters and exported tips (triage/fonts.py finds them through fontconfig) and
+	@# poppler-utils (pdftoppm, pdftotext) for the poster and export tests.
+	@missing=""; for pkg in fontconfig fonts-noto-core fonts-noto-cjk poppler-utils; do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1; } || \
+	  echo "setup-system: could not install$$missing (apt-get install -y$$missing); posters and their tests need them"; \
+	else echo "setup-system: missing$$missing; install with 'sudo apt-get install -y$$missing' for posters and PDF exports"; fi
 
 # The public line and the staff console side by side; Ctrl-C stops both.  The console runs over
 # plain HTTP on this machine only (TIPLINE_CONSOLE_INSECURE_COOKIES=1): never expose it like that.

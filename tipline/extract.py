@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "locales" / "notes.toml"
 # The families of message ids; anything else in a string literal is not one ("region.areas"
 # is an options_from value, "words.toml" a file name).
-MSGID = re.compile(r"^(?:q|opt|reply|cmd|region|area|partner|followup|lang|btn)\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*$")
+MSGID = re.compile(r"^(?:q|opt|reply|cmd|region|area|partner|followup|lang|btn|poster)"
+                   r"\.[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*$")
 NOT_MSGIDS = frozenset({"region.areas"})
 
 # What a Babel extraction method yields: (line number, function name, message, comments).

@@ -21,8 +21,8 @@ from storage.epochs import EpochKeys
 from triage.routing_file import Routing
 
 from triage.console import (
-    views_admin, views_api, views_auth, views_cases, views_dashboard, views_oncall, views_ops, views_queue,
-    views_translations, web,
+    views_admin, views_api, views_auth, views_cases, views_dashboard, views_export, views_oncall, views_ops,
+    views_queue, views_translations, web,
 )
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
@@ -61,6 +61,7 @@ def create_console_app(
     app.register_blueprint(views_api.make_blueprint(cfg, auth))
     app.register_blueprint(views_admin.make_blueprint(cfg, auth))
     app.register_blueprint(views_cases.make_blueprint(cfg, auth))
+    app.register_blueprint(views_export.make_blueprint(cfg, auth))
     app.register_blueprint(views_translations.make_blueprint(cfg, auth))
     app.register_blueprint(views_oncall.make_blueprint(cfg, auth))
     app.register_blueprint(views_dashboard.make_blueprint(cfg, auth))

@@ -82,8 +82,10 @@ def _history(conn: Connection, tip_id: str, notes: list[Note], sent: list[Referr
     for entry in tip_history.audit_of_tip(conn, tip_id):
         if entry.action.startswith("status_"):
             events.append(Event(entry.at, entry.actor, f"set the case to {LABELS.get(entry.action[7:], '?')}"))
-        elif entry.action.startswith("refer_override_"):
-            events.append(Event(entry.at, entry.actor, f"overrode decision 8 ({entry.action[15:]})"))
+        elif entry.action.startswith("export_pdf_"):
+            events.append(Event(entry.at, entry.actor, f"exported it to PDF for {entry.action[11:]}"))
+        elif entry.action.startswith(("refer_override_", "export_override_")):
+            events.append(Event(entry.at, entry.actor, f"overrode decision 8 ({entry.action.rpartition('_')[2]})"))
         elif entry.action not in _QUIET:
             events.append(Event(entry.at, entry.actor, _ACTIONS.get(entry.action, entry.action)))
     events += [Event(n.created_at, n.author, _wrote(n.kind), n.text) for n in notes]

@@ -47,6 +47,12 @@ def _current_versions(conn: Connection, member: StaffKeys, tip_id: str) -> list[
     return [o for o in opened if o[0] == latest or o[2].get("kind") == "addendum"]
 
 
+def current_answers(conn: Connection, member: StaffKeys, tip_id: str) -> dict[str, Any]:
+    """The answers of the tip's latest snapshot the member can open (decision 8 reads them)."""
+    current = _current_versions(conn, member, tip_id)
+    return next((p["answers"] for _, _, p in reversed(current) if "answers" in p), {})
+
+
 class Referrals:
     def __init__(self, casework: Casework) -> None:
         self.casework = casework

@@ -34,4 +34,5 @@ def render(work: Work, casework: Casework, found: Member, tip_id: str, *, done: 
     panel = case_panel.build(casework, found.keys, tip_id)
     return page("tip.html", status, tip=opened.view, claim=opened.claim, mine=opened.mine,
                 locales=work.cfg.locales, locale=found.session.locale, case=panel, done=DONE.get(done, ""),
-                error=error, metadata=opened.metadata, unopened=opened.unopened)
+                error=error, metadata=opened.metadata, unopened=opened.unopened,
+                partners=[(q.name, q.kind) for q in casework.routing.queues])
