@@ -16,6 +16,7 @@ from storage.oncall import CHANNELS
 from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
 from tipline.settings import Settings
+from tipline.training import is_sandbox
 from triage.console import create_console_app
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         oncall_bot_username=settings.telegram_bot_username,
         metrics_networks=settings.metrics_networks, metrics_token=settings.metrics_token,
         oncall_unreachable={ch: why for ch in CHANNELS if (why := unreachable(settings, ch))},
+        training=is_sandbox(settings),
     )
 
 
@@ -49,7 +51,8 @@ class _ConsoleServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Flask:
         # Built in each worker after the fork: the database pool is not shared across processes.
         app = build_console_app(self.settings)
-        _start_alert_loop(self.settings)
+        if not is_sandbox(self.settings):  # a sandbox alerts nobody: it has no rota and no provider
+            _start_alert_loop(self.settings)
         return app
 
 

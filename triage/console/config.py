@@ -40,3 +40,5 @@ class ConsoleConfig:
     metrics_token: str = field(default="", repr=False)
     # Channel -> why no on-call alert can go out on it here ("SMS provider not configured").
     oncall_unreachable: Mapping[str, str] = field(default_factory=dict)
+    # A training sandbox (tipline training): every page says so; nothing in it is real.
+    training: bool = False
