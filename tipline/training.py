@@ -51,6 +51,7 @@ def sandbox_settings(live: Settings, folder: Path) -> Settings:
         telegram_bot_token="", telegram_webhook_secret="", telegram_bot_username="",
         telegram_api_base="http://127.0.0.1:9/no-provider-in-training/", public_base_url="",
         intake_passphrase="", metrics_token="", metrics_networks=(), console_insecure_cookies=True,
+        rate_per_minute=0,  # the scripted reporters type faster than people; no one else writes here
     )
 
 

@@ -72,8 +72,11 @@ def _p1_claim(s: Sandboxed) -> Check:
 
 def _no_police(s: Sandboxed) -> Check:
     police = "police" in s.reached("self")
-    return Check("no_police_self", "No police referral of the adult who said no to police", not police,
-                 "the tip reached a police queue" if police else "the tip stayed away from police",
+    opened = bool(audit.entries(s.conn, actor=TRAINEE, action="open_tip", subject=s.tips["self"], limit=1))
+    detail = ("the tip reached a police queue" if police else
+              "you worked it and it stayed away from police" if opened else "you never opened it")
+    return Check("no_police_self", "No police referral of the adult who said no to police", opened and not police,
+                 detail,
                  "INTAKE decision 8: an adult who did not agree to police is never referred there unless a "
                  "danger or child override applies; breaking it costs the line its trust.")
 
