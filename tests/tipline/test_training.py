@@ -35,7 +35,7 @@ def _scores(rt: Runtime, made: dict[str, str]) -> dict[str, bool]:
 def test_the_report_scores_what_the_trainee_did(rt: Runtime, folder: Path, refer_child: bool) -> None:
     sandbox, passphrase, made = make_sandbox(rt.settings, folder)
     assert _scores(sandbox, made) == dict.fromkeys(_scores(sandbox, made), False)  # nothing done yet
-    clock = WallClock()
+    clock = WallClock(start=0.0)
     trainee = Browser(console_app(sandbox, clock, training=True).test_client(), clock,
                       username=training.TRAINEE, passphrase=passphrase)
     trainee.enrol()
