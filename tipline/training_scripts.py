@@ -36,7 +36,7 @@ FARM = Scenario("farm", "sms", "+15550100101", (
 MOTEL = Scenario("motel", "sms", "+15550100102", (
     "hi", "yes", "1",
     "At the Starlite Motel men bring a girl who looks about 14 to room 12 every night",
-    "5", "SKIP", "1 4", "1", "room 12, the back of the motel", "DONE",
+    "5", "SKIP", "1 8", "1", "room 12, the back of the motel", "DONE",
 ))
 # An adult reporting about herself who says no to police (INTAKE decision 8).
 SELF = Scenario("self", "sms", "+15550100103", (
