@@ -17,8 +17,10 @@ CAMPAIGN_TABLE = "campaign"
 
 
 @click.command("stats")
-@click.option("--as", "username", required=True, help="The staff member whose queues are counted (asks the passphrase).")
-@click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 53), help="Weeks back, this one included.")
+@click.option("--as", "username", required=True,
+              help="The staff member whose queues are counted (asks the passphrase).")
+@click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 53),
+              help="Weeks back, this one included.")
 @click.option("--all-tables", is_flag=True, help="Print every table of the dashboard CSV, not only the campaign one.")
 @click.pass_context
 def stats(ctx: click.Context, username: str, weeks: int, all_tables: bool) -> None:

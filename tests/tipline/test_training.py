@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from storage import outbox
+from storage import outbox, secret_check
+from storage.crypto import SECRET_FILE
 from storage.db import read_only
 from tests.tipline.training_support import make_sandbox, work_the_tips
 from tests.triage.console.support import Browser, WallClock, console_app
@@ -89,3 +90,18 @@ def test_a_folder_that_is_not_a_sandbox_is_not_replaced(settings: Settings, fold
         training.reset(settings, folder)
     assert (folder / "notes.txt").exists()
 
+
+
+def test_the_sandbox_shares_no_secret_with_the_live_line(rt: Runtime, folder: Path) -> None:
+    sandbox, _, _ = make_sandbox(rt.settings, folder)
+    assert (folder / "secrets" / SECRET_FILE).read_bytes() != (rt.settings.secrets_dir / SECRET_FILE).read_bytes()
+    with read_only(sandbox.db) as conn:
+        assert secret_check.compare(conn, secrets=rt.secrets) is secret_check.SecretCheck.DIFFERS
+    with read_only(rt.db) as conn:
+        assert secret_check.compare(conn, secrets=sandbox.secrets) is secret_check.SecretCheck.DIFFERS
+    sandbox.db.dispose()
+
+
+def test_a_report_needs_a_sandbox(settings: Settings, folder: Path) -> None:
+    with pytest.raises(training.TrainingError, match="no training sandbox"):
+        training.load(settings, folder)
