@@ -12,7 +12,6 @@ import json
 import secrets as pysecrets
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from storage import keys
@@ -31,20 +30,15 @@ class TrainingError(Exception):
     """The sandbox cannot be made or read as asked; the message says why."""
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    folder: Path
-    settings: Settings
-    trainee_passphrase: str
-    tips: dict[str, str]  # scenario -> tip id
-
-
 def sandbox_settings(live: Settings, folder: Path) -> Settings:
     """The live settings (region, languages, routing, costs) pointed at the sandbox folder, with no
     credential of any provider, no bot name, no metrics access and no first-admin passphrase."""
     folder = folder.resolve()
     data = folder / "data"
+    # The scripted reporters write English: a line that does not offer it offers it in its sandbox.
+    locales = live.locales if "en" in live.locales else (*live.locales, "en")
     return live.with_(
+        locales=locales,
         data_dir=data, secrets_dir=folder / "secrets", console_secrets_dir=folder / "console-secrets",
         database_url=f"sqlite:///{data / 'db' / 'tipline.sqlite3'}",
         twilio_account_sid="", twilio_auth_token="", twilio_from="", twilio_api_base="",
