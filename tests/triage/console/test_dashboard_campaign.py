@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from click.testing import CliRunner
 
 from bot.types import InboundMessage
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, service_with_clock
 from tests.triage.console.support import Browser, WallClock, console_app
-from tipline.cli import main
 from tipline.install import DEMO_MARKER
 from tipline.runtime import Runtime
 from triage.console.dashboard_tables import TipFacts, build_tables
 
+TIPLINE = str(Path(sys.executable).with_name("tipline"))
 WORDS = ["hi", "2", "1", "Workers at the farm are locked in at night", "DONE"]
 
 
@@ -31,6 +33,12 @@ def _give(rt: Runtime, clock: WallClock, payloads: list[str | None]) -> None:
 
 def _campaign_rows(text: str) -> list[list[str]]:
     return [row for row in csv.reader(io.StringIO(text)) if row and row[0] == "campaign"]
+
+
+def _cli(rt: Runtime, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    """'tipline campaign stats' in its own process, on this test's line."""
+    return subprocess.run([TIPLINE, "campaign", "stats", *args], input=stdin, env={**os.environ, **_env(rt)},
+                          capture_output=True, text=True, timeout=180)
 
 
 def _env(rt: Runtime) -> dict[str, str]:
@@ -57,9 +65,8 @@ def test_the_campaign_table_and_the_cli_give_the_same_protected_counts(rt: Runti
     assert totals["Total"] == "9" and totals["no campaign link"] in ("<5", "x")
 
     (rt.settings.data_dir / DEMO_MARKER).touch()  # the test's secrets sit inside its data folder
-    result = CliRunner().invoke(main, ["campaign", "stats", "--as", ADMIN], input=ADMIN_PASSPHRASE + "\n",
-                                env=_env(rt))
-    assert result.exit_code == 0, result.output
+    result = _cli(rt, "--as", ADMIN, stdin=ADMIN_PASSPHRASE + "\n")
+    assert result.returncode == 0, result.stderr
     assert _campaign_rows(result.stdout) == on_page  # the CSV is the dashboard's
 
 
@@ -69,11 +76,12 @@ def test_a_campaign_column_needs_five_tips_and_shares_the_week_totals() -> None:
     tables = {t.key: t for t in build_tables(facts, ["2026-W48"], area_label=str.title, language_label=str)}
     campaign = tables["campaign"]
     assert campaign.columns == ("South / en", "other or rare", "Total")
-    assert [c.text for c in campaign.totals] == ["5", "<5", "6"]  # the one Spanish tip is not named
+    # The one Spanish tip is not named, and the total is hidden too: 6 - 5 would give it away.
+    assert [c.text for c in campaign.totals] == ["5", "<5", "x"]
     assert [c.text for c in campaign.week_totals] == [c.text for c in tables["priority"].week_totals]
 
 
 def test_campaign_stats_needs_a_member(rt: Runtime, tmp_path: Path) -> None:
     (rt.settings.data_dir / DEMO_MARKER).touch()
-    result = CliRunner().invoke(main, ["campaign", "stats", "--as", "nobody"], input="x" * 12 + "\n", env=_env(rt))
-    assert result.exit_code != 0 and "No staff member called 'nobody'" in result.output
+    result = _cli(rt, "--as", "nobody", stdin="x" * 12 + "\n")
+    assert result.returncode != 0 and "No staff member called 'nobody'" in result.stderr
