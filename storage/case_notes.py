@@ -127,3 +127,10 @@ def notes(conn: Connection, *, tip_id: str, keys: StaffKeys) -> list[Note]:
                         .where(_N.c.tip_id == tip_id).order_by(_N.c.created_at, _N.c.id))
     return [Note(note_id=r.id, kind=r.kind, author=r.username or "?", created_at=float(r.created_at),
                  text=_open(conn, keys, held, r.id)) for r in list(rows)]
+
+
+def count_by(conn: Connection, *, tip_id: str, staff_id: str, kind: str = "note") -> int:
+    """How many notes of ``kind`` the member wrote on the tip (metadata only: nothing is opened)."""
+    stmt = select(func.count()).select_from(_N).where(
+        and_(_N.c.tip_id == tip_id, _N.c.staff_id == staff_id, _N.c.kind == kind))
+    return int(conn.execute(stmt).scalar() or 0)

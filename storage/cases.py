@@ -146,3 +146,9 @@ def with_new_information(conn: Connection, *, staff_id: str, tip_ids: Sequence[s
         .where(and_(_S.c.staff_id == staff_id, _S.c.tip_id.in_(list(tip_ids)), _T.c.version > _S.c.version))
     )
     return {r.tip_id for r in rows}
+
+
+def seen_version(conn: Connection, *, staff_id: str, tip_id: str) -> int | None:
+    """The newest version of the tip the member has opened (None: never opened)."""
+    found = conn.execute(select(_S.c.version).where(and_(_S.c.staff_id == staff_id, _S.c.tip_id == tip_id))).first()
+    return None if found is None else int(found.version)

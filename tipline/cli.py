@@ -49,7 +49,7 @@ def _servable_runtime(ctx: click.Context) -> Runtime:
 
 
 # Commands that open the line's data: they need an initialised install with its own secret.
-_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox", "oncall"})
+_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox", "oncall", "campaign"})
 
 
 class _Main(click.Group):
@@ -296,10 +296,9 @@ def tips_group() -> None:
 
 from tipline import (  # noqa: E402
     cli_alerts, cli_audit, cli_campaign, cli_cases, cli_doctor, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram,
-    cli_tips,
-    cli_upgrade,
+    cli_tips, cli_training, cli_upgrade,
 )
 cli_tips.register(tips_group)  # tips list, show, ask
 for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases, cli_oncall,
-               cli_upgrade, cli_doctor, cli_campaign):
+               cli_upgrade, cli_doctor, cli_training, cli_campaign):
     _group.register(main)

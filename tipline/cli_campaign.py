@@ -1,6 +1,6 @@
-"""The 'campaign' command group: material for awareness campaigns (posters, links).
+"""``tipline campaign``: material and counts for awareness campaigns (posters, links, stats).
 
-Each command lives in its own module and registers itself here (``cli_campaign_poster``).
+The group is defined here; each command lives in its own module and registers itself on it.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ import click
 
 @click.group("campaign")
 def campaign_group() -> None:
-    """Campaign material: posters with the number and a Telegram link per area and language."""
+    """Campaign material and counts: posters with the number and a Telegram link per area and language,
+    the links, and counts per campaign link."""
 
 
 def register(main: click.Group) -> None:
-    from tipline import cli_campaign_poster  # its commands join the group
+    from tipline import cli_campaign_poster, cli_campaign_stats  # their commands join the group
 
     cli_campaign_poster.register(campaign_group)
+    cli_campaign_stats.register(campaign_group)
     main.add_command(campaign_group)

@@ -17,6 +17,7 @@ from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
 from tipline.server import refusals_in_one_line
 from tipline.settings import Settings
+from tipline.training import is_sandbox
 from triage.console import create_console_app
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def build_console_app(settings: Settings, runtime: Runtime | None = None) -> Fla
         metrics_networks=settings.metrics_networks, metrics_token=settings.metrics_token,
         oncall_unreachable={ch: why for ch in CHANNELS if (why := unreachable(settings, ch))},
         epochs=rt.epochs,
+        training=is_sandbox(settings),
     )
 
 
@@ -64,7 +66,8 @@ class _ConsoleServer(BaseApplication):  # type: ignore[misc]
         # Built in each worker after the fork: the database pool is not shared across processes.
         with refusals_in_one_line():
             app = build_console_app(self.settings)
-        self._alerts = _start_alert_loop(self.settings)
+        if not is_sandbox(self.settings):  # a sandbox alerts nobody: it has no rota and no provider
+            self._alerts = _start_alert_loop(self.settings)
         return app
 
 

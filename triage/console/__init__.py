@@ -38,7 +38,7 @@ def create_console_app(
     session_seconds: float = 8 * 3600.0, secure_cookies: bool = True, clock: Callable[[], float] = time.time,
     routing: Routing | None = None, metrics_networks: tuple[str, ...] = (), metrics_token: str = "",
     oncall_bot_username: str = "", oncall_unreachable: Mapping[str, str] | None = None,
-    epochs: EpochKeys | None = None,
+    epochs: EpochKeys | None = None, training: bool = False,
 ) -> Flask:
     """The staff app: log in, the queue, a tip (its settings are described on ``ConsoleConfig``)."""
     cfg = ConsoleConfig(db=db, secrets=secrets, staff_kdf=staff_kdf, flow=flow, catalogs=catalogs, region=region,
@@ -46,13 +46,14 @@ def create_console_app(
                         session_seconds=session_seconds, secure_cookies=secure_cookies, clock=clock,
                         routing=routing, metrics_networks=metrics_networks, metrics_token=metrics_token,
                         oncall_bot_username=oncall_bot_username, oncall_unreachable=dict(oncall_unreachable or {}),
-                        epochs=epochs)
+                        epochs=epochs, training=training)
     app = Flask("tipline.console", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
                 static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.jinja_env.autoescape = True
     app.jinja_env.filters["visible"] = visible
     app.jinja_env.filters["language"] = picker_name
+    app.jinja_env.globals["training"] = training  # the sandbox banner, on every page (base.html)
     auth = Auth(cfg)
     app.register_blueprint(views_ops.make_blueprint(cfg))
     web.install(app, cfg, auth)

@@ -43,3 +43,5 @@ class ConsoleConfig:
     oncall_unreachable: Mapping[str, str] = field(default_factory=dict)
     # The line's key chains: questions left for a reporter wait under them (None: no asking).
     epochs: EpochKeys | None = field(default=None, repr=False)
+    # A training sandbox (tipline training): every page says so; nothing in it is real.
+    training: bool = False

@@ -55,6 +55,12 @@ def area_of(answers: dict[str, Any], areas: tuple[str, ...]) -> str:
     return "other" if said == "other" else ""
 
 
+def campaign_of(answers: dict[str, Any], areas: tuple[str, ...]) -> str:
+    """The area a Telegram deep link named (bot.engine keeps it as the "campaign" answer), else ""."""
+    campaign = answers.get("campaign")
+    return campaign if isinstance(campaign, str) and campaign in areas else ""
+
+
 class Dashboard:
     def __init__(self, cfg: ConsoleConfig, auth: Auth) -> None:
         self.cfg = cfg
@@ -88,7 +94,8 @@ class Dashboard:
                 continue  # an addendum: the reporter's later words, no language or answers
             answers = payload.get("answers") or {}
             return TipFacts(week=week_of(tip.created_at), priority=tip.priority, categories=tip.categories,
-                            area=area_of(answers, self.cfg.region.areas), language=str(payload.get("locale", "und")))
+                            area=area_of(answers, self.cfg.region.areas), language=str(payload.get("locale", "und")),
+                            campaign=campaign_of(answers, self.cfg.region.areas))
         return None
 
     def _area_label(self, locale: str) -> Callable[[str], str]:

@@ -21,6 +21,8 @@ TOTAL = "Total"
 RARE = "other or rare"  # values with fewer than MIN_SHOWN tips in the window, and "other" answers
 NOT_GIVEN = "not given"
 NO_CATEGORY = "none"
+NO_LINK = "no campaign link"
+SEP = "\x1f"  # between a campaign's area and language in a column key; never in either
 PRIORITIES = ("P1", "P2", "P3", "P4")
 WEEK = 7 * 86400.0
 
@@ -34,6 +36,12 @@ class TipFacts:
     categories: tuple[str, ...]
     area: str  # an area key, "other", or "" when not given
     language: str  # a locale code
+    campaign: str = ""  # the area of the Telegram deep link the reporter came by ("" for none)
+
+    @property
+    def campaign_key(self) -> str:
+        """The campaign table's value: the link's area and the tip's language, or NOT_GIVEN."""
+        return f"{self.campaign}{SEP}{self.language}" if self.campaign else NOT_GIVEN
 
 
 @dataclass(frozen=True)
@@ -105,9 +113,18 @@ def _table(key: str, title: str, columns: Sequence[str], weeks: Sequence[str], c
                       note=note)
 
 
+def _campaign_label(area_label: Callable[[str], str], language_label: Callable[[str], str]) -> Callable[[str], str]:
+    def label(key: str) -> str:
+        if SEP not in key:
+            return NO_LINK if key == NOT_GIVEN else key  # RARE
+        area, language = key.split(SEP, 1)
+        return f"{area_label(area)} / {language_label(language)}"
+    return label
+
+
 def build_tables(facts: Sequence[TipFacts], weeks: Sequence[str], *, area_label: Callable[[str], str],
                  language_label: Callable[[str], str]) -> tuple[CountTable, ...]:
-    """The four tables, protected; priority, area and language share their week totals."""
+    """The five tables, protected; priority, area, language and campaign share their week totals."""
 
     def area_name(a: str) -> str:
         return a if a in (RARE, NOT_GIVEN) else area_label(a)
@@ -115,13 +132,18 @@ def build_tables(facts: Sequence[TipFacts], weeks: Sequence[str], *, area_label:
     def language_name(code: str) -> str:
         return code if code == RARE else language_label(code)
 
+    campaign_name = _campaign_label(area_name, language_name)
+    links = _fold((t.campaign_key for t in facts), named=lambda v: True)
+    link_cols = _columns(links, campaign_name)
+    by_link = _matrix(facts, weeks, link_cols, lambda t: (links[t.campaign_key],))
+
     areas = _fold((t.area or NOT_GIVEN for t in facts), named=lambda v: v != "other")
     languages = _fold((t.language for t in facts), named=lambda v: True)
     area_cols, lang_cols = _columns(areas, area_name), _columns(languages, language_name)
     by_priority = _matrix(facts, weeks, PRIORITIES, lambda t: (t.priority,))
     by_area = _matrix(facts, weeks, area_cols, lambda t: (areas[t.area or NOT_GIVEN],))
     by_language = _matrix(facts, weeks, lang_cols, lambda t: (languages[t.language],))
-    prio_cells, area_cells, lang_cells = protect_together([by_priority, by_area, by_language])
+    prio_cells, area_cells, lang_cells, link_cells = protect_together([by_priority, by_area, by_language, by_link])
     cat_cols = tuple(sorted({c for t in facts for c in t.categories}))
     cat_cols += (NO_CATEGORY,) if any(not t.categories for t in facts) else ()
     by_category = _matrix(facts, weeks, cat_cols, lambda t: t.categories or (NO_CATEGORY,))
@@ -131,6 +153,8 @@ def build_tables(facts: Sequence[TipFacts], weeks: Sequence[str], *, area_label:
                note="A tip can name several categories: these totals count categories named, not tips."),
         _table("area", "Tips by area", area_cols, weeks, area_cells, area_name),
         _table("language", "Tips by language", lang_cols, weeks, lang_cells, language_name),
+        _table("campaign", "Tips by campaign link (area / language)", link_cols, weeks, link_cells, campaign_name,
+               note="The area a poster's Telegram link names, and the language the reporter wrote in."),
     )
 
 

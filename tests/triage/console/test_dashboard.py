@@ -44,7 +44,7 @@ def test_the_dashboard_counts_the_members_tips_and_hides_small_counts(
     page = response.get_data(as_text=True)
     assert "7 tips opened with your keys" in page
     tables = _tables(page)
-    assert set(tables) == {"priority", "category", "area", "language"}
+    assert set(tables) == {"priority", "category", "area", "language", "campaign"}
     priority = tables["priority"]
     assert priority[0] == ["Week", "P1", "P2", "P3", "P4", "Total"]
     assert priority[-1][0] == "Total" and priority[-1][-1] == "7"
@@ -56,7 +56,7 @@ def test_the_dashboard_counts_the_members_tips_and_hides_small_counts(
     # Every table's week totals agree: what one hides, all hide.
     week_totals = {k: [r[-1] for r in t[1:]] for k, t in tables.items() if k != "category"}
     assert len({tuple(v) for v in week_totals.values()}) == 1
-    assert page.count('<svg role="img"') == 5
+    assert page.count('<svg role="img"') == 6
     assert "<desc id=\"chart-priority-desc\">P1: &lt;5;" in page
     assert ("dashboard", "7 tips, 12 weeks") in _audit_actions(rt)
 

@@ -62,7 +62,8 @@ def test_the_dashboard_draws_protected_counts_in_chromium(served: str, backend: 
         sync_api.expect(page.get_by_role("img", name="Tips by week")).to_be_visible()
         sync_api.expect(page.locator("#table-priority")).to_contain_text("<5")
         sync_api.expect(page.locator("#table-language")).to_contain_text("English")
-        assert page.locator("svg[role=img] desc").count() == 5  # every chart has its text alternative
+        sync_api.expect(page.locator("#table-campaign")).to_contain_text("no campaign link")
+        assert page.locator("svg[role=img] desc").count() == 6  # every chart has its text alternative
         if backend == "sqlite":
             page.screenshot(path=str(SCREENSHOTS / "console-dashboard.png"), full_page=True)
         # The window form from the keyboard: its label focuses the field, Enter submits.

@@ -1,0 +1,48 @@
+"""A training sandbox made from a test's live settings, and a trainee working it over the console."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from tests.triage.console.support import Browser
+from tipline import training
+from tipline.runtime import Runtime
+from tipline.settings import Settings
+from tipline.training_scripts import make_tips
+
+
+def make_sandbox(live: Settings, folder: Path) -> tuple[Runtime, str, dict[str, str]]:
+    """What 'tipline training start --dir folder' does: (sandbox runtime, trainee passphrase, tips)."""
+    rt, passphrase = training.create(live, folder)
+    made = make_tips(rt)
+    training.save_state(folder.resolve(), made, time.time())
+    return rt, passphrase, made
+
+
+def work_the_tips(trainee: Browser, made: dict[str, str], *, refer_child: bool) -> None:
+    """A trainee logged in on the sandbox console does what the rules ask (all but the child
+    referral when ``refer_child`` is false)."""
+    client = trainee.client
+
+    def post(path: str, **data: str) -> None:
+        response = client.post(path, data={"csrf": trainee.token(), **data})
+        assert response.status_code in (200, 302, 303), (path, response.status_code)
+
+    pulled = client.post("/next", data={"csrf": trainee.token()})
+    assert pulled.headers["Location"].endswith(f"/tips/{made['motel']}"), "the P1 is pulled first"
+    for key in ("motel", "farm", "self"):
+        page = client.get(f"/tips/{made[key]}").get_data(as_text=True)
+        assert "Training sandbox: nothing here is real" in page
+        post(f"/tips/{made[key]}/note", words=f"Training note on the {key} tip.")
+    if refer_child:
+        post(f"/tips/{made['motel']}/refer", queue="child", reason="She may be 14: child protection must have it.",
+             override="")
+    post(f"/tips/{made['false_alarm']}/close", reason="not_trafficking", words="A family party.")
+
+
+def passphrase_of(output: str) -> str:
+    found = re.search(r"passphrase, shown once: (\S+)", output)
+    assert found, output
+    return found.group(1)

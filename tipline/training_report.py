@@ -1,0 +1,130 @@
+"""``tipline training report``: what the trainee did in the sandbox, scored against the rules.
+
+Read from the sandbox's casework and audit records only (metadata: no tip is opened), so the
+trainer needs no passphrase and the debrief says nothing a tip holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import Connection
+
+from storage import audit, case_notes, cases, claims, keys, referrals, tips
+from tipline.training import TRAINEE
+from triage.routing_file import Routing
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    title: str
+    passed: bool
+    detail: str  # what was found
+    why: str  # why the rule matters
+
+
+@dataclass(frozen=True)
+class Sandboxed:
+    """What a check reads: the sandbox's records, its routing, its scenario -> tip map."""
+
+    conn: Connection
+    routing: Routing
+    tips: dict[str, str]
+    trainee_id: str
+
+    def kind_of(self, queue: str) -> str:
+        found = [q.kind for q in self.routing.queues if q.name == queue]
+        return found[0] if found else "police"  # a queue the routing file does not know counts as police
+
+    def reached(self, scenario: str) -> set[str]:
+        """Kinds of the queues the tip was routed or referred to."""
+        tip_id = self.tips[scenario]
+        meta = tips.get_tip(self.conn, tip_id)
+        queues = set(meta.queues if meta else ()) | set(referrals.referred_queues(self.conn, tip_id))
+        return {self.kind_of(q) for q in queues}
+
+
+def _child(s: Sandboxed) -> Check:
+    passed = "child_protection" in s.reached("motel")
+    return Check("child_referral", "The child in the motel reached child protection", passed,
+                 "referred to a child protection queue" if passed else "child protection never received the tip",
+                 "The reporter skipped the age question; only their words say \"a girl who looks about 14\". "
+                 "A possible minor must reach child protection whatever the answers say.")
+
+
+def _p1_claim(s: Sandboxed) -> Check:
+    tip_id = s.tips["motel"]
+    logins = [e.at for e in audit.entries(s.conn, actor=TRAINEE, limit=1000) if e.action in ("login", "login_enrol")]
+    claimed = [e.at for e in audit.entries(s.conn, actor=TRAINEE, action="claim", subject=tip_id, limit=10)]
+    lease = claims.lease_seconds("P1")
+    if not claimed or not logins:
+        passed, detail = False, "the P1 tip was never claimed"
+    else:
+        waited = claimed[0] - logins[0]
+        passed = waited <= lease
+        detail = f"claimed {waited / 60:.1f} minutes after your first login (the lease is {lease / 60:.0f})"
+    return Check("p1_claim", "The P1 tip was claimed within its lease", passed, detail,
+                 "Someone is in danger now: a P1 is pulled first and worked within 10 minutes, or the "
+                 "on-call rota is alerted again.")
+
+
+def _no_police(s: Sandboxed) -> Check:
+    police = "police" in s.reached("self")
+    opened = bool(audit.entries(s.conn, actor=TRAINEE, action="open_tip", subject=s.tips["self"], limit=1))
+    detail = ("the tip reached a police queue" if police else
+              "you worked it and it stayed away from police" if opened else "you never opened it")
+    return Check("no_police_self", "No police referral of the adult who said no to police", opened and not police,
+                 detail,
+                 "INTAKE decision 8: an adult who did not agree to police is never referred there unless a "
+                 "danger or child override applies; breaking it costs the line its trust.")
+
+
+def _notes(s: Sandboxed) -> Check:
+    missing = [k for k in ("farm", "motel", "self")
+               if case_notes.count_by(s.conn, tip_id=s.tips[k], staff_id=s.trainee_id) == 0]
+    return Check("notes", "A note on every tip worked (farm, motel, self-report)", not missing,
+                 "no note on: " + ", ".join(missing) if missing else "each has a note",
+                 "Notes are how the next member and the partner know what was done and why.")
+
+
+def _false_alarm(s: Sandboxed) -> Check:
+    case = cases.get(s.conn, s.tips["false_alarm"])
+    passed = case.status == "closed" and bool(case.close_reason)
+    return Check("false_alarm_closed", "The false alarm was closed with a reason", passed,
+                 f"closed: {case.close_reason}" if passed else f"its case is {case.status}",
+                 "A closed case with a reason leaves the queue to real work and says why nothing was done.")
+
+
+def _follow_up(s: Sandboxed) -> Check:
+    tip_id = s.tips["farm"]
+    meta = tips.get_tip(s.conn, tip_id)
+    seen = cases.seen_version(s.conn, staff_id=s.trainee_id, tip_id=tip_id)
+    passed = meta is not None and seen is not None and seen >= meta.version
+    return Check("follow_up_read", "The farm witness's follow-up was read", passed,
+                 "read after the reporter added to it" if passed else "the reporter's new words were not opened",
+                 "A reporter who comes back with their code adds what staff need (here: when the van comes).")
+
+
+CHECKS: tuple[Callable[[Sandboxed], Check], ...] = (_child, _p1_claim, _no_police, _notes, _false_alarm, _follow_up)
+
+
+def score(conn: Connection, *, routing: Routing, tip_ids: dict[str, str]) -> list[Check]:
+    trainee_id = keys.staff_id_of(conn, TRAINEE)
+    sandbox = Sandboxed(conn=conn, routing=routing, tips=tip_ids, trainee_id=trainee_id)
+    return [check(sandbox) for check in CHECKS]
+
+
+def debrief(checks: list[Check]) -> str:
+    """The short text the trainer and the trainee read: right, missed, why it matters."""
+    right = [c for c in checks if c.passed]
+    missed = [c for c in checks if not c.passed]
+    lines = [f"Training report: {len(right)} of {len(checks)} rules met."]
+    if right:
+        lines += ["", "What was right:"] + [f"  [ok] {c.title}: {c.detail}." for c in right]
+    if missed:
+        lines += ["", "What was missed:"]
+        for c in missed:
+            lines += [f"  [missed] {c.title}: {c.detail}.", f"      Why it matters: {c.why}"]
+    return "\n".join(lines)
