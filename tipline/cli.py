@@ -295,8 +295,8 @@ def tips_group() -> None:
 
 
 from tipline import (  # noqa: E402
-    cli_alerts, cli_audit, cli_campaign, cli_cases, cli_doctor, cli_keys, cli_oncall, cli_outbox, cli_staff, cli_telegram,
-    cli_tips, cli_training, cli_upgrade,
+    cli_alerts, cli_audit, cli_campaign, cli_cases, cli_doctor, cli_keys, cli_oncall, cli_outbox, cli_staff,
+    cli_telegram, cli_tips, cli_training, cli_upgrade,
 )
 cli_tips.register(tips_group)  # tips list, show, ask
 for _group in (cli_staff, cli_keys, cli_alerts, cli_audit, cli_outbox, cli_telegram, cli_cases, cli_oncall,
