@@ -20,7 +20,7 @@ ROW = re.compile(rf"^\| (?P<db>SQLite|PostgreSQL) \| (?P<w>\d) \| (?P<tipline>{N
 STEADY = re.compile(rf"^- (?P<db>SQLite|PostgreSQL), steady (?P<rate>{NUMBER}) messages/s .*webhook to reply received "
                     rf"at the fake Bot API p50 (?P<r50>{NUMBER}) ms, p99 (?P<r99>{NUMBER}) ms; P1 alert latency .*?"
                     rf"(?P<alerts>\d+) alerts\) p50 (?P<a50>{NUMBER}) ms, p99 (?P<a99>{NUMBER}) ms$", re.MULTILINE)
-DRAIN = re.compile(rf"^- (?P<db>SQLite|PostgreSQL), outbox delivery rate .*?: (?P<rates>.*)$", re.MULTILINE)
+DRAIN = re.compile(r"^- (?P<db>SQLite|PostgreSQL), outbox delivery rate .*?: (?P<rates>.*)$", re.MULTILINE)
 DRAIN_RATE = re.compile(rf"(?P<w>\d) worker\(s\) (?P<rate>{NUMBER})/s \((?P<n>\d+) in ")
 
 
