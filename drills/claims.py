@@ -73,7 +73,7 @@ def puller(env: dict[str, str], member: str, start: Any, stop: Any, results: Any
             staff = keys.unlock(conn, username=member, passphrase=PASSPHRASE, secrets=rt.secrets, kdf=CHEAP_KDF)
         with rt.db.connect() as conn:  # a connection in the pool before the start, as a running console has
             conn.execute(text("SELECT 1"))
-        start.wait()
+        start.wait(timeout=360)
         while not stop.is_set():
             began = time.perf_counter()
             claim = work.pull_next(staff)
@@ -106,7 +106,7 @@ def pull_all(env: dict[str, str], members: list[str], timeout: float) -> tuple[l
     procs = [ctx.Process(target=puller, args=(env, m, start, stop, results), name=f"claims-{m}") for m in members]
     for proc in procs:
         proc.start()
-    start.wait(timeout=60)  # every process unlocked its member and holds a connection
+    start.wait(timeout=300)  # every process started (slow on a loaded machine), unlocked its member, connected
     began = time.monotonic()
     out: list[Pulled] = []
     while len(out) < len(procs) and time.monotonic() - began < timeout + 30:

@@ -19,7 +19,7 @@ def test_every_tip_is_claimed_once_by_processes_pulling_at_once() -> None:
     out = subprocess.run(
         [sys.executable, "drills/claims.py", "--database-url", str(PG_URL), "--processes", "3", "--tips", "60",
          "--timeout", "90"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 0, out.stdout + out.stderr[-3000:]
     assert re.search(r"^claims drill: 3 processes, 60 tips on PostgreSQL, 60 claims in [\d.]+ s: \d+ claims/s$",

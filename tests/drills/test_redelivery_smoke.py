@@ -22,7 +22,7 @@ def test_every_duplicate_is_absorbed_and_each_conversation_matches_its_script() 
     out = subprocess.run(
         [sys.executable, "drills/redelivery.py", "--database-url", str(PG_URL), "--conversations", "6",
          "--workers", "2", "--clients", "4", "--timeout", "180"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 0, out.stdout + out.stderr[-3000:]
     assert re.search(r"^redelivery drill: 6 conversations, 150 messages, 300 deliveries answered in [\d.]+ s: "
