@@ -46,8 +46,9 @@ def _servable_runtime(ctx: click.Context) -> Runtime:
     return rt
 
 
-# Commands that open the line's data: they need an initialised install with its own secret.
-_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox", "oncall", "campaign"})
+# Commands that open the line's data: they need an initialised install with its own secret
+# ('campaign stats' checks for itself: a poster needs no database).
+_DATA_COMMANDS = frozenset({"tips", "staff", "keys", "alerts", "audit", "outbox", "oncall"})
 
 
 class _Main(click.Group):

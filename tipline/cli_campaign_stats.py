@@ -11,7 +11,9 @@ from __future__ import annotations
 import click
 
 from bot import load_catalogs, load_flow
+from storage.crypto import CryptoError
 from tipline.cli_unlock import runtime_of, unlock
+from tipline.install import InstallError, check_install
 
 CAMPAIGN_TABLE = "campaign"
 
@@ -32,6 +34,10 @@ def stats(ctx: click.Context, username: str, weeks: int, all_tables: bool) -> No
     from triage.console.dashboard_tables import to_csv
 
     rt = runtime_of(ctx)
+    try:
+        check_install(rt)  # the counts open the line's data; a poster does not
+    except (InstallError, CryptoError) as exc:
+        raise click.ClickException(str(exc)) from None
     s = rt.settings
     member = unlock(rt, username)
     cfg = ConsoleConfig(db=rt.db, secrets=rt.secrets, staff_kdf=s.staff_kdf, flow=load_flow(),
