@@ -117,6 +117,20 @@ def require_match(conn: Connection, *, epochs: EpochKeys) -> None:
         raise ChainMismatchError(mismatch_message(epochs, wrong))
 
 
+def blocked_message(epochs: EpochKeys, blocked: list[str]) -> str:
+    """Why ``init`` will not start these chains: missing here (a restore, a new host) or different."""
+    folder = epochs.folder / "ratchet"
+    if all(not (folder / f"{purpose}.json").exists() for purpose in blocked):
+        return (
+            f"the key chains the line uses are missing from {folder} ({', '.join(sorted(blocked))}). A new host "
+            "needs a copy of the first host's secrets folder (ratchet/ included); after a restore from backup "
+            "(which leaves ratchet/ out on purpose) there is no copy, and 'tipline init --new-chains' starts new "
+            "ones: conversations in progress start over, and what the old keys sealed stays closed. Nothing was "
+            "changed."
+        )
+    return mismatch_message(epochs, blocked) + LOST
+
+
 def mismatch_message(epochs: EpochKeys, wrong: list[str]) -> str:
     return (
         f"the key chains in {epochs.folder / 'ratchet'} are not this line's ({', '.join(sorted(wrong))}): they "

@@ -30,7 +30,8 @@ from storage.queue_keys import (
     queue_of_key, revoke,
 )
 from storage.staff_accounts import (
-    MIN_PASSPHRASE_CHARS, StaffInfo, StaffKeys, add_staff, change_passphrase, list_staff, staff_id_of, unlock,
+    MIN_PASSPHRASE_CHARS, StaffInfo, StaffKeys, add_staff, change_passphrase, check_passphrase, list_staff, staff_id_of,
+    unlock,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "QueueKeyPair", "StaffInfo", "StaffKeys", "create_queue", "grant_new_queue", "current_public_keys",
     "queue_of_key", "list_queues", "add_staff", "unlock", "change_passphrase", "reset_member",
     "list_staff", "staff_id_of", "member_queues", "grant", "revoke", "rotate", "MIN_PASSPHRASE_CHARS",
+    "check_passphrase",
 ]

@@ -115,8 +115,10 @@ def init(ctx: click.Context, admin_name: str, demo: bool, new_chains: bool) -> N
         check_layout(s, demo=demo)
         # Asked before anything is made: a prompt that fails must not leave tables and no admin.
         passphrase = _first_passphrase(s, demo) if needs_first_admin(s) else ""
+        if passphrase:
+            keys.check_passphrase(passphrase)  # a weak one is refused before anything is made
         rt, created = prepare(s, demo=demo, new_chains=new_chains)
-    except InstallError as exc:
+    except (InstallError, keys.WeakPassphraseError) as exc:
         raise OperatorError(str(exc)) from None
     ctx.ensure_object(dict)["runtime"] = rt
     with rt.db.begin() as conn:

@@ -18,6 +18,7 @@ from storage.crypto import CryptoError
 from storage.db import ping, read_only
 from storage.db_errors import operator_line
 from storage.oncall import list_members
+from storage.oncall_secret import RotaKeyMissing, check_rota_opener, load_rota_opener
 from storage.schema import is_current
 from tipline.runtime import Runtime
 from tipline.settings import SettingsError
@@ -123,6 +124,22 @@ def oncall(rt: Runtime) -> Check:
     return Check("on-call rota", OK, f"{len(members)} people, {enrolled} reachable")
 
 
+def rota_key(rt: Runtime) -> Check:
+    """The console's rota key must open this database's rota: another install's key turns alerts off."""
+    folder = rt.settings.oncall_key_dir
+    if not folder.is_dir():
+        return Check("rota key", SKIPPED, f"no console secrets folder here ({folder}): check it on the staff host")
+    try:
+        opener = load_rota_opener(folder)
+        with read_only(rt.db) as conn:
+            check_rota_opener(conn, opener, folder)
+    except RotaKeyMissing as exc:
+        return Check("rota key", PROBLEM, f"{exc}; until then the console sends no on-call alert")
+    except SQLAlchemyError:
+        return Check("rota key", SKIPPED, "the database is not readable")
+    return Check("rota key", OK, "opens this database's on-call rota")
+
+
 def local(rt: Runtime) -> list[Check]:
     """Every check of this host, in the order an operator fixes them."""
     found = database(rt)
@@ -132,4 +149,5 @@ def local(rt: Runtime) -> list[Check]:
     found.append(region(rt))
     reachable = found[0].status == OK
     found.append(oncall(rt) if reachable else Check("on-call rota", SKIPPED, "the database is not reachable"))
+    found.append(rota_key(rt) if current else Check("rota key", SKIPPED, "the schema is not current"))
     return found

@@ -63,7 +63,7 @@ def prepare(
             # Never start a chain the line already has on another host: that would split the line.
             blocked = chain_check.blocking(conn, epochs=rt.epochs, now=time.time())
             if blocked and not new_chains:
-                raise InstallError(chain_check.mismatch_message(rt.epochs, blocked) + chain_check.LOST)
+                raise InstallError(chain_check.blocked_message(rt.epochs, blocked))
             chain_check.forget(conn, purposes=blocked)
             rt.epochs.create_missing(start=chains_from)
             chain_check.require_match(conn, epochs=rt.epochs)

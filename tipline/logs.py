@@ -85,13 +85,43 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
             "logger": record.name, "message": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _RECORD_FIELDS and not key.startswith("_"):
-                line[key] = value if isinstance(value, (int, float, bool)) or value is None else \
-                    redact(str(value), self.secret_values)
+        line.update(context(record, self.secret_values))
         if record.exc_text:
             line["exception"] = record.exc_text
         return json.dumps(line, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """``time LEVEL logger: message key=value ...``: the context fields stay on the line."""
+
+    def __init__(self, secret_values: tuple[str, ...] = ()) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.secret_values = secret_values
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        fields = context(record, self.secret_values)
+        if not fields:
+            return text
+        head, sep, tail = text.partition("\n")  # a traceback stays below the line
+        pairs = " ".join(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in fields.items())
+        return f"{head} {pairs}{sep}{tail}"
+
+
+def context(record: logging.LogRecord, secret_values: tuple[str, ...] = ()) -> dict[str, object]:
+    """The ``extra=`` fields of a record as JSON values, every string redacted."""
+    return {key: _plain(value, secret_values) for key, value in vars(record).items()
+            if key not in _RECORD_FIELDS and not key.startswith("_")}
+
+
+def _plain(value: object, secret_values: tuple[str, ...]) -> object:
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {redact(str(k), secret_values): _plain(v, secret_values) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v, secret_values) for v in value]
+    return redact(str(value), secret_values)
 
 
 def configure_logging(level: str = "INFO", stream: object = None, secret_values: tuple[str, ...] = (),
@@ -100,8 +130,7 @@ def configure_logging(level: str = "INFO", stream: object = None, secret_values:
     ``secret_values`` (the configured tokens and webhook secret) are cut wherever they appear."""
     root = logging.getLogger()
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(JsonFormatter(secret_values) if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter(secret_values) if fmt == "json" else TextFormatter(secret_values))
     handler.addFilter(RedactingFilter(secret_values))
     root.handlers[:] = [handler]
     root.setLevel(level)

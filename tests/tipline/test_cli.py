@@ -248,6 +248,7 @@ def test_a_missing_key_chain_stops_the_worker_until_init_or_a_copy_restores_it(e
     assert "Traceback" not in result.stderr
     refused = run(env, "init", "--demo", check=False)  # the line still uses that chain: never a silent new one
     assert refused.returncode != 0 and "--new-chains" in refused.stderr and not (chains / "lookup.json").exists()
+    assert "missing from" in refused.stderr and "instead of copied" not in refused.stderr
     run(env, "init", "--demo", "--new-chains")
     assert (chains / "lookup.json").exists()
     assert "destroyed_epochs" in run(env, "worker", "--once").stdout

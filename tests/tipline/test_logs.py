@@ -101,3 +101,25 @@ def test_json_lines_keep_context_fields_and_redact_them() -> None:
     assert line["message"] == "purged 12 rows" and line["level"] == "INFO" and line["logger"] == "tipline.jobs"
     assert line["job"] == "purge" and line["rows"] == 12  # context fields stay, numbers as numbers
     assert PHONE not in out.getvalue() and TOKEN not in out.getvalue()
+
+
+def test_text_lines_keep_context_fields_and_json_keeps_their_structure() -> None:
+    import json
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    text, js = io.StringIO(), io.StringIO()
+    try:
+        for out, fmt in ((text, "text"), (js, "json")):
+            configure_logging("INFO", stream=out, fmt=fmt)
+            logging.getLogger("tipline.jobs").info("jobs ran", extra={
+                "report": {"spool_fed": 2, "expired": 0}, "queues": ["ngo", "police"], "who": f"from {PHONE}"})
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    line = text.getvalue().strip()
+    assert line.endswith('jobs ran report={"spool_fed": 2, "expired": 0} queues=["ngo", "police"] '
+                         'who="from [redacted]"'), line
+    parsed = json.loads(js.getvalue().strip())
+    assert parsed["report"] == {"spool_fed": 2, "expired": 0} and parsed["queues"] == ["ngo", "police"]
+    assert PHONE not in text.getvalue() + js.getvalue()

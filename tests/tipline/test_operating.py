@@ -59,6 +59,8 @@ def test_one_piped_passphrase_is_enough_and_none_leaves_no_half_install(env: dic
     refused = run(env, "init", stdin="", check=False)
     assert refused.returncode != 0 and "TIPLINE_ADMIN_PASSPHRASE_FILE" in refused.stderr
     assert "Traceback" not in refused.stderr
+    weak = run(env, "init", stdin="short\n", check=False)  # refused before anything is made, too
+    assert weak.returncode != 0 and "at least 10 characters" in weak.stderr and "Traceback" not in weak.stderr
     engine = create_engine(env["TIPLINE_DATABASE_URL"])
     with engine.connect() as conn:  # no tables without an admin: a retry starts clean
         tables = conn.dialect.get_table_names(conn)

@@ -93,7 +93,7 @@ def test_a_line_ready_for_launch_passes(line: Runtime, fake_twilio: FakeTwilio, 
     before = _conversations(line)
     code, lines = _doctor(line)
     assert code == 0, lines
-    for name in ("database", "migrations", "secrets folder", "server keys", "region", "on-call rota",
+    for name in ("database", "migrations", "secrets folder", "server keys", "region", "on-call rota", "rota key",
                  "twilio webhook", "twilio status callback", "twilio signed round trip", "telegram webhook",
                  "telegram secret round trip"):
         assert lines[name][0] == "OK", (name, lines[name])
@@ -153,6 +153,16 @@ def test_local_only_skips_the_providers(line: Runtime, fake_twilio: FakeTwilio) 
     code, lines = _doctor(line, "--local-only")
     assert code == 0 and "twilio webhook" not in lines
     assert fake_twilio.requests == 0
+
+
+def test_another_installs_rota_key_is_a_problem(line: Runtime, fake_twilio: FakeTwilio) -> None:
+    """A second 'tipline init' sharing the console secrets folder replaced the rota key: alerts are off."""
+    sms_rota(line, 1)
+    key = line.settings.oncall_key_dir / "oncall-rota.key"
+    key.write_bytes(bytes(32))
+    code, lines = _doctor(line, "--local-only")
+    assert code == 1 and lines["rota key"][0] == "PROBLEM"
+    assert "not this database's" in lines["rota key"][1] and "no on-call alert" in lines["rota key"][1]
 
 
 def test_the_probe_needs_a_valid_signature_and_stores_nothing(line: Runtime) -> None:
