@@ -168,13 +168,13 @@ def merged_answers(versions: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for version in versions:
         if version.get("kind", "snapshot") != "snapshot":
             continue
-        for key, value in version.get("answers", {}).items():
+        for key, given in version.get("answers", {}).items():
             before, earlier = merged.get(key), last.get(key)
-            if key.endswith(st.WORDS_SUFFIX) and isinstance(value, list) and isinstance(before, list):
-                going_on = isinstance(earlier, list) and value[:len(earlier)] == earlier
-                value = (before[:len(before) - len(earlier)] if going_on else before) + value
-            last[key] = version["answers"][key]
-            merged[key] = value
+            last[key] = merged[key] = given
+            if key.endswith(st.WORDS_SUFFIX) and isinstance(given, list) and isinstance(before, list):
+                # the same interview going on: its list starts with what the last snapshot had
+                same = len(earlier) if isinstance(earlier, list) and given[:len(earlier)] == earlier else 0
+                merged[key] = before[:len(before) - same] + given
     return merged
 
 
