@@ -18,6 +18,7 @@ import pytest
 from storage import keys, sealing, tips
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, Reporter
 from tipline.runtime import Runtime
+from triage.console.tipview import merged_answers
 
 SCRIPTS = tomllib.loads((Path(__file__).with_name("scripts.toml")).read_text(encoding="utf-8"))["script"]
 _addresses = count(1)
@@ -102,12 +103,10 @@ def read_tips(rt: Runtime) -> list[TipView]:
                              kdf=rt.settings.staff_kdf)
         alerts = tips.open_alerts(conn)
         for meta in tips.list_tips(conn):
-            answers: dict[str, Any] = {}
-            addenda: list[str] = []
-            for version in sealing.tip_versions(conn, meta.id):
-                payload = json.loads(sealing.open_tip(conn, tip_id=meta.id, keys=member, version=version).payload)
-                answers = payload.get("answers", answers)
-                addenda.extend(payload.get("texts", []))
+            opened = [json.loads(sealing.open_tip(conn, tip_id=meta.id, keys=member, version=version).payload)
+                      for version in sealing.tip_versions(conn, meta.id)]
+            answers = merged_answers(opened)  # as staff read it: every version's answers
+            addenda = [str(text) for payload in opened for text in payload.get("texts", [])]
             views.append(TipView(meta.priority, tuple(meta.categories), tuple(meta.queues),
                                  sum(1 for a in alerts if a[1] == meta.id), answers, addenda))
     return views

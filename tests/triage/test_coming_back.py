@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
+from bot import load_catalogs, load_flow
 from storage import keys, refcodes, sealing, tips
 from tests.factories import ADMIN, ADMIN_PASSPHRASE, FakeClock, Reporter, service_with_clock
+from tipline import tip_text
 from tipline.runtime import Runtime
 from triage import followup
+from triage.console import tipview
+from triage.console.tipview import TipView
 from triage.intake import IntakeService
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5}\b")
@@ -186,3 +190,55 @@ def test_the_sealed_snapshot_says_which_categories_are_only_possible(rt: Runtime
     [tip] = all_tips(rt)
     snapshots = [v for v in versions(rt, tip.id) if v["kind"] == "snapshot"]
     assert all(isinstance(v["assessment"]["possible"], list) for v in snapshots)
+
+
+PASSPORT = "My boss took my passport and I owe him a debt I can never pay"
+
+
+def shown_tip(rt: Runtime, tip: tips.TipMeta) -> tuple[TipView, str]:
+    """The tip as the console builds it and as ``tipline tips show`` prints it."""
+    catalogs = load_catalogs(rt.settings.locales_dir, (rt.settings.default_locale,))
+    view = tipview.build(tip, versions(rt, tip.id), flow=load_flow(), catalogs=catalogs, region=rt.region,
+                         locale=rt.settings.default_locale, default_locale=rt.settings.default_locale)
+    return view, tip_text.render(view)
+
+
+def test_words_and_answers_given_before_not_safe_to_text_stay_in_the_tip_after_coming_back(
+    rt: Runtime, service: IntakeService
+) -> None:
+    reporter = Reporter(service, "+15550206")
+    for line in ["hi", "2", "2"]:  # not in danger; about me
+        reporter.send(line)
+    reporter.send(PASSPORT)
+    assert "i kept what you wrote" in reporter.last.lower()
+    reporter.send("2")  # no, someone may see
+    assert "write again when it is safe" in reporter.last.lower()
+    reporter.send("ok he is gone now")  # kept at the safety check, as the passport words were
+    reporter.send("1")  # safe now: on to what would help
+    reporter.send("3")
+    reporter.send("DONE")
+    [tip] = all_tips(rt)
+    assert tip.version > 1
+    assert PASSPORT not in json.dumps(versions(rt, tip.id)[-1])  # the premise: the state dropped them once sealed
+    view, text = shown_tip(rt, tip)
+    answers = {a.step_id: a for a in view.answers}
+    assert answers["V1:words"].words == f"{PASSPORT}\nok he is gone now"
+    assert answers["A2"].choices == ("No",)
+    assert answers["V1"].choices == ("No, someone may see",)
+    assert answers["A4"].choices and answers["V2"].choices
+    assert PASSPORT in text and "No, someone may see" in text
+
+
+def test_words_sealed_twice_in_one_interview_are_shown_once(rt: Runtime, service: IntakeService) -> None:
+    reporter = Reporter(service, "+15550207")
+    for line in ["hi", "2", "2", PASSPORT, "someone is hurt now"]:  # danger words seal version 1
+        reporter.send(line)
+    assert "911" in reporter.last
+    for line in ["he comes back at night", "1", "3", "DONE"]:
+        reporter.send(line)
+    [tip] = all_tips(rt)
+    snapshots = [v["answers"] for v in versions(rt, tip.id) if v["kind"] == "snapshot"]
+    assert len(snapshots) >= 2 and snapshots[0]["V1:words"] == [PASSPORT, "someone is hurt now"]  # the premise
+    view, _ = shown_tip(rt, tip)
+    [kept] = [a.words for a in view.answers if a.step_id == "V1:words"]
+    assert kept == f"{PASSPORT}\nsomeone is hurt now\nhe comes back at night"

@@ -1,7 +1,8 @@
 """Referring a tip to another partner's queue: seal it anew to that queue's current key.
 
-What is shared is the tip's current version (its latest snapshot and the reporter's later
-additions) and its notes; nothing the tip's own queues hold changes, so their members lose
+What is shared is every version of the tip the member can open (its snapshots: after an
+interview paused by EXIT or "not safe to text", the later ones hold only what came after; and
+the reporter's later additions) and its notes; nothing the tip's own queues hold changes, so their members lose
 nothing.  The why is a note sealed to every queue of the tip; the record says who shared which
 versions and how many notes with which queue.  INTAKE decision 8 is asked before anything is
 sealed (``triage.casework.referral_check``); an override is written to the audit log.
@@ -23,6 +24,7 @@ from storage.sealing import Envelope
 from storage.tips import TipMeta
 from triage.casework import CaseStatus, is_open, referral_check
 from triage.console.cases import CaseError, Casework, words_of, visible
+from triage.console.tipview import merged_answers
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,9 @@ class _Prepared:
     override: str | None
 
 
-def _current_versions(conn: Connection, member: StaffKeys, tip_id: str) -> list[tuple[int, bytes, dict[str, Any]]]:
-    """(version, payload, parsed) of the latest snapshot the member can open and the additions."""
+def _opened_versions(conn: Connection, member: StaffKeys, tip_id: str) -> list[tuple[int, bytes, dict[str, Any]]]:
+    """(version, payload, parsed) of every version the member can open: a snapshot sealed after
+    coming back holds only what was given since (``tipview.merged_answers``)."""
     opened = []
     for version in sealing.tip_versions(conn, tip_id):
         try:
@@ -42,15 +45,12 @@ def _current_versions(conn: Connection, member: StaffKeys, tip_id: str) -> list[
         except keys.NotGrantedError:
             continue
         opened.append((version, payload, json.loads(payload)))
-    snapshots = [o for o in opened if o[2].get("kind", "snapshot") == "snapshot"]
-    latest = snapshots[-1][0] if snapshots else None
-    return [o for o in opened if o[0] == latest or o[2].get("kind") == "addendum"]
+    return opened
 
 
 def current_answers(conn: Connection, member: StaffKeys, tip_id: str) -> dict[str, Any]:
-    """The answers of the tip's latest snapshot the member can open (decision 8 reads them)."""
-    current = _current_versions(conn, member, tip_id)
-    return next((p["answers"] for _, _, p in reversed(current) if "answers" in p), {})
+    """The answers of the tip's snapshots the member can open, as one (decision 8 reads them)."""
+    return merged_answers([p for _, _, p in _opened_versions(conn, member, tip_id)])
 
 
 class Referrals:
@@ -77,8 +77,8 @@ class Referrals:
             meta = visible(conn, member, tip_id)
             if queue not in self.targets(conn, tip_id):
                 raise CaseError("Choose a queue from the list: the tip is not in it yet.")
-            current = _current_versions(conn, member, tip_id)
-            answers: dict[str, Any] = next((p["answers"] for _, _, p in reversed(current) if "answers" in p), {})
+            current = _opened_versions(conn, member, tip_id)
+            answers = merged_answers([p for _, _, p in current])
             ground = self._override(meta, answers, queue, override)
             envelopes = [e for version, payload, _ in current for e in sealing.seal_envelopes(
                 conn, tip_id=tip_id, version=version, payload=payload, queues=[queue])]

@@ -153,13 +153,39 @@ def _ordered(flow: Flow, answers: dict[str, Any]) -> list[str]:
     return order + [key for key in answers if key not in order]
 
 
+def merged_answers(versions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """All the answers of a tip's snapshots (oldest first) as one: what the reporter gave so far.
+
+    Within one interview each snapshot holds everything given, so a later answer replaces an
+    earlier one.  But an interview left by EXIT or "not safe to text" drops its answers once
+    sealed (README, threat model), so after coming back a snapshot holds only what was given
+    since (and the option answers that steer the path): an answer it lacks is kept from an
+    earlier snapshot, and words typed at a question join the earlier words unless the later
+    list starts with them (then it is the same interview going on).
+    """
+    merged: dict[str, Any] = {}
+    last: dict[str, Any] = {}  # each key's value in the latest snapshot that had it
+    for version in versions:
+        if version.get("kind", "snapshot") != "snapshot":
+            continue
+        for key, given in version.get("answers", {}).items():
+            before, earlier = merged.get(key), last.get(key)
+            last[key] = merged[key] = given
+            if key.endswith(st.WORDS_SUFFIX) and isinstance(given, list) and isinstance(before, list):
+                # the same interview going on: its list starts with what the last snapshot had
+                same = len(earlier) if isinstance(earlier, list) and given[:len(earlier)] == earlier else 0
+                merged[key] = before[:len(before) - same] + given
+    return merged
+
+
 def build(meta: TipMeta, versions: Sequence[dict[str, Any]], *, flow: Flow, catalogs: Catalogs, region: Region,
           locale: str, default_locale: str) -> TipView:
-    """The view of a tip from its opened versions (snapshots and addenda), oldest first."""
+    """The view of a tip from its opened versions (snapshots and addenda), oldest first: the
+    answers of every snapshot (``merged_answers``), the latest one's language and assessment."""
     snapshots = [v for v in versions if v.get("kind", "snapshot") == "snapshot"]
     latest = snapshots[-1] if snapshots else versions[-1]
     words = _Words(flow, Renderer(catalogs=catalogs, default_locale=default_locale), locale, region)
-    answers = latest.get("answers", {})
+    answers = merged_answers(snapshots)
     in_flow_order = _ordered(flow, answers)
     assessment = latest.get("assessment", {})
     return TipView(

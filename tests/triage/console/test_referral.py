@@ -172,3 +172,26 @@ def test_two_members_referring_at_once_make_one_referral(rt: Runtime, app: Flask
     with rt.db.connect() as conn:
         assert len(referrals.of_tip(conn, tip_id)) == 1
     assert envelope_queues(rt, tip_id)["police"] == {1}
+
+
+
+PASSPORT = "My boss took my passport and I owe him a debt I can never pay"
+# Not safe to text after the passport words; back later, safe now, on to what would help.
+BACK_AFTER_NOT_SAFE = ["hi", "2", "2", PASSPORT, "2", "ok he is gone now", "1", "3", "DONE"]
+
+
+def test_a_referral_after_coming_back_shares_what_was_given_before_not_safe_to_text(
+    rt: Runtime, clock: FakeClock
+) -> None:
+    add_queue(rt, "ngo_east")  # a second organization: no consent was asked (V6 absent), ngo queues may have it
+    app = console_app(rt, clock, routing=routing_with(rt, QueueSpec("ngo_east", "East", "ngo")))
+    admin = Browser(app.test_client(), clock)
+    admin.enrol()
+    give_tips(rt, clock, BACK_AFTER_NOT_SAFE)
+    (tip_id,) = tip_ids(rt)
+    east = member(rt, app, clock, "east1", "ngo_east")
+    assert PASSPORT in html.unescape(page_of(admin, tip_id))
+    status, where = post(admin, tip_id, "refer", queue="ngo_east", reason="shelter space")
+    assert (status, where) == (303, f"/tips/{tip_id}?done=referred"), error_of(where)
+    page = html.unescape(page_of(east, tip_id))
+    assert PASSPORT in page and "ok he is gone now" in page and "No, someone may see" in page
