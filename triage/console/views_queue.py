@@ -10,7 +10,7 @@ from triage.console.auth import Auth
 from triage.console import tip_page
 from triage.console.cases import Casework
 from triage.console.config import ConsoleConfig
-from triage.console.work import HELD_BY_ANOTHER, Work
+from triage.console.work import Work
 from triage.console.web import page, redirect_to, require_member
 
 _NOTES = {"empty": "Nothing is waiting in your queues.", "released": "The tip went back to the queue."}
@@ -58,8 +58,9 @@ class QueueViews:
         found = require_member()
         if not self.work.sees(found.keys, tip_id):
             return page("missing.html", 404)
-        if self.work.claim(found.keys, tip_id) is None:
-            return tip_page.render(self.work, self.cases, found, tip_id, error=HELD_BY_ANOTHER, status=409)
+        refused = self.work.claim(found.keys, tip_id)
+        if refused:
+            return tip_page.render(self.work, self.cases, found, tip_id, error=refused, status=409)
         return redirect_to("queue.tip", tip_id=tip_id, done="claimed")
 
     def release(self, tip_id: str) -> Response:

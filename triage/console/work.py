@@ -16,7 +16,7 @@ from storage.claims import Claim, QueueItem
 from storage.keys import StaffKeys
 from storage.tip_mac import MacStatus
 from storage.tips import TipMeta
-from triage.casework import LABELS, shown_status
+from triage.casework import LABELS, is_open, shown_status
 from triage.console import alert_ack, tipview
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
@@ -25,6 +25,7 @@ from triage.console.tipview import TipView
 
 SHORT_ID = 8  # the id's characters the queue, `tipline tips list` and alerts show
 HELD_BY_ANOTHER = "Another member holds this tip: wait until they give it back or their claim ends."
+NOT_OPEN = "This case is closed: reopen it (in review) before claiming it."
 
 
 def in_member_queues(conn: Connection, staff_id: str, meta: TipMeta | None) -> bool:
@@ -108,19 +109,22 @@ class Work:
         with self.cfg.db.begin() as conn:
             return in_member_queues(conn, member.staff_id, tips.get_tip(conn, tip_id))
 
-    def claim(self, member: StaffKeys, tip_id: str) -> Claim | None:
-        """Claim this tip as a pull would (same lease, audit, alert acknowledgement); None when
-        another member holds it.  The caller checks first that the member sees the tip."""
+    def claim(self, member: StaffKeys, tip_id: str) -> str:
+        """Claim this tip as a pull would (same lease, audit, alert acknowledgement): "" when
+        claimed, else why not.  The caller checks first that the member sees the tip."""
         now = self.cfg.clock()
         with self.cfg.db.begin() as conn:
             meta = tips.get_tip(conn, tip_id)
             if meta is None:
-                return None
-            claim = claims.claim_tip(conn, tip_id=tip_id, staff_id=member.staff_id, priority=meta.priority, now=now)
-            if claim is not None:
-                self.auth.audit(conn, member.username, "claim", tip_id)
-                alert_ack.acknowledge(conn, self.auth, member, tip_id, now)
-        return claim
+                return HELD_BY_ANOTHER
+            if not is_open(cases.get(conn, tip_id).status):  # as a pull: closed cases are not taken again
+                return NOT_OPEN
+            if claims.claim_tip(conn, tip_id=tip_id, staff_id=member.staff_id, priority=meta.priority,
+                                now=now) is None:
+                return HELD_BY_ANOTHER
+            self.auth.audit(conn, member.username, "claim", tip_id)
+            alert_ack.acknowledge(conn, self.auth, member, tip_id, now)
+        return ""
 
     def release(self, member: StaffKeys, tip_id: str) -> bool:
         with self.cfg.db.begin() as conn:

@@ -96,3 +96,15 @@ def test_releasing_a_tip_one_does_not_hold_changes_nothing_and_says_so(
     assert post(admin, tip_id, "release") == (303, "/?note=released")
     assert "The tip went back to the queue." in admin.client.get("/?note=released").get_data(as_text=True)
     assert _holder(rt, tip_id, clock) is None and (ADMIN, "release", tip_id) in audit(rt)
+
+
+def test_a_closed_case_is_not_claimed_as_it_is_not_pulled(
+    rt: Runtime, app: Flask, admin: Browser, clock: FakeClock
+) -> None:
+    give_tips(rt, clock, LABOUR_TIP)
+    (tip_id,) = tip_ids(rt)
+    assert post(admin, tip_id, "close", reason="insufficient", words="")[0] == 303
+    assert CLAIM_BUTTON not in page_of(admin, tip_id)
+    status, page = post(admin, tip_id, "claim")
+    assert status == 409 and error_of(page) == "This case is closed: reopen it (in review) before claiming it."
+    assert _holder(rt, tip_id, clock) is None
