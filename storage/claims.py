@@ -132,6 +132,18 @@ def claim_next(conn: Connection, *, staff_id: str, queues: Sequence[str], now: f
         skipped.append(tip_id)  # another member took it between our read and our write
 
 
+def claim_tip(conn: Connection, *, tip_id: str, staff_id: str, priority: str, now: float) -> Claim | None:
+    """Claim one named tip with the lease a pull gives; None when another member holds it.
+
+    Claiming a tip one already holds renews the lease (a second click is not refused).
+    """
+    lease = lease_seconds(priority)
+    if _take(conn, tip_id=tip_id, staff_id=staff_id, now=now, lease=lease) or \
+            renew(conn, tip_id=tip_id, staff_id=staff_id, priority=priority, now=now):
+        return Claim(tip_id=tip_id, staff_id=staff_id, lease_until=now + lease)
+    return None
+
+
 def holder(conn: Connection, *, tip_id: str, now: float) -> Claim | None:
     """The live claim on a tip, if any."""
     row = conn.execute(select(_C).where(and_(_C.c.tip_id == tip_id, _C.c.lease_until > now))).first()

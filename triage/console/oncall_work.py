@@ -7,6 +7,9 @@ a person is reachable, never an address.  Every change and every acknowledgement
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import Connection
 
 from storage import keys, oncall, oncall_pages
 from storage.keys import StaffKeys
@@ -21,7 +24,22 @@ from triage.console.config import ConsoleConfig
 class AlertsPage:
     alerts: tuple[AlertLine, ...]
     now: float
-    rota_empty: bool = False  # urgent tips alert nobody: every member is warned
+    rota_warning: str = ""  # urgent tips alert nobody, and why: every member is warned
+
+
+def rota_warning(conn: Connection, unreachable: Mapping[str, str]) -> str:
+    """Why urgent tips alert nobody ("" when someone on the rota can be reached).
+
+    A rota of people nobody can reach (no provider for their channel, Telegram not enrolled)
+    alerts nobody just as an empty one does: both warn.
+    """
+    rota = oncall.list_members(conn)
+    if not rota:
+        return "ask an admin to set the on-call rota."
+    why = [unreachable.get(p.channel) or ("" if p.enrolled else "Telegram not enrolled yet") for p in rota]
+    if all(why):
+        return f"nobody on the rota can be reached: {'; '.join(dict.fromkeys(why))}. Ask an admin to fix it."
+    return ""
 
 
 class OncallWork:
@@ -67,8 +85,8 @@ class OncallWork:
         with self.cfg.db.begin() as conn:
             queues = keys.member_queues(conn, member.staff_id)
             lines = oncall_pages.open_alert_lines(conn, queues=queues)
-            rota_empty = not oncall.list_members(conn)
-        return AlertsPage(alerts=tuple(lines), now=self.cfg.clock(), rota_empty=rota_empty)
+            warning = rota_warning(conn, self.cfg.oncall_unreachable)
+        return AlertsPage(alerts=tuple(lines), now=self.cfg.clock(), rota_warning=warning)
 
     def acknowledge(self, member: StaffKeys, tip_id: str) -> bool:
         """Stop the alerts of one tip; False when the member has no open alert of it to see."""

@@ -16,6 +16,7 @@ from triage.console.work import Work
 
 # What a successful action says (the redirect carries only the key).
 DONE = {
+    "claimed": "You hold this tip now: nobody else pulls it while your claim lasts.",
     "status": "The case status changed.", "closed": "The case is closed.", "duplicate": "Marked as a duplicate.",
     "noted": "Your note is sealed to the tip's queues.", "linked": "The tips are linked.",
     "referred": "Referred: the other queue can open it now.", "hold": "The tip is on legal hold.",

@@ -13,8 +13,6 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from storage import keys, tips
-from storage.db import read_only
 from triage.console import api_json
 from triage.console.api_spec import document
 from triage.console.auth import API_IDLE_SECONDS, API_SECONDS, Auth, Member, Outcome
@@ -131,17 +129,11 @@ class ApiViews:
     def release(self, tip_id: str) -> Response:
         found = self._member()
         tip_id = self.work.resolve(found.keys, _tip_id(tip_id))
-        if not self._visible(found, tip_id):
+        if not self.work.sees(found.keys, tip_id):
             raise ApiError(404, _NO_TIP)
         if not self.work.release(found.keys, tip_id):
             raise ApiError(409, "You do not hold this tip (never pulled, given back, or its lease ran out).")
         return jsonify({"released": True, "tip_id": tip_id})
-
-    def _visible(self, found: Member, tip_id: str) -> bool:
-        with read_only(self.cfg.db) as conn:
-            meta = tips.get_tip(conn, tip_id)
-            held = set(keys.member_queues(conn, found.keys.staff_id, current_only=False))
-        return meta is not None and meta.version > 0 and bool(held & set(meta.queues))
 
 
 def _http_error(exc: HTTPException) -> HTTPException | Response:

@@ -14,6 +14,7 @@ from triage.console.work import Work
 from triage.console.web import page, redirect_to, require_member
 
 _NOTES = {"empty": "Nothing is waiting in your queues.", "released": "The tip went back to the queue."}
+NOT_HELD = "You do not hold this tip; nothing changed."
 
 
 def age(seconds: float) -> str:
@@ -53,9 +54,21 @@ class QueueViews:
             return redirect_to("queue.tip", tip_id=full)
         return tip_page.render(self.work, self.cases, found, tip_id, done=request.args.get("done", ""))
 
+    def claim(self, tip_id: str) -> Response:
+        found = require_member()
+        if not self.work.sees(found.keys, tip_id):
+            return page("missing.html", 404)
+        refused = self.work.claim(found.keys, tip_id)
+        if refused:
+            return tip_page.render(self.work, self.cases, found, tip_id, error=refused, status=409)
+        return redirect_to("queue.tip", tip_id=tip_id, done="claimed")
+
     def release(self, tip_id: str) -> Response:
         found = require_member()
-        self.work.release(found.keys, tip_id)
+        if not self.work.sees(found.keys, tip_id):
+            return page("missing.html", 404)  # the same answer as for a tip that does not exist
+        if not self.work.release(found.keys, tip_id):
+            return tip_page.render(self.work, self.cases, found, tip_id, error=NOT_HELD, status=409)
         return redirect_to("queue.queue", note="released")
 
 
@@ -65,6 +78,7 @@ def make_blueprint(cfg: ConsoleConfig, auth: Auth) -> Blueprint:
     bp.add_url_rule("/", "queue", views.queue, methods=["GET"])
     bp.add_url_rule("/next", "pull_next", views.pull_next, methods=["POST"])
     bp.add_url_rule("/tips/<tip_id>", "tip", views.tip, methods=["GET"])
+    bp.add_url_rule("/tips/<tip_id>/claim", "claim", views.claim, methods=["POST"])
     bp.add_url_rule("/tips/<tip_id>/release", "release", views.release, methods=["POST"])
     bp.app_template_filter("age")(age)
     bp.app_template_filter("clock")(clock_time)

@@ -11,17 +11,30 @@ from typing import Any, Mapping
 
 from sqlalchemy import Connection
 
-from storage import cases, claims, keys, oncall, sealing, tip_mac, tips
+from storage import cases, claims, keys, referrals, sealing, tip_mac, tips
 from storage.claims import Claim, QueueItem
 from storage.keys import StaffKeys
 from storage.tip_mac import MacStatus
-from triage.casework import LABELS, shown_status
+from storage.tips import TipMeta
+from triage.casework import LABELS, is_open, shown_status
 from triage.console import alert_ack, tipview
 from triage.console.auth import Auth
 from triage.console.config import ConsoleConfig
+from triage.console.oncall_work import rota_warning
 from triage.console.tipview import TipView
 
 SHORT_ID = 8  # the id's characters the queue, `tipline tips list` and alerts show
+HELD_BY_ANOTHER = "Another member holds this tip: wait until they give it back or their claim ends."
+NOT_OPEN = "This case is closed: reopen it (in review) before claiming it."
+
+
+def in_member_queues(conn: Connection, staff_id: str, meta: TipMeta | None) -> bool:
+    """Whether a sealed tip is in one of the member's queues: routed there or referred there
+    (a referral adds the queue to the tip's envelopes, not to its routed queues)."""
+    if meta is None or meta.version <= 0:
+        return False
+    held = set(keys.member_queues(conn, staff_id, current_only=False))
+    return bool(held & set(referrals.with_referred(conn, meta.id, meta.queues)))
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,7 @@ class QueuePage:
         return sum(1 for status in self.metadata.values() if status is MacStatus.TAMPERED)
     case_status: Mapping[str, str] = field(default_factory=dict)  # tip id -> case status label (triage.casework)
     new_information: frozenset[str] = frozenset()  # tips the reporter added to since the member opened them
-    rota_empty: bool = False  # urgent tips alert nobody: every member is warned
+    rota_warning: str = ""  # urgent tips alert nobody, and why: every member is warned
 
 
 @dataclass(frozen=True)
@@ -63,11 +76,11 @@ class Work:
             checked = tip_mac.check_many(conn, secrets=self.cfg.secrets, tip_ids=ids)
             rows = cases.of_tips(conn, ids)
             fresh = frozenset(cases.with_new_information(conn, staff_id=member.staff_id, tip_ids=ids))
-            rota_empty = not oncall.list_members(conn)
+            warning = rota_warning(conn, self.cfg.oncall_unreachable)
         statuses = {i.tip_id: LABELS[shown_status(rows[i.tip_id].status if i.tip_id in rows else "new",
                                                   i.claimed_by is not None)] for i in items}
         return QueuePage(queues=queues, items=items, now=now, metadata=checked, case_status=statuses,
-                         new_information=fresh, rota_empty=rota_empty)
+                         new_information=fresh, rota_warning=warning)
 
     def pull_next(self, member: StaffKeys) -> Claim | None:
         """Claim the next tip (P1 first, then oldest); audited."""
@@ -87,10 +100,31 @@ class Work:
         with self.cfg.db.begin() as conn:
             if tips.get_tip(conn, tip_id) is not None:
                 return tip_id
-            held = set(keys.member_queues(conn, member.staff_id, current_only=False))
             seen = [m for m in (tips.get_tip(conn, t) for t in cases.tips_starting(conn, tip_id, limit=50))
-                    if m is not None and m.version > 0 and held & set(m.queues)]
+                    if m is not None and in_member_queues(conn, member.staff_id, m)]
         return seen[0].id if len(seen) == 1 else tip_id
+
+    def sees(self, member: StaffKeys, tip_id: str) -> bool:
+        """Whether the tip is in one of the member's queues (otherwise the views answer 404)."""
+        with self.cfg.db.begin() as conn:
+            return in_member_queues(conn, member.staff_id, tips.get_tip(conn, tip_id))
+
+    def claim(self, member: StaffKeys, tip_id: str) -> str:
+        """Claim this tip as a pull would (same lease, audit, alert acknowledgement): "" when
+        claimed, else why not.  The caller checks first that the member sees the tip."""
+        now = self.cfg.clock()
+        with self.cfg.db.begin() as conn:
+            meta = tips.get_tip(conn, tip_id)
+            if meta is None:
+                return HELD_BY_ANOTHER
+            if not is_open(cases.get(conn, tip_id).status):  # as a pull: closed cases are not taken again
+                return NOT_OPEN
+            if claims.claim_tip(conn, tip_id=tip_id, staff_id=member.staff_id, priority=meta.priority,
+                                now=now) is None:
+                return HELD_BY_ANOTHER
+            self.auth.audit(conn, member.username, "claim", tip_id)
+            alert_ack.acknowledge(conn, self.auth, member, tip_id, now)
+        return ""
 
     def release(self, member: StaffKeys, tip_id: str) -> bool:
         with self.cfg.db.begin() as conn:
