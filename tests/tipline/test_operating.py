@@ -74,7 +74,8 @@ def test_audit_list_says_who_opened_what_with_filters(env: dict[str, str]) -> No
     run(env, "init", stdin=PASSPHRASE + "\n")
     _shows_tip(env, PASSPHRASE)
     tip_id = json.loads(run(env, "tips", "list", "--json").stdout)[0]["id"]
-    opened = run(env, "audit", "list", "--action", "open_tip").stdout.splitlines()
+    header, *opened = run(env, "audit", "list", "--action", "open_tip").stdout.splitlines()
+    assert header.split() == ["SEQ", "TIME", "(UTC)", "WHO", "ACTION", "SUBJECT"]  # the columns say what they hold
     assert len(opened) == 1 and "admin" in opened[0] and tip_id in opened[0]
     assert "init" in run(env, "audit", "list", "--actor", "cli").stdout
     assert run(env, "audit", "list", "--tip", tip_id).stdout.count(tip_id) >= 1
