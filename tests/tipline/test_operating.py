@@ -40,9 +40,11 @@ def _shows_tip(env: dict[str, str], passphrase: str) -> None:
 def test_init_reads_the_first_admins_passphrase_from_a_file(env: dict[str, str], tmp_path: Path) -> None:
     secret = tmp_path / "admin-passphrase"
     secret.write_text(PASSPHRASE + "\n")
+    secret.chmod(0o644)  # what printf > file makes under umask 022
     env["TIPLINE_ADMIN_PASSPHRASE_FILE"] = str(secret)
-    out = run(env, "init").stdout
-    assert "Initialised" in out and PASSPHRASE not in out
+    done = run(env, "init")
+    assert "Initialised" in done.stdout and PASSPHRASE not in done.stdout
+    assert "readable by others (mode 0644): chmod 600 it" in done.stderr
     del env["TIPLINE_ADMIN_PASSPHRASE_FILE"]
     _shows_tip(env, PASSPHRASE)  # the trailing newline was not part of it
     assert "TIPLINE_ADMIN_PASSPHRASE_FILE" in run(env, "init", "--help").stdout
