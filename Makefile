@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-# System packages the benchmark needs (wrk) and the console's browser test (Debian's chromium):
+# System packages the benchmark needs (wrk), the console's browser test (Debian's chromium) and the compose check:
 # installed when running as root, otherwise named; never fails, so 'make test' works without root
 # (the browser test skips when chromium is missing).
 setup-system:
@@ -44,6 +44,15 @@ setup-system:
 	  { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1; } || \
 	  echo "setup-system: could not install wrk (apt-get install -y wrk); the webhook benchmark will say so"; \
 	else echo "setup-system: wrk is missing; install it with 'sudo apt-get install -y wrk' to run the webhook benchmark"; fi
+	@# Debian's docker-compose (1.29) checks deploy/compose.yaml where the docker compose plugin is missing
+	@# (tests/test_deploy.py); it needs no daemon for 'config'.
+	@if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null 2>&1; } || \
+	  echo "setup-system: could not install docker-compose (apt-get install -y docker-compose); the compose check will skip"; \
+	else echo "setup-system: docker-compose is missing; install it with 'sudo apt-get install -y docker-compose' to check the compose file"; fi
 	@# Fonts for posters and exported tips (triage/fonts.py finds them through fontconfig) and
 	@# poppler-utils (pdftoppm, pdftotext) for the poster and export tests.
 	@missing=""; for pkg in fontconfig fonts-noto-core fonts-noto-cjk poppler-utils; do \

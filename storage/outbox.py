@@ -178,6 +178,12 @@ def purge(conn: Connection, *, before: float) -> int:
     return int(conn.execute(delete(_T).where(_T.c.created_at < before)).rowcount or 0)
 
 
+def pending_by_channel(conn: Connection) -> dict[str, int]:
+    """How many replies wait to be sent, per channel (a worker without a channel's settings says so)."""
+    query = select(_T.c.channel, func.count()).where(_T.c.status == ItemStatus.PENDING.value).group_by(_T.c.channel)
+    return {str(channel): int(n) for channel, n in conn.execute(query)}
+
+
 def cancel_conversation(conn: Connection, *, conversation_id: str) -> int:
     """Drop everything queued for a conversation (after a carrier opt-out)."""
     return int(conn.execute(delete(_T).where(_T.c.conversation_id == conversation_id)).rowcount or 0)

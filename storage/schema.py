@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,22 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class _RoutineAtDebug(logging.Filter):
+    """Alembic says "Context impl ..." and "Will assume ... DDL." at INFO each time a revision is read,
+    which /readyz does on every probe: those two lines are kept for DEBUG; the upgrades it runs stay INFO."""
+
+    ROUTINE = ("Context impl ", "Will assume ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (record.levelno == logging.INFO and str(record.msg).startswith(self.ROUTINE)):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_RoutineAtDebug())
 
 
 def _config() -> Config:

@@ -98,6 +98,8 @@ def test_the_compose_file_runs_the_line_behind_caddy() -> None:
     caddyfile = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
     assert "reverse_proxy serve:8000" in caddyfile and "/webhooks/twilio/sms" in caddyfile
     assert {"data", "secrets", "console-secrets", "pgdata"} <= set(compose["volumes"])
+    # The project name for both docker compose and docker-compose 1.29 (which refuses a top-level "name:").
+    assert "COMPOSE_PROJECT_NAME=tipline" in (DEPLOY / ".env").read_text(encoding="utf-8").splitlines()
 
 
 def test_the_dockerfile_copies_what_exists_and_runs_tipline() -> None:
@@ -108,19 +110,45 @@ def test_the_dockerfile_copies_what_exists_and_runs_tipline() -> None:
     assert any("-c constraints.txt" in line for line in lines)  # the pinned versions (README)
 
 
-@pytest.mark.skipif(subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0
-                    if shutil.which("docker") else True, reason="docker compose is not installed")
-def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
-    env_file = DEPLOY / "tipline.env"
-    created = not env_file.exists()
-    if created:
-        shutil.copy(DEPLOY / "tipline.env.example", env_file)
-    try:
-        done = subprocess.run(["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
-                              capture_output=True, text=True, timeout=120,
-                              env={"TIPLINE_DB_PASSWORD": "x", "TIPLINE_PUBLIC_HOST": "tips.example.org",
-                                   "PATH": "/usr/local/bin:/usr/bin:/bin"})
-    finally:
-        if created:
-            env_file.unlink()
+def _compose_command() -> list[str] | None:
+    """A real compose implementation: the docker compose plugin, else Debian's docker-compose
+    (``make setup-system`` installs it); ``config`` needs no daemon."""
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    found = shutil.which("docker-compose")
+    return [found] if found else None
+
+
+def _deploy_copy(tmp_path: Path) -> Path:
+    """deploy/ as an operator prepares it (README, "Docker compose"), in a copy: the repository is not touched."""
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    for name in ("compose.yaml", ".env", "Caddyfile"):
+        shutil.copy(DEPLOY / name, folder / name)
+    shutil.copy(DEPLOY / "tipline.env.example", folder / "tipline.env")
+    for name in ("db-password", "admin-passphrase"):
+        (folder / name).touch(mode=0o600)
+    return folder
+
+
+def _config(compose: list[str], folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*compose, "-f", str(folder / "compose.yaml"), "config"], capture_output=True, text=True,
+                          timeout=120, cwd=folder, env={"PATH": "/usr/local/bin:/usr/bin:/bin", **env})
+
+
+@pytest.mark.skipif(_compose_command() is None, reason="neither 'docker compose' nor 'docker-compose' is installed "
+                    "('make setup-system' installs Debian's docker-compose as root)")
+def test_a_compose_implementation_accepts_the_file(tmp_path: Path) -> None:
+    compose = _compose_command()
+    assert compose is not None
+    folder = _deploy_copy(tmp_path)
+    done = _config(compose, folder, TIPLINE_DB_PASSWORD="pw", TIPLINE_PUBLIC_HOST="tips.example.org")
     assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)
+    assert set(resolved["services"]) >= {"postgres", "init", "serve", "console", "worker", "caddy"}
+    env = resolved["services"]["worker"]["environment"]
+    assert env["TIPLINE_DATABASE_URL"] == "postgresql://tipline:pw@postgres/tipline"  # compose's value wins
+    assert env["TIPLINE_REGION"] == "US"  # and tipline.env is read
+    assert resolved["services"]["caddy"]["environment"]["TIPLINE_PUBLIC_HOST"] == "tips.example.org"
+    missing = _config(compose, folder, TIPLINE_PUBLIC_HOST="tips.example.org")  # no password: refused, saying so
+    assert missing.returncode != 0 and "set TIPLINE_DB_PASSWORD" in missing.stderr

@@ -22,6 +22,7 @@ from tipline.install import (
 from tipline.logs import configure_logging
 from tipline.runtime import Runtime
 from tipline.settings import Settings, SettingsError, load_settings
+from tipline.settings_ops import exposed_secret_file
 
 
 class OperatorError(click.ClickException):
@@ -144,6 +145,8 @@ def init(ctx: click.Context, admin_name: str, demo: bool, new_chains: bool) -> N
 
 def _first_passphrase(s: Settings, demo: bool) -> str:
     if s.intake_passphrase:
+        if (exposed := exposed_secret_file(os.environ)) is not None:
+            click.echo(f"Warning: {exposed}", err=True)
         return s.intake_passphrase
     if demo:
         return "-".join(pysecrets.token_hex(3) for _ in range(5))

@@ -61,13 +61,15 @@ def audit_verify(ctx: click.Context, head: str | None) -> None:
 @click.pass_context
 def audit_list(ctx: click.Context, actor: str | None, action: str | None, subject: str | None,
                since: datetime | None, limit: int) -> None:
-    """Who did what, when: one line per entry (time UTC, who, action, subject), oldest first."""
+    """Who did what, when: a header, then one line per entry (time UTC, who, action, subject), oldest first."""
     rt = runtime_of(ctx)
     after = None if since is None else since.replace(tzinfo=timezone.utc).timestamp()
     with read_only(rt.db) as conn:
         found = audit.entries(conn, actor=actor, action=action, subject=subject, since=after, limit=limit)
     if not found:
         click.echo("No audit entries match.")
+        return
+    click.echo(f"{'SEQ':>6}  {'TIME (UTC)':<19}  {'WHO':<16} {'ACTION':<16} SUBJECT")
     for e in found:
         when = datetime.fromtimestamp(e.at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         click.echo(f"{e.seq:>6}  {when}  {e.actor:<16} {e.action:<16} {e.subject}")

@@ -16,6 +16,7 @@ from storage.oncall import CHANNELS
 from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
 from tipline.server import refusals_in_one_line
+from tipline.gunicorn_logs import LineLogger
 from tipline.settings import Settings
 from tipline.training import is_sandbox
 from triage.console import create_console_app
@@ -93,6 +94,9 @@ def run_console(settings: Settings, *, host: str, port: int, workers: int) -> No
         # A stopping worker finishes its requests (a login's Argon2id, a page's send, 10 s at most).
         "graceful_timeout": 20,
         "accesslog": None,  # URLs name tips; staff activity goes to the audit log instead
-        "loglevel": "warning",
+        "logger_class": LineLogger,  # its lines in the line's format and level (TIPLINE_LOG_*)
+        # gunicorn's control socket (gunicornc) is one path per user ($HOME/.gunicorn/gunicorn.ctl): serve and
+        # console of one host (or containers sharing the data volume) would take it from each other. Unused: off.
+        "control_socket_disable": True,
     }
     _ConsoleServer(settings, options).run()

@@ -22,6 +22,7 @@ from storage.oncall_secret import RotaKeyMissing, check_rota_opener, load_rota_o
 from storage.schema import is_current
 from tipline.runtime import Runtime
 from tipline.settings import SettingsError
+from tipline.settings_ops import exposed_secret_file
 
 OK, PROBLEM, SKIPPED = "OK", "PROBLEM", "SKIPPED"
 
@@ -92,6 +93,16 @@ def secrets(rt: Runtime) -> list[Check]:
             folder("console secrets folder", s.oncall_key_dir, required=False)]
 
 
+def passphrase_file() -> list[Check]:
+    """The first admin's passphrase in a file (TIPLINE_ADMIN_PASSPHRASE_FILE), when one is set: its owner's alone."""
+    if not os.environ.get("TIPLINE_ADMIN_PASSPHRASE_FILE"):
+        return []
+    problem = exposed_secret_file(os.environ)
+    if problem is not None:
+        return [Check("admin passphrase file", PROBLEM, problem)]
+    return [Check("admin passphrase file", OK, "readable by its owner alone")]
+
+
 def region(rt: Runtime) -> Check:
     s = rt.settings
     try:
@@ -144,7 +155,7 @@ def local(rt: Runtime) -> list[Check]:
     """Every check of this host, in the order an operator fixes them."""
     found = database(rt)
     current = found[1].status == OK
-    found += secrets(rt)
+    found += secrets(rt) + passphrase_file()
     found.append(install(rt) if current else Check("server keys", SKIPPED, "the schema is not current"))
     found.append(region(rt))
     reachable = found[0].status == OK

@@ -15,6 +15,7 @@ from triage import followup
 from storage.epochs import EpochKeys
 from tipline import spooling
 from tipline.runtime import Runtime
+from tipline.unsendable import UnsendableWatch
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Jobs:
         self._stop = threading.Event()
         self.sender = runtime.sender  # this process's: the webhooks here wake it too
         self.spool = spooling.drainer(runtime, epoch_keys)  # what the webhooks kept while the database was away
+        self.unsendable = UnsendableWatch(runtime.settings)  # replies queued for a channel this process lacks
 
     def request_stop(self) -> None:
         """Stop soon (a signal handler may call this: it only sets flags): the spool feeds no
@@ -68,6 +70,7 @@ class Jobs:
         # re-sealed what idle conversations keep): its rows, WAL frames and backups stay closed.
         report["destroyed_epochs"] = sum(self.rt.epochs_on(self.clock).advance().values())
         report.update(self._limits(now))
+        self.unsendable.check(self.rt.db)
         if self.sender is not None:
             report["delivered"] = self.sender.run_once()
         # Old frames hold old row versions (sealed under epochs, but the sooner gone the better);

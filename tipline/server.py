@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage.db_errors import operator_line
 
+from tipline.gunicorn_logs import LineLogger
 from tipline.settings import Settings
 
 GRACEFUL = 20  # seconds a stopping worker has for its requests and its sends in flight
@@ -80,6 +81,9 @@ def run_public(settings: Settings, *, host: str, port: int, workers: int, thread
         "timeout": 30,
         "graceful_timeout": GRACEFUL,
         "accesslog": None,  # access logs would carry timing per sender; keep them off
-        "loglevel": "warning",
+        "logger_class": LineLogger,  # its lines in the line's format and level (TIPLINE_LOG_*)
+        # gunicorn's control socket (gunicornc) is one path per user ($HOME/.gunicorn/gunicorn.ctl): serve and
+        # console of one host (or containers sharing the data volume) would take it from each other. Unused: off.
+        "control_socket_disable": True,
     }
     _PublicServer(settings, options, jobs).run()

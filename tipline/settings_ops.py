@@ -42,6 +42,20 @@ def admin_passphrase(env: Mapping[str, str]) -> str:
     return env.get("TIPLINE_ADMIN_PASSPHRASE") or env.get("TIPLINE_INTAKE_PASSPHRASE", "")
 
 
+def exposed_secret_file(env: Mapping[str, str]) -> str | None:
+    """What is wrong with TIPLINE_ADMIN_PASSPHRASE_FILE's mode, when group or others may read it
+    (``printf ... > file`` under the usual umask 022 makes it 0644); None when it is its owner's alone."""
+    path = env.get("TIPLINE_ADMIN_PASSPHRASE_FILE", "")
+    try:
+        mode = Path(path).stat().st_mode & 0o777 if path else 0
+    except OSError:
+        return None  # unreadable: reading it says so
+    if not mode & 0o077:
+        return None
+    return (f"TIPLINE_ADMIN_PASSPHRASE_FILE ({path}) is readable by {'others' if mode & 0o007 else 'its group'} "
+            f"(mode {mode:04o}): chmod 600 it, and delete it once 'tipline init' made the admin")
+
+
 def metrics(env: Mapping[str, str]) -> dict[str, object]:
     """Who may scrape the console's /metrics: networks, or a bearer token (issue 13)."""
     return {

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
+
+import pytest
 
 from storage import outbox, periods, refcodes, tips
 from storage.db import WAL_SIZE_LIMIT, truncate_wal
@@ -87,3 +90,38 @@ def test_after_a_round_an_idle_lines_wal_is_empty(rt: Runtime) -> None:
     # When the worker runs a round with no one writing: the WAL is checkpointed and truncated.
     Jobs(rt).run_once()
     assert wal.stat().st_size == 0
+
+
+def test_queued_sms_replies_without_twilio_settings_are_said_once_and_wait(rt: Runtime,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    # Given SMS replies queued on a line whose worker has no Twilio settings (this install has none).
+    Reporter(rt.intake, "+15550004321", inline=False).send("hi")
+    with rt.db.connect() as conn:
+        queued = outbox.pending_by_channel(conn)
+    assert queued.get("sms", 0) >= 1
+    # When the worker runs its rounds: one WARNING naming the settings and what becomes of the replies.
+    caplog.set_level(logging.WARNING, logger="tipline.unsendable")
+    jobs = Jobs(rt)
+    jobs.run_once()
+    jobs.run_once()
+    said = [r for r in caplog.records if r.name == "tipline.unsendable"]
+    assert len(said) == 1 and said[0].levelname == "WARNING"
+    message = said[0].getMessage()
+    assert f"{queued['sms']} sms replies are queued but this process cannot send them" in message
+    assert "TIPLINE_TWILIO_ACCOUNT_SID, TIPLINE_TWILIO_AUTH_TOKEN, TIPLINE_TWILIO_FROM not set" in message
+    assert "wait in the outbox" in message and f"({rt.settings.followup_days} days) they are deleted" in message
+    # Then they wait, neither sent nor dead, for a worker that has the settings.
+    with rt.db.connect() as conn:
+        assert outbox.pending_by_channel(conn) == queued
+        assert not outbox.list_items(conn, status="dead")
+
+
+def test_only_the_missing_settings_are_named_and_a_configured_line_stays_quiet(rt: Runtime) -> None:
+    from tipline.unsendable import missing_settings
+
+    assert missing_settings(rt.settings)["sms"] == ("TIPLINE_TWILIO_ACCOUNT_SID", "TIPLINE_TWILIO_AUTH_TOKEN",
+                                                    "TIPLINE_TWILIO_FROM")
+    no_number = rt.settings.with_(twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t" * 32)
+    assert missing_settings(no_number)["sms"] == ("TIPLINE_TWILIO_FROM",)  # webhooks answered, replies never sent
+    full = no_number.with_(twilio_from="+12025550100", telegram_bot_token="1:" + "a" * 30)
+    assert missing_settings(full) == {}

@@ -40,9 +40,11 @@ def _shows_tip(env: dict[str, str], passphrase: str) -> None:
 def test_init_reads_the_first_admins_passphrase_from_a_file(env: dict[str, str], tmp_path: Path) -> None:
     secret = tmp_path / "admin-passphrase"
     secret.write_text(PASSPHRASE + "\n")
+    secret.chmod(0o644)  # what printf > file makes under umask 022
     env["TIPLINE_ADMIN_PASSPHRASE_FILE"] = str(secret)
-    out = run(env, "init").stdout
-    assert "Initialised" in out and PASSPHRASE not in out
+    done = run(env, "init")
+    assert "Initialised" in done.stdout and PASSPHRASE not in done.stdout
+    assert "readable by others (mode 0644): chmod 600 it" in done.stderr
     del env["TIPLINE_ADMIN_PASSPHRASE_FILE"]
     _shows_tip(env, PASSPHRASE)  # the trailing newline was not part of it
     assert "TIPLINE_ADMIN_PASSPHRASE_FILE" in run(env, "init", "--help").stdout
@@ -74,7 +76,8 @@ def test_audit_list_says_who_opened_what_with_filters(env: dict[str, str]) -> No
     run(env, "init", stdin=PASSPHRASE + "\n")
     _shows_tip(env, PASSPHRASE)
     tip_id = json.loads(run(env, "tips", "list", "--json").stdout)[0]["id"]
-    opened = run(env, "audit", "list", "--action", "open_tip").stdout.splitlines()
+    header, *opened = run(env, "audit", "list", "--action", "open_tip").stdout.splitlines()
+    assert header.split() == ["SEQ", "TIME", "(UTC)", "WHO", "ACTION", "SUBJECT"]  # the columns say what they hold
     assert len(opened) == 1 and "admin" in opened[0] and tip_id in opened[0]
     assert "init" in run(env, "audit", "list", "--actor", "cli").stdout
     assert run(env, "audit", "list", "--tip", tip_id).stdout.count(tip_id) >= 1

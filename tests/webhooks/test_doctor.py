@@ -190,3 +190,21 @@ def test_the_secrets_folder_check_reads_modes(tmp_path: Path) -> None:
     assert found.status == "PROBLEM" and "s/ratchet" in found.detail
     assert folder("secrets", tmp_path / "missing").status == "PROBLEM"
     assert folder("secrets", tmp_path / "missing", required=False).status == "SKIPPED"
+
+
+def test_an_admin_passphrase_file_others_can_read_is_a_problem(line: Runtime, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``printf ... > file`` under umask 022 leaves the first admin's passphrase readable by every user."""
+    secret = tmp_path / "admin-passphrase"
+    secret.write_text("correct horse battery staple")
+    secret.chmod(0o644)
+    monkeypatch.setenv("TIPLINE_ADMIN_PASSPHRASE_FILE", str(secret))
+    code, lines = _doctor(line, "--local-only")
+    status, detail = lines["admin passphrase file"]
+    assert code == 1 and status == "PROBLEM" and "readable by others (mode 0644)" in detail and "chmod 600" in detail
+    secret.chmod(0o640)
+    assert "readable by its group" in _doctor(line, "--local-only")[1]["admin passphrase file"][1]
+    secret.chmod(0o600)
+    assert _doctor(line, "--local-only")[1]["admin passphrase file"][0] == "OK"
+    monkeypatch.delenv("TIPLINE_ADMIN_PASSPHRASE_FILE")
+    assert "admin passphrase file" not in _doctor(line, "--local-only")[1]  # none set: no line
