@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import theft_report
-from bench.theft_attack import Findings, attack
+from bench import theft_training
+from bench.theft_attack import Findings, attack, key_ring
 from bench.theft_brute import around
 from bench.theft_carve import Record, carve, live_rows
 from bench.theft_spool import LineSpool, spool_records
@@ -50,8 +51,9 @@ def stolen_records(line: Line, copy: Path) -> tuple[list[Record], str]:
     return rows + spooled, f"{note}; {len(spooled)} spool files"
 
 
-def run_attack(line: Line, copy: Path, candidates: int) -> tuple[Findings, str]:
-    records, note = stolen_records(line, copy)
+def run_attack(line: Line, copy: Path, candidates: int,
+               stolen: tuple[list[Record], str] | None = None) -> tuple[Findings, str]:
+    records, note = stolen or stolen_records(line, copy)
     planted = line.planted
     sms = [int(a[5:]) for (c, a) in planted.addresses if c == "sms" and a.startswith("+1555")]
     chats = [int(a) for (c, a) in planted.addresses if c == "telegram"]
@@ -96,8 +98,12 @@ def _drill(args: argparse.Namespace, database_url: str | None) -> int:
         spool.advance()
         current_interviews(line)
         spool.outage(960, "spooled")
+        sandbox, passphrase = theft_training.start_sandbox(line)  # issue 14: a sandbox on the live host
         copy = copy_stolen(line, Path(tempfile.mkdtemp(prefix="tipline-theft-")))
-        findings, note = run_attack(line, copy, args.candidates)
+        stolen = stolen_records(line, copy)
+        findings, note = run_attack(line, copy, args.candidates, stolen)
+        trained = theft_training.attack_sandbox(line, theft_training.copy_sandbox(sandbox, copy), passphrase,
+                                                stolen[0], key_ring(copy / "secrets", line.clock()))
     finally:
         line.close()
     table = theft_report.rows(findings, line.planted)
@@ -107,12 +113,14 @@ def _drill(args: argparse.Namespace, database_url: str | None) -> int:
         f"- the copy: {note}",
         "- job rounds after each window: " + "; ".join(
             ", ".join(f"{k} {v}" for k, v in r.items() if v) or "nothing" for r in rounds),
+        "",
+        theft_training.render(trained),
     ])
     print(text)
     print("\nWhat was recovered:\n" + (theft_report.details(table) or "  nothing"))
     if args.write_results:
         _write_results(text)
-    ok = theft_report.met(table)
+    ok = theft_report.met(table) and trained.met
     return 0 if ok != args.expect_fail else 1
 
 

@@ -97,6 +97,17 @@ def test_telegram_shows_it_with_bold_groups_and_a_button(locale: str, ctx: Conte
     assert reply.buttons[0][0].label == engine().render.text(locale, sg.BTN_BACK)
 
 
+@pytest.mark.parametrize("locale", PRESENT)
+def test_the_help_reply_names_the_signs_word_and_the_word_works(locale: str, ctx: Context) -> None:
+    state = say(None, command_words(locale)[0], ctx).state
+    before = state.to_dict()
+    help_text = "\n".join(r.text for r in say(state, "?", ctx).replies).casefold()
+    named = [w for w in command_words(locale) if w.casefold() in help_text]
+    assert named, f"{locale}: the help reply does not name the SIGNS word: {help_text}"
+    out = say(state, named[0], ctx)
+    assert texts(locale)[0] in "\n".join(r.text for r in out.replies) and out.state.to_dict() == before
+
+
 def test_the_filter_catches_what_it_lists() -> None:
     assert filtered("en", "made to do sex acts") == ["sex"]
     assert filtered("es", "vuelve a la pregunta") == []  # "gun" only at a word's start
