@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
 import pytest
 
 from storage.crypto import DecryptionFailed
+from storage.db import make_engine
 from storage.epochs import EpochKeys, schedules
 from storage.purposes import Purpose
 from storage.ratchet import EpochDestroyed
 from storage.spool import SPOOL_AAD, Spool
+from tests.tipline.test_cli import init, run
 from tests.webhooks.helpers import post_sms, sms_params
 from tests.webhooks.test_spool import epoch_keys, outage_app
 from tipline.jobs import Jobs
@@ -83,3 +86,36 @@ def test_one_failing_job_leaves_the_others_running(rt: Runtime) -> None:
     assert "purged_outbox" not in report
     for job in ("purged_conversations", "purged_inbound", "purged_opt_outs", "purged_tips", "destroyed_epochs"):
         assert job in report
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """The environment of an install the CLI runs on (as tests/tipline/test_cli.py's), cheap costs for init."""
+    values = dict(os.environ)
+    values.update({
+        "TIPLINE_DATA_DIR": str(tmp_path / "var"), "TIPLINE_SECRETS_DIR": str(tmp_path / "secrets"),
+        "TIPLINE_DATABASE_URL": database_url, "TIPLINE_STAFF_KDF_TIME": "1", "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024",
+        "TIPLINE_CODE_KDF_TIME": "1", "TIPLINE_CODE_KDF_MEMORY_KIB": "1024", "TIPLINE_TEST_ONLY_CHEAP_KDF": "1",
+    })
+    values.pop("TIPLINE_INTAKE_PASSPHRASE", None)
+    return values
+
+
+def test_worker_once_exits_1_naming_the_job_that_failed(cli_env: dict[str, str]) -> None:
+    env = cli_env
+    init(env)
+    cheap = ("STAFF_KDF_TIME", "STAFF_KDF_MEMORY_KIB", "CODE_KDF_TIME", "CODE_KDF_MEMORY_KIB", "TEST_ONLY_CHEAP_KDF")
+    for name in cheap:
+        env.pop(f"TIPLINE_{name}")  # the worker runs with the real costs
+    engine = make_engine(env["TIPLINE_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE held_message" if "sqlite" in env["TIPLINE_DATABASE_URL"]
+                                 else "DROP TABLE held_message CASCADE")
+    finally:
+        engine.dispose()
+    result = run(env, "worker", "--once", check=False)
+    assert result.returncode == 1
+    assert "destroyed_epochs" in result.stdout and "purged_outbox: 0" in result.stdout  # the others ran
+    assert "failed: purged_held" in result.stderr and "scheduled job failed: purged_held" in result.stderr
+    assert "Traceback" not in result.stderr
