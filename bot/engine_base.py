@@ -66,6 +66,18 @@ class EngineBase:
         (a Spanish "están en peligro" after the close is danger as "they are in danger" is)."""
         return self._vocab_of(locale).alarm(canon_tokens(text), emergency)
 
+    def emergency_notice(self, text: str, ctx: Context) -> str | None:
+        """The fixed emergency reply (INTAKE decision 12) when ``text`` holds emergency words in any
+        enabled locale, in the first locale that reads them (the default first); None without.
+        It needs no conversation and no database: the spool answers with it during an outage."""
+        tokens = canon_tokens(text)
+        if not tokens:
+            return None
+        for locale in dict.fromkeys((self.default_locale, *self.locales)):
+            if self._vocab_of(locale).alarm(tokens, ctx.region.emergency) is not Alarm.NONE:
+                return self.render.text(locale, m.EMERGENCY, **self._params_in(locale, ctx))
+        return None
+
     def _says_help(self, state: ConversationState, text: str) -> bool:
         """The message is only a word like "help" ("ayuda"): not danger in itself, but it always
         brings the emergency number (INTAKE decision 12)."""

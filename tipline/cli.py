@@ -222,6 +222,9 @@ def worker(ctx: click.Context, once: bool, interval: float) -> None:
         if once:
             report = jobs.run_once()
             click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))
+            if jobs.steps.failing:  # each was logged with its reason; a cron job or script must notice
+                click.echo(f"failed: {', '.join(sorted(jobs.steps.failing))}", err=True)
+                ctx.exit(1)
             return
         jobs.run_forever(interval=interval)
     finally:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import click
 
-from tipline.doctor_checks import PROBLEM, SKIPPED, Check, local
+from tipline.doctor_checks import PROBLEM, SKIPPED, WARNING, Check, local
 from tipline.doctor_providers import providers
 from tipline.runtime import Runtime
 
-_COLOUR = {PROBLEM: "red", SKIPPED: "yellow"}
+_COLOUR = {PROBLEM: "red", SKIPPED: "yellow", WARNING: "magenta"}
 
 
 def _line(check: Check) -> str:

@@ -23,8 +23,9 @@ from storage.schema import is_current
 from tipline.runtime import Runtime
 from tipline.settings import SettingsError
 from tipline.settings_ops import exposed_secret_file
+from triage.routing_file import RoutingError, revealing
 
-OK, PROBLEM, SKIPPED = "OK", "PROBLEM", "SKIPPED"
+OK, PROBLEM, SKIPPED, WARNING = "OK", "PROBLEM", "SKIPPED", "WARNING"
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,18 @@ def rota_key(rt: Runtime) -> Check:
     return Check("rota key", OK, "opens this database's on-call rota")
 
 
+def routing(rt: Runtime) -> list[Check]:
+    """A queue filtered by area or language puts them in the clear, beside each tip (WARNING, not PROBLEM:
+    the operator may accept it, knowing)."""
+    try:
+        found = revealing(rt.routing)
+    except RoutingError as exc:
+        return [Check("routing", PROBLEM, str(exc))]
+    if not found:
+        return [Check("routing", OK, "no queue filters by area or language: a database copy shows neither")]
+    return [Check("routing", WARNING, line) for line in found]
+
+
 def local(rt: Runtime) -> list[Check]:
     """Every check of this host, in the order an operator fixes them."""
     found = database(rt)
@@ -158,6 +171,7 @@ def local(rt: Runtime) -> list[Check]:
     found += secrets(rt) + passphrase_file()
     found.append(install(rt) if current else Check("server keys", SKIPPED, "the schema is not current"))
     found.append(region(rt))
+    found += routing(rt)
     reachable = found[0].status == OK
     found.append(oncall(rt) if reachable else Check("on-call rota", SKIPPED, "the database is not reachable"))
     found.append(rota_key(rt) if current else Check("rota key", SKIPPED, "the schema is not current"))

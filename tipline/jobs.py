@@ -1,4 +1,10 @@
-"""Scheduled jobs run by ``tipline worker`` (and inside ``tipline serve`` for one process)."""
+"""Scheduled jobs run by ``tipline worker`` (and inside ``tipline serve`` for one process).
+
+Each job runs on its own: one that fails (the database away, one bad row) is logged once with
+its one-line reason and retried next round, and never keeps the others from running.  Key
+destruction needs no database at all, so it runs every round whatever else failed: an outage
+is exactly when the spool holds messages whose keys must still die on time.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import threading
 import time
 from typing import Callable
 
+from sqlalchemy import Connection
+
 from storage import (
     chain_check, chatlog, conversations, held, inbound, opt_outs, outbox, periods, questions, retention, throttle,
 )
@@ -14,6 +22,7 @@ from storage.db import truncate_wal
 from triage import followup
 from storage.epochs import EpochKeys
 from tipline import spooling
+from tipline.job_steps import Steps
 from tipline.runtime import Runtime
 from tipline.unsendable import UnsendableWatch
 
@@ -33,6 +42,7 @@ class Jobs:
         self.sender = runtime.sender  # this process's: the webhooks here wake it too
         self.spool = spooling.drainer(runtime, epoch_keys)  # what the webhooks kept while the database was away
         self.unsendable = UnsendableWatch(runtime.settings)  # replies queued for a channel this process lacks
+        self.steps = Steps(log)  # which jobs are failing now (each logged once until it recovers)
 
     def request_stop(self) -> None:
         """Stop soon (a signal handler may call this: it only sets flags): the spool feeds no
@@ -44,51 +54,63 @@ class Jobs:
             self.sender.stop_sending()
 
     def run_once(self) -> dict[str, int]:
-        """Run every job once; returns counts per job (for logs and tests)."""
+        """Run every job once; returns counts per job that ran (for logs and tests)."""
         report: dict[str, int] = {}
-        if self.spool is not None:  # first, so its replies go out in this round's delivery
-            report["spool_fed"] = self.spool.run_once().fed
-        report["expired"] = self.rt.intake.expire_idle()
+        run = self.steps.runner(report)
+        spool = self.spool
+        if spool is not None:  # first, so its replies go out in this round's delivery
+            run("spool_fed", lambda: spool.run_once().fed)  # files past their window go, database or not
+        run("expired", self.rt.intake.expire_idle)
         now = self.clock()
-        days = self.rt.settings.followup_days
-        with self.rt.db.begin() as conn:
-            report["purged_conversations"] = conversations.purge_finished(conn, now=now)
-            report["purged_inbound"] = inbound.purge(conn, before=now - INBOUND_RETENTION)
-            # No closing reply outlives Twilio's retry window (issue 9, finding 3).
-            report["cleared_replies"] = inbound.clear_responses(conn, before=now - inbound.REPLY_RETENTION)
-            report["destroyed_period_keys"] = periods.destroy_expired(conn, now=now)
-            report["purged_outbox"] = outbox.purge(conn, before=now - days * 86400)
-            report["pruned_throttles"] = throttle.prune(conn, now=now, window_seconds=followup.WINDOW)
-            # An opt-out's lookup epoch has gone by then (the LOOKUP window: the follow-up days and one).
-            report["purged_opt_outs"] = opt_outs.purge(conn, before=now - (days + 2) * 86400)
-            # Telegram ids past deleting, and staff questions past their key's window.
-            report["purged_chat_log"] = chatlog.purge(conn, now=now)
-            report["purged_questions"] = questions.purge(conn, before=now - (days + 2) * 86400)
-            # Keep the line's chain fingerprints on an epoch every host can still derive.
-            chain_check.record(conn, epochs=self.rt.epochs, now=now)
+        self._database_jobs(now, report)
         # Every epoch key past its window leaves the secrets folder (after the expiry above
         # re-sealed what idle conversations keep): its rows, WAL frames and backups stay closed.
-        report["destroyed_epochs"] = sum(self.rt.epochs_on(self.clock).advance().values())
-        report.update(self._limits(now))
-        self.unsendable.check(self.rt.db)
-        if self.sender is not None:
-            report["delivered"] = self.sender.run_once()
+        # Whatever failed above, this runs: it needs no database.
+        run("destroyed_epochs", lambda: sum(self.rt.epochs_on(self.clock).advance().values()))
+        self._limits(now, report)
+        self.steps.quietly("unsendable", lambda: self.unsendable.check(self.rt.db))
+        sender = self.sender
+        if sender is not None:
+            run("delivered", sender.run_once)
         # Old frames hold old row versions (sealed under epochs, but the sooner gone the better);
         # a reader on an old snapshot makes it wait for the next round.
-        truncate_wal(self.rt.db)
+        self.steps.quietly("truncate_wal", lambda: truncate_wal(self.rt.db))
         return report
 
-    def _limits(self, now: float) -> dict[str, int]:
-        """Held messages past their keys and closed tips past retention go; the rest held is fed."""
-        report: dict[str, int] = {}
+    def _database_jobs(self, now: float, report: dict[str, int]) -> None:
+        """The purges, each in its own transaction: one failing job leaves the others' work done."""
+        days = self.rt.settings.followup_days
+        jobs: dict[str, Callable[[Connection], int]] = {
+            "purged_conversations": lambda c: conversations.purge_finished(c, now=now),
+            "purged_inbound": lambda c: inbound.purge(c, before=now - INBOUND_RETENTION),
+            # No closing reply outlives Twilio's retry window (issue 9, finding 3).
+            "cleared_replies": lambda c: inbound.clear_responses(c, before=now - inbound.REPLY_RETENTION),
+            "destroyed_period_keys": lambda c: periods.destroy_expired(c, now=now),
+            "purged_outbox": lambda c: outbox.purge(c, before=now - days * 86400),
+            "pruned_throttles": lambda c: throttle.prune(c, now=now, window_seconds=followup.WINDOW),
+            # An opt-out's lookup epoch has gone by then (the LOOKUP window: the follow-up days and one).
+            "purged_opt_outs": lambda c: opt_outs.purge(c, before=now - (days + 2) * 86400),
+            # Telegram ids past deleting, and staff questions past their key's window.
+            "purged_chat_log": lambda c: chatlog.purge(c, now=now),
+            "purged_questions": lambda c: questions.purge(c, before=now - (days + 2) * 86400),
+            # Held messages past their keys and closed tips past retention go.
+            "purged_held": lambda c: held.purge(c, before=now - HELD_RETENTION),
+            "purged_tips": lambda c: retention.purge_closed_tips(
+                c, before=now - self.rt.settings.tip_retention_days * 86400),
+        }
+        self.steps.in_transactions(self.rt.db, jobs, report)
+        # Keep the line's chain fingerprints on an epoch every host can still derive.
+        self.steps.quietly("chain_check", lambda: self._chain_check(now))
+
+    def _chain_check(self, now: float) -> None:
         with self.rt.db.begin() as conn:
-            report["purged_held"] = held.purge(conn, before=now - HELD_RETENTION)
-            report["purged_tips"] = retention.purge_closed_tips(
-                conn, before=now - self.rt.settings.tip_retention_days * 86400)
+            chain_check.record(conn, epochs=self.rt.epochs, now=now)
+
+    def _limits(self, now: float, report: dict[str, int]) -> None:
+        """What the abuse limits held back is fed through the normal path now."""
         gate = self.rt.intake.gate
-        if gate is not None:  # what the abuse limits held back, through the normal path now
-            report.update(gate.feed())
-        return report
+        if gate is not None:
+            self.steps.quietly("held_feed", lambda: report.update(gate.feed()))
 
     def run_forever(self, *, interval: float = 5.0) -> None:
         while not self._stop.is_set():
@@ -96,7 +118,7 @@ class Jobs:
                 report = self.run_once()
                 if any(report.values()):
                     log.info("jobs ran", extra={"report": report})
-            except Exception:  # a failing job must not stop the others; it is retried next round
+            except Exception:  # each job has its own handling: this is a bug in the round itself
                 log.exception("scheduled jobs failed")
             self._stop.wait(interval)
 

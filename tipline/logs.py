@@ -19,7 +19,9 @@ import sys
 _C = "[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]"  # one Crockford base32 character, either case
 _PATTERNS = [
     re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}"),  # no \b: in URLs the token follows "/bot"
-    re.compile(r"(?:whatsapp:)?\+?\d[\d\s().-]{5,}\d"),
+    # A number stands on its own: not inside a hex id (a tip id's "4567890" is no phone number),
+    # but right after a URL escape ("%2B1555...") it is.  IPv4 addresses are kept (``_kept``).
+    re.compile(r"(?:whatsapp:)?(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))\+?\d[\d\s().-]{5,}\d(?![0-9A-Za-z])"),
     re.compile(r"\b(?:SM|MM|AC|PN|MG)[0-9a-fA-F]{32}\b"),
     # Reference codes however they are written: 4-4-5 Crockford characters (no I, L, O,
     # U, which keeps most words out) with dashes, spaces, dots or underscores between the
@@ -37,8 +39,17 @@ def redact(text: str, secret_values: tuple[str, ...] = ()) -> str:
     for value in sorted(secret_values, key=len, reverse=True):
         text = text.replace(value, "[redacted]")
     for pattern in _PATTERNS:
-        text = pattern.sub("[redacted]", text)
+        text = pattern.sub(_kept, text)
     return text
+
+
+# Four dot-separated groups of one to three digits: an IPv4 address (a host in a URL the
+# operator must read, as in the signature-failure hint), never a phone number or a chat id.
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def _kept(match: re.Match[str]) -> str:
+    return match.group() if _IPV4.fullmatch(match.group()) else "[redacted]"
 
 
 class RedactingFilter(logging.Filter):

@@ -93,6 +93,11 @@ class IntakeBase:
         self._writer = writer_lock(db)
         self.gate: Gate | None = None  # the abuse limits (triage.over_limit), when the runtime sets them
 
+    def emergency_notice(self, text: str) -> str | None:
+        """The emergency reply when ``text`` holds emergency words (any enabled locale), else None:
+        read without the database, so the spool's answer carries it during an outage."""
+        return self.engine.emergency_notice(text, self._context)
+
     def _handled(self, conv_id: str, done: Plan, *, routine: bool = False, handle: str | None = None) -> Handled:
         """After the commit: the on-call log line for an urgent tip, and what the edge needs."""
         if done.tip_id is not None and any(e.kind is EventKind.URGENT for e in done.outcome.events):

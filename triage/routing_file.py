@@ -6,6 +6,7 @@ problem): a mandated route without a queue to go to would otherwise drop tips si
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ KINDS: tuple[str, ...] = ("triage", "police", "ngo", "child_protection", "labour
 DEFAULT_ROUTING = Path(__file__).with_name("routing.toml")
 # self_report has its own policy table; these four map to kinds in [categories].
 _ROUTED_CATEGORIES = tuple(c for c in CATEGORIES if c != "self_report")
+
+log = logging.getLogger(__name__)
 
 
 class RoutingError(ValueError):
@@ -58,9 +61,26 @@ def load_routing(path: Path | None = None) -> Routing:
     path = path or DEFAULT_ROUTING
     raw = read_toml(path, RoutingError)
     try:
-        return _parse_routing(raw)
+        routing = _parse_routing(raw)
     except RoutingError as exc:
         raise RoutingError(f"{path.name}: {exc}") from None
+    for line in revealing(routing):  # loudly, on every start: the operator may not know what it costs
+        log.warning("%s: %s", path.name, line)
+    return routing
+
+
+def revealing(routing: Routing) -> list[str]:
+    """One line per queue whose name, stored in the clear in each routed tip's ``queues`` column,
+    tells a copy of the database the tip's area or language (both otherwise sealed)."""
+    lines = []
+    for queue in routing.queues:
+        told = [f"area {'/'.join(queue.areas)} (the reporter's W1 answer or campaign link)"] if queue.areas else []
+        told += [f"language {'/'.join(queue.languages)}"] if queue.languages else []
+        if told:
+            lines.append(f"queue {queue.name!r} filters by {' and '.join(told)}: its name is stored in plaintext "
+                         "with every tip routed to it, so a copy of the database shows which tips came from that "
+                         "area or in that language (README, threat table); route by kind only to keep them sealed")
+    return lines
 
 
 def _strings(raw: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 Telegram retries any non-2xx answer and, in the open-source Bot API server, holds
 every later update of the same chat meanwhile; so an update the line cannot parse
 or does not handle is answered 200 (and logged as an opaque event).  A database
-outage keeps the message in the local spool and answers 200 (``webhooks.spooling``); only
+outage keeps the message in the local spool and answers 200 (``webhooks.spooling``), with the
+emergency reply in the body when the message holds emergency words (INTAKE decision 12); only
 when it cannot be kept (no spool, or a full one) is it answered 503, so that the update comes
 again.  Replies go through
 the outbox (``inline=False``); a button press is answered in the HTTP response
@@ -105,7 +106,7 @@ class TelegramEdge:
                 elif not edited and (answer := self._enrolment(read)) is not None:
                     return ok_json(answer)
                 else:
-                    self._intake(telegram_update.inbound(read, provider_id=provider_id, edited=edited))
+                    return ok_json(self._intake(telegram_update.inbound(read, provider_id=provider_id, edited=edited)))
                 return ok_json()
         log.debug("telegram update ignored: type not handled")
         return ok_json()
@@ -133,20 +134,31 @@ class TelegramEdge:
         self._intake(msg)
         return ok_json(answer)
 
-    def _intake(self, msg: InboundMessage | None) -> None:
+    def _intake(self, msg: InboundMessage | None) -> dict[str, Any] | None:
+        """Hand ``msg`` to the intake; what to answer in the response body (a spooled message's
+        emergency reply), or None."""
         if msg is None:
             log.debug("telegram update ignored: nothing to read")
-            return
+            return None
         if self.spool is not None and self.spool.holds(msg) and self.spool(msg):
-            return  # behind the chat's messages kept during an outage, in order
+            return self._spooled(msg)  # behind the chat's messages kept during an outage, in order
         try:
             handled = self.intake.handle(msg, inline=False)
         except DBAPIError:
             if self.spool is None or not self.spool(msg):
                 raise  # answered 503: Telegram redelivers the update
-            return  # kept: answered 200 with nothing to say (the replies follow from the spool)
+            return self._spooled(msg)  # kept: the replies follow from the spool
         if not handled.duplicate:
             self.wake()
+        return None
+
+    def _spooled(self, msg: InboundMessage) -> dict[str, Any] | None:
+        """Kept in the spool: nothing to say now, unless it holds emergency words, which bring the
+        emergency number at once (INTAKE decision 12) in the response body (no outbox needed)."""
+        notice = self.intake.emergency_notice(msg.text or "")
+        if notice is None or not msg.address.lstrip("-").isdigit():
+            return None
+        return {"method": "sendMessage", "chat_id": int(msg.address), "text": notice}
 
 
 def blueprint(*, intake: IntakeService, secret: str, wake: Callable[[], None],

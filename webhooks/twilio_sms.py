@@ -180,7 +180,9 @@ class TwilioEdge:
         """The database did not answer: keep the message and acknowledge it, or 503 if it cannot be kept."""
         if self.spool is None or not self.spool(msg):
             return database_unavailable("twilio webhook")
-        texts = (self.spooled_reply,) if self.spooled_reply else ()
+        # Emergency words bring the emergency number at once (INTAKE decision 12), outage or not.
+        notice = self.intake.emergency_notice(msg.text or "")
+        texts = tuple(t for t in (notice, self.spooled_reply) if t)
         return Response(self.twiml(texts) if texts else EMPTY_TWIML, mimetype=_XML)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one edge per app

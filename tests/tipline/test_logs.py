@@ -53,6 +53,20 @@ def test_redact_keeps_opaque_ids() -> None:
     assert "918273645501" not in redact("chat 918273645501 blocked")
 
 
+def test_redact_leaves_digit_runs_inside_hex_ids_and_ip_addresses_alone() -> None:
+    # A tip id the operator searches for, whole (the trial saw "93b12ec[redacted]d9acfb...").
+    tip = "93b12ec4567890d9acfb40139c8408b2"
+    assert redact(f'{{"tip": "{tip}"}}') == f'{{"tip": "{tip}"}}'
+    assert redact("short id 4f5567890a") == "short id 4f5567890a"
+    # The host in the signature-failure hint stays readable.
+    hint = "the URL Twilio signed is not http://127.0.0.1:18003/webhooks/twilio/sms"
+    assert redact(hint) == hint
+    # Numbers still go however they stand: spaced, after an underscore, a colon or a URL escape.
+    for spelled in ("+1 (555) 777-0505", "chat_987650004", "telegram:987650088", "From=%2B15557770505&x",
+                    "whatsapp:+15557770505", "555.123.4567"):
+        assert not any(run in redact(spelled) for run in ("7770505", "987650004", "987650088", "1234567")), spelled
+
+
 @pytest.mark.parametrize("spelling", [
     "7KQ2-M9XD-4TRW5", "7kq2-m9xd-4trw5", "7KQ2 M9XD 4TRW5", "7KQ2.M9XD.4TRW5", "7KQ2M9XD4TRW5",
     "7kq2m9xd4trw5", "7KQ2 - M9XD - 4TRW5", "7KQ2_M9XD_4TRW5",
