@@ -9,10 +9,13 @@ error 21610, which records the opt-out again), and a reporter who writes again i
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, select, text, update
+from functools import lru_cache
+
+from sqlalchemy import Connection, delete, select, update
 
 from storage import outbox
 from storage.conversations import RowStatus, coarse
+from storage.fastsql import Statement
 from storage.lookups import Keyed, in_list
 from storage.tables import Conversation, OptOut
 
@@ -20,9 +23,14 @@ _T = Conversation.__table__  # type: ignore[attr-defined]
 _OPT = OptOut.__table__  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=32)
+def _find(n: int) -> Statement:
+    """Built once per number of open epochs: every new conversation asks (storage/fastsql.py says why)."""
+    return Statement(f"SELECT 1 FROM optout WHERE lookup IN ({in_list(n)})")
+
+
 def is_opted_out(conn: Connection, lookup: Keyed) -> bool:
-    sql = text(f"SELECT 1 FROM optout WHERE lookup IN ({in_list(len(lookup.tried))})")
-    return conn.execute(sql, lookup.params()).first() is not None
+    return _find(len(lookup.tried)).first(conn, lookup.params()) is not None
 
 
 def set_opt_out(conn: Connection, *, lookup: Keyed, opted_out: bool, now: float) -> None:

@@ -15,10 +15,16 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import crypto
 from storage.crypto import DecryptionFailed
+from storage.fastsql import Statement
 from storage.keys import NotGrantedError, StaffKeys, current_public_keys
 from storage.tables import TipEnvelope
 
 _env_t = TipEnvelope.__table__  # type: ignore[attr-defined]
+# Every completed interview writes one envelope per queue: built once (storage/fastsql.py says why).
+_INSERT = Statement(
+    "INSERT INTO tipenvelope (tip_id, version, queue, key_id, envelope, created_at)"
+    " VALUES (:tip_id, :version, :queue, :key_id, :envelope, :created_at)"
+)
 
 
 class SealingError(Exception):
@@ -91,12 +97,8 @@ def write_envelopes(conn: Connection, envelopes: Sequence[Envelope], *, now: flo
     key_ids = []
     for e in envelopes:
         try:
-            conn.execute(
-                _env_t.insert().values(
-                    tip_id=e.tip_id, version=e.version, queue=e.queue, key_id=e.key_id, envelope=e.sealed,
-                    created_at=now,
-                )
-            )
+            _INSERT.run(conn, {"tip_id": e.tip_id, "version": e.version, "queue": e.queue, "key_id": e.key_id,
+                               "envelope": e.sealed, "created_at": now})
         except IntegrityError:
             raise AlreadySealedError(f"tip {e.tip_id} version {e.version} is already sealed to key {e.key_id}") \
                 from None

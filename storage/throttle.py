@@ -9,11 +9,13 @@ this hit, i.e. ``is_blocked`` as it would answer now.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from storage.fastsql import Statement
+from storage.lookups import in_list
 from storage.tables import Throttle
 
 _t = Throttle.__table__  # type: ignore[attr-defined]
@@ -71,9 +73,15 @@ def failures(conn: Connection, *, key: bytes, window_seconds: float, now: float)
     return int(row[1])
 
 
+@lru_cache(maxsize=32)
+def _read_keys(n: int) -> Statement:
+    """Built once per number of open epochs: every code attempt reads its sender's counts."""
+    return Statement(f"SELECT window_start, count FROM throttle WHERE key IN ({in_list(n, 'k')})")
+
+
 def failures_of(conn: Connection, *, keys: Sequence[bytes], window_seconds: float, now: float) -> int:
     """Wrong attempts counted under any of ``keys`` (one sender's keys of several epochs) in their windows."""
-    rows = conn.execute(select(_t.c.window_start, _t.c.count).where(_t.c.key.in_(list(keys))))
+    rows = _read_keys(len(keys)).run(conn, {f"k{i}": key for i, key in enumerate(keys)}).fetchall()
     return sum(int(r[1]) for r in rows if float(r[0]) > now - window_seconds)
 
 

@@ -34,6 +34,7 @@ from storage.crypto import ServerSecrets
 from storage.purposes import Purpose
 from storage.case_tables import TipCase, TipLink, TipReferral
 from storage.tables import Alert, AuditEntry, Tip, TipEnvelope
+from storage.tips import NewTipRow
 
 _T = Tip.__table__  # type: ignore[attr-defined]
 _E = TipEnvelope.__table__  # type: ignore[attr-defined]
@@ -161,6 +162,25 @@ def refresh(conn: Connection, *, secrets: ServerSecrets, tip_id: str) -> None:
     row = _gather(conn, [tip_id]).get(tip_id)
     if row is not None:
         conn.execute(update(_T).where(_T.c.id == tip_id).values(mac=compute(secrets, row.facts)))
+
+
+def for_new_tip(
+    secrets: ServerSecrets, row: NewTipRow, *, created_at: float, alerts: int,
+    envelopes: Iterable[tuple[int, str, str, bytes]],
+) -> bytes:
+    """The MAC of a tip this transaction creates, from the values it writes (issue 11): a new
+    tip's id is fresh, so no other transaction wrote an envelope, alert or case row for it,
+    and what ``refresh`` would read back is exactly these values (tests compare the two).
+    ``envelopes`` are (version, queue, key id, sealed bytes)."""
+    facts: dict[str, Value] = {
+        "tip_id": row.tip_id, "version": row.version, "queues": row.queues, "priority": row.priority,
+        "categories": row.categories, "status": row.status, "reason": row.reason,
+        "rules_version": row.rules_version, "created_at": float(created_at),
+        "code": sha256(row.ref_hash).digest() if row.ref_hash is not None else b"", "alerts": alerts,
+        "envelopes": tuple(sorted((v, q, k, sha256(sealed).digest()) for v, q, k, sealed in envelopes)),
+        "case": _NO_CASE, "links": (), "referrals": (),
+    }
+    return compute(secrets, facts)
 
 
 def is_sealed_install(conn: Connection) -> bool:

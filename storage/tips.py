@@ -78,6 +78,38 @@ def create_tip(conn: Connection, *, now: float, tip_id: str | None = None) -> st
     return tip_id
 
 
+# A completed interview's new tip, written whole in one statement (issue 11: no insert-then-update).
+_INSERT_SEALED = Statement(
+    "INSERT INTO tip (id, ref_hash, status, reason, priority, categories, rules_version, queues, version,"
+    " created_at, updated_at, mac) VALUES (:id, :ref_hash, :status, :reason, :priority, :categories,"
+    " :rules_version, :queues, :version, :now, :now, :mac)"
+)
+
+
+@dataclass(frozen=True)
+class NewTipRow:
+    """A new tip's metadata as stored (``queues`` and ``categories`` joined by commas)."""
+
+    tip_id: str
+    version: int
+    status: str
+    reason: str
+    priority: str
+    categories: str
+    rules_version: str
+    queues: str
+    ref_hash: bytes | None
+
+
+def insert_sealed(conn: Connection, row: NewTipRow, *, now: float, mac: bytes) -> None:
+    """Write a new tip with its first sealed version's metadata and its MAC."""
+    _INSERT_SEALED.run(conn, {
+        "id": row.tip_id, "ref_hash": row.ref_hash, "status": row.status, "reason": row.reason,
+        "priority": row.priority, "categories": row.categories, "rules_version": row.rules_version,
+        "queues": row.queues, "version": row.version, "now": now, "mac": mac,
+    })
+
+
 def get_tip(conn: Connection, tip_id: str, *, for_update: bool = False) -> TipMeta | None:
     if for_update and conn.dialect.name == "postgresql":
         locked = conn.execute(select(*_COLUMNS).where(_T.c.id == tip_id).with_for_update()).first()

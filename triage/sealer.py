@@ -120,11 +120,11 @@ class TipSealer:
     def write(self, conn: Connection, prepared: Sealing, *, now: float) -> bool:
         """The writes of a prepared version; False (nothing written) if the tip or a key moved on."""
         p = prepared
-        if p.new_tip:
-            tips.create_tip(conn, now=now, tip_id=p.tip_id)
         if not sealing.keys_still_current(conn, p.envelopes):
             return False
-        if not tips.record_seal(
+        if p.new_tip:
+            self._insert_new(conn, p, now=now)
+        elif not tips.record_seal(
             conn, tip_id=p.tip_id, version=p.version, status=p.status, reason=p.reason,
             priority=p.assessment.priority, categories=p.assessment.categories,
             rules_version=p.assessment.rules_version, queues=p.queues, now=now, code_hash=p.code_hash,
@@ -134,12 +134,25 @@ class TipSealer:
         sealing.write_envelopes(conn, p.envelopes, now=now)
         for reason in p.alarms:
             tips.raise_alert(conn, tip_id=p.tip_id, priority=p.assessment.priority, reason=reason, now=now)
-        tip_mac.refresh(conn, secrets=self.secrets, tip_id=p.tip_id)  # last: it covers all of the above
+        if not p.new_tip:
+            tip_mac.refresh(conn, secrets=self.secrets, tip_id=p.tip_id)  # last: it covers all of the above
         log.info(
             "tip sealed",
             extra={"tip": p.tip_id, "version": p.version, "priority": p.assessment.priority, "queues": list(p.queues)},
         )
         return True
+
+    def _insert_new(self, conn: Connection, p: Sealing, *, now: float) -> None:
+        """A new tip in one insert, its MAC computed from what this transaction writes (no read-back):
+        its envelopes, and one alert row whatever the number of alarms (repeats count on that row)."""
+        row = tips.NewTipRow(
+            tip_id=p.tip_id, version=p.version, status=p.status, reason=p.reason, priority=p.assessment.priority,
+            categories=",".join(p.assessment.categories), rules_version=p.assessment.rules_version,
+            queues=",".join(p.queues), ref_hash=p.code_hash,
+        )
+        mac = tip_mac.for_new_tip(self.secrets, row, created_at=now, alerts=1 if p.alarms else 0,
+                                  envelopes=[(e.version, e.queue, e.key_id, e.sealed) for e in p.envelopes])
+        tips.insert_sealed(conn, row, now=now, mac=mac)
 
     def _addendum(
         self, conn: Connection, *, tip_id: str, state: ConversationState, events: Sequence[Event], now: float

@@ -134,3 +134,23 @@ def test_the_encoding_is_unambiguous() -> None:
     assert tip_mac.canonical(base) != tip_mac.canonical(dict(base, case=("closed", "", "", 0, "", 0.0)))
     assert tip_mac.canonical(base) != tip_mac.canonical(dict(base, links=("t2",)))
     assert tip_mac.compute(SECRETS, base)[0] == tip_mac.CURRENT
+
+
+def test_a_new_tip_written_whole_carries_the_mac_its_stored_metadata_gives(rt: Runtime) -> None:
+    # A new tip is written in one insert with a MAC worked out from the values written (issue 11):
+    # the same MAC a read-back gives, also for a tip first sealed by danger (with its alert).
+    service = service_with_clock(rt, FakeClock())
+    urgent, finished = Reporter(service, "+15550400"), Reporter(service, "+15550500")
+    urgent.send("hi")
+    urgent.send("help someone is hurt now")
+    for line in WITNESS:
+        finished.send(line)
+    with rt.db.connect() as conn:
+        stored = {r.id: bytes(r.mac) for r in conn.execute(text("SELECT id, mac FROM tip"))}
+        alerts = conn.execute(text("SELECT count(*) FROM alert")).scalar_one()
+    assert len(stored) == 2 and alerts == 1 and _failing(rt) == {}
+    with rt.db.begin() as conn:
+        for tip_id in stored:
+            tip_mac.refresh(conn, secrets=rt.secrets, tip_id=tip_id)
+        again = {r.id: bytes(r.mac) for r in conn.execute(text("SELECT id, mac FROM tip"))}
+    assert again == stored
