@@ -159,8 +159,10 @@ class TwilioEdge:
             has_media=media, hints=Hints(country=country[:2] if country else None),
         )
 
+        ref = provider_copies.seal(self.copies_box, sid)  # sealed here: the transaction's lock is for writes
+
         def also(conn: Connection, conversation_id: str, now: float) -> None:
-            provider_copies.queue(conn, box=self.copies_box, channel=channel, sid=sid, now=now)
+            provider_copies.queue_sealed(conn, channel=channel, ref=ref, now=now)
             reply_window.inbound(conn, channel=channel, conversation_id=conversation_id, now=now)
 
         if self.spool is not None and self.spool.holds(msg):
