@@ -9,7 +9,9 @@ gap shows up as an odd word rather than a crash (start-up validation catches gap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Mapping
 
 from babel.messages.pofile import read_po
@@ -54,17 +56,30 @@ def load_catalogs(locales_dir: Path, locales: tuple[str, ...]) -> Catalogs:
     for locale in locales:
         path = po_path(Path(locales_dir), locale)
         try:
-            with path.open("rb") as handle:
-                catalog = read_po(handle, locale=locale, domain=DOMAIN)
+            stat = path.stat()
         except OSError as exc:
             raise FlowError(f"catalog for locale {locale!r} not readable at {path}: {exc}") from exc
-        except Exception as exc:  # Babel raises several unrelated types on a malformed file
-            raise FlowError(f"catalog {path} is malformed: {exc}") from exc
-        texts: dict[str, str] = {}
-        for message in catalog:
-            # Fuzzy entries are unreviewed machine or draft translations: never show them.
-            if message.id and isinstance(message.id, str) and isinstance(message.string, str):
-                if message.string and not message.fuzzy:
-                    texts[message.id] = message.string
-        messages[locale] = texts
+        # A copy: the parsed one is shared.
+        messages[locale] = dict(_texts(path, locale, stat.st_mtime_ns, stat.st_size))
     return Catalogs(messages=messages)
+
+
+@lru_cache(maxsize=64)
+def _texts(path: Path, locale: str, mtime_ns: int, size: int) -> Mapping[str, str]:
+    """One catalog's shown texts, parsed once per file version: start-up asks for every catalog
+    twice (the default locales' check, then the engine), and Babel's parser is a tenth of a
+    worker's start.  Keyed by the file's time and size, so a rewritten catalog is read again."""
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale, domain=DOMAIN)
+    except OSError as exc:
+        raise FlowError(f"catalog for locale {locale!r} not readable at {path}: {exc}") from exc
+    except Exception as exc:  # Babel raises several unrelated types on a malformed file
+        raise FlowError(f"catalog {path} is malformed: {exc}") from exc
+    texts: dict[str, str] = {}
+    for message in catalog:
+        # Fuzzy entries are unreviewed machine or draft translations: never show them.
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str):
+            if message.string and not message.fuzzy:
+                texts[message.id] = message.string
+    return MappingProxyType(texts)

@@ -54,12 +54,19 @@ _INSERT = Statement(
 )
 
 
+def seal(box: Sealer, sid: str) -> bytes:
+    """The provider's message id as ``queue_sealed`` stores it (sealed before the write lock is taken)."""
+    return box.encrypt(sid.encode(), _AAD)
+
+
 def queue(conn: Connection, *, box: Sealer, channel: str, sid: str, now: float, delay: float = FIRST_DELAY) -> None:
     """Remember to delete the provider's copy of message ``sid`` (sealed) from ``now + delay``."""
-    _INSERT.run(conn, {
-        "channel": channel, "ref": box.encrypt(sid.encode(), _AAD),
-        "next_attempt_at": now + delay, "created_at": now,
-    })
+    queue_sealed(conn, channel=channel, ref=seal(box, sid), now=now, delay=delay)
+
+
+def queue_sealed(conn: Connection, *, channel: str, ref: bytes, now: float, delay: float = FIRST_DELAY) -> None:
+    """``queue`` with the id already sealed (``seal``): the webhook's transaction only inserts."""
+    _INSERT.run(conn, {"channel": channel, "ref": ref, "next_attempt_at": now + delay, "created_at": now})
 
 
 @dataclass

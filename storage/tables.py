@@ -23,7 +23,8 @@ class Conversation(SQLModel, table=True):
     state: bytes = Field(sa_column=_blob(), repr=False)  # AEAD under the server data key
     # Only expires_at is indexed: every message rewrites the timers and the status, and
     # each index on them is one more page written (and fsynced) per message.  The purge
-    # job scans this small table (a week of conversations).
+    # job scans this small table (a week of conversations).  The optimistic save sets
+    # expires_at and lookup only when they change (conversations.save_if_unchanged).
     status: str = Field(default="active", max_length=16)  # a conversations.RowStatus
     # The tip of an interview in progress (so expiry can seal into it).  Cleared when the
     # interview ends: from then on the link lives only in the state, sealed under a key

@@ -102,12 +102,13 @@ class IntakeService(IntakeBase):
         conv_id = conv.id if conv is not None else conversations.new_id()
         done = self._plan(conv_id, msg, outcome, send=send, tip_id=sealed.tip_id if sealed else tip_id)
         end_read_snapshot(conn)  # so the write phase below starts a fresh transaction
+        keys = self._inbound_keys(msg)  # once per message: the claim, the kept replies, the handle
         try:
-            self._write_fast(conn, conv, conv_id, lookup, msg, done, sealed, inline=inline, now=now,
+            self._write_fast(conn, conv, conv_id, lookup, msg, done, sealed, keys=keys, inline=inline, now=now,
                              also=self._counting(codes, sender, also))
         except _LostRace:
             return None
-        return self._handled(conv_id, done, routine=not outcome.events, handle=self._handle_of(msg, inline))
+        return self._handled(conv_id, done, routine=not outcome.events, handle=self._handle_of(keys, inline))
 
     def _fast_outcome(
         self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, codes: Codes,
@@ -140,14 +141,13 @@ class IntakeService(IntakeBase):
 
     def _write_fast(
         self, conn: Connection, conv: ConversationRow | None, conv_id: str, lookup: Keyed, msg: InboundMessage,
-        done: Plan, sealed: Sealing | None, *, inline: bool, also: Also | None, now: float,
+        done: Plan, sealed: Sealing | None, *, keys: list[bytes], inline: bool, also: Also | None, now: float,
     ) -> None:
         """The writes of the fast path, sealed before the lock; _LostRace if anything moved first."""
         sealed_state = self._states.seal(conv_id, done.stored.state, resting=done.stored.resting)
-        lookups = self._inbound_keys(msg)
-        response = self._sealed_replies(msg, lookups, done, inline=inline)
+        response = self._sealed_replies(msg, keys, done, inline=inline)
         with self._writer, conn.begin():  # _LostRace rolls it back
-            if lookups and not inbound.claim(conn, keys=lookups, now=now, response=response):
+            if keys and not inbound.claim(conn, keys=keys, now=now, response=response):
                 raise _LostRace
             if sealed is not None and not self.sealer.write(conn, sealed, now=now):
                 raise _LostRace
@@ -171,8 +171,8 @@ class IntakeService(IntakeBase):
         codes: Codes, supply: CodeSupply,
     ) -> Handled:
         """Everything else under the write lock: expiry, follow-ups, codes, carrier words, races."""
+        lookups = self._inbound_keys(msg)  # keyed hashes: computed before the lock, which is for writes
         with self._writer, self.db.begin() as conn:
-            lookups = self._inbound_keys(msg)
             if lookups and not inbound.claim(conn, keys=lookups, now=now):
                 return self._redelivered(conn, msg, lookups)
             conv, _ = conversations.open_conversation(
@@ -193,7 +193,7 @@ class IntakeService(IntakeBase):
                 inbound.store_response(conn, key=lookups[0], response=response)
             if also is not None:
                 also(conn, conv.id, now)
-        return self._handled(conv.id, done, handle=self._handle_of(msg, inline))
+        return self._handled(conv.id, done, handle=self._handle_of(lookups, inline))
 
     def _answer_locked(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, reading: Reading, *,

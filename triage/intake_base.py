@@ -161,10 +161,12 @@ class IntakeBase:
             return None
         return inbound.seal_response(self.epochs, msg.channel, msg.provider_id, lookups[0], done.payload)
 
-    def _handle_of(self, msg: InboundMessage, inline: bool) -> str | None:
-        if not inline or msg.provider_id is None:
+    @staticmethod
+    def _handle_of(keys: list[bytes], inline: bool) -> str | None:
+        """The kept replies' handle, from the keys the message was claimed with ([] without a provider id)."""
+        if not inline or not keys:
             return None
-        return self._inbound_keys(msg)[0].hex()
+        return keys[0].hex()
 
     def _redelivered(self, conn: Connection, msg: InboundMessage, lookups: list[bytes]) -> Handled:
         """A redelivery: the replies kept for it (inline channels), or a bare acknowledgement."""

@@ -94,9 +94,10 @@ class SenderLimits:
     def check(self, conn: Connection, msg: InboundMessage, now: float) -> Verdict:
         """Whether to hold this message back; a plain read, no write and no lock."""
         key, s = self.key(msg), self.settings
-        counted = throttle.failures(conn, key=key, window_seconds=s.window_seconds, now=now)
+        counted, has_held = held.count_and_held(conn, key=key, keys=self.epochs.macs(Purpose.RATE, self._sender(msg)),
+                                                window_seconds=s.window_seconds, now=now)
         # Earlier messages still waiting go first: a sender back under the limit waits for them.
-        if counted >= s.per_sender or self.has_held(conn, msg):
+        if counted >= s.per_sender or has_held:
             return Verdict(key, hold=True)
         if not self.flood.admit(now):
             return Verdict(key, hold=True, flood=True)
