@@ -7,8 +7,8 @@ Alembic (about a sixth of its start-up); creating and upgrading the schema use A
 
 from __future__ import annotations
 
-import logging
 import ast
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
