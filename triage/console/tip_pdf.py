@@ -3,7 +3,8 @@
 The document is built in memory and handed to the browser; it is never written on the server.
 Every page carries who exported it, when, and for whom, so a copy found later says where it
 came from; a PDF made in the training sandbox says on every page, across it and in its file name
-that it is a training exercise with a fictional tip, so the paper cannot pass for a real one.  Questions and options are in the member's language (the tip view); the reporter's
+that it is a training exercise with a fictional tip, so the paper cannot pass for a real one.
+Questions and options are in the member's language (the tip view); the reporter's
 words are as written, any script, with control and bidi characters shown as escapes.
 """
 
