@@ -9,7 +9,7 @@ import pytest
 from storage import outbox, secret_check
 from storage.crypto import SECRET_FILE
 from storage.db import read_only
-from tests.tipline.training_support import make_sandbox, work_the_tips
+from tests.tipline.training_support import make_sandbox, work_carelessly, work_the_tips
 from tests.triage.console.support import Browser, WallClock, console_app
 from tipline import training
 from tipline.console_server import build_console_app
@@ -51,6 +51,28 @@ def test_the_report_scores_what_the_trainee_did(rt: Runtime, folder: Path, refer
     else:
         assert text.startswith("Training report: 5 of 6")
         assert "[missed] The child in the motel reached child protection" in text and "Why it matters" in text
+    sandbox.db.dispose()
+
+
+def test_the_report_fails_a_careless_trainee_and_says_why(rt: Runtime, folder: Path) -> None:
+    sandbox, passphrase, made = make_sandbox(rt.settings, folder)
+    clock = WallClock(start=0.0)
+    trainee = Browser(console_app(sandbox, clock, training=True).test_client(), clock,
+                      username=training.TRAINEE, passphrase=passphrase)
+    trainee.enrol()
+    work_carelessly(trainee, made)
+    scores = _scores(sandbox, made)
+    assert scores == {"child_referral": False, "p1_claim": False, "no_police_self": False, "notes": False,
+                      "false_alarm_closed": False, "follow_up_read": False}
+    with read_only(sandbox.db) as conn:
+        text = debrief(score(conn, routing=sandbox.routing, tip_ids=made))
+    assert text.startswith("Training report: 0 of 6")
+    # Each miss names what the trainee did, in the console's words, not the report's keys.
+    assert "you tried to send her tip to police 3 time(s) (referral or PDF export); the console stopped you" in text
+    assert 'you closed this P1 as "Not enough information to act"' in text
+    assert 'closed: "Acted on (partner took action)", a reason that does not fit a false alarm' in text
+    assert f"no note on: farm (tip {made['farm'][:8]})" in text
+    assert "actioned" not in text
     sandbox.db.dispose()
 
 
