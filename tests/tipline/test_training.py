@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tipline.console_server import build_console_app
 from tipline.runtime import Runtime
 from tipline.settings import Settings
 from tipline.training_report import debrief, score
+from triage.console import totp
 
 BANNER = "Training sandbox: nothing here is real"
 
@@ -74,6 +76,38 @@ def test_the_report_fails_a_careless_trainee_and_says_why(rt: Runtime, folder: P
     assert f"no note on: farm (tip {made['farm'][:8]})" in text
     assert "actioned" not in text
     sandbox.db.dispose()
+
+
+def test_the_sandbox_does_not_look_like_live(rt: Runtime, folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO):
+        sandbox, passphrase, _ = make_sandbox(rt.settings, folder)
+    # The live alert's exact words would page through log shipping: a sandbox logs its own line.
+    assert not [r for r in caplog.records if "on-call alert raised" in r.getMessage()]
+    assert [r for r in caplog.records if "no on-call alert is sent from a sandbox" in r.getMessage()]
+    clock = WallClock(start=0.0)
+    trainee = Browser(console_app(sandbox, clock, training=True).test_client(), clock,
+                      username=training.TRAINEE, passphrase=passphrase)
+    trainee.enrol()
+    queue = trainee.client.get("/").get_data(as_text=True)
+    assert "<title>[TRAINING] " in queue
+    css = (Path(totp.__file__).parent / "static" / "console.css").read_text(encoding="utf-8")
+    assert "position: sticky" in css.split(".training-banner", 1)[1].split("}", 1)[0]  # above the forms far down
+    assert 'id="rota-training"' in queue and 'id="rota-empty"' not in queue  # no red box trainees learn to ignore
+    csv = trainee.client.get("/dashboard.csv?weeks=12")
+    assert csv.headers["Content-Disposition"] == 'attachment; filename="training-tipline-dashboard-12w.csv"'
+    assert "TRAINING" in totp.provisioning_uri("A" * 32, "trainee", training=True)
+    assert "TRAINING" not in totp.provisioning_uri("A" * 32, "trainee")
+    sandbox.db.dispose()
+
+
+def test_a_reset_waits_for_the_console_serving_the_sandbox(rt: Runtime, folder: Path) -> None:
+    make_sandbox(rt.settings, folder)[0].db.dispose()
+    with training.console_lock(folder):
+        with pytest.raises(training.TrainingError, match="is serving this sandbox: stop it"):
+            training.reset(rt.settings, folder)
+        assert training.is_sandbox(training.sandbox_settings(rt.settings, folder))
+    training.reset(rt.settings, folder)  # the console stopped: the reset goes ahead
+    assert not folder.exists()
 
 
 def test_the_sandbox_console_has_the_banner_and_the_live_one_has_not(rt: Runtime, folder: Path) -> None:
