@@ -69,14 +69,19 @@ def _child(s: Sandboxed) -> Check:
 def _p1_claim(s: Sandboxed) -> Check:
     tip_id = s.tips["motel"]
     logins = [e.at for e in audit.entries(s.conn, actor=TRAINEE, limit=1000) if e.action in ("login", "login_enrol")]
-    claimed = [e.at for e in audit.entries(s.conn, actor=TRAINEE, action="claim", subject=tip_id, limit=10)]
+    every = audit.entries(s.conn, actor=TRAINEE, action="claim", limit=1000)
+    claimed = [e.at for e in every if e.subject == tip_id]
     lease = claims.lease_seconds("P1")
     if not claimed or not logins:
         passed, detail = False, "the P1 tip was never claimed"
     else:
         waited = claimed[0] - logins[0]
-        passed = waited <= lease
+        # Within the lease is not enough: another tip claimed first means the P1 waited for it.
+        first = every[0].subject
+        passed = waited <= lease and first == tip_id
         detail = f"claimed {waited / 60:.1f} minutes after your first login (the lease is {lease / 60:.0f})"
+        if first != tip_id:
+            detail += f", after you had claimed tip {first[:8]}"
     return Check("p1_claim", "The P1 tip was claimed within its lease", passed, detail,
                  "Someone is in danger now: a P1 is pulled first and worked within 10 minutes, or the "
                  "on-call rota is alerted again.")

@@ -74,6 +74,7 @@ def test_the_report_fails_a_careless_trainee_and_says_why(rt: Runtime, folder: P
     assert 'you closed this P1 as "Not enough information to act"' in text
     assert 'closed: "Acted on (partner took action)", a reason that does not fit a false alarm' in text
     assert f"no note on: farm (tip {made['farm'][:8]})" in text
+    assert f"after you had claimed tip {made['self'][:8]}" in text
     assert "actioned" not in text
     sandbox.db.dispose()
 
