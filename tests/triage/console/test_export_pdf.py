@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import tempfile
 import time
@@ -90,6 +91,7 @@ def test_the_export_speaks_the_members_chosen_language(
     (tip_id,) = tip_ids(rt)
     admin.client.post("/language", data={"csrf": admin.token(f"/tips/{tip_id}"), "locale": "es", "back": tip_id})
     spanish = load_catalogs(rt.settings.locales_dir, ("es",)).text("es", "q.W2")  # the console shows en, es
+    assert "The PDF will be in español (Spanish)" in html.unescape(page_of(admin, tip_id))  # said beside the button
     status, document, _ = _export(admin, tip_id, for_whom="Fiscalia", partner="ngo")
     assert status == 200
     whole = " ".join(" ".join(_pages(document, tmp_path)).split())
