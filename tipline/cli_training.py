@@ -71,8 +71,12 @@ def console(ctx: click.Context, folder: Path, port: int) -> None:
         rt.engine  # noqa: B018 - region and languages, checked before the fork
     except (training.TrainingError, SettingsError, CryptoError) as exc:
         raise fail(str(exc)) from None
-    click.echo(f"Training console on http://127.0.0.1:{port}/login (Ctrl-C stops it).")
-    run_console(settings, host="127.0.0.1", port=port, workers=1)
+    try:
+        with training.console_lock(folder):
+            click.echo(f"Training console on http://127.0.0.1:{port}/login (Ctrl-C stops it).")
+            run_console(settings, host="127.0.0.1", port=port, workers=1)
+    except training.TrainingError as exc:
+        raise fail(str(exc)) from None
 
 
 @training_group.command("report")

@@ -9,10 +9,13 @@ scripted reporters (``tipline.training_scripts``) through the same intake servic
 from __future__ import annotations
 
 import json
+import os
 import secrets as pysecrets
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from storage import keys
 from tipline.install import add_first_admin, prepare
@@ -24,6 +27,7 @@ STATE = "training.json"  # beside it: which synthetic tip is which, when the run
 TRAINEE = "trainee"
 TRAINER = "trainer"  # the sandbox's admin: holds every queue key, its passphrase is thrown away
 BANNER = "Training sandbox: nothing here is real"
+CONSOLE_PID = "console.pid"  # in the sandbox folder while its console runs: a reset waits for it
 
 
 class TrainingError(Exception):
@@ -76,10 +80,41 @@ def _refuse_foreign(folder: Path) -> None:
         raise TrainingError(f"{folder} is not empty and is not a training sandbox: pick another --dir.")
 
 
+def console_running(folder: Path) -> int | None:
+    """The pid of a console serving the sandbox in ``folder``, if one is alive."""
+    try:
+        pid = int((folder / CONSOLE_PID).read_text(encoding="utf-8").strip())
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+@contextmanager
+def console_lock(folder: Path) -> Iterator[None]:
+    """Held while a console serves the sandbox, so that a reset cannot delete the database under it
+    (the console would go on serving the unlinked file and refuse the new passphrase)."""
+    running = console_running(folder)
+    if running is not None and running != os.getpid():
+        raise TrainingError(f"a training console (pid {running}) already serves {folder.resolve()}.")
+    path = folder / CONSOLE_PID
+    path.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    try:
+        yield
+    finally:
+        if console_running(folder) == os.getpid():
+            path.unlink(missing_ok=True)
+
+
 def reset(live: Settings, folder: Path) -> None:
     """Remove an earlier sandbox in ``folder`` (only one: a folder with the sandbox marker)."""
     check_apart(live, folder)
     _refuse_foreign(folder)
+    running = console_running(folder)
+    if running is not None:
+        raise TrainingError(
+            f"a training console (pid {running}) is serving this sandbox: stop it (Ctrl-C in its terminal) "
+            "before 'training start --reset', then start it again for the new sandbox.")
     if (folder / "data" / MARKER).exists():
         shutil.rmtree(folder)
 

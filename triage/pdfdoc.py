@@ -9,6 +9,8 @@ the PDF rendered by PDFium, so the line needs no system library at run time besi
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
+from typing import Iterator
 
 import pypdfium2
 from fpdf import FPDF
@@ -53,6 +55,22 @@ def _register(pdf: FPDF, found: fonts.FoundFont, bold: bool) -> str:
     if f"{family.lower()}{style}" not in pdf.fonts:
         pdf.add_font(family, style, str(found.path), collection_font_number=found.index)
     return family
+
+
+@contextmanager
+def keeping_fallbacks(pdf: FPDF) -> Iterator[None]:
+    """Run a page's header or footer without losing the body's fallback fonts.
+
+    fpdf2 restores the body's main font after a header or footer but not its fallback list, so
+    a body in Arabic, Devanagari or Thai would go on without its Latin fallback and silently drop
+    every character its own font lacks (digits, Latin words) after a page break.
+    """
+    saved = (list(pdf._fallback_font_ids), pdf._fallback_font_exact_match)  # fpdf2 has no public getter
+    try:
+        yield
+    finally:
+        pdf._fallback_font_ids, pdf._fallback_font_exact_match = saved
+
 
 def to_png(document: bytes, *, dpi: int = 150) -> bytes:
     """The first page of a PDF as a PNG, rendered by PDFium."""

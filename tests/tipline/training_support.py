@@ -46,3 +46,25 @@ def passphrase_of(output: str) -> str:
     found = re.search(r"passphrase, shown once: (\S+)", output)
     assert found, output
     return found.group(1)
+
+
+def work_carelessly(trainee: Browser, made: dict[str, str]) -> None:
+    """A careless trainee: opens the P1, claims the self-report first and the P1 only then, tries
+    to send the adult who said no to police there (referral and PDF export, both refused), closes
+    the false alarm with the first reason that comes to mind and the child's P1 as "Not enough
+    information to act"; writes no note."""
+    client = trainee.client
+
+    def post(path: str, status: int, **data: str) -> None:
+        response = client.post(path, data={"csrf": trainee.token(), **data})
+        assert response.status_code == status, (path, response.status_code)
+
+    client.get(f"/tips/{made['motel']}")
+    post(f"/tips/{made['self']}/claim", 303)  # another tip claimed before the P1
+    post(f"/tips/{made['self']}/release", 303)
+    post(f"/tips/{made['motel']}/claim", 303)  # then the P1, well within its lease
+    for override in ("", "danger"):
+        post(f"/tips/{made['self']}/refer", 409, queue="police", reason="Police could help.", override=override)
+    post(f"/tips/{made['self']}/export", 409, for_whom="Sgt. Smith, County Sheriff", partner="police")
+    post(f"/tips/{made['false_alarm']}/close", 303, reason="actioned")
+    post(f"/tips/{made['motel']}/close", 303, reason="insufficient")

@@ -84,6 +84,10 @@ def _history(conn: Connection, tip_id: str, notes: list[Note], sent: list[Referr
             events.append(Event(entry.at, entry.actor, f"set the case to {LABELS.get(entry.action[7:], '?')}"))
         elif entry.action.startswith("export_pdf_"):
             events.append(Event(entry.at, entry.actor, f"exported it to PDF for {entry.action[11:]}"))
+        elif entry.action.startswith(("refer_refused_", "export_refused_")):
+            what = "a referral" if entry.action.startswith("refer") else "an export"
+            kind = entry.action.rpartition("_refused_")[2].replace("_", " ")
+            events.append(Event(entry.at, entry.actor, f"was refused {what} to {kind} (decision 8)"))
         elif entry.action.startswith(("refer_override_", "export_override_")):
             events.append(Event(entry.at, entry.actor, f"overrode decision 8 ({entry.action.rpartition('_')[2]})"))
         elif entry.action not in _QUIET:
@@ -118,4 +122,6 @@ def build(casework: Casework, member: StaffKeys, tip_id: str) -> CasePanel:
 def _wrote(kind: str) -> str:
     """ "wrote a note", "wrote a closing note": the kind named once."""
     words = kind.replace("_", " ")
+    if words == "export":
+        return "named the recipient of a PDF export"
     return "wrote a note" if words == "note" else f"wrote a {words.removesuffix(' note')} note"

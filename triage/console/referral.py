@@ -5,7 +5,8 @@ interview paused by EXIT or "not safe to text", the later ones hold only what ca
 the reporter's later additions) and its notes; nothing the tip's own queues hold changes, so their members lose
 nothing.  The why is a note sealed to every queue of the tip; the record says who shared which
 versions and how many notes with which queue.  INTAKE decision 8 is asked before anything is
-sealed (``triage.casework.referral_check``); an override is written to the audit log.
+sealed (``triage.casework.referral_check``); an override is written to the audit log, and so is a
+referral decision 8 refuses (``refer_refused_<kind>``: who tried, which tip, which kind; no content).
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ from storage.tips import TipMeta
 from triage.casework import CaseStatus, is_open, referral_check
 from triage.console.cases import CaseError, Casework, words_of, visible
 from triage.console.tipview import merged_answers
+
+
+class Refused(CaseError):
+    """Decision 8 forbids the referral; ``kind`` is the kind of queue it would have reached."""
+
+    def __init__(self, why: str, kind: str) -> None:
+        super().__init__(why)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ class Referrals:
     def _override(self, meta: TipMeta, answers: dict[str, Any], queue: str, override: str) -> str | None:
         check = referral_check(meta.categories, answers, queue=queue, routing=self.casework.routing)
         if not check.allowed:
-            raise CaseError(f"Not referred: {check.why}.")
+            kind = {q.name: q.kind for q in self.casework.routing.queues}.get(queue, "police")
+            raise Refused(f"Not referred: {check.why}.", kind)
         if check.grounds and override not in check.grounds:
             raise CaseError(f"Not referred yet: {check.why}. Name the override that applies "
                             f"({' or '.join(check.grounds)}); it is written to the audit log.")
@@ -91,7 +101,12 @@ class Referrals:
 
     def refer(self, member: StaffKeys, tip_id: str, queue: str, reason: str, override: str = "") -> str:
         text = words_of(reason, required=True, what="why you refer it")
-        prepared = self._prepare(member, tip_id, queue, text, override)
+        try:
+            prepared = self._prepare(member, tip_id, queue, text, override)
+        except Refused as refused:
+            with self.cfg.db.begin() as conn:
+                self.casework.auth.audit(conn, member.username, f"refer_refused_{refused.kind}", tip_id)
+            raise
         now = self.cfg.clock()
         with self.cfg.db.begin() as conn:
             visible(conn, member, tip_id)

@@ -13,6 +13,15 @@ from triage.console.auth import Member
 from triage.console.cases import Casework
 from triage.console.web import page
 from triage.console.work import Work
+from triage.routing_file import Routing
+
+INTERNAL_KINDS = ("triage",)  # the task force's own queues: not a partner without console access
+
+
+def partner_queues(routing: Routing) -> list[tuple[str, str]]:
+    """(name, kind) of the queues a PDF export may name: outside partners only (decision 8 is met)."""
+    return [(q.name, q.kind) for q in routing.queues if q.kind not in INTERNAL_KINDS]
+
 
 # What a successful action says (the redirect carries only the key).
 DONE = {
@@ -36,4 +45,4 @@ def render(work: Work, casework: Casework, found: Member, tip_id: str, *, done: 
     return page("tip.html", status, tip=opened.view, claim=opened.claim, mine=opened.mine,
                 locales=work.cfg.locales, locale=found.session.locale, case=panel, done=DONE.get(done, ""),
                 error=error, metadata=opened.metadata, unopened=opened.unopened,
-                partners=[(q.name, q.kind) for q in casework.routing.queues])
+                partners=partner_queues(casework.routing))

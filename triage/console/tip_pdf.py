@@ -2,7 +2,9 @@
 
 The document is built in memory and handed to the browser; it is never written on the server.
 Every page carries who exported it, when, and for whom, so a copy found later says where it
-came from.  Questions and options are in the member's language (the tip view); the reporter's
+came from; a PDF made in the training sandbox says on every page, across it and in its file name
+that it is a training exercise with a fictional tip, so the paper cannot pass for a real one.
+Questions and options are in the member's language (the tip view); the reporter's
 words are as written, any script, with control and bidi characters shown as escapes.
 """
 
@@ -26,11 +28,19 @@ class Marking:
     at: float
     for_whom: str  # as the member typed it
     partner: str  # the partner's queue
+    training: bool = False  # made in the training sandbox: the tip is fictional
 
     def line(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(self.at))
-        return (f"CONFIDENTIAL - exported by {self.by} on {when} for {self.for_whom} ({self.partner}). "
+        line = (f"CONFIDENTIAL - exported by {self.by} on {when} for {self.for_whom} ({self.partner}). "
                 "Do not copy or pass on.")
+        return f"{TRAINING_MARK}. A training exercise: {line}" if self.training else line
+
+    def file_name(self, tip_id: str) -> str:
+        return f"{'training-' if self.training else ''}tip-{tip_id[:8]}.pdf"
+
+
+TRAINING_MARK = "TRAINING SANDBOX - FICTIONAL TIP - NOT A REAL REPORT"
 
 
 class _Marked(FPDF):
@@ -42,16 +52,29 @@ class _Marked(FPDF):
     def header(self) -> None:
         if self.marking is None:
             return
-        pdfdoc.use_font(self, "en", 8.5, bold=True, also=self.scripts)
-        self.set_text_color(160, 0, 0)
-        self.multi_cell(0, 4.5, visible(self.marking.line()), border="B", new_x="LMARGIN", new_y="NEXT")
-        self.set_text_color(0, 0, 0)
-        self.ln(3)
+        with pdfdoc.keeping_fallbacks(self):
+            if self.marking.training:
+                self._watermark()
+            pdfdoc.use_font(self, "en", 8.5, bold=True, also=self.scripts)
+            self.set_text_color(160, 0, 0)
+            self.multi_cell(0, 4.5, visible(self.marking.line()), border="B", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0, 0, 0)
+            self.ln(3)
+
+    def _watermark(self) -> None:
+        """Across the page, under the text (drawn first), light enough to read the tip through."""
+        pdfdoc.use_font(self, "en", 24, bold=True)
+        self.set_text_color(235, 160, 160)
+        width = self.get_string_width(TRAINING_MARK)
+        with self.rotation(angle=55, x=self.w / 2, y=self.h / 2):
+            self.text(self.w / 2 - width / 2, self.h / 2, TRAINING_MARK)
 
     def footer(self) -> None:
-        self.set_y(-12)
-        pdfdoc.use_font(self, "en", 8)
-        self.cell(0, 5, f"Page {self.page_no()}/{{nb}}", align="C")
+        with pdfdoc.keeping_fallbacks(self):
+            self.set_y(-12)
+            pdfdoc.use_font(self, "en", 8)
+            training = "Training exercise, fictional tip - " if self.marking and self.marking.training else ""
+            self.cell(0, 5, f"{training}Page {self.page_no()}/{{nb}}", align="C")
 
 
 def _texts(view: TipView, panel: CasePanel | None, marking: Marking) -> Iterable[str]:
@@ -145,6 +168,6 @@ class _Writer:
         self.pdf.ln(1.5)
 
     def bullets(self, items: Iterable[str]) -> None:
-        self._font(10)
         for item in items:
+            self._font(10)  # again for each item: a page break may fall between two
             self.pdf.multi_cell(0, 5, "- " + visible(item), align=self.align, new_x="LMARGIN", new_y="NEXT")

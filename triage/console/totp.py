@@ -37,8 +37,11 @@ def code_at(secret: str, now: float) -> str:
     return pyotp.TOTP(secret).at(now)
 
 
-def provisioning_uri(secret: str, username: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
+TRAINING_ISSUER = "tipline TRAINING sandbox"  # its own authenticator entry, never mixed up with live
+
+
+def provisioning_uri(secret: str, username: str, *, training: bool = False) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TRAINING_ISSUER if training else ISSUER)
 
 
 def qr_svg(uri: str) -> str:

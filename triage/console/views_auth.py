@@ -53,7 +53,7 @@ class AuthViews:
         found = require_member(ENROL)
         secret = found.pending_secret or ""
         return page("enrol.html", status, error=error, secret=secret,
-                    qr=totp.qr_svg(totp.provisioning_uri(secret, found.username)))
+                    qr=totp.qr_svg(totp.provisioning_uri(secret, found.username, training=self.cfg.training)))
 
     def enrol(self) -> Response:
         found = require_member(ENROL)

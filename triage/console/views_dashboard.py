@@ -37,9 +37,10 @@ class DashboardViews:
             return make_response(f"weeks must be a whole number from 1 to {MAX_WEEKS}\n", 400,
                                  {"Content-Type": "text/plain; charset=utf-8"})
         board = self.dashboard.page(found.keys, weeks=weeks, locale=found.session.locale, action="dashboard_csv")
+        prefix = "training-" if self.dashboard.cfg.training else ""  # a sandbox's counts are not the line's
         return make_response(to_csv(board.tables), 200, {
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="tipline-dashboard-{weeks}w.csv"',
+            "Content-Disposition": f'attachment; filename="{prefix}tipline-dashboard-{weeks}w.csv"',
         })
 
 

@@ -117,5 +117,6 @@ def test_a_whole_training_run_in_chromium(sandbox: tuple[Runtime, str, dict[str,
         browser.close()
     with read_only(rt.db) as conn:
         failed = [c.key for c in score(conn, routing=rt.routing, tip_ids=made) if not c.passed]
-    assert failed == []
+    # The refused police referral above is on record: the report counts the attempt as a miss.
+    assert failed == ["no_police_self"]
     next(served, None)

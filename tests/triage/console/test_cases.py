@@ -32,7 +32,13 @@ def test_status_moves_are_validated_audited_and_shown_in_the_queue(
     status, page = post(admin, tip_id, "status", status="in_review")
     assert status == 409 and error_of(page) == "The case is already in review."
     assert post(admin, tip_id, "status", status="closed")[0] == 409  # closing has its own form, with a reason
-    assert post(admin, tip_id, "close", reason="made-up")[0] == 409
+    # No reason is preselected: a member who just presses "Close the case" must choose one first.
+    form = page_of(admin, tip_id).split('id="close-reason"', 1)[1].split("</select>", 1)[0]
+    assert 'name="reason" required><option value="" selected disabled>choose a reason</option>' in form
+    assert form.count("selected") == 1
+    for reason in ("made-up", ""):
+        status, page = post(admin, tip_id, "close", reason=reason)
+        assert status == 409 and "Choose why the case closes" in error_of(page)
     assert post(admin, tip_id, "close", reason="insufficient", words="")[0] == 303
     status, page = post(admin, tip_id, "status", status="waiting")
     assert status == 409 and "closed cannot become waiting" in error_of(page)

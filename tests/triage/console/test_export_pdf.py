@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import tempfile
 import time
@@ -75,7 +76,10 @@ def test_the_export_is_the_tip_page_marked_on_every_page_and_audited(
     assert "behind the mill on Route 9" in whole
     assert "Called the shelter" in whole  # the history with the notes
     assert ("ngo1", "export_pdf_ngo", tip_id) in audit(rt)
-    assert "exported it to PDF for ngo" in page_of(ngo, tip_id)
+    history = page_of(ngo, tip_id)
+    assert "exported it to PDF for ngo" in history
+    # The recipient is on record in the tip's history, sealed like every note (never in plaintext on disk).
+    assert f"Exported to PDF for {WHO} (ngo)" in history
 
 
 @needs_poppler
@@ -87,7 +91,8 @@ def test_the_export_speaks_the_members_chosen_language(
     (tip_id,) = tip_ids(rt)
     admin.client.post("/language", data={"csrf": admin.token(f"/tips/{tip_id}"), "locale": "es", "back": tip_id})
     spanish = load_catalogs(rt.settings.locales_dir, ("es",)).text("es", "q.W2")  # the console shows en, es
-    status, document, _ = _export(admin, tip_id, for_whom="Fiscalia", partner="triage")
+    assert "The PDF will be in español (Spanish)" in html.unescape(page_of(admin, tip_id))  # said beside the button
+    status, document, _ = _export(admin, tip_id, for_whom="Fiscalia", partner="ngo")
     assert status == 200
     whole = " ".join(" ".join(_pages(document, tmp_path)).split())
     assert " ".join(spanish.split())[:40] in whole
@@ -103,13 +108,17 @@ def test_decision_8_holds_on_paper_too(rt: Runtime, app: Flask, admin: Browser, 
     status, body, _ = _export(admin, quiet, for_whom="Detective Roe", partner="police")
     page = body.decode()
     assert status == 409 and "decision 8" in error_of(page) and "no danger or child override" in error_of(page)
-    assert _export(admin, quiet, for_whom="Case worker", partner="triage")[0] == 200
+    assert _export(admin, quiet, for_whom="Case worker", partner="ngo")[0] == 409  # no to organizations too
     status, body, _ = _export(admin, danger, for_whom="Detective Roe", partner="police")
     assert status == 409 and "Name the override" in error_of(body.decode())
     status, body, _ = _export(admin, danger, for_whom="Detective Roe", partner="police", override="danger")
     assert status == 200 and body.startswith(b"%PDF")
     entries = audit(rt)
     assert not [e for e in entries if e[1] == "export_pdf_police" and e[2] == quiet]
+    # A refusal is audited with the kind it was refused for (no tip content), and shown in the history.
+    assert [e for e in entries if e[1].startswith("export_refused_")] == [
+        (admin.username, "export_refused_police", quiet), (admin.username, "export_refused_ngo", quiet)]
+    assert "was refused an export to police (decision 8)" in page_of(admin, quiet)
     assert (admin.username, "export_pdf_police", danger) in entries
     assert (admin.username, "export_override_danger", danger) in entries
 
@@ -120,8 +129,11 @@ def test_an_export_names_who_it_is_for_and_a_known_partner(rt: Runtime, app: Fla
     (tip_id,) = tip_ids(rt)
     status, body, _ = _export(admin, tip_id, for_whom="  ", partner="ngo")
     assert status == 409 and "Write for whom" in error_of(body.decode())
-    status, body, _ = _export(admin, tip_id, for_whom="Someone", partner="nowhere")
-    assert status == 409 and "choose the partner" in error_of(body.decode())
+    for partner in ("nowhere", "", "triage"):  # none chosen, or the task force's own intake queue
+        status, body, _ = _export(admin, tip_id, for_whom="Sgt. Smith, County Sheriff", partner=partner)
+        assert status == 409 and "choose the partner" in error_of(body.decode()), partner
+    form = page_of(admin, tip_id).split('id="partner"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="" selected disabled>' in form and '"triage"' not in form and '"ngo"' in form
     outsider = member(rt, app, clock, "cp1", "child")
     assert _export(outsider, tip_id, for_whom="Someone", partner="ngo")[0] == 404
     assert not [e for e in audit(rt) if e[1].startswith("export_pdf_")]

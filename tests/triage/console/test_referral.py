@@ -69,6 +69,10 @@ def test_an_adult_self_report_without_consent_goes_to_no_police_or_ngo_queue(
     assert "ngo" not in envelope_queues(rt, tip_id)
     assert post(admin, tip_id, "refer", queue="triage", reason="second look")[0] in (303, 409)
     assert not [a for a in audit(rt) if a[1].startswith("refer_override")]
+    # Each refusal is on record (who, which tip, which kind), and in the tip's history.
+    refused = [a for a in audit(rt) if a[1].startswith("refer_refused_")]
+    assert refused == [(admin.username, "refer_refused_police", tip_id), (admin.username, "refer_refused_ngo", tip_id)]
+    assert "was refused a referral to police (decision 8)" in page_of(admin, tip_id)
 
 
 def test_a_queue_the_routing_file_does_not_know_counts_as_police(
