@@ -22,6 +22,12 @@ from bot.words import Alarm, canon_tokens
 
 
 class EngineSigns(EngineCommands):
+    def only_asks_signs(self, locale: str, text: str) -> bool:
+        """``text`` asks for the signs and tells nothing more (a follow-up by code answers it and
+        adds nothing to the tip)."""
+        vocab = self._vocab_of(locale if locale in self.locales else self.default_locale)
+        return vocab.asks_signs(canon_tokens(text)) is Asked.ALONE
+
     def _asked_at(
         self, state: ConversationState, step: Step, text: str, question: Question, ctx: Context, channel: str,
         prefix: list[str],
@@ -48,9 +54,10 @@ class EngineSigns(EngineCommands):
             if words:
                 st.keep_words(state, step.id, self._pieces(words))
             outcome = self._alarmed(state, ctx, channel, prefix, alarm)
-        elif words:
-            st.keep_words(state, step.id, self._pieces(words))
-            outcome = self._miss(state, step, Parsed(miss=Miss.UNCLEAR), ctx, channel, prefix)
+        elif words or parsed.miss is not Miss.UNCLEAR:  # words kept, or numbers that do not fit ("1 8")
+            if words:
+                st.keep_words(state, step.id, self._pieces(words))
+            outcome = self._miss(state, step, parsed, ctx, channel, prefix)
         else:
             return self._signs(state, ctx, channel, prefix)  # only the question: nothing changes
         return self._with_signs(outcome, ctx, channel)
