@@ -68,12 +68,14 @@ def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(alternatives)) if alternatives else None
 
 
-def _blank(pattern: re.Pattern[str] | None, text: str) -> tuple[str, bool]:
-    """``text`` with every match of ``pattern`` replaced by spaces, and whether one was found."""
-    if pattern is None:
-        return text, False
-    blanked, found = pattern.subn(lambda hit: " " * len(hit.group()), text)
-    return blanked, found > 0
+def _blank(patterns: tuple[re.Pattern[str] | None, ...], text: str) -> str:
+    """``text`` without every match of every pattern, each searched in the whole text (a doubt
+    "si es trata" holds the phrase "es trata": both go), single-spaced again."""
+    chars = list(text)
+    for pattern in patterns:
+        for hit in pattern.finditer(text) if pattern is not None else ():
+            chars[hit.start():hit.end()] = " " * (hit.end() - hit.start())
+    return " ".join("".join(chars).split())
 
 
 def _words(tokens: list[str]) -> int:
@@ -99,16 +101,13 @@ class SignsWords:
     def read(self, tokens: list[str]) -> Question:
         """Whether ``tokens`` (canonical words) ask for the signs, and what else they say."""
         text = " ".join(tokens)
-        blanked, found = _blank(self._phrases, text)
-        if not found:
+        if self._phrases is None or self._phrases.search(text) is None:
             return NOT_ASKED
-        while True:  # "i dont know if" and "but" around the question go with it
-            blanked, more = _blank(self._doubts, blanked)
-            if not more:
-                break
-            blanked = " ".join(blanked.split())
-        rest = tuple(blanked.split())
-        return Question(Asked.ALONE if _words(list(rest)) <= AROUND else Asked.MORE, rest)
+        before, left = text, _blank((self._phrases, self._doubts), text)
+        while left != before:  # words that meet once others between them are gone
+            before, left = left, _blank((self._phrases, self._doubts), left)
+        rest = left.split()
+        return Question(Asked.ALONE if _words(rest) <= AROUND else Asked.MORE, tuple(rest))
 
 
 def to_html(text: str) -> str:
