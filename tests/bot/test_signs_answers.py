@@ -181,3 +181,11 @@ def test_no_spaces_hint_for_words_or_numbers_already_spaced(chat: Make, ctx: Con
     c.say(text)
     assert "put spaces" not in c.last_text.lower() and c.step == step
 
+
+
+def test_the_hindi_summary_says_human_trafficking_never_the_bare_word_for_smuggling() -> None:
+    # GLOSSARY.md (hi): bare तस्करी reads as smuggling; the under-18 line said it (trial minor 6).
+    for msgid in (*sg.SUMMARY, sg.BTN_BACK):
+        text = every_language().render.text("hi", msgid)
+        assert text.count("तस्करी") == text.count("मानव तस्करी"), msgid
+    assert "मानव तस्करी" in every_language().render.text("hi", sg.SUMMARY[2])
