@@ -4,7 +4,9 @@ A reporter unsure whether what they saw counts can ask at any step (the SIGNS co
 phrase of the words file's ``[signs]`` table).  The answer is a short summary grouped as the
 authorities group the red flags (INTAKE.md section 0), in the catalogs as ``signs.*``: each
 line after the first is "<group>: <signs>", so Telegram can show the groups in bold while
-SMS gets the same words as plain text.  Asking never changes the conversation.
+SMS gets the same words as plain text.  Asking alone never changes the conversation; an
+answer sent with the question ("1 but what are the signs") counts, but only the words besides
+the phrases and their doubting words ("not sure if", "but", the ``[signs]`` doubts) can answer.
 """
 
 from __future__ import annotations
