@@ -11,6 +11,7 @@ the summary: a reporter with someone in danger must read the number first.
 
 from __future__ import annotations
 
+from bot import messages as m
 from bot import state as st
 from bot.engine_commands import EngineCommands
 from bot.flow import Step
@@ -72,7 +73,10 @@ class EngineSigns(EngineCommands):
         replies = list(outcome.replies)
         question = self.render.question(step, state.locale, ctx.region, self._params(state, ctx)) if step else None
         if question is None or not replies or not replies[-1].text.endswith(question):
-            replies = replies + summary  # no question at the end (a close, a menu): the summary last
+            # No question at the end (a language menu, the close): the summary first, as it answers
+            # what was asked, unless the emergency number is there: the number comes first.
+            number = self._t(state, ctx, m.EMERGENCY)
+            replies = replies + summary if any(number in r.text for r in replies) else summary + replies
         else:
             last = replies.pop()
             before = last.text[:-len(question)].rstrip("\n")

@@ -145,6 +145,15 @@ def test_emergency_first_at_a_question_in_words_too() -> None:
     assert c.last_text.index(emergency(c)) < c.last_text.index(TITLE)
 
 
+def test_after_the_close_the_number_also_comes_before_the_summary(chat: Make) -> None:
+    c = chat()
+    c.walk("hi", "2", "3", "they keep the workers passports", "1", "2", "1 2", "1", "behind the mill", "2", "1",
+           "2")
+    assert c.state is not None and c.state.status == "finished"
+    c.say("what are the signs? they are beating her right now")
+    assert c.last_text.index(emergency(c)) < c.last_text.index(TITLE)
+
+
 def test_on_telegram_the_summary_comes_between_the_number_and_the_next_questions_buttons() -> None:
     c = at("A2", channel="telegram")
     out = c.say("1 but what are the signs")
