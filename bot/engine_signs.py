@@ -44,6 +44,8 @@ class EngineSigns(EngineCommands):
             outcome = self._alarmed(state, ctx, channel, prefix, Alarm.UNCLEAR if alarm is Alarm.NUMBER else alarm)
             return self._with_signs(outcome, ctx, channel)
         parsed = self._parse(state, step, " ".join(question.rest), ctx) if question.rest else Parsed(miss=Miss.UNCLEAR)
+        if parsed.value == "unsure" and not question.rest[0].isdigit():  # "maybe, how do I know": doubt, not
+            parsed = Parsed(miss=Miss.UNCLEAR)  # an answer; only "3" says "Not sure" beside the question
         if not parsed.ok and alarm in (Alarm.DANGER, Alarm.NEGATED) and step.urgent.get("yes") == "danger":
             parsed = Parsed(value="yes" if alarm is Alarm.DANGER else "no")  # as for any answer (engine_answers)
         if alarm is Alarm.NUMBER:

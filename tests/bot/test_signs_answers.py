@@ -119,6 +119,7 @@ def test_possible_minor_with_the_question_still_routes_to_child_protection() -> 
         ("zh", "A2", "我不确定这算不算人口贩卖"),
         ("tl", "A2", "hindi ko alam kung trafficking ba ito"),
         ("fr", "B3", "je sais pas si c'est de la traite, quels sont les signes ?"),
+        ("en", "B3", "maybe, how do i know"),
     ],
 )
 def test_the_doubting_words_of_the_question_never_answer(locale: str, step: str, text: str) -> None:
