@@ -124,4 +124,7 @@ class CommandWords:
             owner = next(loc for loc, words in self.by_locale.items() if words.get(word) is self.everywhere[word])
             return self.everywhere[word], owner
         extra = CHANNEL_EXTRAS.get(channel, {}).get(word)
+        if extra is None and word.rstrip("?\uff1f\u061f") != word:  # "signs?" asks; "done?" closes nothing
+            asked = self.find(channel, word.rstrip("?\uff1f\u061f"), locales)
+            return asked if asked is not None and asked[0] is Command.SIGNS else None
         return (extra, "") if extra is not None else None

@@ -7,7 +7,8 @@ transaction.  The contract it follows is INTAKE.md, "Decisions for tipline".
 This module is the dispatcher and the first message; the rest lives beside it, one
 concern per module: ``engine_base`` (configuration, replying), ``engine_close`` (the
 close, EXIT, alerts, addenda), ``engine_answers`` (answers and the walk on) and
-``engine_commands`` (carrier words, commands, language, Telegram buttons).
+``engine_commands`` (carrier words, commands, language, Telegram buttons) and ``engine_signs``
+(a signs question at a question).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from bot import messages as m
 from bot import state as st
 from bot.commands import Command, carrier_action
 from bot.engine_base import MAX_TEXT_CHARS
-from bot.engine_commands import EngineCommands
 from bot.engine_language import DENSE_SCRIPTS
+from bot.engine_signs import EngineSigns
 from bot.langnames import language_named
 from bot.langscript import letters
 from bot.render import pack
@@ -40,7 +41,7 @@ PLACE_STEPS = frozenset({"W1", "W2"})
 __all__ = ["ACCOUNT_MIN_CHARS", "ACCOUNT_MIN_WORDS", "Engine", "MAX_TEXT_CHARS"]
 
 
-class Engine(EngineCommands):
+class Engine(EngineSigns):
     # ---- public API ---------------------------------------------------------------
 
     def handle(self, state: ConversationState | None, msg: InboundMessage, ctx: Context) -> Outcome:
@@ -91,11 +92,15 @@ class Engine(EngineCommands):
             return self._reask(state, ctx, msg.channel, prefix)
         if msg.button and msg.channel == TELEGRAM:
             return self._button(state, msg.button, ctx)
-        asked = self._vocab_of(state.locale).asks_signs(canon_tokens(text))
-        if asked is Asked.ALONE and not self._words_pending(state, msg):
-            return self._signs(state, ctx, msg.channel, prefix)
+        question = self._vocab_of(state.locale).signs_question(canon_tokens(text))
+        if question.asked is not Asked.NO and not self._words_pending(state, msg):
+            if state.status != Status.FINISHED and step is not None:  # an answer beside it counts
+                return self._asked_at(state, step, text, question, ctx, msg.channel,
+                                      prefix + self._switch_offer(state, text))
+            if question.asked is Asked.ALONE:
+                return self._signs(state, ctx, msg.channel, prefix)
         outcome = self._text(state, msg, ctx, prefix)
-        return self._with_signs(outcome, ctx, msg.channel) if asked is Asked.MORE else outcome
+        return self._with_signs(outcome, ctx, msg.channel) if question.asked is Asked.MORE else outcome
 
     def _words_pending(self, state: ConversationState, msg: InboundMessage) -> bool:
         """A language menu is open or the message is a command: those come first."""

@@ -70,6 +70,8 @@ class EngineAnswers(EngineClose):
         hint = {
             Miss.AMBIGUOUS: m.HINT_AMBIGUOUS,
             Miss.SEVERAL: m.HINT_NUMBER,  # not "put spaces between the numbers": they did
+            # "yes no": words that name two answers; spaces between numbers would not help
+            Miss.CONFLICT: m.HINT_CHECKLIST if step.type == "checklist" else m.HINT_NUMBER,
             Miss.NONE_WITH_OTHERS: m.HINT_NONE_WITH_OTHERS,
         }.get(parsed.miss or Miss.UNCLEAR)
         if hint is None and step.id + st.WORDS_SUFFIX in state.answers and step.type != "text":

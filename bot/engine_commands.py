@@ -116,12 +116,6 @@ class EngineCommands(EngineLanguage):
         back = ((Button(label=self._t(state, ctx, signs.BTN_BACK), data=signs.BACK_DATA),),)
         return Outcome(replies=pack(prefix) + self._signs_replies(state, ctx, channel, back), state=state)
 
-    def _with_signs(self, outcome: Outcome, ctx: Context, channel: str) -> Outcome:
-        """``outcome`` (a message that asked for the signs and told more) after the summary."""
-        replies = self._signs_replies(outcome.state, ctx, channel) + outcome.replies
-        return Outcome(replies=replies, state=outcome.state, events=outcome.events, send=outcome.send,
-                       failed=outcome.failed)
-
     def _signs_texts(self, state: ConversationState, ctx: Context) -> list[str]:
         return [self._t(state, ctx, msgid) for msgid in signs.SUMMARY]
 

@@ -27,7 +27,8 @@ _EMPTY = Vocabulary()
 
 class Miss(StrEnum):
     UNCLEAR = "unclear"
-    AMBIGUOUS = "ambiguous"  # e.g. "12" where both 12 and 1+2 are options, or "yes no"
+    AMBIGUOUS = "ambiguous"  # a run of digits read two ways: "12" where both 12 and 1+2 are options
+    CONFLICT = "conflict"  # words naming two answers ("yes no", "2 yes"): no numbers to space out
     SEVERAL = "several"  # several numbers ("1 2 3") where one answer is asked for
     NONE_WITH_OTHERS = "none_with_others"
     TOO_LONG = "too_long"
@@ -99,7 +100,7 @@ def _single(text: str, options: tuple[Option, ...], lookup: Lookup, vocab: Vocab
         return Parsed(value=options[number - 1].key) if number else Parsed(miss=Miss.UNCLEAR)
     whole = _phrase_key(tokens, lookup, vocab)
     if whole == AMBIGUOUS:
-        return Parsed(miss=Miss.AMBIGUOUS)
+        return Parsed(miss=Miss.CONFLICT)
     if whole is not None:
         return Parsed(value=whole)
     if tokens[0].isdigit():  # "2 the boss has them", "1. Yes"
@@ -121,13 +122,13 @@ def _with_rest(key: str, rest: list[str], text: str, lookup: Lookup, vocab: Voca
     if not bare:
         return Parsed(value=key)
     if bare[0].isdigit():
-        return Parsed(miss=Miss.SEVERAL if all(t.isdigit() for t in bare) else Miss.AMBIGUOUS)
+        return Parsed(miss=Miss.SEVERAL)  # "1 2 3", "1 8 but": one number is asked for
     said = _phrase_key(bare, lookup, vocab)
     if said is not None and said != key:
-        return Parsed(miss=Miss.AMBIGUOUS)
+        return Parsed(miss=Miss.CONFLICT)
     first = lookup.table.get(bare[0])
     if (first is not None and first != key) or (bare[0] in vocab.negations and key != "no"):
-        return Parsed(miss=Miss.AMBIGUOUS)  # "yes no", "maybe not"
+        return Parsed(miss=Miss.CONFLICT)  # "yes no", "maybe not"
     if said == key and len(bare) <= 3:
         return Parsed(value=key)  # "2 no", "1. Yes": the option's own words
     return Parsed(value=key, words=text.strip())
@@ -139,7 +140,7 @@ def _checklist(step: Step, text: str, options: tuple[Option, ...], lookup: Looku
         return Parsed(miss=Miss.UNCLEAR)
     whole = _phrase_key(tokens, lookup, vocab)
     if whole == AMBIGUOUS:
-        return Parsed(miss=Miss.AMBIGUOUS)
+        return Parsed(miss=Miss.CONFLICT)
     if whole is not None:
         return checked(step, [whole], options)
     leading = _LEADING_NUMBERS.match(fold_digits(text))
@@ -175,10 +176,10 @@ def _checklist_words(
             if not keys or any(k is None for k in keys):
                 return Parsed(miss=Miss.UNCLEAR)
             if AMBIGUOUS in keys:
-                return Parsed(miss=Miss.AMBIGUOUS)
+                return Parsed(miss=Miss.CONFLICT)
             picked.extend(k for k in keys if k is not None)
         elif key == AMBIGUOUS:
-            return Parsed(miss=Miss.AMBIGUOUS)
+            return Parsed(miss=Miss.CONFLICT)
         else:
             picked.append(key)
     if not picked:

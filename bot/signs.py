@@ -4,14 +4,18 @@ A reporter unsure whether what they saw counts can ask at any step (the SIGNS co
 phrase of the words file's ``[signs]`` table).  The answer is a short summary grouped as the
 authorities group the red flags (INTAKE.md section 0), in the catalogs as ``signs.*``: each
 line after the first is "<group>: <signs>", so Telegram can show the groups in bold while
-SMS gets the same words as plain text.  Asking never changes the conversation.
+SMS gets the same words as plain text.  Asking alone never changes the conversation; an
+answer sent with the question ("1 but what are the signs") counts, but only the words besides
+the phrases and their doubting words ("not sure if", "but", the ``[signs]`` doubts) can answer.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 # The summary's messages, in order: each fits three SMS segments on its own (the ones that fit
 # together share a message, so a GSM-7 language usually sends one).
@@ -25,7 +29,10 @@ MSGIDS = (*SUMMARY, BTN_BACK)
 _HEADING = re.compile(r"^([^:\uff1a\n]{1,40})([:\uff1a])")
 
 
-AROUND = 4  # words besides the phrases that still only ask
+AROUND = 4  # words besides the question (and its doubting words) that still only ask
+# Scripts written without spaces between words: a phrase is found anywhere inside a run
+# ("有什么迹象" holds "什么迹象"); elsewhere only whole words count.
+_DENSE = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def _escape(text: str) -> str:
@@ -39,14 +46,70 @@ class Asked(Enum):
     MORE = "more"  # the question and more words: those words are handled as usual (decision 13)
 
 
-def asked(found: list[tuple[int, int]], tokens: int) -> Asked:
-    """Whether a message of ``tokens`` words, holding signs phrases at ``found`` (start, size),
-    asks only for the signs: a few words besides the phrases are still the question ("so how do
-    I know if this is trafficking"); more tell something."""
-    if not found:
-        return Asked.NO
-    covered = {i for start, size in found for i in range(start, start + size)}
-    return Asked.ALONE if tokens - len(covered) <= AROUND else Asked.MORE
+@dataclass(frozen=True)
+class Question:
+    """How a message asks for the signs, and its words besides the question: only those can
+    answer the pending question ("1 but what are the signs" -> ["1"]), never the question's own
+    doubting words ("not sure if this is trafficking")."""
+
+    asked: Asked
+    rest: tuple[str, ...] = ()
+
+
+NOT_ASKED = Question(Asked.NO)
+
+
+def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One search for every phrase, longest first; dense-script phrases match inside words."""
+    alternatives = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        if _DENSE.search(phrase):
+            alternatives.append(re.escape(phrase))
+        else:
+            alternatives.append(r"(?<!\S)" + re.escape(phrase) + r"(?!\S)")
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def _blank(patterns: tuple[re.Pattern[str] | None, ...], text: str) -> str:
+    """``text`` without every match of every pattern, each searched in the whole text (a doubt
+    "si es trata" holds the phrase "es trata": both go), single-spaced again."""
+    chars = list(text)
+    for pattern in patterns:
+        for hit in pattern.finditer(text) if pattern is not None else ():
+            chars[hit.start():hit.end()] = " " * (hit.end() - hit.start())
+    return " ".join("".join(chars).split())
+
+
+def _words(tokens: list[str]) -> int:
+    """Words in ``tokens``, a dense-script character counting as half a word (as the engine counts)."""
+    return sum(1 if not _DENSE.search(t) else max(1, len(_DENSE.findall(t)) // 2) for t in tokens)
+
+
+@dataclass(frozen=True)
+class SignsWords:
+    """A vocabulary's signs phrases and the doubting words that belong to such a question."""
+
+    phrases: tuple[str, ...] = ()
+    doubts: tuple[str, ...] = ()
+
+    @cached_property
+    def _phrases(self) -> re.Pattern[str] | None:
+        return _pattern(self.phrases)
+
+    @cached_property
+    def _doubts(self) -> re.Pattern[str] | None:
+        return _pattern(self.doubts)
+
+    def read(self, tokens: list[str]) -> Question:
+        """Whether ``tokens`` (canonical words) ask for the signs, and what else they say."""
+        text = " ".join(tokens)
+        if self._phrases is None or self._phrases.search(text) is None:
+            return NOT_ASKED
+        before, left = text, _blank((self._phrases, self._doubts), text)
+        while left != before:  # words that meet once others between them are gone
+            before, left = left, _blank((self._phrases, self._doubts), left)
+        rest = left.split()
+        return Question(Asked.ALONE if _words(rest) <= AROUND else Asked.MORE, tuple(rest))
 
 
 def to_html(text: str) -> str:

@@ -26,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.alarms import Alarm as Alarm
 from bot.alarms import AlarmWords, read_alarm
 from bot.flow import FlowError
-from bot.signs import Asked, asked
+from bot.signs import Asked, Question, SignsWords
 
 WORDS_FILE = "words.toml"
 AMBIGUOUS = "\0ambiguous"  # a lookup result: more than one option fits equally well
@@ -92,6 +92,7 @@ class Vocabulary:
     intents: tuple[str, ...] = ()
     about: tuple[str, ...] = ()
     signs: tuple[str, ...] = ()  # "what are the signs?", "is this trafficking?" (issue 14)
+    doubts: tuple[str, ...] = ()  # "not sure if", "but": part of a signs question, never an answer
     danger: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
@@ -126,7 +127,7 @@ class Vocabulary:
             greetings=_phrases(first.get("greetings")),
             intents=_phrases(first.get("intents")),
             about=_phrases(raw.get("about", {}).get("phrases")),
-            signs=_phrases(raw.get("signs", {}).get("phrases")),
+            signs=_phrases(raw.get("signs", {}).get("phrases")), doubts=_phrases(raw.get("signs", {}).get("doubts")),
             danger=_phrases(emergency.get("danger")),
             within=_phrases(emergency.get("within")),
             negations=_phrases(emergency.get("negations")),
@@ -154,7 +155,7 @@ class Vocabulary:
         return cls(
             answers=answers, fillers=frozenset(w for v in items for w in v.fillers), options=options,
             greetings=join("greetings"), intents=join("intents"), about=join("about"), signs=join("signs"),
-            danger=join("danger"),
+            doubts=join("doubts"), danger=join("danger"),
             within=join("within"), negations=join("negations"), numbers=join("numbers"),
             negation_window=max((v.negation_window for v in items), default=3),
             alarms=tuple(a for v in items for a in v.alarms),
@@ -178,12 +179,16 @@ class Vocabulary:
         return any(len(tokens) <= size + 3 for _, size in self._about.find_all(tokens))
 
     @cached_property
-    def _signs(self) -> PhraseIndex:
-        return PhraseIndex.of(self.signs)
+    def _signs(self) -> SignsWords:
+        return SignsWords(self.signs, self.doubts)
+
+    def signs_question(self, tokens: list[str]) -> Question:
+        """How a message asks for the signs, and its words besides the question."""
+        return self._signs.read(tokens)
 
     def asks_signs(self, tokens: list[str]) -> Asked:
         """ "what are the signs?" alone, with more words (kept as usual), or not at all."""
-        return asked(self._signs.find_all(tokens), len(tokens))
+        return self._signs.read(tokens).asked
 
     def is_opener(self, tokens: list[str], min_words: int) -> bool:
         """True for a greeting or "I want to report something" with little after it."""

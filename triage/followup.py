@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from bot import Engine as ConversationEngine
 from bot.commands import Command, carrier_action
 from bot.render import pack
+from bot.signs import SUMMARY
 from bot.types import ConversationState, InboundMessage, Outcome, Status
 from storage import audit, cases, lookups, questions, referrals, refcodes, sealing, throttle, tip_mac, tips
 from storage.crypto import ServerSecrets
@@ -213,7 +214,9 @@ class FollowUps:
         messages: list[tuple[str, dict[str, str]]] = [("followup.welcome", {})]
         for question in questions.take_undelivered(conn, box=self.question_box, tip_id=tip_id, now=now):
             messages.append(("followup.question", {"question": question}))
-        if len(remainder.split()) >= ADDED_WITH_CODE_MIN_WORDS:
+        if self.engine.only_asks_signs(state.locale, remainder):  # "my code is X, what are the signs?"
+            messages.extend((msgid, {}) for msgid in SUMMARY)
+        elif len(remainder.split()) >= ADDED_WITH_CODE_MIN_WORDS:
             seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=[remainder], now=now)
             messages.append(("followup.added", {}))
         log.info("follow-up opened", extra={"tip": tip_id})
@@ -240,6 +243,8 @@ class FollowUps:
         if command in (Command.DONE, Command.EXIT):
             ended = ConversationState(locale=state.locale, status=Status.ENDED)
             return FollowUpResult([("followup.closed", {})], ended)
+        if command is Command.SIGNS or self.engine.only_asks_signs(state.locale, text):  # answered, nothing added
+            return FollowUpResult([*((msgid, {}) for msgid in SUMMARY), ("followup.welcome", {})], state, tip_id)
         if command is not None or not text.strip():
             return FollowUpResult([("followup.welcome", {})], state, tip_id)
         # False: the tip was deleted under retention rules

@@ -75,7 +75,7 @@ def test_several_numbers_where_one_answer_is_asked_are_not_called_ambiguous() ->
     assert parse_answer(step, "1 2 3", step.options, {}).miss is Miss.SEVERAL
     assert parse_answer(step, "٢ ٥", step.options, {}).miss is Miss.SEVERAL
     assert parse_answer(step, "1, 3", step.options, {}).miss is Miss.SEVERAL
-    assert parse_answer(step, "2 yes", step.options, {"yes": "yes"}).miss is Miss.AMBIGUOUS
+    assert parse_answer(step, "2 yes", step.options, {"yes": "yes"}).miss is Miss.CONFLICT
 
 
 @pytest.mark.parametrize(

@@ -98,3 +98,30 @@ def test_the_pending_answer_goes_to_the_pending_question_over_twilio(client: Fla
     [tip] = read_tips(rt)
     assert tip.answers["B1"] == "the boss keeps the workers passports"
     assert "is this trafficking" not in tip.text  # asking alone is not kept
+
+
+def open_alerts(rt: Runtime) -> int:
+    with rt.db.connect() as conn:
+        found = tips.open_alert_list(conn)
+        conn.rollback()
+    return len(found)
+
+
+def test_a_yes_sent_with_the_question_brings_the_number_the_tip_and_the_alert(client: FlaskClient, rt: Runtime) -> None:
+    # The reporter trial's S1: "1 but what are the signs" at the danger question was thrown away.
+    number = "+12026668888"
+    sms(client, number, "hi")
+    replies = sms(client, number, "1 but what are the signs")
+    assert "call 911 now" in replies and TITLE in replies
+    assert replies.index("call 911 now") < replies.index(TITLE) < replies.rindex(question_text("A4"))
+    [tip] = tip_rows(rt)
+    assert tip.priority == "P1" and open_alerts(rt) == 1
+
+
+def test_the_doubting_words_of_the_question_raise_nothing(client: FlaskClient, rt: Runtime) -> None:
+    # The reporter trial's S2: "i dont know if ..." was read as "Not sure" and moved on.
+    number = "+12026667777"
+    sms(client, number, "hi")
+    replies = sms(client, number, "i dont know if this is trafficking, what are the signs?")
+    assert TITLE in replies and replies.rstrip().endswith("3 Not sure") and "call 911" not in replies
+    assert tip_rows(rt) == [] and open_alerts(rt) == 0
