@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
-import pytest
 
 from tests.tipline.test_cli import init, run
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    values = dict(os.environ)
-    values.update({
-        "TIPLINE_DATA_DIR": str(tmp_path / "var"), "TIPLINE_SECRETS_DIR": str(tmp_path / "secrets"),
-        "TIPLINE_DATABASE_URL": database_url, "TIPLINE_STAFF_KDF_TIME": "1", "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024",
-        "TIPLINE_CODE_KDF_TIME": "1", "TIPLINE_CODE_KDF_MEMORY_KIB": "1024", "TIPLINE_TEST_ONLY_CHEAP_KDF": "1",
-    })
-    values.pop("TIPLINE_INTAKE_PASSPHRASE", None)
-    return values
 
 
 def test_an_admin_sets_an_interpreters_languages_and_bad_codes_are_refused(cli_env: dict[str, str]) -> None:

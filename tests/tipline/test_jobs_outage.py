@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -86,19 +85,6 @@ def test_one_failing_job_leaves_the_others_running(rt: Runtime) -> None:
     assert "purged_outbox" not in report
     for job in ("purged_conversations", "purged_inbound", "purged_opt_outs", "purged_tips", "destroyed_epochs"):
         assert job in report
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    """The environment of an install the CLI runs on (as tests/tipline/test_cli.py's), cheap costs for init."""
-    values = dict(os.environ)
-    values.update({
-        "TIPLINE_DATA_DIR": str(tmp_path / "var"), "TIPLINE_SECRETS_DIR": str(tmp_path / "secrets"),
-        "TIPLINE_DATABASE_URL": database_url, "TIPLINE_STAFF_KDF_TIME": "1", "TIPLINE_STAFF_KDF_MEMORY_KIB": "1024",
-        "TIPLINE_CODE_KDF_TIME": "1", "TIPLINE_CODE_KDF_MEMORY_KIB": "1024", "TIPLINE_TEST_ONLY_CHEAP_KDF": "1",
-    })
-    values.pop("TIPLINE_INTAKE_PASSPHRASE", None)
-    return values
 
 
 def test_worker_once_exits_1_naming_the_job_that_failed(cli_env: dict[str, str]) -> None:
