@@ -86,6 +86,9 @@ class Engine(EngineCommands):
         step = self.flow.step(state.step)
         if state.status != Status.FINISHED and (step is None or not step.asks):
             return self._restart(state, ctx, msg.channel)
+        paused = None if msg.button else self._pause(state, text, ctx, msg.channel)
+        if paused is not None:  # "gtg", "someone is looking at my phone": as EXIT (trial S3)
+            return paused
         prefix = self._asides(state, msg, ctx)
         if (msg.has_media or msg.shared) and not text.strip() and not msg.button:
             return self._reask(state, ctx, msg.channel, prefix)
@@ -172,6 +175,9 @@ class Engine(EngineCommands):
         prefix = self._asides(state, msg, ctx)
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
+        paused = None if msg.button else self._pause(state, text, ctx, msg.channel)
+        if paused is not None:  # still not safe: leave again
+            return paused
         events: list[Event] = []
         tokens = canon_tokens(text)
         vocab = self._vocab_of(state.locale)

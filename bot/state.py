@@ -16,8 +16,9 @@ Keys:
   before_stop  str             the status to restore when an opted-out reporter opts in again
   resume       {"from": id, "to": id, "keep": {step id: answer}}  where an interview left by
                                EXIT or "not safe to text" goes on (``to``, walked from ``from``)
-                               and the option answers that steer the rest of it (the path, the
-                               blocks, the close): the state's answers are dropped once sealed
+                               and the option answers given (they steer the path, the blocks and
+                               the close, and score the tip finished after coming back); words
+                               typed are not kept: the state's answers are dropped once sealed
   safe_check   bool            a reporter came back: the safety check is asked before going on
 """
 

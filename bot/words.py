@@ -92,6 +92,7 @@ class Vocabulary:
     intents: tuple[str, ...] = ()
     about: tuple[str, ...] = ()
     signs: tuple[str, ...] = ()  # "what are the signs?", "is this trafficking?" (issue 14)
+    pause: tuple[str, ...] = ()  # "gtg", "someone is looking at my phone": EXIT (``bot.pause``)
     danger: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
@@ -127,6 +128,7 @@ class Vocabulary:
             intents=_phrases(first.get("intents")),
             about=_phrases(raw.get("about", {}).get("phrases")),
             signs=_phrases(raw.get("signs", {}).get("phrases")),
+            pause=_phrases(raw.get("pause", {}).get("phrases")),
             danger=_phrases(emergency.get("danger")),
             within=_phrases(emergency.get("within")),
             negations=_phrases(emergency.get("negations")),
@@ -154,7 +156,7 @@ class Vocabulary:
         return cls(
             answers=answers, fillers=frozenset(w for v in items for w in v.fillers), options=options,
             greetings=join("greetings"), intents=join("intents"), about=join("about"), signs=join("signs"),
-            danger=join("danger"),
+            danger=join("danger"), pause=join("pause"),
             within=join("within"), negations=join("negations"), numbers=join("numbers"),
             negation_window=max((v.negation_window for v in items), default=3),
             alarms=tuple(a for v in items for a in v.alarms),
