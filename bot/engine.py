@@ -20,7 +20,8 @@ from bot.commands import Command, carrier_action
 from bot.engine_base import MAX_TEXT_CHARS
 from bot.engine_commands import EngineCommands
 from bot.engine_language import DENSE_SCRIPTS
-from bot.langnames import language_named
+from bot.langmenu import Menu
+from bot.langnames import language_named, not_english
 from bot.langscript import letters
 from bot.render import pack
 from bot.signs import Asked
@@ -94,21 +95,32 @@ class Engine(EngineCommands):
             return self._reask(state, ctx, msg.channel, prefix)
         if msg.button and msg.channel == TELEGRAM:
             return self._button(state, msg.button, ctx)
+        switched = [] if msg.button else self._switched(state, msg.channel, text)
+        prefix += switched
         asked = self._vocab_of(state.locale).asks_signs(canon_tokens(text))
         if asked is Asked.ALONE and not self._words_pending(state, msg):
             return self._signs(state, ctx, msg.channel, prefix)
+        said = bool(switched) or not_english(text, self.locales) is not None
+        if said and asked is Asked.NO and step is not None and step.type != "text" and not self._words_pending(
+                state, msg):  # "no hablo ingles" is no answer: the question again, in their language
+            return self._reask(state, ctx, msg.channel, prefix)
         outcome = self._text(state, msg, ctx, prefix)
         return self._with_signs(outcome, ctx, msg.channel) if asked is Asked.MORE else outcome
 
     def _words_pending(self, state: ConversationState, msg: InboundMessage) -> bool:
-        """A language menu is open or the message is a command: those come first."""
-        return bool(state.extra.get(st.LANG_MENU)) or self.words.command(
-            msg.channel, msg.text or "", self._command_locales(state)) is not None
+        """A pick from an open language menu or a command: those come first ("what are the signs"
+        with the menu open is still a question)."""
+        menu = Menu.stored(state.extra.get(st.LANG_MENU), self.locales)
+        if menu is not None and menu.pick(msg.text or "", self.catalogs, self.locales) is not None:
+            return True
+        return self.words.command(msg.channel, msg.text or "", self._command_locales(state)) is not None
 
     def _text(self, state: ConversationState, msg: InboundMessage, ctx: Context, prefix: list[str]) -> Outcome:
         """Typed text in a conversation under way: a language pick, a command, a question, an answer."""
         text = msg.text or ""
         picked = self._menu_pick(state, text, ctx, msg.channel, prefix)
+        if picked is None and not state.extra.get(st.LANG_SURE):
+            picked = self._named_later(state, text, ctx, msg.channel, prefix)  # "English" at any step
         if picked is not None:
             return picked
         command = self.words.command(msg.channel, text, self._command_locales(state))
@@ -232,7 +244,8 @@ class Engine(EngineCommands):
         if vocab.is_about_line(tokens):
             parts.append(self._t(state, ctx, m.ABOUT))
         elif asked is not Asked.ALONE:  # the question alone is no account of what happened
-            self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=asking is None)
+            unoffered = asking is not None and asking.reason.startswith("not-offered:")
+            self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=asking is None or unoffered)
         if asking is not None:
             outcome = self._ask_language(state, ctx, msg.channel, asking, parts, events)
         else:
