@@ -9,7 +9,7 @@ from bot import state as st
 from bot.commands import Carrier, Command
 from bot.engine_language import EngineLanguage
 from bot.options import options_for
-from bot.parse import Miss, Parsed, checked
+from bot.parse import checked
 from bot.render import DONE_DATA, TOGGLE, pack
 from bot.types import TELEGRAM, Button, Context, ConversationState, Event, EventKind, Outcome, Reply, Status
 
