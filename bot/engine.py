@@ -248,6 +248,8 @@ class Engine(EngineCommands):
             self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=asking is None or unoffered)
         if asking is not None:
             outcome = self._ask_language(state, ctx, msg.channel, asking, parts, events)
+        elif any(e.kind is EventKind.URGENT for e in events):
+            outcome = self._danger_said(state, ctx, msg.channel, parts, events)
         else:
             outcome = self._ask(state, ctx, msg.channel, parts, events)
         return outcome if asked is Asked.NO else self._with_signs(outcome, ctx, msg.channel)

@@ -48,6 +48,18 @@ class EngineAnswers(EngineClose):
             return self._miss(state, step, parsed, ctx, channel, prefix)
         return self._alarmed(state, ctx, channel, prefix, alarm, parsed)
 
+    def _danger_said(
+        self, state: ConversationState, ctx: Context, channel: str, parts: list[str], events: list[Event]
+    ) -> Outcome:
+        """A first message whose danger words raised the alert ("ayuda, le estan pegando a una
+        muchacha"): on as for Yes, never "is anyone in danger?" right after (trial S6)."""
+        start = self.flow.steps[self.flow.start]
+        st.record(state, start.id, "yes")
+        state.history.append(start.id)
+        number = self._t(state, ctx, m.EMERGENCY)  # the flow's own notice after Yes shows it
+        return self._advance(state, start.id, next_target(start, "yes"), ctx, channel,
+                             [p for p in parts if p != number], events)
+
     def _refuses(self, state: ConversationState, tokens: list[str]) -> bool:
         """The whole message declines to say (the words file's "prefer not to say" forms, trial minor
         8): at a question answered in words it is no answer (a refusal is no locatable place)."""

@@ -68,3 +68,21 @@ def test_the_trials_spanish_beating_gets_the_number_the_alert_and_moves_on(
     assert "911" in c.last_text and ("urgent", "danger") in c.events
     assert "peligro ahora mismo" not in c.outcomes[-1].replies[-1].text  # not asked what was just told
     assert c.step == "A4" and len(out.replies) >= 2
+
+
+@pytest.mark.parametrize(("locales", "text", "asked"), [
+    (("en", "es"), "ayuda, le estan pegando a una muchacha ahorita en el motel", "peligro ahora mismo"),
+    (("en",), "they are beating a girl at the motel right now", "danger right now"),
+])
+def test_danger_words_in_a_first_message_move_on_as_for_yes(
+    us: Region, ctx: Context, locales: tuple[str, ...], text: str, asked: str
+) -> None:
+    engine = build_engine(locales_dir=LOCALES, locales=locales, default_locale="en", region=us)
+    c = Chat(engine=engine, ctx=ctx)
+    c.say(text)
+    assert ("urgent", "danger") in c.events and "911" in c.last_text
+    assert sum("911" in line for line in c.last_text.split("\n")) == 1  # the number once
+    assert asked not in c.last_text  # and no danger question right after it
+    assert c.state is not None and c.state.answers["A2"] == "yes" and c.step == "A4"
+    c.say("1")
+    assert c.step == "B2" and c.events.count(("urgent", "danger")) == 1  # the account is B1, kept
