@@ -21,6 +21,7 @@ from bot.engine_base import MAX_TEXT_CHARS
 from bot.engine_commands import EngineCommands
 from bot.engine_language import DENSE_SCRIPTS
 from bot.langmenu import Menu
+from bot.language import Decision
 from bot.langnames import language_named, not_english
 from bot.langscript import letters
 from bot.render import pack
@@ -244,15 +245,22 @@ class Engine(EngineCommands):
         if vocab.is_about_line(tokens):
             parts.append(self._t(state, ctx, m.ABOUT))
         elif asked is not Asked.ALONE:  # the question alone is no account of what happened
-            unoffered = asking is not None and asking.reason.startswith("not-offered:")
-            self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=asking is None or unoffered)
-        if asking is not None:
-            outcome = self._ask_language(state, ctx, msg.channel, asking, parts, events)
-        elif any(e.kind is EventKind.URGENT for e in events):
-            outcome = self._danger_said(state, ctx, msg.channel, parts, events)
-        else:
-            outcome = self._ask(state, ctx, msg.channel, parts, events)
+            shown = asking is None or asking.reason.startswith("not-offered:")  # else the menu shows it
+            self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=shown)
+        outcome = self._first_reply(state, ctx, msg.channel, asking, parts, events)
         return outcome if asked is Asked.NO else self._with_signs(outcome, ctx, msg.channel)
+
+    def _first_reply(
+        self, state: ConversationState, ctx: Context, channel: str, asking: Decision | None, parts: list[str],
+        events: list[Event],
+    ) -> Outcome:
+        """The danger question (with the language menu when the language is unsure), or on as for
+        Yes when the message's danger words already raised the alert (trial S6)."""
+        if asking is not None:
+            return self._ask_language(state, ctx, channel, asking, parts, events)
+        if any(e.kind is EventKind.URGENT for e in events):
+            return self._danger_said(state, ctx, channel, parts, events)
+        return self._ask(state, ctx, channel, parts, events)
 
     def _first_words(
         self, state: ConversationState, ctx: Context, text: str, tokens: list[str], vocab: Vocabulary,
