@@ -61,11 +61,17 @@ def test_danger_words_beside_the_pause_still_bring_the_number_and_the_alert(chat
     assert ("urgent", "danger") in [(e.kind.value, e.reason) for e in out.events]
 
 
-def test_a_longer_account_that_mentions_watching_is_still_an_answer(chat: Make) -> None:
+@pytest.mark.parametrize("account", [
+    "the boss is watching them all day and keeps their passports so they cant go anywhere",
+    "she cant talk to anyone, they keep her phone",
+    "they have to go to work at 5am",
+    "the girls are being watched by a man",
+])
+def test_an_account_that_mentions_watching_or_going_is_still_an_answer(chat: Make, account: str) -> None:
     c = chat()
     c.walk("hi", "2", "1")
-    c.say("the boss is watching them all day and keeps their passports so they cant go anywhere")
-    assert c.step == "B2"
+    c.say(account)
+    assert c.step == "B2" and c.state is not None and c.state.answers["B1"] == account
 
 
 def test_spanish_not_safe_at_where_ends_the_chat_and_is_not_the_place(es_engine: Engine, ctx: Context) -> None:
