@@ -9,7 +9,9 @@ from typing import Callable
 import pytest
 
 from bot import Engine, build_engine
+from bot.pause import pause_rest
 from bot.types import Context, Region
+from bot.words import Vocabulary, canon_tokens, load_vocabularies
 from tests.bot.helpers import LOCALES, Chat
 
 Make = Callable[..., Chat]
@@ -89,3 +91,14 @@ def test_no_es_seguro_alone_still_answers_not_sure(es_engine: Engine, ctx: Conte
     assert c.step == "B3", c.last_text
     c.say("no es seguro")
     assert c.state is not None and c.state.status == "active" and c.step != "B3"
+
+
+def test_no_answer_word_of_any_language_is_a_pause_phrase() -> None:
+    """"no es seguro" means "not sure" too: a pause phrase must never swallow an answer."""
+    names = tuple(sorted(p.name for p in LOCALES.iterdir() if (p / "words.toml").exists()))
+    vocabs = load_vocabularies(LOCALES, names)
+    pause = Vocabulary.merge(vocabs.values()).pause
+    answers = {w for v in vocabs.values() for words in v.answers.values() for w in words}
+    answers |= {w for v in vocabs.values() for table in v.options.values() for ws in table.values() for w in ws}
+    caught = sorted(w for w in answers if pause_rest(pause, canon_tokens(w)) is not None)
+    assert caught == []
