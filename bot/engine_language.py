@@ -206,6 +206,9 @@ class EngineLanguage(EngineAnswers):
         change it).  A language the reporter chose is only offered a switch (``_switch_offer``)."""
         if len(self.locales) == 1 or state.extra.get(st.LANG_CHOSEN):
             return []
+        menu = Menu.stored(state.extra.get(st.LANG_MENU), self.locales)
+        if menu is not None and menu.pick(text, self.catalogs, self.locales) is not None:
+            return []  # "中文" at the menu is a choice, made by ``_menu_pick``
         other = self._written_in(state, channel, text)
         if other is None or other == state.locale:
             return []
@@ -218,8 +221,8 @@ class EngineLanguage(EngineAnswers):
         """The offered locale ``text`` is surely in: its signs word ("SEÑALES"), "no hablo
         ingles", its script, or n-grams over a long enough text; None when unsure."""
         found = self.words.find(channel, text)
-        if found is not None and found[0] is Command.SIGNS and found[1] in self.locales:
-            return found[1]
+        if found is not None:  # another language's SIGNS word asks in it; EXIT or LANG keep the language
+            return found[1] if found[0] is Command.SIGNS and found[1] in self.locales else None
         said = not_english(text, self.locales)
         if said is not None:
             return said
