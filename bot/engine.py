@@ -21,7 +21,9 @@ from bot.commands import Command, carrier_action
 from bot.engine_base import MAX_TEXT_CHARS
 from bot.engine_language import DENSE_SCRIPTS
 from bot.engine_signs import EngineSigns
-from bot.langnames import language_named
+from bot.flow import Step
+from bot.language import Decision
+from bot.langnames import language_named, not_english
 from bot.langscript import letters
 from bot.render import pack
 from bot.signs import Asked
@@ -87,11 +89,21 @@ class Engine(EngineSigns):
         step = self.flow.step(state.step)
         if state.status != Status.FINISHED and (step is None or not step.asks):
             return self._restart(state, ctx, msg.channel)
+        paused = None if msg.button else self._pause(state, text, ctx, msg.channel)
+        if paused is not None:  # "gtg", "someone is looking at my phone": as EXIT (trial S3)
+            return paused
+        return self._under_way(state, step, msg, ctx)
+
+    def _under_way(self, state: ConversationState, step: Step | None, msg: InboundMessage, ctx: Context) -> Outcome:
+        """A message in a conversation under way: asides, buttons, a language switch, the signs, an answer."""
+        text = msg.text or ""
         prefix = self._asides(state, msg, ctx)
         if (msg.has_media or msg.shared) and not text.strip() and not msg.button:
             return self._reask(state, ctx, msg.channel, prefix)
         if msg.button and msg.channel == TELEGRAM:
             return self._button(state, msg.button, ctx)
+        switched = [] if msg.button else self._switched(state, msg.channel, text)
+        prefix += switched
         question = self._vocab_of(state.locale).signs_question(canon_tokens(text))
         if question.asked is not Asked.NO and not self._words_pending(state, msg):
             if state.status != Status.FINISHED and step is not None:  # an answer beside it counts
@@ -99,18 +111,19 @@ class Engine(EngineSigns):
                                       prefix + self._switch_offer(state, text))
             if question.asked is Asked.ALONE:
                 return self._signs(state, ctx, msg.channel, prefix)
+        said = bool(switched) or not_english(text, self.locales) is not None
+        if said and question.asked is Asked.NO and step is not None and step.type != "text" \
+                and not self._words_pending(state, msg):  # "no hablo ingles" is no answer: the question again
+            return self._reask(state, ctx, msg.channel, prefix)
         outcome = self._text(state, msg, ctx, prefix)
         return self._with_signs(outcome, ctx, msg.channel) if question.asked is Asked.MORE else outcome
-
-    def _words_pending(self, state: ConversationState, msg: InboundMessage) -> bool:
-        """A language menu is open or the message is a command: those come first."""
-        return bool(state.extra.get(st.LANG_MENU)) or self.words.command(
-            msg.channel, msg.text or "", self._command_locales(state)) is not None
 
     def _text(self, state: ConversationState, msg: InboundMessage, ctx: Context, prefix: list[str]) -> Outcome:
         """Typed text in a conversation under way: a language pick, a command, a question, an answer."""
         text = msg.text or ""
         picked = self._menu_pick(state, text, ctx, msg.channel, prefix)
+        if picked is None and not state.extra.get(st.LANG_SURE):
+            picked = self._named_later(state, text, ctx, msg.channel, prefix)  # "English" at any step
         if picked is not None:
             return picked
         command = self.words.command(msg.channel, text, self._command_locales(state))
@@ -177,6 +190,9 @@ class Engine(EngineSigns):
         prefix = self._asides(state, msg, ctx)
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
+        paused = None if msg.button else self._pause(state, text, ctx, msg.channel)
+        if paused is not None:  # still not safe: leave again
+            return paused
         events: list[Event] = []
         tokens = canon_tokens(text)
         vocab = self._vocab_of(state.locale)
@@ -231,12 +247,22 @@ class Engine(EngineSigns):
         if vocab.is_about_line(tokens):
             parts.append(self._t(state, ctx, m.ABOUT))
         elif asked is not Asked.ALONE:  # the question alone is no account of what happened
-            self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=asking is None)
-        if asking is not None:
-            outcome = self._ask_language(state, ctx, msg.channel, asking, parts, events)
-        else:
-            outcome = self._ask(state, ctx, msg.channel, parts, events)
+            shown = asking is None or asking.reason.startswith("not-offered:")  # else the menu shows it
+            self._first_words(state, ctx, text, tokens, vocab, parts, events, show_number=shown)
+        outcome = self._first_reply(state, ctx, msg.channel, asking, parts, events)
         return outcome if asked is Asked.NO else self._with_signs(outcome, ctx, msg.channel)
+
+    def _first_reply(
+        self, state: ConversationState, ctx: Context, channel: str, asking: Decision | None, parts: list[str],
+        events: list[Event],
+    ) -> Outcome:
+        """The danger question (with the language menu when the language is unsure), or on as for
+        Yes when the message's danger words already raised the alert (trial S6)."""
+        if asking is not None:
+            return self._ask_language(state, ctx, channel, asking, parts, events)
+        if any(e.kind is EventKind.URGENT for e in events):
+            return self._danger_said(state, ctx, channel, parts, events)
+        return self._ask(state, ctx, channel, parts, events)
 
     def _first_words(
         self, state: ConversationState, ctx: Context, text: str, tokens: list[str], vocab: Vocabulary,

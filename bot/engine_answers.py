@@ -27,6 +27,8 @@ class EngineAnswers(EngineClose):
         if step.type == "text":
             if alarm is Alarm.NUMBER:  # "911" alone is no account of what happened: the number, and
                 return self._alarmed(state, ctx, channel, prefix, Alarm.UNCLEAR)  # the danger check again
+            if self._refuses(state, tokens):  # "I won't say", "не скажу": a skip, the words kept beside it
+                return self._answer(state, step, None, ctx, channel, prefix, words=text.strip(), alarm=alarm)
             value, note = self._keep(text, step.max_chars)
             if not value:
                 return self._miss(state, step, Parsed(miss=Miss.UNCLEAR), ctx, channel, prefix)
@@ -45,6 +47,25 @@ class EngineAnswers(EngineClose):
         if alarm is Alarm.NONE:
             return self._miss(state, step, parsed, ctx, channel, prefix)
         return self._alarmed(state, ctx, channel, prefix, alarm, parsed)
+
+    def _danger_said(
+        self, state: ConversationState, ctx: Context, channel: str, parts: list[str], events: list[Event]
+    ) -> Outcome:
+        """A first message whose danger words raised the alert ("ayuda, le estan pegando a una
+        muchacha"): on as for Yes, never "is anyone in danger?" right after (trial S6)."""
+        start = self.flow.steps[self.flow.start]
+        st.record(state, start.id, "yes")
+        state.history.append(start.id)
+        number = self._t(state, ctx, m.EMERGENCY)  # the flow's own notice after Yes shows it
+        return self._advance(state, start.id, next_target(start, "yes"), ctx, channel,
+                             [p for p in parts if p != number], events)
+
+    def _refuses(self, state: ConversationState, tokens: list[str]) -> bool:
+        """The whole message declines to say (the words file's "prefer not to say" forms, trial minor
+        8): at a question answered in words it is no answer (a refusal is no locatable place)."""
+        vocab = self._vocab_of(state.locale)
+        said = " ".join(vocab.strip_fillers(tokens))
+        return bool(said) and said in vocab.options.get("A4", {}).get("private", ())
 
     def _alarmed(
         self, state: ConversationState, ctx: Context, channel: str, prefix: list[str], alarm: Alarm,

@@ -8,9 +8,10 @@ from bot import state as st
 from bot.engine_base import MAX_TEXT_CHARS, EngineBase
 from bot.flow import Flow
 from bot.navigate import next_target
+from bot.pause import pause_rest
 from bot.render import pack
 from bot.types import SMS, TELEGRAM, WHATSAPP, Context, ConversationState, Event, EventKind, Outcome, Status
-from bot.words import Alarm
+from bot.words import Alarm, canon_tokens
 
 
 class EngineClose(EngineBase):
@@ -69,8 +70,26 @@ class EngineClose(EngineBase):
         events = events + [Event(EventKind.INCOMPLETE, "unsafe")]
         return Outcome(replies=pack(parts + [self._t(state, ctx, m.UNSAFE)]), state=state, events=events)
 
-    def _exit(self, state: ConversationState, ctx: Context, channel: str) -> Outcome:
-        events = []
+    def _pause(self, state: ConversationState, text: str, ctx: Context, channel: str) -> Outcome | None:
+        """ "gtg", "someone is looking at my phone", "viene alguien": EXIT's one bland reply (trial
+        S3), in any enabled language, nothing of it kept as an answer; None for other messages.
+
+        Being watched is a reason to stop texting, not a report of danger: only emergency words
+        besides the pause phrase bring the number and raise the alert (decision 12).
+        """
+        rest = pause_rest(self._vocab_of(state.locale, *self.locales).pause, canon_tokens(text))
+        if rest is None:
+            return None
+        alarm = self._vocab_of(state.locale).alarm(rest, ctx.region.emergency)
+        events = [self._emergency_event(state)] if alarm in (Alarm.DANGER, Alarm.NUMBER) else []
+        parts = [self._t(state, ctx, m.EMERGENCY)] if alarm is not Alarm.NONE else []
+        return self._exit(state, ctx, channel, parts=parts, events=events)
+
+    def _exit(
+        self, state: ConversationState, ctx: Context, channel: str, *, parts: list[str] | None = None,
+        events: list[Event] | None = None,
+    ) -> Outcome:
+        events = list(events or [])
         checking = bool(state.extra.pop(st.SAFE_CHECK, False))
         fresh = not checking or bool(state.extra.get(st.UNSEALED))  # the kept path answers are sealed already
         if st.worth_sealing(state) and state.status != Status.FINISHED and fresh:
@@ -84,16 +103,18 @@ class EngineClose(EngineBase):
         state.status, state.step = Status.ENDED, None
         state.extra.pop(st.PENDING, None)
         msgid = {TELEGRAM: m.EXIT_TELEGRAM, SMS: m.EXIT_SMS, WHATSAPP: m.EXIT_SMS}.get(channel, m.EXIT)
-        return Outcome(replies=pack([self._t(state, ctx, msgid)]), state=state, events=events)
+        return Outcome(replies=pack([*(parts or []), self._t(state, ctx, msgid)]), state=state, events=events)
 
     # ---- coming back after "write again when it is safe" or EXIT (issue 8) ------------------
 
     def _remember(self, state: ConversationState, from_step: str, to: str) -> None:
         """Where the interview goes on when the reporter comes back, with the option answers
-        that steer the rest of it (their other answers live only in the sealed tip)."""
+        that steer the rest of it or score it (words typed live only in the sealed tip): the
+        finished tip is scored and routed from every answer, not only those given since."""
         if self.flow.safety_check is None:
             return
-        keep = {k: v for k, v in state.answers.items() if k in steering(self.flow) and v not in (None, "", [])}
+        kept = steering(self.flow) | scored(self.flow)
+        keep = {k: v for k, v in state.answers.items() if k in kept and v not in (None, "", [])}
         state.extra[st.RESUME] = {"from": from_step, "to": to, "keep": keep}
         state.extra.pop(st.LANG_MENU, None)
 
@@ -146,6 +167,17 @@ def steering(flow: Flow) -> frozenset[str]:
     ids.update(k for block in flow.blocks for k in block.when)
     ids.update(k for step in flow.steps.values() for k in step.inform_if)
     return frozenset(ids)
+
+
+# Answers given by picking an option: what the rules score and route on, never words typed.
+_OPTION_TYPES = frozenset({"choice", "checklist", "yn", "ynu"})
+
+
+def scored(flow: Flow) -> frozenset[str]:
+    """Option answers kept over a pause (EXIT, "not safe to text") so that the version sealed
+    after coming back is scored on the whole tip (a P2 labour tip must not end P4)."""
+    ids = {s.id for s in flow.steps.values() if s.type in _OPTION_TYPES}
+    return frozenset(ids | {st.EMERGENCY_ANSWER})
 
 
 def split_text(text: str, size: int) -> list[str]:

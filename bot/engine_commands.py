@@ -9,7 +9,7 @@ from bot import state as st
 from bot.commands import Carrier, Command
 from bot.engine_language import EngineLanguage
 from bot.options import options_for
-from bot.parse import Miss, Parsed, checked
+from bot.parse import checked
 from bot.render import DONE_DATA, TOGGLE, pack
 from bot.types import TELEGRAM, Button, Context, ConversationState, Event, EventKind, Outcome, Reply, Status
 
@@ -82,8 +82,8 @@ class EngineCommands(EngineLanguage):
             return self._reask(state, ctx, channel, [])
         if rest == DONE_DATA:
             chosen = st.pending_keys(state, step.id)
-            if not chosen:
-                return self._miss(state, step, Parsed(miss=Miss.UNCLEAR), ctx, channel, [])
+            if not chosen:  # a button user is shown the buttons, not told to type numbers (trial minor 9)
+                return self._reask(state, ctx, channel, [self._t(state, ctx, m.HINT_BUTTONS)])
             parsed = checked(step, chosen, options_for(step, ctx.region))
             return self._answer(state, step, parsed.value, ctx, channel, [])
         action, _, key = rest.partition(":")

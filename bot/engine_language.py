@@ -15,7 +15,9 @@ from bot import messages as m
 from bot import state as st
 from bot.engine_answers import EngineAnswers
 from bot.engine_base import ENGLISH
+from bot.commands import Command
 from bot.langmenu import Menu, name
+from bot.langnames import language_named, not_english, unoffered_named
 from bot.langscript import letters
 from bot.language import Decision, decide
 from bot.render import pack
@@ -26,6 +28,11 @@ from bot.words import canon
 # "Chinese workers" are not; a sentence of what happened is).  A Han, kana or Hangul character
 # holds about a word: it counts as three letters.
 SWITCH_MIN_LETTERS = 30
+# Trial S5: while the language was only inferred ("hi" read as English), a message in another
+# offered language switches the conversation to it: its script says so from this many letters
+# (a Han character counting three), the n-grams (already held to a 10-nat margin) from SWITCH_NGRAM.
+SWITCH_SCRIPT = 4
+SWITCH_NGRAM = 15
 DENSE_SCRIPTS = ("han", "kana", "hangul")
 
 
@@ -38,6 +45,11 @@ class EngineLanguage(EngineAnswers):
         decision = decide(text, enabled=self.locales, telegram_lang=msg.hints.language_code,
                           country=msg.hints.country, default=self.default_locale)
         state.locale = decision.candidates[0] if decision.candidates else self.default_locale
+        other = unoffered_named(text, self.locales) or (
+            decision.reason.partition(":")[2] if decision.reason.startswith("not-offered:") else None)
+        if other:  # "merhaba", "türkçe": English (the reply says the line does not speak theirs yet)
+            state.locale = ENGLISH if ENGLISH in self.locales else self.default_locale
+            return Decision.ask(decision.candidates, f"not-offered:{other}")
         greeted = self._greeting_language(text, decision.candidates)
         if greeted is not None:  # "hi", "hola": too short for the n-grams, but a greeting says its language
             state.locale = greeted
@@ -59,6 +71,7 @@ class EngineLanguage(EngineAnswers):
     def _choose(self, state: ConversationState, locale: str) -> None:
         state.locale = locale
         state.extra[st.LANG_SURE] = True
+        state.extra[st.LANG_CHOSEN] = True
         state.extra.pop(st.LANG_MENU, None)
 
     def _in(self, locale: str, ctx: Context, msgid: str) -> str:
@@ -89,6 +102,8 @@ class EngineLanguage(EngineAnswers):
     ) -> Outcome:
         """The first reply when the language is unsure: danger check and emergency number in the
         likeliest language and in English, then the menu.  The danger question stays pending."""
+        if decision.reason.startswith("not-offered:"):
+            return self._not_offered(state, ctx, channel, parts, events, question=True)
         step = self.flow.steps[self.flow.start]
         likeliest = state.locale
         for locale in dict.fromkeys((likeliest, ENGLISH)):
@@ -113,6 +128,8 @@ class EngineLanguage(EngineAnswers):
         if menu is None:
             return None
         picked = menu.pick(text, self.catalogs, self.locales)
+        if picked is None and unoffered_named(text, self.locales):  # "türkçe": not stuck at the menu
+            return self._not_offered(state, ctx, channel, prefix, [], question=False)
         if picked is None:
             return None
         if picked not in self.locales:  # "more": the next page; the danger question still waits
@@ -129,10 +146,13 @@ class EngineLanguage(EngineAnswers):
         return self._reask(state, ctx, TELEGRAM, [])
 
     def _switch_offer(self, state: ConversationState, text: str) -> list[str]:
-        """A long message clearly in another enabled language: switch to it while the language
-        was a guess, or offer the switch in one line, in both languages, once per language."""
+        """A long message clearly in another enabled language than the one the reporter chose:
+        offer the switch in one line, in both languages, once per language (an inferred language
+        is switched by ``_switched`` instead)."""
         seen = letters(text)
         if len(self.locales) == 1 or seen.total + 2 * sum(seen.counts[s] for s in DENSE_SCRIPTS) < SWITCH_MIN_LETTERS:
+            return []
+        if not state.extra.get(st.LANG_CHOSEN):  # an inferred language was switched already (``_switched``)
             return []
         decision = decide(text, enabled=self.locales, default=self.default_locale)
         other = decision.locale
@@ -148,3 +168,68 @@ class EngineLanguage(EngineAnswers):
         state.extra[st.LANG_MENU] = Menu((other, state.locale)).to_extra()
         return [f"{self.render.text(other, m.LANG_MENU)} / {self.render.text(state.locale, m.LANG_MENU)}"
                 f" a {name(self.catalogs, other)}, b {name(self.catalogs, state.locale)}"]
+
+    def _not_offered(
+        self, state: ConversationState, ctx: Context, channel: str, parts: list[str], events: list[Event], *,
+        question: bool,
+    ) -> Outcome:
+        """A language the line does not offer ("merhaba", "türkçe"): one short line in English that
+        it does not speak theirs yet, the danger question on a first message, and the menu (trial
+        S5: 3 SMS segments at most, where the danger question and 911 in two languages took 6)."""
+        state.locale = ENGLISH if ENGLISH in self.locales else self.default_locale
+        state.extra.pop(st.LANG_SURE, None)
+        parts = parts + [self._in(state.locale, ctx, m.LANG_NOT_OFFERED)]
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if question:
+            step = self.flow.steps[self.flow.start]
+            parts.append(self.render.question(step, state.locale, ctx.region, self._params_in(state.locale, ctx)))
+            buttons = self.render.buttons(step, state.locale, ctx.region) if channel == TELEGRAM else ()
+        order = tuple(dict.fromkeys((state.locale, *self.locales)))
+        return self._menu_reply(state, channel, Menu(order), parts, buttons, events)
+
+    def _named_later(
+        self, state: ConversationState, text: str, ctx: Context, channel: str, prefix: list[str]
+    ) -> Outcome | None:
+        """While the language is a guess, its name at any step chooses it ("English" after a
+        reply in the wrong one); a language the line does not offer gets ``_not_offered``."""
+        named = language_named(text, self.locales)
+        if named is not None:
+            self._choose(state, named)
+            return self._reask(state, ctx, channel, prefix)
+        if unoffered_named(text, self.locales):
+            return self._not_offered(state, ctx, channel, prefix, [], question=False)
+        return None
+
+    def _switched(self, state: ConversationState, channel: str, text: str) -> list[str]:
+        """Trial S5: a message in another offered language while the language was only inferred
+        ("hi" -> English, then Spanish): switch to it and say so in one line (its name and how to
+        change it).  A language the reporter chose is only offered a switch (``_switch_offer``)."""
+        if len(self.locales) == 1 or state.extra.get(st.LANG_CHOSEN):
+            return []
+        menu = Menu.stored(state.extra.get(st.LANG_MENU), self.locales)
+        if menu is not None and menu.pick(text, self.catalogs, self.locales) is not None:
+            return []  # "中文" at the menu is a choice, made by ``_menu_pick``
+        other = self._written_in(state, channel, text)
+        if other is None or other == state.locale:
+            return []
+        state.locale = other
+        state.extra[st.LANG_SURE] = True
+        state.extra.pop(st.LANG_MENU, None)
+        return [f"{name(self.catalogs, other)}. {self.render.text(other, m.LANG_OFFER)}"]
+
+    def _written_in(self, state: ConversationState, channel: str, text: str) -> str | None:
+        """The offered locale ``text`` is surely in: its signs word ("SEÑALES"), "no hablo
+        ingles", its script, or n-grams over a long enough text; None when unsure."""
+        found = self.words.find(channel, text)
+        if found is not None:  # another language's SIGNS word asks in it; EXIT or LANG keep the language
+            return found[1] if found[0] is Command.SIGNS and found[1] in self.locales else None
+        said = not_english(text, self.locales)
+        if said is not None:
+            return said
+        seen = letters(text)
+        weight = seen.total + 2 * sum(seen.counts[s] for s in DENSE_SCRIPTS)
+        if weight < SWITCH_SCRIPT or (weight < SWITCH_NGRAM and text.isascii()):
+            return None  # "1 3", "yes", "my cousin": no n-gram reading (about 1 ms) on the hot path
+        decision = decide(text, enabled=self.locales, default=self.default_locale)
+        by_script = decision.reason.startswith(("script:", "letters:"))
+        return decision.locale if by_script or weight >= SWITCH_NGRAM else None

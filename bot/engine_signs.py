@@ -15,10 +15,11 @@ from bot import messages as m
 from bot import state as st
 from bot.engine_commands import EngineCommands
 from bot.flow import Step
+from bot.langmenu import Menu
 from bot.parse import Miss, Parsed
 from bot.render import pack
 from bot.signs import Asked, Question
-from bot.types import TELEGRAM, Context, ConversationState, Outcome, Reply
+from bot.types import TELEGRAM, Context, ConversationState, InboundMessage, Outcome, Reply
 from bot.words import Alarm, canon_tokens
 
 
@@ -88,3 +89,11 @@ class EngineSigns(EngineCommands):
                 texts = [r.text for r in replies] + [before] + [r.text for r in summary] + [question]
                 replies = pack(texts, last.buttons)
         return Outcome(replies=replies, state=state, events=outcome.events, send=outcome.send, failed=outcome.failed)
+
+    def _words_pending(self, state: ConversationState, msg: InboundMessage) -> bool:
+        """A pick from an open language menu or a command: those come first ("what are the signs"
+        with the menu open is still a question)."""
+        menu = Menu.stored(state.extra.get(st.LANG_MENU), self.locales)
+        if menu is not None and menu.pick(msg.text or "", self.catalogs, self.locales) is not None:
+            return True
+        return self.words.command(msg.channel, msg.text or "", self._command_locales(state)) is not None

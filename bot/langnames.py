@@ -37,6 +37,45 @@ LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
     "hi": ("हिन्दी", "हिंदी", "hindi"),
 }
 
+# Languages the line has no catalog for, as people name or greet in them (trial S5: "merhaba" was
+# guessed Indonesian, "türkçe" at the menu left the reporter stuck).  Whole texts only.
+OTHER_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "tr": ("türkçe", "turkce", "turkish", "merhaba", "merhabalar", "günaydın", "gunaydin", "iyi günler",
+           "iyi gunler", "iyi akşamlar", "iyi aksamlar", "nasılsın", "nasilsin"),
+    "fa": ("فارسی", "farsi", "persian", "دری", "dari"),
+    "ur": ("اردو", "urdu"),
+    "am": ("አማርኛ", "amharic", "amarigna"),
+    "ps": ("پښتو", "pashto"),
+    "bn": ("বাংলা", "bengali", "bangla"),
+    "pa": ("ਪੰਜਾਬੀ", "punjabi"),
+    "ne": ("नेपाली", "nepali"),
+    "sw": ("kiswahili", "swahili"),
+    "ja": ("日本語", "japanese", "nihongo"),
+    "km": ("ខ្មែរ", "khmer"),
+    "my": ("မြန်မာ", "burmese"),
+}
+
+# "I don't speak English" in the offered languages: the conversation switches to the language it is
+# in, and it is never read as an answer ("no hablo ingles" is not "No").
+NOT_ENGLISH: dict[str, tuple[str, ...]] = {
+    "es": ("no hablo ingles", "no hablo inglés", "no entiendo ingles", "no entiendo inglés", "en español",
+           "hablo español", "solo español", "solo hablo español"),
+    "fr": ("je ne parle pas anglais", "je parle pas anglais", "en français", "je ne comprends pas l'anglais"),
+    "pt": ("não falo inglês", "nao falo ingles", "em português", "não entendo inglês", "nao entendo ingles"),
+    "de": ("ich spreche kein englisch", "auf deutsch"),
+    "it": ("non parlo inglese", "in italiano"),
+    "ro": ("nu vorbesc engleza", "nu vorbesc engleză", "în română", "in romana"),
+    "ru": ("я не говорю по-английски", "я не говорю по английски", "не говорю по-английски", "по-русски пожалуйста"),
+    "uk": ("я не розмовляю англійською", "не розмовляю англійською", "українською будь ласка"),
+    "tl": ("hindi ako marunong mag english", "di ako marunong mag english", "tagalog po", "tagalog lang"),
+    "vi": ("tôi không biết tiếng anh", "toi khong biet tieng anh", "không biết tiếng anh"),
+    "id": ("saya tidak bisa bahasa inggris", "tidak bisa bahasa inggris", "gak bisa bahasa inggris"),
+    "pl": ("nie mówię po angielsku", "nie mowie po angielsku"),
+    "ar": ("لا أتكلم الإنجليزية", "لا اتكلم الانجليزية", "لا أتحدث الإنجليزية", "ما بحكي انجليزي", "ما بعرف انجليزي"),
+    "zh": ("我不会说英语", "我不会英语", "不会英语", "我不懂英语", "不懂英文", "我不会英文"),
+}
+
+
 # Languages someone from a calling-code country most likely writes, likeliest first.  A prior
 # only: it re-ranks a menu and may break a near tie, never overrides decisive text.
 COUNTRY_LANGUAGES: dict[str, tuple[str, ...]] = {
@@ -77,6 +116,43 @@ def language_named(text: str, enabled: Sequence[str]) -> str | None:
         locale = _BY_NAME.get(key)
         if locale is not None and locale in enabled:
             return locale
+    return None
+
+
+def _table(names: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for code, said in names.items():
+        for words in said:
+            table.setdefault(" ".join(words.casefold().split()), code)
+            table.setdefault(fold(words), code)
+    return table
+
+
+_OTHER = _table(OTHER_LANGUAGES)
+_NOT_ENGLISH = _table(NOT_ENGLISH)
+
+
+def _whole(text: str) -> tuple[str, str]:
+    stripped = text.strip().strip(".!?¿¡,;:()[]\"'«»“”„。！？،؟።")
+    return " ".join(stripped.casefold().split()), fold(stripped)
+
+
+def unoffered_named(text: str, enabled: Sequence[str]) -> str | None:
+    """The language ``text`` names or greets in, when the line does not offer it ("türkçe",
+    "merhaba", "italiano" where Italian is not enabled), else None."""
+    for key in _whole(text):
+        code = _OTHER.get(key) or _BY_NAME.get(key)
+        if code is not None and code not in enabled:
+            return code
+    return None
+
+
+def not_english(text: str, enabled: Sequence[str]) -> str | None:
+    """The enabled locale of an "I don't speak English" ("no hablo ingles"), else None."""
+    for key in _whole(text):
+        code = _NOT_ENGLISH.get(key)
+        if code is not None and code in enabled:
+            return code
     return None
 
 

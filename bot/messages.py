@@ -9,10 +9,12 @@ FIRST = "reply.first"
 LANG_OFFER = "reply.lang_offer"
 LANG_MENU = "reply.lang_menu"
 LANG_ONE = "reply.lang_one"
+LANG_NOT_OFFERED = "reply.lang_not_offered"  # in English: the line does not speak theirs yet
 LANG_NAME = "lang.name"  # each catalog names its own language, in that language
 HELP = "cmd.help"
 HINT_NUMBER = "reply.hint.number"
 HINT_CHECKLIST = "reply.hint.checklist"
+HINT_BUTTONS = "reply.hint.buttons"  # Telegram: Done pressed with nothing ticked
 HINT_AMBIGUOUS = "reply.hint.ambiguous"
 HINT_NONE_WITH_OTHERS = "reply.hint.none_with_others"
 HINT_TEXT = "reply.hint.text"
@@ -43,8 +45,8 @@ CUT_LONG = "reply.cut_long"
 PARTNER_KINDS = ("police", "ngo", "child_protection", "labour")
 
 SYSTEM = (
-    FIRST, LANG_OFFER, LANG_MENU, LANG_ONE, LANG_NAME, HELP, HINT_NUMBER, HINT_CHECKLIST,
-    HINT_AMBIGUOUS, HINT_NONE_WITH_OTHERS, HINT_TEXT, HINT_COMMANDS, USE_NUMBERS, TOO_LONG,
+    FIRST, LANG_OFFER, LANG_MENU, LANG_ONE, LANG_NOT_OFFERED, LANG_NAME, HELP, HINT_NUMBER, HINT_CHECKLIST,
+    HINT_BUTTONS, HINT_AMBIGUOUS, HINT_NONE_WITH_OTHERS, HINT_TEXT, HINT_COMMANDS, USE_NUMBERS, TOO_LONG,
     MEDIA, SHARED, SHARED_PLACE, EXIT, EXIT_SMS, EXIT_TELEGRAM, DONE_EMPTY, FINISHED, ADDENDUM, UNSAFE, ERROR,
     EMERGENCY, PARTNERS_DEFAULT, BTN_DONE, ABOUT, HINT_KEPT, HINT_SKIP, KEPT_LONG, CUT_LONG,
     *COMMAND_MSGIDS.values(), *signs.MSGIDS,

@@ -11,13 +11,16 @@ Keys:
                                the next message may pick a locale (``True`` in older states)
   lang_sure    bool            the locale was chosen or the text decided it: it sticks until
                                the reporter changes it (else it is the likeliest guess)
+  lang_chosen  bool            the reporter chose the locale (deep link, LANG, the menu, its name):
+                               a message in another language is then offered a switch, not switched
   lang_offered [locale, ...]   languages a switch was already offered to (once each)
   use_numbers  bool            a carrier took a "YES": the next reply asks for numbers
   before_stop  str             the status to restore when an opted-out reporter opts in again
   resume       {"from": id, "to": id, "keep": {step id: answer}}  where an interview left by
                                EXIT or "not safe to text" goes on (``to``, walked from ``from``)
-                               and the option answers that steer the rest of it (the path, the
-                               blocks, the close): the state's answers are dropped once sealed
+                               and the option answers given (they steer the path, the blocks and
+                               the close, and score the tip finished after coming back); words
+                               typed are not kept: the state's answers are dropped once sealed
   safe_check   bool            a reporter came back: the safety check is asked before going on
 """
 
@@ -36,6 +39,7 @@ PREFILLED = "prefilled"
 LANG_MENU = "lang_menu"
 LANG_SURE = "lang_sure"
 LANG_OFFERED = "lang_offered"
+LANG_CHOSEN = "lang_chosen"
 USE_NUMBERS = "use_numbers"
 BEFORE_STOP = "before_stop"
 RESUME = "resume"

@@ -93,6 +93,7 @@ class Vocabulary:
     about: tuple[str, ...] = ()
     signs: tuple[str, ...] = ()  # "what are the signs?", "is this trafficking?" (issue 14)
     doubts: tuple[str, ...] = ()  # "not sure if", "but": part of a signs question, never an answer
+    pause: tuple[str, ...] = ()  # "gtg", "someone is looking at my phone": EXIT (``bot.pause``)
     danger: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
@@ -128,6 +129,7 @@ class Vocabulary:
             intents=_phrases(first.get("intents")),
             about=_phrases(raw.get("about", {}).get("phrases")),
             signs=_phrases(raw.get("signs", {}).get("phrases")), doubts=_phrases(raw.get("signs", {}).get("doubts")),
+            pause=_phrases(raw.get("pause", {}).get("phrases")),
             danger=_phrases(emergency.get("danger")),
             within=_phrases(emergency.get("within")),
             negations=_phrases(emergency.get("negations")),
@@ -155,7 +157,7 @@ class Vocabulary:
         return cls(
             answers=answers, fillers=frozenset(w for v in items for w in v.fillers), options=options,
             greetings=join("greetings"), intents=join("intents"), about=join("about"), signs=join("signs"),
-            doubts=join("doubts"), danger=join("danger"),
+            doubts=join("doubts"), danger=join("danger"), pause=join("pause"),
             within=join("within"), negations=join("negations"), numbers=join("numbers"),
             negation_window=max((v.negation_window for v in items), default=3),
             alarms=tuple(a for v in items for a in v.alarms),

@@ -56,6 +56,10 @@ class _Main(click.Group):
     """The command group; a database that cannot be read ends the command with a message,
     not a traceback (the driver's text may quote values, so only its class is named)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_HELP_ASKED] = any(arg in ctx.help_option_names for arg in args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -67,6 +71,14 @@ class _Main(click.Group):
                 "never set up, run 'tipline init'; check TIPLINE_DATABASE_URL; if tables are missing or damaged, "
                 "restore the database from a backup."
             ) from None
+
+
+def _help_asked(ctx: click.Context) -> bool:
+    """``tipline chat --help`` before an install exists: the help, not a layout error (trial minor 10)."""
+    return bool(ctx.meta.get(_HELP_ASKED))
+
+
+_HELP_ASKED = "tipline.help_asked"
 
 
 @click.group(cls=_Main)
@@ -87,8 +99,8 @@ def main(ctx: click.Context, log_level: str, log_format: str) -> None:
     configure_logging(log_level.upper(), secret_values=settings.secret_values, fmt=log_format)
     rt = Runtime(settings)
     ctx.ensure_object(dict)["runtime"] = rt
-    if ctx.invoked_subcommand == "init":
-        return  # init checks the layout itself (--demo allows the demo layout)
+    if ctx.invoked_subcommand == "init" or _help_asked(ctx):
+        return  # init checks the layout itself (--demo allows the demo layout); help needs no install
     try:
         check_layout(settings)
         if ctx.invoked_subcommand in _DATA_COMMANDS:

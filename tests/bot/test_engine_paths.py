@@ -192,4 +192,5 @@ def test_first_message_that_is_an_emergency_gets_the_number_at_once(chat: Make) 
     c = chat()
     out = c.say("SOS")
     assert [(e.kind.value, e.reason) for e in out.events] == [("urgent", "danger")]
-    assert "911" in c.last_text and c.step == "A2"
+    assert "911" in c.last_text and c.step == "A4"  # on as for Yes, not asked again (trial S6)
+    assert "danger right now" not in c.last_text

@@ -76,10 +76,11 @@ def test_none_toggle_clears_other_marks(chat: Make) -> None:
     assert [d for d, s in buttons(c) if s] == ["C:t:debt"]
 
 
-def test_done_with_nothing_ticked_is_a_miss(chat: Make) -> None:
+def test_done_with_nothing_ticked_points_to_the_buttons_not_to_typing(chat: Make) -> None:
     c = at_c(chat)
-    c.say(button="C:done")
-    assert c.step == "C" and "numbers that fit" in c.last_text
+    c.say(button="C:done")  # trial minor 9: it said "Reply with all numbers that fit"
+    assert c.step == "C" and "Tap each answer that fits, then Done." in c.last_text
+    assert "numbers that fit" not in c.last_text.split("\n")[0] and buttons(c)[-1] == ("C:done", False)
 
 
 def test_typed_answer_still_works_with_pending_toggles(chat: Make) -> None:

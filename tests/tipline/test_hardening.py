@@ -201,6 +201,13 @@ def test_a_secrets_folder_inside_the_data_folder_is_for_demo_installs_only(tmp_p
     assert tipline(env, "tips", "list").exit_code == 0
 
 
+def test_chat_help_works_before_an_install_exists(tmp_path: Path) -> None:
+    env = {"TIPLINE_DATA_DIR": str(tmp_path / "var")}  # no init yet; the default secrets folder is inside
+    shown = tipline(env, "chat", "--help")
+    assert shown.exit_code == 0 and "Talk to the tip line" in shown.output
+    assert tipline(env, "chat").exit_code != 0  # the command itself still needs the install
+
+
 def test_argon2id_costs_have_floors_and_the_test_switch_cannot_serve(tmp_path: Path) -> None:
     env = {"TIPLINE_DATA_DIR": str(tmp_path), "TIPLINE_SECRETS_DIR": str(tmp_path.parent / "s"),
            "TIPLINE_STAFF_KDF_MEMORY_KIB": "8"}
