@@ -4,10 +4,9 @@ The engine holds no English: yes/no/not sure forms, option synonyms, greetings, 
 to report" openers, questions about the line, emergency and danger words and negations
 all come from the words file of each enabled locale, so a translation only adds data.
 
-Text is compared in a canonical form: lower case, apostrophes dropped, other punctuation
-as spaces, runs of a repeated letter squeezed ("yesss" -> "yes").  Small typos are
-forgiven for longer words (rapidfuzz edit distance); when that leaves two readings, the
-caller is told so and asks instead of guessing.
+Text is compared in a canonical form: lower case, apostrophes dropped, other punctuation as spaces, runs of
+a repeated letter squeezed ("yesss" -> "yes").  Small typos are forgiven for longer words (rapidfuzz edit
+distance); when that leaves two readings, the caller is told so and asks instead of guessing.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.alarms import Alarm as Alarm
 from bot.alarms import AlarmWords, read_alarm
 from bot.flow import FlowError
+from bot.pause import PauseWords
 from bot.signs import Asked, Question, SignsWords
 
 WORDS_FILE = "words.toml"
@@ -93,7 +93,7 @@ class Vocabulary:
     about: tuple[str, ...] = ()
     signs: tuple[str, ...] = ()  # "what are the signs?", "is this trafficking?" (issue 14)
     doubts: tuple[str, ...] = ()  # "not sure if", "but": part of a signs question, never an answer
-    pause: tuple[str, ...] = ()  # "gtg", "someone is looking at my phone": EXIT (``bot.pause``)
+    pause: PauseWords = PauseWords()  # "gtg", "someone is looking at my phone": EXIT (``bot.pause``)
     danger: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
@@ -129,7 +129,7 @@ class Vocabulary:
             intents=_phrases(first.get("intents")),
             about=_phrases(raw.get("about", {}).get("phrases")),
             signs=_phrases(raw.get("signs", {}).get("phrases")), doubts=_phrases(raw.get("signs", {}).get("doubts")),
-            pause=_phrases(raw.get("pause", {}).get("phrases")),
+            pause=PauseWords.from_table(raw.get("pause", {}), _phrases),
             danger=_phrases(emergency.get("danger")),
             within=_phrases(emergency.get("within")),
             negations=_phrases(emergency.get("negations")),
@@ -157,7 +157,7 @@ class Vocabulary:
         return cls(
             answers=answers, fillers=frozenset(w for v in items for w in v.fillers), options=options,
             greetings=join("greetings"), intents=join("intents"), about=join("about"), signs=join("signs"),
-            doubts=join("doubts"), danger=join("danger"), pause=join("pause"),
+            doubts=join("doubts"), danger=join("danger"), pause=PauseWords.merge(v.pause for v in items),
             within=join("within"), negations=join("negations"), numbers=join("numbers"),
             negation_window=max((v.negation_window for v in items), default=3),
             alarms=tuple(a for v in items for a in v.alarms),
