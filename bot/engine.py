@@ -1,14 +1,12 @@
 """The conversation engine: one inbound message and the state in, replies, state and events out.
 
-Pure logic (no I/O, no clocks, no randomness of its own): the same input always gives
-the same outcome, which is what lets the service layer retry a message inside one
-transaction.  The contract it follows is INTAKE.md, "Decisions for tipline".
+Pure logic (no I/O, clocks or randomness of its own): the same input always gives the same outcome, so the service
+layer can retry a message inside one transaction.  Its contract is INTAKE.md, "Decisions for tipline".
 
-This module is the dispatcher and the first message; the rest lives beside it, one
-concern per module: ``engine_base`` (configuration, replying), ``engine_close`` (the
-close, EXIT, alerts, addenda), ``engine_answers`` (answers and the walk on) and
-``engine_commands`` (carrier words, commands, language, Telegram buttons) and ``engine_signs``
-(a signs question at a question).
+This module is the dispatcher and the first message; the rest lives beside it, one concern per module: ``engine_base``
+(configuration, replying), ``engine_close`` (the close, EXIT, alerts, addenda), ``engine_answers`` (answers and the
+walk on) and ``engine_commands`` (carrier words, commands, language, Telegram buttons) and ``engine_signs`` (a signs
+question at a question).
 """
 
 from __future__ import annotations
@@ -102,9 +100,12 @@ class Engine(EngineSigns):
             return self._reask(state, ctx, msg.channel, prefix)
         if msg.button and msg.channel == TELEGRAM:
             return self._button(state, msg.button, ctx)
-        switched = [] if msg.button else self._switched(state, msg.channel, text)
+        before, tokens = state.locale, canon_tokens(text)
+        question = self._vocab_of(before).signs_question(tokens)  # R3: "trafficking ba to?" is no sign of another
+        switched = [] if msg.button or question.asked is not Asked.NO else self._switched(state, msg.channel, text)
         prefix += switched
-        question = self._vocab_of(state.locale).signs_question(canon_tokens(text))
+        if switched:  # a switch never drops what the message asked, in either language (retrial R3)
+            question = self._vocab_of(state.locale, before).signs_question(tokens)
         if question.asked is not Asked.NO and not self._words_pending(state, msg):
             if state.status != Status.FINISHED and step is not None:  # an answer beside it counts
                 return self._asked_at(state, step, text, question, ctx, msg.channel,

@@ -15,7 +15,6 @@ from bot import messages as m
 from bot import state as st
 from bot.engine_answers import EngineAnswers
 from bot.engine_base import ENGLISH
-from bot.commands import Command
 from bot.langmenu import Menu, name
 from bot.langnames import language_named, not_english, unoffered_named
 from bot.langscript import letters
@@ -218,11 +217,10 @@ class EngineLanguage(EngineAnswers):
         return [f"{name(self.catalogs, other)}. {self.render.text(other, m.LANG_OFFER)}"]
 
     def _written_in(self, state: ConversationState, channel: str, text: str) -> str | None:
-        """The offered locale ``text`` is surely in: its signs word ("SEÑALES"), "no hablo
-        ingles", its script, or n-grams over a long enough text; None when unsure."""
-        found = self.words.find(channel, text)
-        if found is not None:  # another language's SIGNS word asks in it; EXIT or LANG keep the language
-            return found[1] if found[0] is Command.SIGNS and found[1] in self.locales else None
+        """The offered locale ``text`` is surely in: "no hablo ingles", its script, or n-grams over a
+        long enough text; None when unsure.  A command word of any locale is no evidence (retrial R2)."""
+        if self.words.find(channel, text) is not None:  # retrial R2: SIGNS, /signs, SALIR say no language
+            return None
         said = not_english(text, self.locales)
         if said is not None:
             return said
