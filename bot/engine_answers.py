@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import messages as m
 from bot import state as st
+from bot.acks import only_acknowledges
 from bot.engine_close import EngineClose
 from bot.flow import BLOCKS, CLOSE, MORE, UNSAFE, Step
 from bot.navigate import next_block, next_target
@@ -38,6 +39,9 @@ class EngineAnswers(EngineClose):
         if not parsed.ok and alarm in (Alarm.DANGER, Alarm.NEGATED) and step.urgent.get("yes") == "danger":
             # At a danger question, "someone is hurt now" means yes and "nobody in danger" no.
             parsed = Parsed(value="yes" if alarm is Alarm.DANGER else "no", words=text.strip())
+        elif parsed.value == "yes" and "yes" in step.urgent and alarm is not Alarm.DANGER \
+                and only_acknowledges(self._vocab_of(state.locale), tokens):
+            parsed = Parsed(miss=Miss.UNCLEAR)  # "ok", "sure": "go on", not Yes where Yes pages on-call (retrial)
         if alarm is Alarm.NUMBER:
             alarm = Alarm.NEGATED  # a number at a numbered question is an answer, never an alarm
         if parsed.ok:

@@ -121,7 +121,7 @@ class Vocabulary:
         answers = raw.get("answers", {})
         first, emergency = raw.get("first", {}), raw.get("emergency", {})
         return cls(
-            answers={k: _phrases(answers.get(k)) for k in ("yes", "no", "unsure", "none")},
+            answers={k: _phrases(answers.get(k)) for k in ("yes", "no", "unsure", "none", "acks")},
             fillers=frozenset(_phrases(answers.get("fillers"))),
             options={str(step): {str(k): _phrases(v) for k, v in table.items()}
                      for step, table in raw.get("options", {}).items()},
@@ -147,7 +147,7 @@ class Vocabulary:
             return tuple(dict.fromkeys(w for v in items for w in getattr(v, name)))
 
         answers = {k: tuple(dict.fromkeys(w for v in items for w in v.answers.get(k, ()))) for k in
-                   ("yes", "no", "unsure", "none")}
+                   ("yes", "no", "unsure", "none", "acks")}
         options: dict[str, dict[str, tuple[str, ...]]] = {}
         for vocab in items:
             for step, table in vocab.options.items():
