@@ -13,7 +13,7 @@ sentence while an English one still needs its spaces.
 from __future__ import annotations
 
 from functools import cached_property
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Iterable, Mapping
 
@@ -165,3 +165,19 @@ def read_alarm(sets: Iterable[AlarmWords], tokens: list[str], numbers: Iterable[
     if any(t in numbers for t in tokens) or any(w.mentions_within(tokens) for w in sets):
         return Alarm.UNCLEAR
     return Alarm.NONE
+
+
+def with_first_negations(sets: Iterable[AlarmWords]) -> tuple[AlarmWords, ...]:
+    """Merged locales' emergency words, the first locale's negations applying to the others' words too.
+
+    A reporter is read in their language and English: "non, personne n'est en danger" holds the
+    English "danger", which English's own negations left unnegated (a P1 and an on-call alert for
+    a No, retrial).  The first set is the reporter's own locale, so its negations count for every
+    locale matching whole words; other locales' negations never leak into it.
+    """
+    sets = tuple(sets)
+    if len(sets) < 2 or sets[0].match is not Match.WORDS:
+        return sets
+    first = sets[0].negations
+    return (sets[0], *(replace(w, negations=tuple(dict.fromkeys((*w.negations, *first))))
+                       if w.match is Match.WORDS and not set(first) <= set(w.negations) else w for w in sets[1:]))

@@ -40,8 +40,8 @@ class EngineAnswers(EngineClose):
             # At a danger question, "someone is hurt now" means yes and "nobody in danger" no.
             parsed = Parsed(value="yes" if alarm is Alarm.DANGER else "no", words=text.strip())
         elif parsed.value == "yes" and "yes" in step.urgent and alarm is not Alarm.DANGER \
-                and only_acknowledges(self._vocab_of(state.locale), tokens):
-            parsed = Parsed(miss=Miss.UNCLEAR)  # "ok", "sure": "go on", not Yes where Yes pages on-call (retrial)
+                and only_acknowledges(self._vocab_of(state.locale), tokens):  # "ok": "go on", not Yes (retrial)
+            return self._miss(state, step, Parsed(miss=Miss.UNCLEAR), ctx, channel, prefix)
         if alarm is Alarm.NUMBER:
             alarm = Alarm.NEGATED  # a number at a numbered question is an answer, never an alarm
         if parsed.ok:

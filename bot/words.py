@@ -23,7 +23,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot.alarms import Alarm as Alarm
-from bot.alarms import AlarmWords, read_alarm
+from bot.alarms import AlarmWords, read_alarm, with_first_negations
 from bot.flow import FlowError
 from bot.pause import PauseWords
 from bot.signs import Asked, Question, SignsWords
@@ -160,7 +160,7 @@ class Vocabulary:
             doubts=join("doubts"), danger=join("danger"), pause=PauseWords.merge(v.pause for v in items),
             within=join("within"), negations=join("negations"), numbers=join("numbers"),
             negation_window=max((v.negation_window for v in items), default=3),
-            alarms=tuple(a for v in items for a in v.alarms),
+            alarms=with_first_negations(a for v in items for a in v.alarms),
         )
 
     # ---- reading a message ------------------------------------------------------------
