@@ -127,7 +127,7 @@ class Engine(EngineSigns):
             picked = self._named_later(state, text, ctx, msg.channel, prefix)  # "English" at any step
         if picked is not None:
             return picked
-        command = self.words.command(msg.channel, text, self._command_locales(state))
+        command = self._command_in(state, msg.channel, text)
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
         prefix = prefix + self._switch_offer(state, text)

@@ -15,6 +15,7 @@ from bot import messages as m
 from bot import state as st
 from bot.engine_answers import EngineAnswers
 from bot.engine_base import ENGLISH
+from bot.commands import Command
 from bot.langmenu import Menu, name
 from bot.langnames import language_named, not_english, unoffered_named
 from bot.langscript import letters
@@ -215,6 +216,16 @@ class EngineLanguage(EngineAnswers):
         state.extra[st.LANG_SURE] = True
         state.extra.pop(st.LANG_MENU, None)
         return [f"{name(self.catalogs, other)}. {self.render.text(other, m.LANG_OFFER)}"]
+
+    def _command_in(self, state: ConversationState, channel: str, text: str) -> Command | None:
+        """The command ``text`` is in the conversation's language or English, or any enabled
+        language's SIGNS word ("SEÑALES" after "hi"): answered in the conversation's language, since
+        a command is no evidence of a language (retrial R2), yet never dropped as words."""
+        command = self.words.command(channel, text, self._command_locales(state))
+        if command is None:
+            found = self.words.find(channel, text)
+            command = Command.SIGNS if found is not None and found[0] is Command.SIGNS else None
+        return command
 
     def _written_in(self, state: ConversationState, channel: str, text: str) -> str | None:
         """The offered locale ``text`` is surely in: "no hablo ingles", its script, or n-grams over a
