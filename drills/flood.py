@@ -66,10 +66,13 @@ class Load:
                     self.polite_others += POLITE in body
                 next_at += OTHER_GAP
 
-    def flood(self, until: float, offset: float, lanes: int) -> None:
+    def flood(self, until: float, first: float, lanes: int) -> None:
         gap = lanes / self.flood_rate  # one of ``lanes`` connections: 50/s between them even when answers lag
         with httpx.Client(timeout=30) as client:
-            next_at = time.monotonic() + offset
+            # Paced from the phase's start, not from when this thread got going: starting 58
+            # threads and their clients takes a noticeable part of a phase, and a lane that
+            # started late catches up (a flood does not wait), so the rate is the one asked for.
+            next_at = first
             while next_at < until:
                 time.sleep(max(0.0, next_at - time.monotonic()))
                 _, body = self._post(client, FLOODER, f"flood {next_at:.3f}")
@@ -79,12 +82,13 @@ class Load:
                 next_at += gap
 
     def phase(self, seconds: float, *, flood: bool) -> list[float]:
-        until = time.monotonic() + seconds
+        start = time.monotonic()
+        until = start + seconds
         out: list[float] = []
         threads = [threading.Thread(target=self.other, args=(n, until, OTHER_GAP * n / self.others, out))
                    for n in range(self.others)]
         if flood:
-            threads += [threading.Thread(target=self.flood, args=(until, lane / self.flood_rate, FLOOD_LANES))
+            threads += [threading.Thread(target=self.flood, args=(until, start + lane / self.flood_rate, FLOOD_LANES))
                         for lane in range(FLOOD_LANES)]
         for t in threads:
             t.start()

@@ -86,8 +86,11 @@ class Gate:
         with self.intake._writer, self.intake.db.begin() as conn:
             if keys and not inbound.claim(conn, keys=keys, now=now):
                 return self.intake._redelivered(conn, msg, keys)
-            had_held = self.limits.has_held(conn, msg)
+            # Count first: the count's upsert locks the sender's throttle row until commit, so on
+            # PostgreSQL a second message of the same sender held at the same moment waits here
+            # and then reads the first one's hold: one polite reply, not two (the flood drill).
             counted = self.limits.count(conn, verdict, now)
+            had_held = self.limits.has_held(conn, msg)
             if self.limits.keeps(counted):
                 held.hold(conn, rate_key=verdict.key, sealed=sealed, now=now)
             elif self.limits.keeps(counted - 1):  # once per sender and window, not once per message
