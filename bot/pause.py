@@ -16,14 +16,11 @@ inside the text and the same rule holds for the characters left over.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 from typing import Any, Callable, Iterable, Mapping
 
-from bot.langscript import letters
-
-_DENSE = ("han", "kana", "hangul", "thai")  # scripts written without spaces between words
+from bot.pause_match import Cutter, fold, is_dense
 
 # A message longer than this tells something: it is read as an answer or an account, even if
 # it mentions someone watching ("the boss is watching them all day and keeps their papers").
@@ -54,44 +51,25 @@ class PauseWords:
         """Every phrase that can end the chat (filler cannot)."""
         return self.phrases + self.phone
 
+    # Each list compiled once (``bot.pause_match``): a message is read against hundreds of phrases.
+    @cached_property
+    def _cut_phone(self) -> Cutter:
+        return Cutter.of(self.phone)
 
-@lru_cache(maxsize=64)
-def _longest_first(phrases: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(sorted((_fold(p) for p in phrases), key=len, reverse=True))
+    @cached_property
+    def _cut_phrases(self) -> Cutter:
+        return Cutter.of(self.phrases)
 
-
-def _fold(text: str) -> str:
-    """Accents off Latin letters ("están" -> "estan"): hurried typing drops them, the lists
-    may too.  Marks on other scripts (Devanagari vowel signs, Thai tones) are the word's own."""
-    out: list[str] = []
-    for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.combining(ch) and out and out[-1].isascii():
-            continue
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
+    @cached_property
+    def _cut_filler(self) -> Cutter:
+        return Cutter.of(self.filler)
 
 
-@lru_cache(maxsize=4096)
-def _dense(phrase: str) -> bool:
-    """A phrase in a script without spaces between words: matched inside the text."""
-    counts = letters(phrase).counts
-    return any(counts[s] for s in _DENSE)
-
-
-def _size(tokens: list[str]) -> int:
+def _size(tokens: list[str], dense: bool) -> int:
     """The message's length in words, two characters of a dense script counting as one."""
-    return sum(max(1, len(t) // 2) if _dense(t) else 1 for t in tokens)
-
-
-def _cut(text: str, phrases: tuple[str, ...]) -> tuple[str, bool]:
-    """``text`` (padded with spaces) without ``phrases``, and whether one was there."""
-    found = False
-    for phrase in _longest_first(phrases):  # "not safe now" before "not safe"
-        needle = phrase if _dense(phrase) else f" {phrase} "
-        while needle in text:
-            found = True
-            text = text.replace(needle, " ")
-    return text, found
+    if not dense:  # no dense-script letter in any word: one word each
+        return len(tokens)
+    return sum(max(1, len(t) // 2) if is_dense(t) else 1 for t in tokens)
 
 
 def pause_rest(words: PauseWords, tokens: list[str]) -> list[str] | None:
@@ -102,13 +80,18 @@ def pause_rest(words: PauseWords, tokens: list[str]) -> list[str] | None:
     "beating", "her"], still read for emergency words; "I have to go to work there every day" ->
     None (an account that holds a pause phrase).
     """
-    if not tokens or not words.all or _size(tokens) > PAUSE_MAX_WORDS:
+    if not tokens or not (words.phrases or words.phone):
         return None
-    text, phone = _cut(f" {_fold(' '.join(tokens))} ", words.phone)
-    text, said = _cut(text, words.phrases)
+    said_text = " ".join(tokens)
+    if _size(tokens, is_dense(said_text)) > PAUSE_MAX_WORDS:
+        return None
+    folded = fold(said_text)
+    dense = is_dense(folded)
+    text, phone = words._cut_phone.cut(f" {folded} ", dense)
+    text, said = words._cut_phrases.cut(text, dense)
     if phone:  # about the phone itself: leave; the rest is still read for emergency words
         return text.split()
     if not said:
         return None
-    left, _ = _cut(text, words.filler)
+    left, _ = words._cut_filler.cut(text, dense)
     return [] if not left.split() else None
