@@ -35,8 +35,6 @@ ACCOUNT_MIN_WORDS = 4
 ACCOUNT_MIN_CHARS = 20
 RETURN_MIN_WORDS = 3  # words typed on coming back are kept unless they are only a greeting
 _WORD = re.compile(r"[\w']+")
-# Where a shared location is asked for as the place in words rather than as "the detail".
-PLACE_STEPS = frozenset({"W1", "W2"})
 
 __all__ = ["ACCOUNT_MIN_CHARS", "ACCOUNT_MIN_WORDS", "Engine", "MAX_TEXT_CHARS"]
 
@@ -87,12 +85,15 @@ class Engine(EngineSigns):
         step = self.flow.step(state.step)
         if state.status != Status.FINISHED and (step is None or not step.asks):
             return self._restart(state, ctx, msg.channel)
-        paused = None if msg.button else self._pause(state, text, ctx, msg.channel)
+        tokens = canon_tokens(text)  # read once, passed along
+        paused = None if msg.button else self._pause(state, tokens, ctx, msg.channel)
         if paused is not None:  # "gtg", "someone is looking at my phone": as EXIT (trial S3)
             return paused
-        return self._under_way(state, step, msg, ctx)
+        return self._under_way(state, step, msg, ctx, tokens)
 
-    def _under_way(self, state: ConversationState, step: Step | None, msg: InboundMessage, ctx: Context) -> Outcome:
+    def _under_way(
+        self, state: ConversationState, step: Step | None, msg: InboundMessage, ctx: Context, tokens: list[str]
+    ) -> Outcome:
         """A message in a conversation under way: asides, buttons, a language switch, the signs, an answer."""
         text = msg.text or ""
         prefix = self._asides(state, msg, ctx)
@@ -100,7 +101,7 @@ class Engine(EngineSigns):
             return self._reask(state, ctx, msg.channel, prefix)
         if msg.button and msg.channel == TELEGRAM:
             return self._button(state, msg.button, ctx)
-        before, tokens = state.locale, canon_tokens(text)
+        before = state.locale
         question = self._vocab_of(before).signs_question(tokens)  # R3: "trafficking ba to?" is no sign of another
         switched = [] if msg.button or question.asked is not Asked.NO else self._switched(state, msg.channel, text)
         prefix += switched
@@ -108,7 +109,7 @@ class Engine(EngineSigns):
             question = self._vocab_of(state.locale, before).signs_question(tokens)
         if question.asked is not Asked.NO and not self._words_pending(state, msg):
             if state.status != Status.FINISHED and step is not None:  # an answer beside it counts
-                return self._asked_at(state, step, text, question, ctx, msg.channel,
+                return self._asked_at(state, step, text, tokens, question, ctx, msg.channel,
                                       prefix + self._switch_offer(state, text))
             if question.asked is Asked.ALONE:
                 return self._signs(state, ctx, msg.channel, prefix)
@@ -116,10 +117,12 @@ class Engine(EngineSigns):
         if said and question.asked is Asked.NO and step is not None and step.type != "text" \
                 and not self._words_pending(state, msg):  # "no hablo ingles" is no answer: the question again
             return self._reask(state, ctx, msg.channel, prefix)
-        outcome = self._text(state, msg, ctx, prefix)
+        outcome = self._text(state, msg, ctx, prefix, tokens)
         return self._with_signs(outcome, ctx, msg.channel) if question.asked is Asked.MORE else outcome
 
-    def _text(self, state: ConversationState, msg: InboundMessage, ctx: Context, prefix: list[str]) -> Outcome:
+    def _text(
+        self, state: ConversationState, msg: InboundMessage, ctx: Context, prefix: list[str], tokens: list[str]
+    ) -> Outcome:
         """Typed text in a conversation under way: a language pick, a command, a question, an answer."""
         text = msg.text or ""
         picked = self._menu_pick(state, text, ctx, msg.channel, prefix)
@@ -131,24 +134,12 @@ class Engine(EngineSigns):
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
         prefix = prefix + self._switch_offer(state, text)
-        tokens = canon_tokens(text)
         if self._vocab_of(state.locale).is_about_line(tokens):
             return self._reask(state, ctx, msg.channel, prefix + [self._t(state, ctx, m.ABOUT)])
         step = self.flow.step(state.step)
         if state.status == Status.FINISHED or step is None:
             return self._addendum(state, text, tokens, ctx, prefix)
         return self._typed(state, step, text, tokens, ctx, msg.channel, prefix)
-
-    def _asides(self, state: ConversationState, msg: InboundMessage, ctx: Context) -> list[str]:
-        """What is said about what was sent besides text: pictures and shared items are not kept.
-
-        A shared location, venue or contact is never stored, not even its kind in the tip: the
-        reporter is asked to type the place (at the "where" questions) or the detail in words.
-        """
-        notes = [self._t(state, ctx, m.MEDIA)] if msg.has_media else []
-        if msg.shared:
-            notes.append(self._t(state, ctx, m.SHARED_PLACE if state.step in PLACE_STEPS else m.SHARED))
-        return notes
 
     def _new_state(self, msg: InboundMessage, ctx: Context) -> ConversationState:
         # A deep link's language is an explicit choice; the app language is only a prior,
@@ -191,11 +182,11 @@ class Engine(EngineSigns):
         prefix = self._asides(state, msg, ctx)
         if command is not None:
             return self._command(state, command, ctx, msg.channel, prefix)
-        paused = None if msg.button else self._pause(state, text, ctx, msg.channel)
+        tokens = canon_tokens(text)
+        paused = None if msg.button else self._pause(state, tokens, ctx, msg.channel)
         if paused is not None:  # still not safe: leave again
             return paused
         events: list[Event] = []
-        tokens = canon_tokens(text)
         vocab = self._vocab_of(state.locale)
         asked = vocab.asks_signs(tokens)
         if asked is Asked.ALONE:

@@ -15,9 +15,10 @@ from bot.catalog import Catalogs
 from bot.commands import CommandWords
 from bot.flow import Flow
 from bot.navigate import block_of
+from bot.pause import PauseWords
 from bot.region_words import region_params
 from bot.render import Renderer, pack
-from bot.types import TELEGRAM, Button, Context, ConversationState, Event, Outcome, Region, Status
+from bot.types import TELEGRAM, Button, Context, ConversationState, Event, InboundMessage, Outcome, Region, Status
 from bot.words import Alarm, Vocabulary, canon_tokens
 
 # The hard limit of one message kept (INTAKE decision 13): longer ones keep this much.
@@ -25,6 +26,8 @@ MAX_TEXT_CHARS = 5000
 # Whatever their language, a reporter's words are also read as English (issue 10): English
 # words are the ones people everywhere type ("ok", "yes", "sos"); other locales' are not read.
 ENGLISH = "en"
+# Where a shared location is asked for as the place in words rather than as "the detail".
+PLACE_STEPS = frozenset({"W1", "W2"})
 
 
 class EngineBase:
@@ -47,6 +50,8 @@ class EngineBase:
         self.render = Renderer(catalogs, default_locale, self.vocabularies)
         self.words = CommandWords.build(catalogs, self.locales)
         self._vocab_cache: dict[tuple[str, ...], Vocabulary] = {}
+        self._vocab_asked: dict[tuple[str, ...], Vocabulary] = {}  # by the locales as asked for
+        self._pause_cache: dict[str, PauseWords] = {}  # the conversation's locale -> every locale's
         # The default locale's words (and English): what a conversation starts with.
         self.vocab = self._vocab_of(default_locale)
         self._members = block_of(flow)
@@ -54,11 +59,15 @@ class EngineBase:
 
     def _vocab_of(self, *locales: str) -> Vocabulary:
         """The words a reporter in ``locales`` is read with: theirs, then English's."""
+        found = self._vocab_asked.get(locales)  # asked several times a message: no key built
+        if found is not None:
+            return found
         key = tuple(dict.fromkeys((*locales, ENGLISH)))
         found = self._vocab_cache.get(key)
         if found is None:
             found = Vocabulary.merge(self.vocabularies[loc] for loc in key if loc in self.vocabularies)
             self._vocab_cache[key] = found
+        self._vocab_asked[locales] = found  # as few entries as ``_vocab_cache``: enabled locales only
         return found
 
     def alarm_in(self, locale: str, text: str, emergency: str) -> Alarm:
@@ -77,6 +86,17 @@ class EngineBase:
             if self._vocab_of(locale).alarm(tokens, ctx.region.emergency) is not Alarm.NONE:
                 return self.render.text(locale, m.EMERGENCY, **self._params_in(locale, ctx))
         return None
+
+    def _asides(self, state: ConversationState, msg: InboundMessage, ctx: Context) -> list[str]:
+        """What is said about what was sent besides text: pictures and shared items are not kept.
+
+        A shared location, venue or contact is never stored, not even its kind in the tip: the
+        reporter is asked to type the place (at the "where" questions) or the detail in words.
+        """
+        notes = [self._t(state, ctx, m.MEDIA)] if msg.has_media else []
+        if msg.shared:
+            notes.append(self._t(state, ctx, m.SHARED_PLACE if state.step in PLACE_STEPS else m.SHARED))
+        return notes
 
     def _says_help(self, state: ConversationState, text: str) -> bool:
         """The message is only a word like "help" ("ayuda"): not danger in itself, but it always

@@ -8,10 +8,10 @@ from bot import state as st
 from bot.engine_base import MAX_TEXT_CHARS, EngineBase
 from bot.flow import Flow
 from bot.navigate import next_target
-from bot.pause import pause_rest
+from bot.pause import PauseWords, pause_rest
 from bot.render import pack
 from bot.types import SMS, TELEGRAM, WHATSAPP, Context, ConversationState, Event, EventKind, Outcome, Status
-from bot.words import Alarm, canon_tokens
+from bot.words import Alarm
 
 
 class EngineClose(EngineBase):
@@ -70,20 +70,27 @@ class EngineClose(EngineBase):
         events = events + [Event(EventKind.INCOMPLETE, "unsafe")]
         return Outcome(replies=pack(parts + [self._t(state, ctx, m.UNSAFE)]), state=state, events=events)
 
-    def _pause(self, state: ConversationState, text: str, ctx: Context, channel: str) -> Outcome | None:
+    def _pause(self, state: ConversationState, tokens: list[str], ctx: Context, channel: str) -> Outcome | None:
         """ "gtg", "someone is looking at my phone", "viene alguien": EXIT's one bland reply (trial
         S3), in any enabled language, nothing of it kept as an answer; None for other messages.
 
         Being watched is a reason to stop texting, not a report of danger: only emergency words
         besides the pause phrase bring the number and raise the alert (decision 12).
         """
-        rest = pause_rest(self._vocab_of(state.locale, *self.locales).pause, canon_tokens(text))
+        rest = pause_rest(self._pause_words(state.locale), tokens)
         if rest is None:
             return None
         alarm = self._vocab_of(state.locale).alarm(rest, ctx.region.emergency)
         events = [self._emergency_event(state)] if alarm in (Alarm.DANGER, Alarm.NUMBER) else []
         parts = [self._t(state, ctx, m.EMERGENCY)] if alarm is not Alarm.NONE else []
         return self._exit(state, ctx, channel, parts=parts, events=events)
+
+    def _pause_words(self, locale: str) -> PauseWords:
+        """Every enabled locale's pause words, the conversation's first (built once per locale)."""
+        found = self._pause_cache.get(locale)
+        if found is None:
+            found = self._pause_cache[locale] = self._vocab_of(locale, *self.locales).pause
+        return found
 
     def _exit(
         self, state: ConversationState, ctx: Context, channel: str, *, parts: list[str] | None = None,

@@ -31,11 +31,10 @@ class EngineSigns(EngineCommands):
         return vocab.asks_signs(canon_tokens(text)) is Asked.ALONE
 
     def _asked_at(
-        self, state: ConversationState, step: Step, text: str, question: Question, ctx: Context, channel: str,
-        prefix: list[str],
+        self, state: ConversationState, step: Step, text: str, tokens: list[str], question: Question, ctx: Context,
+        channel: str, prefix: list[str],
     ) -> Outcome:
-        """A message asking for the signs while ``step`` waits for its answer."""
-        tokens = canon_tokens(text)
+        """A message asking for the signs while ``step`` waits for its answer (``tokens``: its words)."""
         alarm = self._vocab_of(state.locale).alarm(tokens, ctx.region.emergency)
         if step.type == "text":
             if question.asked is Asked.MORE:  # the words tell something: they are the answer (decision 13)

@@ -84,7 +84,8 @@ def sentences(words: PauseWords, others: PauseWords) -> list[str]:
         out += [phrase, phrase.upper(), _strip_accents(phrase), f"{filler[0]} {phrase}", f"{phrase} {filler[-1]}",
                 f"{filler[0]}, {phrase}!! {filler[-1]}", f"{phrase} {phrase}", f"{phrase} {other}",
                 f"{other} {phrase} {filler[0]}", f"i {phrase} every day", f"{phrase} they are beating her",
-                f"{phrase}吗", f"我说{phrase}了", f"{phrase}{other}", f"{phrase} {far}", f"{far} {phrase} {other}", f"{far}{phrase}", f"{phrase}{far}",
+                f"{phrase}吗", f"我说{phrase}了", f"{phrase}{other}", f"{phrase} {far}", f"{far} {phrase} {other}",
+                f"{far}{phrase}", f"{phrase}{far}",
                 f"my boss said {phrase} and took the passports of all the workers there",
                 f"{phrase[: len(phrase) // 2]} {phrase[len(phrase) // 2:]}"]
     return out
