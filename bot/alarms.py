@@ -81,20 +81,20 @@ class AlarmWords:
                 for start, end in self._find(tokens, phrase)]
 
     @cached_property
-    def _danger_firsts(self) -> tuple[tuple[str, str], ...]:
-        return tuple((phrase.split(" ", 1)[0], phrase) for phrase in self.danger)
+    def _danger_firsts(self) -> _Firsts:
+        return _Firsts.of(self.danger)
 
     @cached_property
-    def _within_firsts(self) -> tuple[tuple[str, str], ...]:
-        return tuple((phrase.split(" ", 1)[0], phrase) for phrase in self.within)
+    def _within_firsts(self) -> _Firsts:
+        return _Firsts.of(self.within)
 
-    def _candidates(self, tokens: list[str], firsts: tuple[tuple[str, str], ...]) -> list[str]:
+    def _candidates(self, tokens: list[str], firsts: _Firsts) -> list[str]:
         """Phrases that can match: with whole words, only those whose first word is in the message
-        (the engine's hot path reads every message for alarms)."""
+        (the engine's hot path reads every message for alarms), looked up by word, in list order."""
         if self.match is not Match.WORDS:
-            return [phrase for _, phrase in firsts]
-        present = set(tokens)
-        return [phrase for first, phrase in firsts if first in present]
+            return list(firsts.phrases)
+        places = sorted(at for token in set(tokens) for at in firsts.by_first.get(token, ()))
+        return [firsts.phrases[at] for at in places]
 
     def _find(self, tokens: list[str], phrase: str) -> list[tuple[int, int]]:
         if self._inside(phrase):
@@ -122,6 +122,21 @@ class AlarmWords:
         before = text[max(0, start - window):start].rsplit(" ", 1)[-1]
         after = text[end:end + window].split(" ", 1)[0]
         return any(n in before for n in self.negations) or any(n in after for n in self.negation_after)
+
+
+@dataclass(frozen=True)
+class _Firsts:
+    """Phrases in their list's order, and where each first word starts some of them."""
+
+    phrases: tuple[str, ...]
+    by_first: Mapping[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, phrases: tuple[str, ...]) -> _Firsts:
+        by_first: dict[str, list[int]] = {}
+        for at, phrase in enumerate(phrases):
+            by_first.setdefault(phrase.split(" ", 1)[0], []).append(at)
+        return cls(phrases, {first: tuple(places) for first, places in by_first.items()})
 
 
 def _words(tokens: list[str], phrase: str, *, stem: bool) -> list[tuple[int, int]]:

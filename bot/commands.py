@@ -9,6 +9,7 @@ the words files (``bot.words``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 from typing import Mapping, Sequence
 
@@ -106,6 +107,15 @@ class CommandWords:
                         everywhere.setdefault(normalize(word), command)
         return cls(by_locale=by_locale, everywhere=everywhere)
 
+    @cached_property
+    def _any_locale(self) -> Mapping[str, tuple[Command, str]]:
+        """Each word's command in the first locale (in ``by_locale`` order) that has the word."""
+        table: dict[str, tuple[Command, str]] = {}
+        for locale, words in self.by_locale.items():
+            for word, command in words.items():
+                table.setdefault(word, (command, locale))
+        return table
+
     def command(self, channel: str, text: str, locales: Sequence[str] | None = None) -> Command | None:
         """The command ``text`` is in ``locales`` (every enabled one when None), else None."""
         found = self.find(channel, text, locales)
@@ -116,7 +126,11 @@ class CommandWords:
         word = normalize(text)
         if channel == TELEGRAM and word.startswith("/"):
             word = word[1:].split("@", 1)[0]  # "/skip@tiplinebot" -> "skip"
-        for locale in self.by_locale if locales is None else locales:
+        if locales is None:  # every enabled locale's words: one lookup
+            first = self._any_locale.get(word)
+            if first is not None:
+                return first
+        for locale in () if locales is None else locales:
             found = self.by_locale.get(locale, {}).get(word)
             if found is not None:
                 return found, locale
