@@ -97,6 +97,8 @@ COUNTRY_LANGUAGES: dict[str, tuple[str, ...]] = {
 
 def fold(text: str) -> str:
     """Lower case, accents off (NFKD minus combining marks), spaces collapsed."""
+    if text.isascii():  # no accents, nothing NFKD changes: nearly every message
+        return " ".join(text.casefold().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 

@@ -77,6 +77,8 @@ class Letters:
 
 
 def script_of(ch: str) -> str | None:
+    if ch.isascii():  # only A-Z and a-z of ASCII are letters (Latin); the rest is no script
+        return "latin" if ch.isalpha() else None
     code = ord(ch)
     for low, high, name in _RANGES:
         if low <= code <= high:
@@ -86,10 +88,10 @@ def script_of(ch: str) -> str | None:
 
 def letters(text: str) -> Letters:
     counts: Counter[str] = Counter()
-    for ch in text:
+    for ch, times in Counter(text).items():  # each distinct character once, in order of first use
         name = script_of(ch)
         if name is not None:
-            counts[name] += 1
+            counts[name] += times
     return Letters(counts)
 
 
