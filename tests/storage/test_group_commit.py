@@ -84,7 +84,7 @@ def batch(engine: Engine, works: list[Work]) -> list[Any]:
         for i in range(len(works)):
             threads.append(threading.Thread(target=one, args=(i,), daemon=True))
             threads[-1].start()
-            _wait(lambda: len(group.pending) == i + 1)  # type: ignore[attr-defined]
+            wait_queued(group, i + 1)  # in order
         assert rows(engine) == before  # nothing is written while the lock is held elsewhere
     for thread in threads:
         thread.join(10)
@@ -92,9 +92,10 @@ def batch(engine: Engine, works: list[Work]) -> list[Any]:
     return got
 
 
-def _wait(done: Callable[[], bool]) -> None:
+def wait_queued(group: object, n: int) -> None:
+    """Until ``n`` jobs wait for the writer lock (the batch the next holder takes)."""
     deadline = time.monotonic() + 10
-    while not done():
+    while len(group.pending) != n:  # type: ignore[attr-defined]
         assert time.monotonic() < deadline, "a job never reached the batch"
         time.sleep(0.001)
 
