@@ -79,7 +79,11 @@ class _Combiner:
             # Not done: no holder took it (a holder marks its whole batch done before it lets go
             # of the lock), so it is still pending, and this thread commits it with the others.
             if not job.done:
-                self._lock.lock_file()
+                try:
+                    self._lock.lock_file()
+                except BaseException:
+                    self.pending.remove(job)  # this request fails: its job must not be run after it
+                    raise
                 try:
                     _commit(conn, self._take())
                 finally:
