@@ -142,19 +142,20 @@ def ping(engine: Engine) -> None:
 
 
 
-class _WriterLock:
+class WriterLock:
     """SQLite's one writer, handed from writer to writer without polling.
 
     SQLite's busy handler sleeps in growing steps (1, 2, 5 ... 100 ms) while it waits for
     the write lock, so under load a writer often sleeps long after the lock was freed.
     The hot path takes this lock first (a thread lock, then ``flock`` on a file beside the
     database, which the kernel hands over at once across processes), so its
-    ``BEGIN IMMEDIATE`` rarely has to wait at all.
+    ``BEGIN IMMEDIATE`` rarely has to wait at all.  The two halves are also taken apart
+    (``storage.group_commit``: a thread whose writes another thread committed needs only the first).
     """
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._thread_lock = threading.Lock()
+        self.thread_lock = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
 
@@ -164,22 +165,29 @@ class _WriterLock:
             self._pid = os.getpid()
         return self._fd
 
+    def lock_file(self) -> None:
+        """The processes' half; only with ``thread_lock`` held."""
+        fcntl.flock(self._file(), fcntl.LOCK_EX)
+
+    def unlock_file(self) -> None:
+        fcntl.flock(self._file(), fcntl.LOCK_UN)
+
     def __enter__(self) -> None:
-        self._thread_lock.acquire()
+        self.thread_lock.acquire()
         try:
-            fcntl.flock(self._file(), fcntl.LOCK_EX)
+            self.lock_file()
         except BaseException:
-            self._thread_lock.release()
+            self.thread_lock.release()
             raise
 
     def __exit__(self, *exc: object) -> None:
         try:
-            fcntl.flock(self._file(), fcntl.LOCK_UN)
+            self.unlock_file()
         finally:
-            self._thread_lock.release()
+            self.thread_lock.release()
 
 
-_writer_locks: "weakref.WeakKeyDictionary[Engine, _WriterLock]" = weakref.WeakKeyDictionary()
+_writer_locks: "weakref.WeakKeyDictionary[Engine, WriterLock]" = weakref.WeakKeyDictionary()
 _writer_locks_guard = threading.Lock()
 
 
@@ -190,7 +198,7 @@ def writer_lock(engine: Engine) -> AbstractContextManager[None]:
     with _writer_locks_guard:
         lock = _writer_locks.get(engine)
         if lock is None:
-            lock = _writer_locks[engine] = _WriterLock(Path(engine.url.database + ".writer"))
+            lock = _writer_locks[engine] = WriterLock(Path(engine.url.database + ".writer"))
     return lock
 
 

@@ -146,25 +146,30 @@ class IntakeService(IntakeBase):
         """The writes of the fast path, sealed before the lock; _LostRace if anything moved first."""
         sealed_state = self._states.seal(conv_id, done.stored.state, resting=done.stored.resting)
         response = self._sealed_replies(msg, keys, done, inline=inline)
-        with self._writer, conn.begin():  # _LostRace rolls it back
-            if keys and not inbound.claim(conn, keys=keys, now=now, response=response):
+
+        def writes(tx: Connection) -> None:
+            # Runs on whichever thread commits the batch it joins (storage.group_commit), on that
+            # thread's connection, in a savepoint of its own: _LostRace rolls back this message alone.
+            if keys and not inbound.claim(tx, keys=keys, now=now, response=response):
                 raise _LostRace
-            if sealed is not None and not self.sealer.write(conn, sealed, now=now):
+            if sealed is not None and not self.sealer.write(tx, sealed, now=now):
                 raise _LostRace
             if conv is None:
                 saved = conversations.create_with_state(
-                    conn, conv_id=conv_id, lookup=lookup, channel=msg.channel, sealed_state=sealed_state,
+                    tx, conv_id=conv_id, lookup=lookup, channel=msg.channel, sealed_state=sealed_state,
                     status=done.status, tip_id=done.tip_id, now=now, idle_seconds=self.idle_seconds,
                     retain_seconds=self.retain_seconds)
             else:
                 saved = conversations.save_if_unchanged(
-                    conn, conv=replace(conv, tip_id=done.tip_id), lookup=lookup, sealed_state=sealed_state,
+                    tx, conv=replace(conv, tip_id=done.tip_id), lookup=lookup, sealed_state=sealed_state,
                     status=done.status, now=now, idle_seconds=self.idle_seconds, retain_seconds=self.retain_seconds)
             if not saved:
                 raise _LostRace
-            self._queue(conn, conv_id, msg, done, inline=inline, now=now)
+            self._queue(tx, conv_id, msg, done, inline=inline, now=now)
             if also is not None:
-                also(conn, conv_id, now)
+                also(tx, conv_id, now)
+
+        self._group.run(conn, writes)
 
     def _handle_locked(
         self, msg: InboundMessage, *, lookup: Keyed, sender: Keyed, inline: bool, also: Also | None, now: float,

@@ -20,6 +20,7 @@ from storage.crypto import KdfParams, ServerSecrets
 from storage.epochs import EpochKeys
 from storage.lookups import Keyed
 from storage.db import writer_lock
+from storage.group_commit import group_commit
 from storage.epoch_blobs import Sealer, UpgradeBox
 from storage.purposes import Purpose
 from triage.codesupply import CodeSupply
@@ -91,6 +92,7 @@ class IntakeBase:
         self._expiry = IdleExpiry(db=db, states=self._states, engine=engine, sealer=self.sealer,
                                   context=lambda: self._context, retain_seconds=self.retain_seconds)
         self._writer = writer_lock(db)
+        self._group = group_commit(db)  # the optimistic path's writes: one COMMIT per batch on SQLite
         self.gate: Gate | None = None  # the abuse limits (triage.over_limit), when the runtime sets them
 
     def emergency_notice(self, text: str) -> str | None:
