@@ -54,7 +54,8 @@ def _still_there(engine: Engine, epochs: EpochKeys, keys: list[bytes], now: floa
 
 def _sqlite_tables(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
-        return {str(n): str(s) for n, s in conn.execute(text("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL"))}
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL"))
+        return {str(name): str(sql) for name, sql in rows}
 
 
 def test_an_existing_line_upgrades_with_its_rows_and_downgrades_again(
