@@ -38,10 +38,16 @@ class Conversation(SQLModel, table=True):
 
 
 class Inbound(SQLModel, table=True):
-    """A provider message id seen once (keyed hash), with the replies it got, for redelivery."""
+    """A provider message id seen once (keyed hash), with the replies it got, for redelivery.
 
+    Every message inserts one row.  On SQLite the table is kept in arrival order (its rowid),
+    which ``storage.inbound.purge`` walks, so ``received_at`` has no index there: one page fewer
+    in each message's commit (revision 0012).  PostgreSQL keeps its index.
+    """
+
+    __table_args__ = (Index("ix_inbound_received_at", "received_at").ddl_if(dialect="postgresql"),)
     key: bytes = Field(sa_column=Column(LargeBinary, primary_key=True), repr=False)
-    received_at: float = Field(index=True)
+    received_at: float
     response: bytes | None = Field(default=None, sa_column=_blob(nullable=True), repr=False)
 
 
@@ -179,8 +185,13 @@ class StaffQuestion(SQLModel, table=True):
 
 
 class Throttle(SQLModel, table=True):
-    """Counters for wrong reference codes, per sender (keyed hash) and global."""
+    """Counters for wrong reference codes and for the abuse limits, per sender (keyed hash) and global.
 
+    On SQLite a ``WITHOUT ROWID`` table (revision 0012): the random key is the B-tree's own, so a
+    new counter writes one B-tree, not a table and its key's index.
+    """
+
+    __table_args__ = {"sqlite_with_rowid": False}
     key: bytes = Field(sa_column=Column(LargeBinary, primary_key=True), repr=False)
     window_start: float
     count: int = 0
