@@ -213,15 +213,29 @@ def mistyped(text: str) -> Candidate | None:
     in the shown groups (4-4-4, 4-4-6 with a digit).  Never a valid code.
     """
     runs = [(m.start(), m.end()) for m in _RUN.finditer(text)] if len(text) <= 20000 else []
+    # Every message of an interview is read here, and most spans are words: ``_near`` needs a
+    # digit and 12-14 code characters, and a span is ASCII runs joined by separators that NFKC
+    # keeps out of the alphabet, so both are known from the runs before ``_near`` is paid for.
+    digits = [any(c.isdigit() for c in text[a:b]) for a, b in runs]
+    if not any(digits):
+        return None
     for i in range(len(runs)):
+        length, digit = 0, False
         for j in range(i, min(i + 4, len(runs))):
             if j > i and any(ch not in _IGNORED for ch in text[runs[j - 1][1]:runs[j][0]]):
                 break
+            length, digit = length + runs[j][1] - runs[j][0], digit or digits[j]
+            if not digit or not _NEAR_LENGTHS[0] <= length <= _NEAR_LENGTHS[1]:
+                continue
             span = text[runs[i][0]:runs[j][1]]
             if _near(span):
                 whole = not _RUN.search(text[:runs[i][0]]) and not _RUN.search(text[runs[j][1]:])
                 return Candidate(runs[i][0], runs[j][1], "", whole)
     return None
+
+
+# The code characters ``_near`` accepts: groups 4-4-4 (12), a whole code (13), 4-4-6 (14).
+_NEAR_LENGTHS = (12, 14)
 
 
 def _near(span: str) -> bool:

@@ -158,3 +158,36 @@ def test_words_are_a_code_only_as_codes_are_typed() -> None:
     alone = mistyped("7KQ2-M9XD-4TRW6")  # a wrong check character
     assert alone is not None and alone.whole
     assert mistyped(display(new_code())) is None  # a good code is never a typo
+
+
+def _mistyped_span_by_span(text: str) -> refcodes.Candidate | None:
+    """``mistyped`` as first written: every span of up to four joined words read in full."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"[0-9A-Za-z]+", text)]
+    for i in range(len(runs)):
+        for j in range(i, min(i + 4, len(runs))):
+            if j > i and any(ch not in " \t\r\n-.\u2010\u2011\u2012\u2013\u2014\u2212\u00a0"
+                             for ch in text[runs[j - 1][1]:runs[j][0]]):
+                break
+            if refcodes._near(text[runs[i][0]:runs[j][1]]):
+                whole = not re.search(r"[0-9A-Za-z]", text[:runs[i][0]] + text[runs[j][1]:])
+                return refcodes.Candidate(runs[i][0], runs[j][1], "", whole)
+    return None
+
+
+def test_typo_scan_skips_only_spans_that_cannot_be_codes() -> None:
+    """The typo scan runs on every message; it skips spans without a digit or of the wrong
+    length without reading them, and must find exactly what reading every span finds."""
+    rng = __import__("random").Random(11)
+    seps = [" ", "-", ".", "\u2011", "\u00a0", " - ", ", ", "/", " and "]
+    texts = ["Workers at the farm never leave and a man holds their papers", "the mill on Route 9",
+             "my code is 7KQ2-M9XD-4TRW", "7KQ2-M9XD-4TRW6", "7kq2 m9xd 4trw56", "it was 2024 or 2025 maybe"]
+    for _ in range(3000):
+        words = []
+        for _ in range(rng.randint(1, 7)):
+            code = display(new_code()).replace("-", "")
+            cut = rng.randint(1, 9)
+            words.append(rng.choice([code[:cut], code[cut:], code, rng.choice(["hi", "farm", "ok", "now"])]))
+        texts.append("".join(w + rng.choice(seps) for w in words).strip())
+    for text in texts:
+        assert mistyped(text) == _mistyped_span_by_span(text), text
+    assert any(mistyped(t) is not None for t in texts) and any(mistyped(t) is None for t in texts)
