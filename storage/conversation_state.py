@@ -28,6 +28,9 @@ from storage.purposes import Purpose
 
 __all__ = ["EpochDestroyed", "StateBoxes"]
 
+# Built once: ``json.dumps(state, separators=(",", ":"))`` makes a new encoder on every call.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
 
 class StateBoxes:
     """Seal and open conversation states under the running or the resting purpose."""
@@ -40,7 +43,7 @@ class StateBoxes:
     def seal(self, conv_id: str, state: dict[str, Any], *, resting: bool) -> bytes:
         """``resting``: the interview is over and the state holds only what the follow-up window needs."""
         box = self._resting if resting else self._running
-        return box.encrypt(json.dumps(state, separators=(",", ":")).encode(), conv_id.encode())
+        return box.encrypt(_ENCODE(state).encode(), conv_id.encode())
 
     def open(self, conv_id: str, blob: bytes) -> dict[str, Any]:
         """The state; EpochDestroyed when its epoch is gone, DecryptionFailed when altered."""

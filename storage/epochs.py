@@ -135,12 +135,21 @@ class EpochBox:
         return f"EpochBox({self._purpose.value})"
 
     def _box(self, epoch: int) -> Box:
-        key = self._ratchet.key(epoch)  # raises EpochDestroyed outside the window, every time
+        """The AEAD of ``epoch``, built once per epoch key (issue 11); EpochDestroyed outside the window.
+
+        The clock check is the ratchet's own (``in_window``, what ``Ratchet.key`` checks first) and
+        runs on every call, cached AEAD or not, so a blob is refused the moment its epoch closes.
+        A new epoch's AEAD drops those of epochs the clock has closed: none is kept past its window.
+        """
+        box = self._boxes.get(epoch)
+        if box is not None and self._ratchet.in_window(epoch):
+            return box
+        key = self._ratchet.key(epoch)  # raises EpochDestroyed outside the window
         with self._lock:
             box = self._boxes.get(epoch)
             if box is None:
-                if len(self._boxes) > 64:
-                    self._boxes.clear()
+                for closed in [e for e in self._boxes if not self._ratchet.in_window(e)]:
+                    del self._boxes[closed]
                 box = self._boxes[epoch] = Box(key)
             return box
 
@@ -184,6 +193,17 @@ class EpochKeys:
     def macs(self, purpose: Purpose, data: bytes) -> list[bytes]:
         """The keyed hashes of ``data`` under every epoch still open, newest first (what a lookup tries)."""
         return [hmac.new(key, data, sha256).digest() for _, key in self._ratchets[purpose].window()]
+
+    def current_and_macs(self, purpose: Purpose, data: bytes) -> tuple[bytes, tuple[bytes, ...]]:
+        """``(mac(purpose, data), tuple(macs(purpose, data)))`` with each keyed hash computed once:
+        the current epoch's is the window's first unless the epoch turned between the two reads."""
+        ratchet = self._ratchets[purpose]
+        epoch, key = ratchet.current()
+        window = ratchet.window()
+        tried = tuple(hmac.new(k, data, sha256).digest() for _, k in window)
+        if window and window[0][0] == epoch:
+            return tried[0], tried
+        return hmac.new(key, data, sha256).digest(), tried
 
     def derived(self, purpose: Purpose, info: bytes) -> tuple[int, bytes]:
         """(epoch, key): a key of the current epoch bound to ``info``."""

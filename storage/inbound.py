@@ -76,9 +76,13 @@ def _info(channel: str, provider_id: str) -> bytes:
     return f"{channel}:{provider_id}".encode()
 
 
+# Built once: ``json.dumps(..., separators=...)`` makes a new encoder on every call (issue 11).
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def seal_response(keys: EpochKeys, channel: str, provider_id: str, key: bytes, replies: list[dict[str, Any]]) -> bytes:
     """The replies under this hour's key for the provider id, bound to the row's key."""
-    plain = json.dumps(replies, separators=(",", ":")).encode()
+    plain = _ENCODE(replies).encode()
     return seal_derived(keys, Purpose.INBOUND_REPLIES, _info(channel, provider_id), plain, key)
 
 

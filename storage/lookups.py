@@ -31,8 +31,8 @@ class Keyed:
 
 
 def keyed(epochs: EpochKeys, purpose: Purpose, data: bytes) -> Keyed:
-    current = epochs.mac(purpose, data)  # raises RatchetMissing or EpochDestroyed with the fix
-    tried = tuple(epochs.macs(purpose, data)) or (current,)
+    current, tried = epochs.current_and_macs(purpose, data)  # raises RatchetMissing or EpochDestroyed
+    tried = tried or (current,)
     return Keyed(current, tried if current in tried else (current, *tried))
 
 

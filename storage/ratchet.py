@@ -100,6 +100,11 @@ class Ratchet:
 
     # -- keys ----------------------------------------------------------------------
 
+    def in_window(self, epoch: int) -> bool:
+        """Whether the clock lets ``epoch`` be used now (what ``key`` checks before anything else)."""
+        current = self.schedule.epoch(self.clock())
+        return current - self.schedule.keep <= epoch <= current + 1
+
     def key(self, epoch: int) -> bytes:
         """The key of ``epoch``; raises EpochDestroyed outside the window (or before the chain)."""
         now = self.clock()
@@ -114,6 +119,15 @@ class Ratchet:
             base_epoch, chain = self._load()
             if epoch < base_epoch:
                 raise EpochDestroyed(f"{self.purpose}: epoch {epoch} was destroyed on this host")
+            # A web process never runs ``advance``: deriving a new epoch's key is when it lets go of
+            # what the clock has closed (the chain held from the file, cached keys), so that no
+            # key stays in this process's memory past its window.
+            oldest = self.schedule.oldest(now)
+            if base_epoch < oldest:
+                for _ in range(oldest - base_epoch):
+                    chain = _next(chain)
+                base_epoch, self._base = oldest, (oldest, chain)
+            self._forget_before(oldest)
             for _ in range(epoch - base_epoch):
                 chain = _next(chain)
             key = self._cache[epoch] = _use(chain, self.purpose)

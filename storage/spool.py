@@ -43,6 +43,11 @@ SUFFIX = ".msg"
 MAX_FILES = 10_000
 MAX_BYTES = 64 * 1024 * 1024
 _TAG_BYTES = 8
+# A folder seen empty is remembered by its modification time: adding, renaming in or removing a
+# name changes it.  Remembered only when that time is this much older than the listing that
+# found the folder empty, so that a file arriving in the same timestamp tick (coarse clocks,
+# file systems with 1-2 s timestamps) always moves the time on, on this process or another.
+_SETTLED_NS = 3_000_000_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class Spool:
         self._clock_ns = clock_ns
         self.tmp, self.ready, self.claimed = folder / "tmp", folder / "ready", folder / "claimed"
         self._lock = threading.Lock()  # one writer per process checks the bounds at a time
+        self._empty_since: dict[Path, int] = {}  # folder -> the mtime it had when listed empty
         for path in (folder, self.tmp, self.ready, self.claimed):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.chmod(path, 0o700)
@@ -90,11 +96,22 @@ class Spool:
 
     def holds(self, sender: bytes) -> bool:
         """Whether messages of ``sender`` wait here (a new one must queue behind them)."""
-        names = [n for folder in (self.ready, self.claimed) for n in os.listdir(folder)]
-        if not names:  # the common case: an empty spool costs two directory reads
+        names = [n for folder in (self.ready, self.claimed) for n in self._names(folder)]
+        if not names:  # the common case: an empty spool costs two stat calls (issue 11)
             return False
         tags = {mac[:_TAG_BYTES].hex() for mac in self._keys.macs(Purpose.SPOOL, sender)}
         return any(sender_tag(name) in tags for name in names)
+
+    def _names(self, folder: Path) -> list[str]:
+        """The folder's names; [] without reading it when its mtime says it is still as seen empty."""
+        mtime = os.stat(folder).st_mtime_ns
+        if self._empty_since.get(folder) == mtime:
+            return []
+        listed_at = time.time_ns()  # the clock file times come from
+        names = os.listdir(folder)
+        if not names and listed_at - mtime >= _SETTLED_NS:
+            self._empty_since[folder] = mtime
+        return names
 
     def usage(self) -> Usage:
         """Files and bytes waiting or being fed (what the bounds count)."""

@@ -193,7 +193,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int, 
     if (rt.settings.data_dir / DEMO_MARKER).exists():  # a demo on a laptop, not a line's server
         click.echo("Talk to it from another terminal: .venv/bin/tipline chat   (Ctrl-C stops the server)")
     rt.close()  # no connection of this process crosses gunicorn's fork: each worker opens its own pool
-    run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs)
+    run_public(rt.settings, host=host, port=port, workers=workers, threads=threads, jobs=not no_jobs,
+               engine=rt.engine)  # checked and built above: each forked worker uses this one
 
 
 @main.command()

@@ -21,7 +21,6 @@ from tipline.doctor_checks import OK, PROBLEM, SKIPPED, Check
 from tipline.logs import install_library_guards, redact
 from tipline.settings import Settings
 from webhooks import probe
-from webhooks.clients import twilio_client
 
 SMS_PATH, STATUS_PATH, TELEGRAM_PATH = "/webhooks/twilio/sms", "/webhooks/twilio/status", "/webhooks/telegram"
 ALLOWED = ("message", "edited_message", "callback_query")  # what the line reads (tipline telegram set-webhook)
@@ -35,6 +34,10 @@ def _bare(url: str | None) -> str:
 
 
 def _client(s: Settings) -> Any:
+    # Imported here: every ``tipline`` command loads this module, and the provider SDKs' clients
+    # (requests, twilio.rest) would add to ``tipline serve``'s start-up (issue 11), which needs none.
+    from webhooks.clients import twilio_client
+
     client = twilio_client(account_sid=s.twilio_account_sid, auth_token=s.twilio_auth_token,
                            api_base=s.twilio_api_base)
     if s.twilio_api_base:  # the fake serves both API hosts; Twilio's are api. and messaging.twilio.com

@@ -103,6 +103,12 @@ class Runtime:
             region=self.region, max_text_chars=s.max_text_chars,
         )
 
+    def use_engine(self, engine: ConversationEngine) -> None:
+        """Use an engine built already from these settings: ``tipline serve`` builds (and checks)
+        it before gunicorn forks, and a worker need not read and check the same files again.
+        The engine is pure logic over what it read at start, so sharing it across a fork is safe."""
+        self.__dict__["engine"] = engine
+
     @cached_property
     def rules(self) -> Rules:
         return load_rules()

@@ -8,8 +8,9 @@ finish and leased outbox items go back to pending at once.  A webhook longer tha
 
 from __future__ import annotations
 
+import gc
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.errors import AppImportError
@@ -20,6 +21,9 @@ from storage.db_errors import operator_line
 
 from tipline.gunicorn_logs import LineLogger
 from tipline.settings import Settings
+
+if TYPE_CHECKING:
+    from bot import Engine as ConversationEngine
 
 GRACEFUL = 20  # seconds a stopping worker has for its requests and its sends in flight
 
@@ -39,10 +43,12 @@ def refusals_in_one_line() -> Iterator[None]:
 
 
 class _PublicServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, options: dict[str, Any], jobs: bool) -> None:
+    def __init__(self, settings: Settings, options: dict[str, Any], jobs: bool,
+                 engine: ConversationEngine | None = None) -> None:
         self.settings = settings
         self.options = options
         self.jobs = jobs
+        self.engine = engine  # built (and its files checked) before the fork: workers inherit it
         self._jobs: Any = None  # this worker's Jobs (set after the fork, in ``load``)
         super().__init__()
 
@@ -63,15 +69,22 @@ class _PublicServer(BaseApplication):  # type: ignore[misc]
         from tipline.runtime import Runtime
 
         runtime = Runtime(self.settings, threads=int(self.options["threads"]))
+        if self.engine is not None:
+            runtime.use_engine(self.engine)
         with refusals_in_one_line():
             app = create_public_app(self.settings, runtime)
         if self.jobs:
             self._jobs = Jobs(runtime)
             self._jobs.start_background()
+        # What start-up built (modules, the engine's catalogs and models, the app) lives as long as
+        # the worker: out of the collector's way, so that its full collections while serving walk
+        # only what requests make (issue 11), and pages shared with the master stay shared.
+        gc.freeze()
         return app
 
 
-def run_public(settings: Settings, *, host: str, port: int, workers: int, threads: int, jobs: bool) -> None:
+def run_public(settings: Settings, *, host: str, port: int, workers: int, threads: int, jobs: bool,
+               engine: ConversationEngine | None = None) -> None:
     settings.check_servable()  # never serve reporters with the tests' cheap Argon2id costs
     options = {
         "bind": f"{host}:{port}",
@@ -86,4 +99,4 @@ def run_public(settings: Settings, *, host: str, port: int, workers: int, thread
         # console of one host (or containers sharing the data volume) would take it from each other. Unused: off.
         "control_socket_disable": True,
     }
-    _PublicServer(settings, options, jobs).run()
+    _PublicServer(settings, options, jobs, engine).run()

@@ -132,22 +132,23 @@ class FollowUps:
         counter outlives its window by an hour or two and then says nothing about whose it was."""
         return lookups.keyed(self.epochs, Purpose.THROTTLE, f"{channel}:{address}".encode())
 
-    def prepare(self, conn: Connection, *, text: str, sender: Keyed, now: float) -> Codes:
+    def prepare(self, conn: Connection, *, text: str, sender: Callable[[], Keyed], now: float) -> Codes:
         """Find code candidates and hash them, from plain reads and before any write lock (issue 11).
 
         The throttle is read first: a sender over its limit gets no Argon2id work done.
+        ``sender`` gives the sender's counter key (``sender``): only a message with a candidate needs it.
         """
         found = tuple(refcodes.candidates(text))
         if not found:
             return Codes(typo=is_mistyped_code(text))
-        if self._must_wait(conn, sender, now):
+        if self._must_wait(conn, sender(), now):
             return Codes(candidates=found, blocked=True)
         hashes = tuple(self.hasher(c.code) for c in found)
         return Codes(candidates=found, hashes=hashes)
 
     def answer(
-        self, conn: Connection, *, msg: InboundMessage, sender: Keyed, state: ConversationState | None,
-        codes: Codes, now: float,
+        self, conn: Connection, *, msg: InboundMessage, sender: Callable[[], Keyed],
+        state: ConversationState | None, codes: Codes, now: float,
     ) -> FollowUpAnswer:
         """A follow-up's reply (a code, or a message added to a tip), or what the engine should answer."""
         text = msg.text or ""
@@ -161,7 +162,7 @@ class FollowUps:
             result = self.open(conn, tip_id=meta.id, remainder=kept, state=base, now=now)
             return FollowUpAnswer(msg, self._render(result), interrupted)
         if codes.hashes:
-            self.count_wrong(conn, sender, now)  # every failed check counts: no free guesses inside words
+            self.count_wrong(conn, sender(), now)  # every failed check counts: no free guesses inside words
         if FOLLOWUP in base.extra:
             command = self.engine.words.command(msg.channel, kept)
             return FollowUpAnswer(msg, self._render(self.add(conn, text=kept, command=command, state=base, now=now)))

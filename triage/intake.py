@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from functools import cache, partial
+from typing import Callable
 
 from sqlalchemy import Connection
 
@@ -59,7 +61,9 @@ class IntakeService(IntakeBase):
         worker feeding a message they held back.
         """
         now = self.clock()
-        lookup, sender = self._lookup(msg), self.followups.sender(msg.channel, msg.address)
+        lookup = self._lookup(msg)
+        # The wrong-code counter's key, hashed only for a message that holds a code candidate.
+        sender: Callable[[], Keyed] = cache(partial(self.followups.sender, msg.channel, msg.address))
         with self.db.connect() as conn:
             start_plain_reads(conn)  # the slow work below runs while other reporters write
             if self.gate is not None and screen:
@@ -78,8 +82,8 @@ class IntakeService(IntakeBase):
                                    codes=codes, supply=supply)
 
     def _try_fast(
-        self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, lookup: Keyed, sender: Keyed,
-        codes: Codes, supply: CodeSupply, inline: bool, also: Also | None, now: float,
+        self, conn: Connection, conv: ConversationRow | None, msg: InboundMessage, *, lookup: Keyed,
+        sender: Callable[[], Keyed], codes: Codes, supply: CodeSupply, inline: bool, also: Also | None, now: float,
     ) -> Handled | None:
         """The common cases with the write lock held only for the writes; None for the locked path.
 
@@ -128,13 +132,14 @@ class IntakeService(IntakeBase):
             return None
         return outcome
 
-    def _counting(self, codes: Codes, sender: Keyed, also: Also | None) -> Also | None:
+    def _counting(self, codes: Codes, sender: Callable[[], Keyed], also: Also | None) -> Also | None:
         """The edge's bookkeeping, plus counting a failed code check in the same transaction."""
         if not codes.hashes:
             return also
+        counter = sender()  # already hashed by ``prepare``: nothing more under the lock
 
         def count_then_also(conn: Connection, conv_id: str, now: float) -> None:
-            self.followups.count_wrong(conn, sender, now)
+            self.followups.count_wrong(conn, counter, now)
             if also is not None:
                 also(conn, conv_id, now)
         return count_then_also
@@ -172,8 +177,8 @@ class IntakeService(IntakeBase):
         self._group.run(conn, writes)
 
     def _handle_locked(
-        self, msg: InboundMessage, *, lookup: Keyed, sender: Keyed, inline: bool, also: Also | None, now: float,
-        codes: Codes, supply: CodeSupply,
+        self, msg: InboundMessage, *, lookup: Keyed, sender: Callable[[], Keyed], inline: bool, also: Also | None,
+        now: float, codes: Codes, supply: CodeSupply,
     ) -> Handled:
         """Everything else under the write lock: expiry, follow-ups, codes, carrier words, races."""
         lookups = self._inbound_keys(msg)  # keyed hashes: computed before the lock, which is for writes
@@ -202,7 +207,7 @@ class IntakeService(IntakeBase):
 
     def _answer_locked(
         self, conn: Connection, conv: ConversationRow, msg: InboundMessage, reading: Reading, *,
-        lookup: Keyed, sender: Keyed, codes: Codes, supply: CodeSupply, now: float,
+        lookup: Keyed, sender: Callable[[], Keyed], codes: Codes, supply: CodeSupply, now: float,
     ) -> Plan:
         """Expire, resume, answer (follow-up or engine), apply carrier consent and seal."""
         state, tip_id = self._resume(conn, conv, msg, reading, now=now)

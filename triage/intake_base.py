@@ -108,7 +108,8 @@ class IntakeBase:
             log.warning("urgent tip: on-call alert raised", extra={"tip": done.tip_id})
         # No conversation id in any log line: a tip's lines (sealed, alert) come at the same
         # moment, and the two ids side by side would join a reporter's row to their tip.
-        log.debug("inbound handled", extra={"events": [e.kind.value for e in done.outcome.events]})
+        if log.isEnabledFor(logging.DEBUG):  # the list is built only for a line that is written
+            log.debug("inbound handled", extra={"events": [e.kind.value for e in done.outcome.events]})
         return Handled(conv_id, done.replies, duplicate=False, send=done.send, routine=routine, reply_handle=handle)
 
     def _context_for(self, supply: CodeSupply) -> Context:

@@ -93,9 +93,10 @@ class SenderLimits:
 
     def check(self, conn: Connection, msg: InboundMessage, now: float) -> Verdict:
         """Whether to hold this message back; a plain read, no write and no lock."""
-        key, s = self.key(msg), self.settings
-        counted, has_held = held.count_and_held(conn, key=key, keys=self.epochs.macs(Purpose.RATE, self._sender(msg)),
-                                                window_seconds=s.window_seconds, now=now)
+        s = self.settings
+        key, keys = self.epochs.current_and_macs(Purpose.RATE, self._sender(msg))  # ``key`` and each open epoch's
+        counted, has_held = held.count_and_held(conn, key=key, keys=list(keys), window_seconds=s.window_seconds,
+                                                now=now)
         # Earlier messages still waiting go first: a sender back under the limit waits for them.
         if counted >= s.per_sender or has_held:
             return Verdict(key, hold=True)

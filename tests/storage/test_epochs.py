@@ -85,3 +85,29 @@ def test_a_backdated_start_serves_a_fake_clock_in_the_past(tmp_path: Path) -> No
     ring.create_missing(start=0.0)
     blob = ring.box(Purpose.OUTBOX).encrypt(b"reply")
     assert ring.box(Purpose.OUTBOX).decrypt(blob) == b"reply"
+
+
+def test_a_lookup_hashes_each_epoch_once_and_matches_mac_and_macs(tmp_path: Path) -> None:
+    clock = Clock()
+    ring = keys(tmp_path, clock)
+    ring.create_missing(start=START - 3 * 86400)
+    data = b"sms:+15550001111"
+    for day in range(8):  # the window (8 days back) fills, then slides
+        current, tried = ring.current_and_macs(Purpose.LOOKUP, data)
+        assert current == ring.mac(Purpose.LOOKUP, data) and tried[0] == current
+        assert list(tried) == ring.macs(Purpose.LOOKUP, data) and len(tried) == min(4 + day, 9)
+        clock.now += 86400
+
+
+def test_a_box_refuses_a_closed_epoch_even_after_sealing_in_it(tmp_path: Path) -> None:
+    clock = Clock()
+    ring = keys(tmp_path, clock)
+    ring.create_missing()
+    box = ring.box(Purpose.INBOUND_REPLIES)  # hour epochs, one kept
+    first = box.encrypt(b"reply")
+    assert box.decrypt(first) == b"reply"
+    clock.now += 2 * HOUR
+    later = box.encrypt(b"later")  # a new epoch's AEAD: the closed one's is let go
+    with pytest.raises(EpochDestroyed):
+        box.decrypt(first)
+    assert box.decrypt(later) == b"later"

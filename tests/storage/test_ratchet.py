@@ -115,3 +115,20 @@ def test_the_file_is_private_and_a_missing_or_damaged_one_says_what_to_do(tmp_pa
     r.path.write_text("{not json")
     with pytest.raises(RatchetMissing, match="restore"):
         ratchet(tmp_path, clock).current()
+
+
+def test_a_process_that_never_advances_lets_go_of_closed_epochs(tmp_path: Path) -> None:
+    """A web process never runs ``advance`` (the worker does): deriving a later key is when it
+    drops the chain and keys the clock has closed, so a dump of its memory opens nothing older."""
+    clock = Clock(START)
+    r = ratchet(tmp_path, clock)
+    r.create()
+    first, _ = r.current()
+    clock.now += 5 * HOUR
+    newest, _ = r.current()
+    assert newest == first + 5
+    held_epochs = set(r._cache) | {r._base[0] if r._base else newest}
+    assert min(held_epochs) >= newest - SCHEDULE.keep
+    assert [e for e, _ in r.window()] == [newest, newest - 1, newest - 2]
+    copy = Ratchet(tmp_path, "conversation-state", SCHEDULE, clock=clock)  # the file itself was not advanced
+    assert copy.key(newest) == r.key(newest)
