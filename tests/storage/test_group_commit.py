@@ -25,6 +25,11 @@ class Moved(Exception):
     """What a job raises when what it read has moved (the intake's lost race)."""
 
 
+# Batches are SQLite's (PostgreSQL keeps one transaction per request): these run on SQLite
+# in every run, the PostgreSQL one included, rather than being skipped there.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+
+
 @pytest.fixture
 def db(engine: Engine) -> Engine:
     with engine.begin() as conn:
@@ -36,8 +41,7 @@ def db(engine: Engine) -> Engine:
 
 @pytest.fixture
 def sqlite_db(db: Engine) -> Engine:
-    if not is_sqlite(db):
-        pytest.skip("batches are SQLite's: PostgreSQL keeps one transaction per request")
+    assert is_sqlite(db), "mark the test @SQLITE_ONLY"
     return db
 
 
@@ -100,6 +104,7 @@ def wait_queued(group: object, n: int) -> None:
         time.sleep(0.001)
 
 
+@SQLITE_ONLY
 def test_writes_ready_together_commit_at_once(sqlite_db: Engine) -> None:
     counted = commits(sqlite_db)
     got = batch(sqlite_db, [insert(i) for i in range(1, 6)])
@@ -108,12 +113,14 @@ def test_writes_ready_together_commit_at_once(sqlite_db: Engine) -> None:
     assert len(counted) == 1  # one COMMIT (one fsync) for the five
 
 
+@SQLITE_ONLY
 def test_a_job_that_raises_is_rolled_back_alone(sqlite_db: Engine) -> None:
     got = batch(sqlite_db, [insert(1), insert(2, then=moved), insert(3)])
     assert got[0] == 1 and isinstance(got[1], Moved) and got[2] == 3
     assert rows(sqlite_db) == [1, 3]  # its insert, made before it raised, was rolled back with it
 
 
+@SQLITE_ONLY
 def test_a_driver_error_fails_only_its_own_job(sqlite_db: Engine) -> None:
     with sqlite_db.begin() as conn:
         conn.execute(text("INSERT INTO gc_row (id, who) VALUES (7, 'before')"))
@@ -123,6 +130,7 @@ def test_a_driver_error_fails_only_its_own_job(sqlite_db: Engine) -> None:
     assert rows(sqlite_db) == [1, 3, 7]
 
 
+@SQLITE_ONLY
 def test_a_failing_commit_fails_every_job_and_keeps_nothing(sqlite_db: Engine) -> None:
     def orphan(conn: Connection) -> None:  # checked only at COMMIT: the constraint is deferred
         conn.execute(text("INSERT INTO gc_child (id, parent) VALUES (1, 999)"))
@@ -137,6 +145,7 @@ def test_a_failing_commit_fails_every_job_and_keeps_nothing(sqlite_db: Engine) -
     assert rows(sqlite_db) == [4, 5]
 
 
+@SQLITE_ONLY
 def test_a_job_that_loses_keeps_its_own_error_when_the_commit_fails(sqlite_db: Engine) -> None:
     def orphan(conn: Connection) -> None:
         conn.execute(text("INSERT INTO gc_child (id, parent) VALUES (1, 999)"))
