@@ -15,7 +15,6 @@ from bot.catalog import Catalogs
 from bot.commands import CommandWords
 from bot.flow import Flow
 from bot.navigate import block_of
-from bot.pause import PauseWords
 from bot.region_words import region_params
 from bot.render import Renderer, pack
 from bot.types import TELEGRAM, Button, Context, ConversationState, Event, InboundMessage, Outcome, Region, Status
@@ -51,7 +50,6 @@ class EngineBase:
         self.words = CommandWords.build(catalogs, self.locales)
         self._vocab_cache: dict[tuple[str, ...], Vocabulary] = {}
         self._vocab_asked: dict[tuple[str, ...], Vocabulary] = {}  # by the locales as asked for
-        self._pause_cache: dict[str, PauseWords] = {}  # the conversation's locale -> every locale's
         # The default locale's words (and English): what a conversation starts with.
         self.vocab = self._vocab_of(default_locale)
         self._members = block_of(flow)

@@ -8,7 +8,7 @@ from bot import state as st
 from bot.engine_base import MAX_TEXT_CHARS, EngineBase
 from bot.flow import Flow
 from bot.navigate import next_target
-from bot.pause import PauseWords, pause_rest
+from bot.pause import pause_rest
 from bot.render import pack
 from bot.types import SMS, TELEGRAM, WHATSAPP, Context, ConversationState, Event, EventKind, Outcome, Status
 from bot.words import Alarm
@@ -77,20 +77,15 @@ class EngineClose(EngineBase):
         Being watched is a reason to stop texting, not a report of danger: only emergency words
         besides the pause phrase bring the number and raise the alert (decision 12).
         """
-        rest = pause_rest(self._pause_words(state.locale), tokens)
+        # Every enabled locale's pause words, the conversation's first: the merged vocabulary is
+        # kept by ``_vocab_of`` and its phrase lists are compiled once on it (``bot.pause``).
+        rest = pause_rest(self._vocab_of(state.locale, *self.locales).pause, tokens)
         if rest is None:
             return None
         alarm = self._vocab_of(state.locale).alarm(rest, ctx.region.emergency)
         events = [self._emergency_event(state)] if alarm in (Alarm.DANGER, Alarm.NUMBER) else []
         parts = [self._t(state, ctx, m.EMERGENCY)] if alarm is not Alarm.NONE else []
         return self._exit(state, ctx, channel, parts=parts, events=events)
-
-    def _pause_words(self, locale: str) -> PauseWords:
-        """Every enabled locale's pause words, the conversation's first (built once per locale)."""
-        found = self._pause_cache.get(locale)
-        if found is None:
-            found = self._pause_cache[locale] = self._vocab_of(locale, *self.locales).pause
-        return found
 
     def _exit(
         self, state: ConversationState, ctx: Context, channel: str, *, parts: list[str] | None = None,
