@@ -5,14 +5,23 @@ for a few statements and a COMMIT, and the COMMIT (a WAL append and an fsync: ``
 is most of that hold.  While one thread of a process holds the writer lock, the process's other
 writers wait for it anyway; here they wait as jobs.  A thread appends its job (a callable taking
 a connection), then takes the writer lock; whoever holds it runs every job pending at that moment
-on its own connection, in one transaction, each job in its own SAVEPOINT, and commits them all at
-once.  A thread that gets the lock and finds its job already done just returns its outcome.
+on its own connection, in one transaction, and commits them all at once.  A thread that gets the
+lock and finds its job already done just returns its outcome.
 
-- A job that raises (a lost race, a driver error) is rolled back to its savepoint alone; its own
-  thread gets the exception, exactly as if it had run in a transaction of its own, and the other
-  jobs commit.  A batch of one runs with no savepoint, exactly as a transaction of its own.
-- If the transaction fails as a whole (BEGIN, COMMIT, or a driver error that ended it), every job
-  of the batch gets the error: nothing of it was committed.
+- In the common case no job raises, and the batch is BEGIN IMMEDIATE, each job's writes, COMMIT:
+  no statement more than its jobs' own.  Every statement under the lock counts (issue 11): each
+  sqlite3 call lets go of the GIL, and under load the holder must win it back from the process's
+  other threads; a savepoint per job was two more such calls per message.
+- A job that raises (a lost race, a driver error) in a batch of several rolls the whole transaction
+  back, and the batch runs again, each job in its own SAVEPOINT: the job that raises is rolled back
+  to its savepoint alone, its own thread gets the exception, exactly as if it had run in a
+  transaction of its own, and the other jobs commit, once.  So a job may run twice, and must be a
+  plain function of the database state and of what it was handed: nothing it does outside the
+  transaction may depend on its first run or count on having one (``triage.intake``'s writes say
+  why theirs are).  A batch of one runs as a transaction of its own.
+- If the transaction fails as a whole (BEGIN, COMMIT, a rollback, or a driver error that ended
+  it), every job of the batch gets the error (a job that raised keeps its own): nothing of it was
+  committed.  Whatever failed, the connection is left holding no transaction (no write lock).
 - Every request waits for its own job to be committed before it answers, so nothing is
   acknowledged before it is on disk, and nothing waits here longer than its own request.
 
@@ -102,10 +111,12 @@ class _Combiner:
 def _commit(conn: Connection, batch: list[_Job]) -> None:
     """Run the batch in one transaction and commit it; every job ends done, with its result or error."""
     try:
-        with conn.begin():  # BEGIN IMMEDIATE (storage.db); COMMIT, or ROLLBACK on an error
-            if len(batch) == 1:
-                batch[0].result = batch[0].work(conn)  # its error ends the transaction, as on its own
-            else:
+        if not _all_at_once(conn, batch):
+            # A job raised and the whole transaction was rolled back: run the batch again, each
+            # job in a savepoint of its own, so that the one that raises fails alone.
+            for job in batch:
+                job.result = job.error = None
+            with conn.begin():
                 for job in batch:
                     _in_savepoint(conn, job)
     except Exception as exc:
@@ -118,6 +129,26 @@ def _commit(conn: Connection, batch: list[_Job]) -> None:
     finally:
         for job in batch:
             job.done = True
+
+
+def _all_at_once(conn: Connection, batch: list[_Job]) -> bool:
+    """The common case: every job's writes in one transaction, no savepoint, and COMMIT.
+
+    False when a job of several raised: nothing of the batch was kept (rolled back), and the job
+    holds its error (its own, should the rollback fail too).  A batch of one runs exactly as a
+    transaction of its own: its job's error ends the transaction and is raised.
+    """
+    with conn.begin() as tx:  # BEGIN IMMEDIATE (storage.db); COMMIT, or ROLLBACK on an error
+        for job in batch:
+            try:
+                job.result = job.work(conn)
+            except Exception as exc:
+                if len(batch) == 1:
+                    raise
+                job.error = exc
+                tx.rollback()
+                return False
+    return True
 
 
 def _in_savepoint(conn: Connection, job: _Job) -> None:

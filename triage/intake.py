@@ -154,7 +154,13 @@ class IntakeService(IntakeBase):
 
         def writes(tx: Connection) -> None:
             # Runs on whichever thread commits the batch it joins (storage.group_commit), on that
-            # thread's connection, in a savepoint of its own: _LostRace rolls back this message alone.
+            # thread's connection.  If any message of the batch raises (_LostRace, a driver error),
+            # the batch is rolled back and run again, each message in a savepoint, so this may run
+            # twice, and can: it changes nothing worked out before the lock (neither do the sealer's
+            # write, _queue or the edges' ``also``; Telegram's edit works on a copy), and what its
+            # statements do depends only on the database.  What it seals under the lock (outbox,
+            # chat log) gets a fresh nonce; the first run's rows were rolled back.  Outside the
+            # transaction it only logs ("tip sealed", a wrong code): a rerun logs those twice.
             if keys and not inbound.claim(tx, keys=keys, now=now, response=response):
                 raise _LostRace
             if sealed is not None and not self.sealer.write(tx, sealed, now=now):

@@ -155,6 +155,76 @@ def test_a_job_that_loses_keeps_its_own_error_when_the_commit_fails(sqlite_db: E
     assert rows(sqlite_db) == []
 
 
+def log_once(who: str, then: Callable[[Connection], None] | None = None, runs: list[str] | None = None) -> Work:
+    """Appends a row to a table with no unique key: a write kept twice would show as two rows."""
+    def work(conn: Connection) -> str:
+        if runs is not None:
+            runs.append(who)
+        conn.execute(text("INSERT INTO gc_log (who) VALUES (:who)"), {"who": who})
+        if then is not None:
+            then(conn)
+        return who
+    return work
+
+
+def logged(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(r[0] for r in conn.execute(text("SELECT who FROM gc_log")))
+
+
+def driver_error(conn: Connection) -> None:
+    conn.execute(text("INSERT INTO no_such_table VALUES (1)"))
+
+
+@pytest.fixture
+def log_db(sqlite_db: Engine) -> Engine:
+    with sqlite_db.begin() as conn:
+        conn.execute(text("CREATE TABLE gc_log (who TEXT NOT NULL)"))
+    return sqlite_db
+
+
+def traced(engine: Engine) -> list[str]:
+    """The SQL every new connection of the engine runs from now on (sqlite3's trace callback)."""
+    seen: list[str] = []
+    event.listen(engine, "connect", lambda dbapi_conn, _record: dbapi_conn.set_trace_callback(seen.append))
+    engine.dispose()  # the pool's connections so far are not traced: new ones are
+    return seen
+
+
+@SQLITE_ONLY
+def test_a_batch_where_no_job_raises_runs_each_job_once_with_no_savepoint(log_db: Engine) -> None:
+    runs: list[str] = []
+    seen = traced(log_db)
+    counted = commits(log_db)
+    assert batch(log_db, [log_once(f"job{i}", runs=runs) for i in range(4)]) == ["job0", "job1", "job2", "job3"]
+    assert sorted(runs) == ["job0", "job1", "job2", "job3"]
+    assert logged(log_db) == ["job0", "job1", "job2", "job3"]
+    assert len(counted) == 1
+    # Under the lock: BEGIN, the four jobs' own statements, COMMIT; no SAVEPOINT, no RELEASE.
+    start = next(i for i, sql in enumerate(seen) if sql.startswith("INSERT INTO gc_log")) - 1
+    assert [sql.split()[0] for sql in seen[start:start + 6]] == ["BEGIN", "INSERT", "INSERT", "INSERT", "INSERT",
+                                                                 "COMMIT"]
+    assert not [sql for sql in seen if sql.split()[0].upper() in ("SAVEPOINT", "RELEASE")]
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("failing", [0, 2, 4])
+@pytest.mark.parametrize("error", [moved, driver_error], ids=["lost race", "driver error"])
+def test_a_job_that_raises_fails_alone_and_the_others_are_kept_exactly_once(
+    log_db: Engine, failing: int, error: Callable[[Connection], None],
+) -> None:
+    runs: list[str] = []
+    works = [log_once(f"job{i}", then=error if i == failing else None, runs=runs) for i in range(5)]
+    counted = commits(log_db)
+    got = batch(log_db, works)
+    assert isinstance(got[failing], Moved if error is moved else DBAPIError)
+    assert [g for i, g in enumerate(got) if i != failing] == [f"job{i}" for i in range(5) if i != failing]
+    # Each other job's row once, though the batch ran again after the failure; none of the failing one's.
+    assert logged(log_db) == [f"job{i}" for i in range(5) if i != failing]
+    assert len(counted) == 1
+    assert runs.count(f"job{failing}") == 2  # it raised in the first run and again in its savepoint
+
+
 def test_a_job_alone_is_a_transaction_of_its_own(db: Engine) -> None:
     group = group_commit(db)
     with db.connect() as conn:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.types import InboundMessage
+from storage import provider_copies
 from storage.db import is_sqlite, writer_lock
 from tests.factories import FakeClock, Reporter, service_with_clock
 from tipline.runtime import Runtime
@@ -98,6 +99,41 @@ def test_a_message_that_loses_its_race_in_a_batch_is_answered_as_if_it_came_seco
     twin.send("1")
     assert [texts(g) for g in got] == [twin.transcript[1][1], twin.transcript[2][1]]
     assert revisions(rt) == [3, 3]  # hi, 2, 1: each written once, in turn
+
+
+def bookkeeping(conn: Connection, conv_id: str, now: float) -> None:
+    """The Twilio edge's: a provider copy to delete, one row a message (no unique key)."""
+    provider_copies.queue_sealed(conn, channel="sms", ref=b"sealed sid", now=now)
+
+
+def count(rt: Runtime, table: str) -> int:
+    with rt.db.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+@SQLITE_ONLY
+def test_a_race_lost_mid_batch_leaves_every_message_written_exactly_once(
+    rt: Runtime, sqlite_service: IntakeService,
+) -> None:
+    # Given a reporter past the first message, and a twin who will send the same lines one by one
+    reporter, twin = Reporter(sqlite_service, "+15550131"), Reporter(sqlite_service, "+15550132")
+    reporter.send("hi")
+    twin.send("hi")
+    before = count(rt, "providerdeletion")
+    # When the reporter's second answer (read at the same revision as the first) is in the middle
+    # of a batch: the batch is rolled back and run again, and the loser goes the locked path
+    got = in_one_batch(sqlite_service, [
+        (sms("+15550131", "2", "SMc"), bookkeeping), (sms("+15550131", "1", "SMd"), bookkeeping),
+        (sms("+15550133", "hi", "SMe"), bookkeeping)])
+    # Then every message is answered as if it came alone, in turn
+    twin.send("2")
+    twin.send("1")
+    assert [texts(g) for g in got[:2]] == [twin.transcript[1][1], twin.transcript[2][1]]
+    assert texts(got[2]) == twin.transcript[0][1]
+    # and each was written once: its revision, its provider id, its edge's bookkeeping
+    assert revisions(rt) == [1, 3, 3]
+    assert count(rt, "inbound") == 2 + 3 + 2
+    assert count(rt, "providerdeletion") == before + 3
 
 
 @SQLITE_ONLY
