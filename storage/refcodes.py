@@ -25,7 +25,6 @@ import secrets as _secrets
 import unicodedata
 from dataclasses import dataclass, field
 
-
 from storage.crypto import KdfFailed, KdfParams, ServerSecrets, peppered_argon2id
 from storage.purposes import Purpose
 
@@ -34,9 +33,13 @@ _N = len(ALPHABET)
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 _FOLD = {"O": "0", "I": "1", "L": "1"}
 _IGNORED = frozenset(" \t\r\n-.\u2010\u2011\u2012\u2013\u2014\u2212\u00a0")
+_SEPARATORS = re.compile("[" + re.escape("".join(sorted(_IGNORED))) + "]+")  # compiled once: read per message
 DATA_CHARS = 12
 CODE_CHARS = DATA_CHARS + 1
 GROUPS = (4, 4, 5)
+_BITS = 5  # bits per character: len(ALPHABET) == 2 ** _BITS (checked below)
+_MASK = (1 << _BITS) - 1
+assert _N == 1 << _BITS, "new_code draws whole bits per character"
 
 
 class RefCodeError(Exception):
@@ -90,7 +93,11 @@ def _check_ok(code: str) -> bool:
 
 def new_code() -> str:
     """A fresh code, canonical and without separators (use ``display`` to show it)."""
-    data = "".join(_secrets.choice(ALPHABET) for _ in range(DATA_CHARS))
+    # One draw of 60 bits from ``secrets``, five bits a character: the alphabet has 32 = 2**5
+    # characters, so each is as uniform and independent as twelve ``secrets.choice`` calls
+    # (which cost an os.urandom call each, on every interview's closing message).
+    bits = _secrets.randbits(_BITS * DATA_CHARS)
+    data = "".join(ALPHABET[(bits >> (_BITS * i)) & _MASK] for i in range(DATA_CHARS))
     return data + check_character(data)
 
 
@@ -132,9 +139,9 @@ def typed_as_code(text: str) -> bool:
     at least 4 characters with a digit among them.  "ok he is gone now" (13 letters of the
     alphabet once spaces are removed) is words, not a mistyped code.
     """
-    groups = [g for g in re.split("[" + re.escape("".join(_IGNORED)) + "]+", text.strip()) if g]
+    groups = [g for g in _SEPARATORS.split(text.strip()) if g]
     sizes = tuple(len(g) for g in groups)
-    has_digit = any(c.isdigit() for c in text)
+    has_digit = any(map(str.isdigit, text))
     if len(sizes) == 1:
         return has_digit
     return sizes == GROUPS or (has_digit and min(sizes, default=0) >= 4)
@@ -151,6 +158,7 @@ def check(text: str) -> CodeCheck:
 
 
 _RUN = re.compile(r"[0-9A-Za-z]+")
+_DIGIT = re.compile(r"[0-9]")
 MAX_CANDIDATES = 3  # each costs an Argon2id check: a long message checks at most this many
 
 
@@ -173,11 +181,12 @@ def candidates(text: str, *, limit: int = MAX_CANDIDATES) -> list[Candidate]:
     (``typed_as_code``: a 13-letter word like "international" or a run of short words is not).
     Non-overlapping, first ones first, at most ``limit``.
     """
-    runs = [(m.start(), m.end()) for m in _RUN.finditer(text)] if len(text) <= 20000 else []
+    runs = _runs(text)
+    joined = _joined(text, runs)
     found: list[Candidate] = []
     i = 0
     while i < len(runs) and len(found) < limit:
-        hit = _candidate_at(text, runs, i)
+        hit = _candidate_at(text, runs, joined, i)
         if hit is None:
             i += 1
             continue
@@ -189,11 +198,21 @@ def candidates(text: str, *, limit: int = MAX_CANDIDATES) -> list[Candidate]:
     return found
 
 
-def _candidate_at(text: str, runs: list[tuple[int, int]], i: int) -> tuple[int, str] | None:
+def _runs(text: str) -> list[tuple[int, int]]:
+    """Where the words (runs of ASCII letters and digits) of a message are."""
+    return [(m.start(), m.end()) for m in _RUN.finditer(text)] if len(text) <= 20000 else []
+
+
+def _joined(text: str, runs: list[tuple[int, int]]) -> list[bool]:
+    """``joined[j]``: run ``j`` follows run ``j - 1`` across spaces, dashes and dots only (once per message)."""
+    return [j > 0 and _IGNORED.issuperset(text[runs[j - 1][1]:runs[j][0]]) for j in range(len(runs))]
+
+
+def _candidate_at(text: str, runs: list[tuple[int, int]], joined: list[bool], i: int) -> tuple[int, str] | None:
     """The last run and canonical code of a candidate starting at run ``i``, if there is one."""
     length = 0
     for j in range(i, len(runs)):
-        if j > i and any(ch not in _IGNORED for ch in text[runs[j - 1][1]:runs[j][0]]):
+        if j > i and not joined[j]:
             return None  # words joined by anything but spaces, dashes and dots
         length += runs[j][1] - runs[j][0]
         if length > CODE_CHARS:
@@ -212,17 +231,19 @@ def mistyped(text: str) -> Candidate | None:
     (``typed_as_code``) whose check character does not match, or a character missing or extra
     in the shown groups (4-4-4, 4-4-6 with a digit).  Never a valid code.
     """
-    runs = [(m.start(), m.end()) for m in _RUN.finditer(text)] if len(text) <= 20000 else []
+    runs = _runs(text)
     # Every message of an interview is read here, and most spans are words: ``_near`` needs a
     # digit and 12-14 code characters, and a span is ASCII runs joined by separators that NFKC
     # keeps out of the alphabet, so both are known from the runs before ``_near`` is paid for.
-    digits = [any(c.isdigit() for c in text[a:b]) for a, b in runs]
+    # (A run is ASCII, so its digits are 0-9.)
+    digits = [_DIGIT.search(text, a, b) is not None for a, b in runs]
     if not any(digits):
         return None
+    joined = _joined(text, runs)
     for i in range(len(runs)):
         length, digit = 0, False
         for j in range(i, min(i + 4, len(runs))):
-            if j > i and any(ch not in _IGNORED for ch in text[runs[j - 1][1]:runs[j][0]]):
+            if j > i and not joined[j]:
                 break
             length, digit = length + runs[j][1] - runs[j][0], digit or digits[j]
             if not digit or not _NEAR_LENGTHS[0] <= length <= _NEAR_LENGTHS[1]:
@@ -240,11 +261,11 @@ _NEAR_LENGTHS = (12, 14)
 
 def _near(span: str) -> bool:
     folded = [_FOLD.get(ch, ch) for ch in unicodedata.normalize("NFKC", span).upper() if ch not in _IGNORED]
-    if not all(ch in _VALUE for ch in folded) or not any(c.isdigit() for c in span):
+    if not all(ch in _VALUE for ch in folded) or not any(map(str.isdigit, span)):
         return False
     if len(folded) == CODE_CHARS:
         return typed_as_code(span) and not check(span).is_valid
-    groups = tuple(len(g) for g in re.split("[" + re.escape("".join(_IGNORED)) + "]+", span.strip()) if g)
+    groups = tuple(len(g) for g in _SEPARATORS.split(span.strip()) if g)
     return groups in ((4, 4, 4), (4, 4, 6))
 
 

@@ -191,3 +191,46 @@ def test_typo_scan_skips_only_spans_that_cannot_be_codes() -> None:
     for text in texts:
         assert mistyped(text) == _mistyped_span_by_span(text), text
     assert any(mistyped(t) is not None for t in texts) and any(mistyped(t) is None for t in texts)
+
+
+def test_code_scan_finds_what_reading_every_gap_finds() -> None:
+    """``candidates`` reads each gap between words once per message; what it finds is what
+    joining words gap by gap (as first written) finds, in codes typed every way."""
+    rng = __import__("random").Random(12)
+    seps = [" ", "-", ".", "\u2011", "\u00a0", " - ", ", ", "/", " and "]
+    codes = 0
+    for _ in range(2000):
+        words = []
+        for _ in range(rng.randint(1, 6)):
+            code = display(new_code())
+            words.append(rng.choice([code, code.replace("-", rng.choice(seps)), code[:4], "farm", "9"]))
+        text = "".join(w + rng.choice(seps) for w in words).strip()
+        found = refcodes.candidates(text)
+        assert [(c.start, c.end, c.code) for c in found] == _candidates_gap_by_gap(text), text
+        codes += len(found)
+    assert codes > 1000
+
+
+def _candidates_gap_by_gap(text: str) -> list[tuple[int, int, str]]:
+    """``candidates`` as first written: each gap between words read again for every start."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"[0-9A-Za-z]+", text)]
+    found: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(runs) and len(found) < refcodes.MAX_CANDIDATES:
+        length, hit = 0, None
+        for j in range(i, len(runs)):
+            if j > i and any(ch not in " \t\r\n-.\u2010\u2011\u2012\u2013\u2014\u2212\u00a0"
+                             for ch in text[runs[j - 1][1]:runs[j][0]]):
+                break
+            length += runs[j][1] - runs[j][0]
+            if length >= 13:
+                span = text[runs[i][0]:runs[j][1]]
+                if length == 13 and typed_as_code(span) and refcodes.check(span).is_valid:
+                    hit = (j, refcodes.normalize(span))
+                break
+        if hit is None:
+            i += 1
+            continue
+        found.append((runs[i][0], runs[hit[0]][1], hit[1] or ""))
+        i = hit[0] + 1
+    return found
