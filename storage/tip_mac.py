@@ -20,6 +20,7 @@ on a missing MAC is tampering.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import struct
 from dataclasses import dataclass
@@ -68,8 +69,29 @@ class MacStatus(StrEnum):
     UNAUTHENTICATED = "unauthenticated"  # written before MACs existed; 'tipline init' seals it
 
 
+_U32, _I64, _F64 = struct.Struct(">I").pack, struct.Struct(">q").pack, struct.Struct(">d").pack
+
+
 def _encode(value: Value) -> bytes:
     """Typed, length-prefixed: no two different values share an encoding."""
+    # The exact types every MAC is made of first (issue 11: one MAC per sealed tip version);
+    # a subclass (a StrEnum, a bool) goes through ``_encode_any``, which says what it is.
+    kind = type(value)
+    if kind is str:
+        raw = value.encode("utf-8")  # type: ignore[union-attr]
+        return b"s" + _U32(len(raw)) + raw
+    if kind is int:
+        return b"i" + _I64(value)
+    if kind is bytes:
+        return b"b" + _U32(len(value)) + value  # type: ignore[arg-type, operator]
+    if kind is float:
+        return b"f" + _F64(value)
+    if kind is tuple:
+        return b"l" + _U32(len(value)) + b"".join([_encode(v) for v in value])  # type: ignore[arg-type, union-attr]
+    return _encode_any(value)
+
+
+def _encode_any(value: Value) -> bytes:
     if isinstance(value, bool):
         raise TypeError("encode a count or a string, not a bool")
     if isinstance(value, str):
@@ -84,12 +106,18 @@ def _encode(value: Value) -> bytes:
     return b"l" + struct.pack(">I", len(value)) + b"".join(_encode(v) for v in value)
 
 
+@functools.lru_cache(maxsize=16)
+def _named(names: tuple[str, ...]) -> tuple[tuple[str, bytes], ...]:
+    """An encoding version's field names, each with its encoding (worked out once)."""
+    return tuple((name, _encode(name)) for name in names)
+
+
 def canonical(facts: dict[str, Value], *, encoding: int | None = None) -> bytes:
     """The MAC's input: the domain, the encoding version, then each covered field named."""
     encoding = CURRENT if encoding is None else encoding
     out = [_DOMAIN, struct.pack(">H", encoding)]
-    for name in FIELDS[encoding]:
-        out.append(_encode(name) + _encode(facts[name]))
+    for name, encoded in _named(FIELDS[encoding]):
+        out.append(encoded + _encode(facts[name]))
     return b"".join(out)
 
 
