@@ -1,0 +1,110 @@
+"""Fixed-point rows for ``bot.langmodel``: one ``int`` per n-gram, 64 bits per language.
+
+Python adds two ints of any length in C, so a row holding every language's bonus side by side
+("slots") lets ``sum`` score all languages of a text at once, where a loop over (language,
+bonus) pairs cost most of a decision (issue 11).  A bonus is stored as an integer multiple of
+``unit`` (2**-52 nats with langdetect's profiles, finer than a double's own step at 1.0), so
+sums are exact and never carry into the next slot: a slot has room for ``max_grams`` of the
+largest bonus.  Slots follow the languages' scripts (Latin first, then Cyrillic, ...), and a row
+starts at the first slot of its script (its "base", kept in the low ``TAG_BITS`` bits), so a
+Latin row does not pay for the Hangul slot, and the rows of a text in one script add up as they
+are, one shift for the whole sum.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import and_
+
+SLOT_BITS = 64  # one unsigned 64-bit word per language: ``struct`` reads them all in one call
+TAG_BITS = 6  # a row's base slot, 0..63
+NAME_BITS = 6  # the low bits of a slot: free in every row, the language's place by name in a sum
+_TAG_MASK = repeat((1 << TAG_BITS) - 1)
+
+
+@dataclass(frozen=True)
+class Slots:
+    """Where each language's bonus sits in a row, and the fixed-point step."""
+
+    slot: tuple[int, ...]  # slot[language index]
+    base: tuple[int, ...]  # base[slot]: the first slot of the same script
+    fraction_bits: int  # of a score, above its NAME_BITS
+    reader: struct.Struct
+    by_name: tuple[str, ...]  # the languages by name: by_name[low NAME_BITS of a slot]
+    names: int  # each slot's place in by_name, to add to a sum: ties then sort by name
+
+    @property
+    def unit(self) -> float:
+        return math.ldexp(1.0, -self.fraction_bits)
+
+    @classmethod
+    def for_rows(cls, languages: Sequence[str], rows: Mapping[str, Mapping[int, float]],
+                 max_grams: int) -> Slots:
+        """Slots for ``languages`` given every row, room for ``max_grams`` n-grams per text."""
+        if len(languages) > 1 << TAG_BITS:
+            raise ValueError(f"at most {1 << TAG_BITS} languages fit a row's tag")
+        largest = max((b for row in rows.values() for b in row.values()), default=1.0)
+        fraction_bits = SLOT_BITS - NAME_BITS - math.ceil(math.log2(largest * max_grams + 1))
+        if fraction_bits < 40:  # 2**-40 nats would still rank as a double does; never coarser
+            raise ValueError("bonuses too large for a 64-bit slot")
+        scripts = _scripts(len(languages), rows)
+        shared = Counter(scripts)
+        uses = Counter(index for row in rows.values() for index in row)
+        # The largest script first (Latin: most texts, widest rows), its most used language at
+        # slot 0: most rows then start at slot 0 or near it and lifting them costs little.
+        order = sorted(range(len(languages)),
+                       key=lambda i: (-shared[scripts[i]], scripts[i], -uses[i], languages[i]))
+        slot = [0] * len(languages)
+        for position, index in enumerate(order):
+            slot[index] = position
+        base = tuple(slot[next(i for i in order if scripts[i] == scripts[index])] for index in order)
+        by_name = tuple(sorted(languages))
+        names = sum(by_name.index(languages[index]) << (SLOT_BITS * slot[index])
+                    for index in range(len(languages)))
+        return cls(tuple(slot), base, fraction_bits, struct.Struct(f"<{len(languages)}Q"),
+                   by_name, names)
+
+    def pack(self, row: Mapping[int, float]) -> int:
+        """The row as an int: fixed-point bonuses from its base slot up, then the tag."""
+        placed = {self.slot[index]: round(math.ldexp(bonus, self.fraction_bits)) << NAME_BITS
+                  for index, bonus in row.items()}
+        base = self.base[min(placed)]
+        value = 0
+        for position, amount in placed.items():
+            value |= amount << (SLOT_BITS * (position - base))
+        return value << TAG_BITS | base
+
+    def unpack(self, total: int) -> tuple[int, ...]:
+        """Every slot of a sum of rows (shifted up, tags dropped), in slot order."""
+        return self.reader.unpack(total.to_bytes(self.reader.size, "little"))
+
+
+def lifted_sum(rows: list[int]) -> int:
+    """The rows added slot by slot (each shifted up to its base, tag dropped), all in C: the
+    rows of one base are added as they are, then their tags taken off and the sum shifted."""
+    tags = list(map(and_, rows, _TAG_MASK))
+    if not tags or tags.count(tags[0]) == len(tags):
+        return _lift(sum(rows), tags[0] if tags else 0, len(rows))
+    return sum(_lift(sum(compress(rows, map(tag.__eq__, tags))), tag, tags.count(tag))
+               for tag in set(tags))
+
+
+def _lift(raw: int, tag: int, count: int) -> int:
+    return (raw - tag * count) >> TAG_BITS << (SLOT_BITS * tag)
+
+
+def _scripts(count: int, rows: Mapping[str, Mapping[int, float]]) -> list[str]:
+    """Each language's script, that of its likeliest letter: languages that share letters sit
+    together."""
+    best = [(0.0, "")] * count
+    for gram, row in rows.items():
+        if len(gram) == 1:
+            for index, bonus in row.items():
+                best[index] = max(best[index], (bonus, gram))
+    return [unicodedata.name(letter, "?").split(" ")[0] if letter else "?" for _, letter in best]
