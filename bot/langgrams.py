@@ -12,8 +12,7 @@ that no profile holds, in ``add_char``'s order.
 
 from __future__ import annotations
 
-from itertools import compress
-from operator import add, and_
+from operator import add
 
 from langdetect.utils.ngram import NGram
 
@@ -31,7 +30,17 @@ class _Normaliser(dict[int, str]):
         return found
 
 
+class _Capitals(dict[int, str]):
+    """A ``str.translate`` table: "1" for a capital letter, "0" for any other character."""
+
+    def __missing__(self, code: int) -> str:
+        found = "1" if chr(code).isupper() else "0"
+        self[code] = found
+        return found
+
+
 _NORMALISER = _Normaliser()
+_CAPITALS = _Capitals()
 
 
 def candidates(text: str) -> list[str]:
@@ -46,8 +55,9 @@ def candidates(text: str) -> list[str]:
     found[::3] = ones
     found[1::3] = twos
     found[5::3] = map(add, twos, ones[1:])
-    if not padded.islower():
-        capitals = list(map(str.isupper, padded))
-        for k in compress(range(len(ones)), map(and_, capitals[1:], capitals)):
-            found[3 * k:3 * k + 3] = "", "", ""  # a capital after a capital
+    capitals = padded.translate(_CAPITALS)
+    k = capitals.find("11")
+    while k >= 0:  # the second of two capitals in a row (k in ``ones`` is k + 1 in ``padded``)
+        found[3 * k:3 * k + 3] = "", "", ""
+        k = capitals.find("11", k + 1)
     return found

@@ -20,7 +20,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from itertools import repeat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from operator import and_, rshift, sub
 from pathlib import Path
@@ -45,16 +45,29 @@ class Ranking:
     """Languages by log-likelihood, best first, and how far each leads the next (in nats)."""
 
     order: tuple[str, ...]
-    margins: tuple[float, ...]  # margins[i] = score[i] - score[i+1]
     ngrams: int
+    # The scores behind ``order``, best first, in ``bot.langslots``' fixed point (a language's
+    # place by name in the low bits): margins are worked out when asked for, and callers
+    # mostly ask only for the first.
+    sums: tuple[int, ...] = field(default=(), repr=False)
+    fraction_bits: int = field(default=0, repr=False)
 
     @property
     def best(self) -> str | None:
         return self.order[0] if self.order else None
 
     @property
+    def margins(self) -> tuple[float, ...]:
+        """margins[i] = score[i] - score[i+1], exactly as the scores' difference rounds."""
+        scores = list(map(rshift, self.sums, _NAME_WIDTH))
+        return tuple(map(math.ldexp, map(sub, scores, scores[1:]), repeat(-self.fraction_bits)))
+
+    @property
     def margin(self) -> float:
-        return self.margins[0] if self.margins else 0.0
+        if len(self.sums) < 2:
+            return 0.0
+        gap = (self.sums[0] >> NAME_BITS) - (self.sums[1] >> NAME_BITS)
+        return math.ldexp(gap, -self.fraction_bits)
 
 
 class NgramModel:
@@ -109,10 +122,8 @@ class NgramModel:
                     break
         total += lifted_sum(rows[start:read])
         keys = sorted(_pick(self._slots.unpack(total + self._slots.names), slots), reverse=True)
-        scores = list(map(rshift, keys, _NAME_WIDTH))
-        margins = tuple(map(self._slots.unit.__mul__, map(sub, scores, scores[1:])))
-        return Ranking(tuple(map(self._slots.by_name.__getitem__, map(and_, keys, _NAME_MASK))),
-                       margins, read)
+        order = tuple(map(self._slots.by_name.__getitem__, map(and_, keys, _NAME_MASK)))
+        return Ranking(order, read, tuple(keys), self._slots.fraction_bits)
 
     def _slots_of(self, among: frozenset[str]) -> list[int] | None:
         """The slots of the languages of ``among`` with a profile, None for all (kept per set)."""
