@@ -29,7 +29,7 @@ from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY
 
 from bot.langgrams import MAX_CHARS, candidates
-from bot.langslots import NAME_BITS, Slots, lifted_sum
+from bot.langslots import NAME_BITS, Slots, add_bonus, lifted_sum
 
 # langdetect's smoothing: each n-gram multiplies a language's probability by alpha/BASE_FREQ + p.
 _SMOOTHING = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ
@@ -81,21 +81,23 @@ class NgramModel:
 
     def __init__(self, profiles: Iterable[tuple[str, dict[str, int], list[int]]]) -> None:
         langs: list[str] = []
-        table: dict[str, dict[int, float]] = {}
+        table: dict[str, bytearray] = {}
         for name, freq, n_words in profiles:
             lang = _NAMES.get(name, name)
             if lang not in langs:
                 langs.append(lang)
             index = langs.index(lang)
             for gram, count in freq.items():
-                if _readable(gram) and n_words[len(gram) - 1]:
+                if 1 <= len(gram) <= 3 and n_words[len(gram) - 1]:
                     # log(s + p) - log(s): languages without the n-gram score 0, so sums stay sparse.
-                    row = table.setdefault(gram, {})
-                    bonus = math.log1p(count / n_words[len(gram) - 1] / _SMOOTHING)
-                    row[index] = max(row.get(index, 0.0), bonus)  # zh-cn and zh-tw: the better
+                    add_bonus(table.setdefault(gram, bytearray()), index,
+                              math.log1p(count / n_words[len(gram) - 1] / _SMOOTHING))
         self.languages: tuple[str, ...] = tuple(langs)
-        self._slots = Slots.for_rows(self.languages, table, 3 * MAX_CHARS)
-        self._table = {gram: self._slots.pack(row) for gram, row in table.items()}
+        # A bonus is at most log1p(1/s) (an n-gram is at most all of its length): room for a
+        # text's worth of the largest.
+        self._slots = Slots.for_rows(self.languages, table, math.log1p(1 / _SMOOTHING), 3 * MAX_CHARS)
+        pack = self._slots.pack
+        self._table = {gram: pack(table.pop(gram)) for gram in list(table) if _readable(gram)}
         self._chosen: dict[frozenset[str], list[int] | None] = {}
 
     def ngrams(self, text: str) -> list[str]:
@@ -142,10 +144,10 @@ def _pick(values: tuple[int, ...], slots: list[int] | None) -> Sequence[int]:
 
 
 def _readable(gram: str) -> bool:
-    """Whether ``NGram`` can ever read ``gram``: one to three characters, a space only first or
-    last, and not a lone space.  No shipped profile has any other; dropping them keeps lookups
+    """Whether ``NGram`` can ever read ``gram`` (of one to three characters): a space only first
+    or last, and not a lone space.  No shipped profile has any other; dropping them keeps lookups
     of pieces that straddle two words (``candidates`` yields those) from ever matching."""
-    return 1 <= len(gram) <= 3 and gram != " " and " " not in gram[1:-1]
+    return gram != " " and " " not in gram[1:-1]
 
 
 def _lead(scores: Sequence[int]) -> int:
@@ -170,3 +172,6 @@ def load_model(folder: Path = Path(PROFILES_DIRECTORY)) -> NgramModel:
 def default_model() -> NgramModel:
     """The model over langdetect's profiles, loaded once per process."""
     return load_model()
+
+
+__all__ = ["MAX_CHARS", "NgramModel", "Ranking", "default_model", "load_model"]

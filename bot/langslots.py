@@ -19,13 +19,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import and_
 
 SLOT_BITS = 64  # one unsigned 64-bit word per language: ``struct`` reads them all in one call
 TAG_BITS = 6  # a row's base slot, 0..63
 NAME_BITS = 6  # the low bits of a slot: free in every row, the language's place by name in a sum
 _TAG_MASK = repeat((1 << TAG_BITS) - 1)
+# One language of a row being read: its index in ``NgramModel.languages`` and its bonus.
+_ENTRY = struct.Struct("<Bd")
 
 
 @dataclass(frozen=True)
@@ -38,24 +40,25 @@ class Slots:
     reader: struct.Struct
     by_name: tuple[str, ...]  # the languages by name: by_name[low NAME_BITS of a slot]
     names: int  # each slot's place in by_name, to add to a sum: ties then sort by name
+    largest: float  # the largest bonus a slot has room for (max_grams of them)
 
     @property
     def unit(self) -> float:
         return math.ldexp(1.0, -self.fraction_bits)
 
     @classmethod
-    def for_rows(cls, languages: Sequence[str], rows: Mapping[str, Mapping[int, float]],
+    def for_rows(cls, languages: Sequence[str], rows: Mapping[str, bytearray], largest: float,
                  max_grams: int) -> Slots:
-        """Slots for ``languages`` given every row, room for ``max_grams`` n-grams per text."""
+        """Slots for ``languages`` given every row (``add_bonus``'s), bonuses up to ``largest``,
+        room for ``max_grams`` of them in a sum."""
         if len(languages) > 1 << TAG_BITS:
             raise ValueError(f"at most {1 << TAG_BITS} languages fit a row's tag")
-        largest = max((b for row in rows.values() for b in row.values()), default=1.0)
         fraction_bits = SLOT_BITS - NAME_BITS - math.ceil(math.log2(largest * max_grams + 1))
         if fraction_bits < 40:  # 2**-40 nats would still rank as a double does; never coarser
             raise ValueError("bonuses too large for a 64-bit slot")
         scripts = _scripts(len(languages), rows)
         shared = Counter(scripts)
-        uses = Counter(index for row in rows.values() for index in row)
+        uses = Counter(chain.from_iterable(row[::_ENTRY.size] for row in rows.values()))
         # The largest script first (Latin: most texts, widest rows), its most used language at
         # slot 0: most rows then start at slot 0 or near it and lifting them costs little.
         order = sorted(range(len(languages)),
@@ -68,17 +71,27 @@ class Slots:
         names = sum(by_name.index(languages[index]) << (SLOT_BITS * slot[index])
                     for index in range(len(languages)))
         return cls(tuple(slot), base, fraction_bits, struct.Struct(f"<{len(languages)}Q"),
-                   by_name, names)
+                   by_name, names, largest)
 
-    def pack(self, row: Mapping[int, float]) -> int:
+    def pack(self, row: bytes | bytearray) -> int:
         """The row as an int: fixed-point bonuses from its base slot up, then the tag."""
-        placed = {self.slot[index]: round(math.ldexp(bonus, self.fraction_bits)) << NAME_BITS
-                  for index, bonus in row.items()}
-        base = self.base[min(placed)]
+        slot = self.slot
+        if len(row) == _ENTRY.size:  # most rows: one language, packed without a list
+            index, bonus = _ENTRY.unpack(row)
+            position: int = slot[index]
+            base = self.base[position]
+            return self._amount(bonus) << (SLOT_BITS * (position - base) + NAME_BITS + TAG_BITS) | base
+        placed: list[tuple[int, int]] = [(slot[index], self._amount(bonus)) for index, bonus in _ENTRY.iter_unpack(row)]
+        base = self.base[min(placed)[0]]
         value = 0
-        for position, amount in placed.items():
-            value |= amount << (SLOT_BITS * (position - base))
+        for position, amount in placed:
+            value |= amount << (SLOT_BITS * (position - base) + NAME_BITS)
         return value << TAG_BITS | base
+
+    def _amount(self, bonus: float) -> int:
+        if not 0.0 < bonus <= self.largest:  # a larger one could carry into the next slot
+            raise ValueError(f"a bonus of {bonus} is out of the slots' range")
+        return round(math.ldexp(bonus, self.fraction_bits))
 
     def unpack(self, total: int) -> tuple[int, ...]:
         """Every slot of a sum of rows (shifted up, tags dropped), in slot order."""
@@ -99,12 +112,22 @@ def _lift(raw: int, tag: int, count: int) -> int:
     return (raw - tag * count) >> TAG_BITS << (SLOT_BITS * tag)
 
 
-def _scripts(count: int, rows: Mapping[str, Mapping[int, float]]) -> list[str]:
+def add_bonus(row: bytearray, index: int, bonus: float) -> None:
+    """Append a language's bonus to a row being read; zh-cn and zh-tw (one language, read one
+    after the other) keep the better of the two."""
+    if row and row[-_ENTRY.size] == index:
+        previous = _ENTRY.unpack_from(row, len(row) - _ENTRY.size)[1]
+        _ENTRY.pack_into(row, len(row) - _ENTRY.size, index, max(previous, bonus))
+        return
+    row += _ENTRY.pack(index, bonus)
+
+
+def _scripts(count: int, rows: Mapping[str, bytearray]) -> list[str]:
     """Each language's script, that of its likeliest letter: languages that share letters sit
     together."""
     best = [(0.0, "")] * count
     for gram, row in rows.items():
         if len(gram) == 1:
-            for index, bonus in row.items():
+            for index, bonus in _ENTRY.iter_unpack(row):
                 best[index] = max(best[index], (bonus, gram))
     return [unicodedata.name(letter, "?").split(" ")[0] if letter else "?" for _, letter in best]
