@@ -23,9 +23,17 @@ from itertools import chain, compress, repeat
 from operator import and_
 
 SLOT_BITS = 64  # one unsigned 64-bit word per language: ``struct`` reads them all in one call
-TAG_BITS = 6  # a row's base slot, 0..63
+# A row's tag: its base slot b (0..63) in the low BASE_BITS, b * b in the SQUARE_BITS above.
+# A sum of up to MOST_ROWS rows holds the sum of their bases and of their squares there, which
+# tells in two multiplications whether all had the same base (no spread: n * sum(b*b) equals
+# sum(b) ** 2) without a look at each row.
+MOST_ROWS = 511
+BASE_BITS = 15  # 63 * MOST_ROWS < 2**15
+SQUARE_BITS = 21  # 63 * 63 * MOST_ROWS < 2**21
+TAG_BITS = BASE_BITS + SQUARE_BITS
 NAME_BITS = 6  # the low bits of a slot: free in every row, the language's place by name in a sum
-_TAG_MASK = repeat((1 << TAG_BITS) - 1)
+_BASE_MASK = (1 << BASE_BITS) - 1
+_BASES = repeat(_BASE_MASK)
 # One language of a row being read: its index in ``NgramModel.languages`` and its bonus.
 _ENTRY = struct.Struct("<Bd")
 
@@ -51,8 +59,8 @@ class Slots:
                  max_grams: int) -> Slots:
         """Slots for ``languages`` given every row (``add_bonus``'s), bonuses up to ``largest``,
         room for ``max_grams`` of them in a sum."""
-        if len(languages) > 1 << TAG_BITS:
-            raise ValueError(f"at most {1 << TAG_BITS} languages fit a row's tag")
+        if len(languages) > 64:
+            raise ValueError("at most 64 languages fit a row's tag")
         fraction_bits = SLOT_BITS - NAME_BITS - math.ceil(math.log2(largest * max_grams + 1))
         if fraction_bits < 40:  # 2**-40 nats would still rank as a double does; never coarser
             raise ValueError("bonuses too large for a 64-bit slot")
@@ -80,13 +88,13 @@ class Slots:
             index, bonus = _ENTRY.unpack(row)
             position: int = slot[index]
             base = self.base[position]
-            return self._amount(bonus) << (SLOT_BITS * (position - base) + NAME_BITS + TAG_BITS) | base
+            return self._amount(bonus) << (SLOT_BITS * (position - base) + NAME_BITS + TAG_BITS) | _tag(base)
         placed: list[tuple[int, int]] = [(slot[index], self._amount(bonus)) for index, bonus in _ENTRY.iter_unpack(row)]
         base = self.base[min(placed)[0]]
         value = 0
         for position, amount in placed:
             value |= amount << (SLOT_BITS * (position - base) + NAME_BITS)
-        return value << TAG_BITS | base
+        return value << TAG_BITS | _tag(base)
 
     def _amount(self, bonus: float) -> int:
         if not 0.0 < bonus <= self.largest:  # a larger one could carry into the next slot
@@ -99,17 +107,35 @@ class Slots:
 
 
 def lifted_sum(rows: list[int]) -> int:
-    """The rows added slot by slot (each shifted up to its base, tag dropped), all in C: the
-    rows of one base are added as they are, then their tags taken off and the sum shifted."""
-    tags = list(map(and_, rows, _TAG_MASK))
-    if not tags or tags.count(tags[0]) == len(tags):
-        return _lift(sum(rows), tags[0] if tags else 0, len(rows))
-    return sum(_lift(sum(compress(rows, map(tag.__eq__, tags))), tag, tags.count(tag))
-               for tag in set(tags))
+    """The rows added slot by slot (each shifted up to its base, tag dropped), all in C: rows
+    of one base are added as they are and their sum shifted once.  A text in one script has
+    rows of its script's base, and often some of base 0 (Latin letters in other profiles)."""
+    if len(rows) > MOST_ROWS:
+        return lifted_sum(rows[:MOST_ROWS]) + lifted_sum(rows[MOST_ROWS:])
+    raw = sum(rows)
+    lifted = _one_base(raw, len(rows))
+    if lifted is not None:
+        return lifted
+    others = list(filter(_BASE_MASK.__and__, rows))  # the rows not based at slot 0
+    rest = sum(others)
+    lifted = _one_base(rest, len(others))
+    if lifted is not None:
+        return ((raw - rest) >> TAG_BITS) + lifted
+    tags = list(map(and_, rows, _BASES))
+    return sum(sum(compress(rows, map(base.__eq__, tags))) >> TAG_BITS << (SLOT_BITS * base)
+               for base in set(tags))
 
 
-def _lift(raw: int, tag: int, count: int) -> int:
-    return (raw - tag * count) >> TAG_BITS << (SLOT_BITS * tag)
+def _one_base(raw: int, count: int) -> int | None:
+    """The sum ``raw`` of ``count`` rows lifted, if all had the same base (else None)."""
+    bases = raw & _BASE_MASK
+    if count * (raw >> BASE_BITS & (1 << SQUARE_BITS) - 1) != bases * bases:
+        return None
+    return raw >> TAG_BITS << (SLOT_BITS * (bases // count if count else 0))
+
+
+def _tag(base: int) -> int:
+    return base * base << BASE_BITS | base
 
 
 def add_bonus(row: bytearray, index: int, bonus: float) -> None:
