@@ -3,12 +3,14 @@
 Python adds two ints of any length in C, so a row holding every language's bonus side by side
 ("slots") lets ``sum`` score all languages of a text at once, where a loop over (language,
 bonus) pairs cost most of a decision (issue 11).  A bonus is stored as an integer multiple of
-``unit`` (2**-52 nats with langdetect's profiles, finer than a double's own step at 1.0), so
-sums are exact and never carry into the next slot: a slot has room for ``max_grams`` of the
-largest bonus.  Slots follow the languages' scripts (Latin first, then Cyrillic, ...), and a row
-starts at the first slot of its script (its "base", kept in the low ``TAG_BITS`` bits), so a
-Latin row does not pay for the Hangul slot, and the rows of a text in one script add up as they
-are, one shift for the whole sum.
+``unit`` (2**-46 nats with langdetect's profiles; a text's score is off by under 1e-11), so
+sums are exact, equal bonuses stay equal, and nothing carries into the next slot: a slot has
+room for ``max_grams`` of the largest bonus above its ``NAME_BITS``, which are 0 in a row and
+hold the language's place by name once a sum is read (ties sort by name, as they did).  Slots
+follow the languages' scripts (Latin first, then Cyrillic, ...), and a row starts at the first
+slot of its script (its "base", kept in the low ``TAG_BITS`` bits), so a Latin row does not pay
+for the Hangul slot, and the rows of a text in one script add up as they are, one shift for the
+whole sum.
 """
 
 from __future__ import annotations
@@ -81,16 +83,27 @@ class Slots:
         return cls(tuple(slot), base, fraction_bits, struct.Struct(f"<{len(languages)}Q"),
                    by_name, names, largest)
 
+    def pack_all(self, rows: dict[str, bytearray]) -> dict[str, int]:
+        """Every row as an int (``pack``), emptying ``rows`` as it goes (one copy at a time)."""
+        slot, fraction_bits, largest = self.slot, self.fraction_bits, self.largest
+        shift = [SLOT_BITS * (slot[i] - self.base[slot[i]]) + NAME_BITS + TAG_BITS for i in range(len(slot))]
+        tag = [_tag(self.base[slot[i]]) for i in range(len(slot))]
+        packed: dict[str, int] = {}
+        for gram in list(rows):  # in the order read: memory freed where the ints go next
+            row = rows.pop(gram)
+            if len(row) != _ENTRY.size:
+                packed[gram] = self.pack(row)
+                continue
+            index, bonus = _ENTRY.unpack(row)  # most rows: one language, packed inline
+            if not 0.0 < bonus <= largest:
+                raise ValueError(f"a bonus of {bonus} is out of the slots' range")
+            packed[gram] = round(math.ldexp(bonus, fraction_bits)) << shift[index] | tag[index]
+        return packed
+
     def pack(self, row: bytes | bytearray) -> int:
         """The row as an int: fixed-point bonuses from its base slot up, then the tag."""
-        slot = self.slot
-        if len(row) == _ENTRY.size:  # most rows: one language, packed without a list
-            index, bonus = _ENTRY.unpack(row)
-            position: int = slot[index]
-            base = self.base[position]
-            return self._amount(bonus) << (SLOT_BITS * (position - base) + NAME_BITS + TAG_BITS) | _tag(base)
-        placed: list[tuple[int, int]] = [(slot[index], self._amount(bonus)) for index, bonus in _ENTRY.iter_unpack(row)]
-        base = self.base[min(placed)[0]]
+        placed = [(self.slot[index], self._amount(bonus)) for index, bonus in _ENTRY.iter_unpack(row)]
+        base: int = self.base[min(placed)[0]]
         value = 0
         for position, amount in placed:
             value |= amount << (SLOT_BITS * (position - base) + NAME_BITS)
