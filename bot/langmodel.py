@@ -100,7 +100,7 @@ class NgramModel:
         for gram in [gram for gram in table if not _readable(gram)]:
             del table[gram]
         self._table = self._slots.pack_all(table)
-        self._chosen: dict[frozenset[str], list[int] | None] = {}
+        self._chosen: dict[frozenset[str], tuple[list[int] | None]] = {}
 
     def ngrams(self, text: str) -> list[str]:
         """langdetect's n-grams of ``text`` in order (``NGram.add_char``), those with a profile."""
@@ -131,14 +131,14 @@ class NgramModel:
 
     def _slots_of(self, among: frozenset[str]) -> list[int] | None:
         """The slots of the languages of ``among`` with a profile, None for all (kept per set)."""
-        if among in self._chosen:
-            return self._chosen[among]
-        slots = [self._slots.slot[i] for i, lang in enumerate(self.languages) if lang in among]
-        found = None if len(slots) == len(self.languages) else slots
-        if len(self._chosen) >= 64:  # callers pass a handful of sets; never grow unbounded
-            self._chosen.clear()
-        self._chosen[among] = found
-        return found
+        found = self._chosen.get(among)  # one look-up: a fresh set's equality costs a pass
+        if found is None:
+            slots = [self._slots.slot[i] for i, lang in enumerate(self.languages) if lang in among]
+            found = (None if len(slots) == len(self.languages) else slots,)
+            if len(self._chosen) >= 64:  # callers pass a handful of sets; never grow unbounded
+                self._chosen.clear()
+            self._chosen[among] = found
+        return found[0]
 
 
 def _pick(values: tuple[int, ...], slots: list[int] | None) -> Sequence[int]:
