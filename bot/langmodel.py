@@ -94,11 +94,11 @@ class NgramModel:
                     add_bonus(table.setdefault(gram, bytearray()), index,
                               math.log1p(count / n_words[len(gram) - 1] / _SMOOTHING))
         self.languages: tuple[str, ...] = tuple(langs)
+        for gram in [gram for gram in table if not _readable(gram)]:
+            del table[gram]
         # A bonus is at most log1p(1/s) (an n-gram is at most all of its length): room for a
         # text's worth of the largest.
         self._slots = Slots.for_rows(self.languages, table, math.log1p(1 / _SMOOTHING), 3 * MAX_CHARS)
-        for gram in [gram for gram in table if not _readable(gram)]:
-            del table[gram]
         self._table = self._slots.pack_all(table)
         self._chosen: dict[frozenset[str], tuple[list[int] | None]] = {}
 
