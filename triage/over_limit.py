@@ -63,9 +63,9 @@ class Gate:
         held message ends its read snapshot before the hold's own write transaction.
         """
         boxes = self.intake._states
-        if carrier_action(msg.channel, msg.text or "") is not None:  # consent is never held: no limits read
-            return self.limits.counting(self._verdict_for(msg), also), conversations.find(conn, boxes=boxes,
-                                                                                           lookup=lookup)
+        if carrier_action(msg.channel, msg.text or "") is not None:  # consent is never held: the row alone
+            return self.limits.counting(self._verdict_for(msg), also), conversations.find(
+                conn, boxes=boxes, lookup=lookup)
         verdict, conv = self.limits.check_and_find(conn, msg, boxes=boxes, lookup=lookup, now=now)
         if not verdict.hold:
             return self.limits.counting(verdict, also), conv
