@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import event
 
+from bot.types import InboundMessage
 from storage import fastsql
 from tests.factories import FakeClock, Reporter, limited_service, service_with_clock
 from tipline.runtime import Runtime
@@ -101,3 +102,16 @@ def test_without_the_limits_the_conversation_alone_is_read_once(
     reporter.send("2")
     [read] = statements.reads_before_writes()
     assert "conversation" in read and "held_message" not in read
+
+
+def test_the_worker_feeding_a_held_message_reads_the_conversation_alone_once(
+    rt: Runtime, clock: FakeClock, statements: Statements,
+) -> None:
+    service = limited_service(rt, clock, per_sender=20)
+    first = Reporter(service, "+15550007004").send(FIRST)
+    statements.sql.clear()
+    fed = service.handle(InboundMessage(channel="sms", address="+15550007004", text="2"), inline=False,
+                         screen=False)  # what ``Gate.feed`` does: the limits were passed when it was held
+    [read] = statements.reads_before_writes()
+    assert "conversation" in read and "held_message" not in read
+    assert fed.conversation_id == first.conversation_id and not fed.duplicate
