@@ -91,16 +91,11 @@ COLUMNS = ("id", "channel", "status", "tip_id", "expires_at", "revision", "state
 _COLS = ", ".join(COLUMNS)
 
 
-def find_sql(n: int) -> str:
-    """The plain read of a sender's conversation over ``n`` keyed lookups (``Keyed.params`` binds them).
-
-    Also the right-hand side of ``storage.first_read``'s one read per webhook."""
-    return f"SELECT {_COLS} FROM conversation WHERE lookup IN ({in_list(n)}) ORDER BY updated_at DESC LIMIT 1"
-
-
 @lru_cache(maxsize=32)
 def _find(n: int) -> Statement:
-    return Statement(find_sql(n))
+    # The newest row any open lookup finds (``storage.first_read`` reads the same row the same way).
+    return Statement(f"SELECT {_COLS} FROM conversation WHERE lookup IN ({in_list(n)})"
+                     " ORDER BY updated_at DESC LIMIT 1")
 
 
 @lru_cache(maxsize=32)

@@ -4,8 +4,8 @@ Every inbound message asks the limits two things (the sender's count in the wind
 and whether they have messages held back) and then reads their conversation.  As two statements
 on Python 3.11's sqlite3 that is two rounds of statement setup, steps, column fetches and
 resets, each of which lets go of the GIL; as one it is one.  The gate's two values come from a
-one-row subselect (``held.screen_columns``), the conversation is LEFT JOINed to it (the same
-read as ``conversations.find``), so a sender with no conversation yet still gets the row.
+one-row subselect (``held.screen_columns``), the conversation is LEFT JOINed to it (the row
+``conversations.find`` reads), so a sender with no conversation yet still gets the gate's row.
 
 One statement also reads one snapshot: the count, the held flag and the row agree with each
 other, which two autocommit reads on SQLite did not promise.
@@ -20,9 +20,9 @@ from sqlalchemy import Connection
 
 from storage import held
 from storage.conversation_state import StateBoxes
-from storage.conversations import COLUMNS, ConversationRow, find_sql, row_of
+from storage.conversations import COLUMNS, ConversationRow, row_of
 from storage.fastsql import Statement
-from storage.lookups import Keyed
+from storage.lookups import Keyed, in_list
 
 _ROW = ", ".join(f"c.{column}" for column in COLUMNS)
 
@@ -36,10 +36,16 @@ class FirstRead:
 
 @lru_cache(maxsize=32)
 def _statement(rate_keys: int, lookups: int) -> Statement:
-    """Built once per number of open rate and lookup epochs: no statement is made per message."""
-    # ``ON 1 = 1``: every row of the one-row gate side, with the conversation or with NULLs.
+    """Built once per number of open rate and lookup epochs: no statement is made per message.
+
+    The conversation is joined as a table, not as a subselect, so that SQLite reads it straight
+    from its index (a subselect with its own LIMIT is materialised first: ~1.5 us more a read).
+    Which row: the newest any open lookup finds, as ``conversations.find``; the one row of the
+    gate's side comes back with NULLs when there is none (its ``ORDER BY`` then sorts one row).
+    """
     return Statement(f"SELECT g.counted, g.held, {_ROW} FROM (SELECT {held.screen_columns(rate_keys)}) AS g"
-                     f" LEFT JOIN ({find_sql(lookups)}) AS c ON 1 = 1")
+                     f" LEFT JOIN conversation AS c ON c.lookup IN ({in_list(lookups)})"
+                     " ORDER BY c.updated_at DESC LIMIT 1")
 
 
 def gate_and_conversation(
