@@ -86,11 +86,14 @@ def _times(now: float, idle_seconds: int, retain_seconds: int) -> dict[str, floa
 
 # Hot-path statements, built once per number of open epochs (plain SQL both SQLite and
 # PostgreSQL accept), so that no statement is constructed or cache-keyed per message.
-_COLS = "id, channel, status, tip_id, expires_at, revision, state, lookup"
+# The columns of a conversation read, in the order ``row_of`` takes them.
+COLUMNS = ("id", "channel", "status", "tip_id", "expires_at", "revision", "state", "lookup")
+_COLS = ", ".join(COLUMNS)
 
 
 @lru_cache(maxsize=32)
 def _find(n: int) -> Statement:
+    # The newest row any open lookup finds (``storage.first_read`` reads the same row the same way).
     return Statement(f"SELECT {_COLS} FROM conversation WHERE lookup IN ({in_list(n)})"
                      " ORDER BY updated_at DESC LIMIT 1")
 
@@ -155,11 +158,11 @@ def create_with_state(
 def find(conn: Connection, *, boxes: StateBoxes, lookup: Keyed) -> ConversationRow | None:
     """Read a conversation without locking it (the optimistic path checks its revision on save)."""
     row = _find(len(lookup.tried)).first(conn, lookup.params())
-    return _row(boxes, row) if row is not None else None
+    return row_of(boxes, row) if row is not None else None
 
 
-def _row(boxes: StateBoxes, row: Any) -> ConversationRow:
-    """A row of the ``_COLS`` columns, in that order (a driver tuple or a SQLAlchemy Row)."""
+def row_of(boxes: StateBoxes, row: Any) -> ConversationRow:
+    """A row of the ``COLUMNS``, in that order (a driver tuple or a SQLAlchemy Row)."""
     conv_id, channel, status, tip_id, expires_at, revision, state, found_by = row
     conv = ConversationRow(id=conv_id, channel=channel, status=status, tip_id=tip_id, expires_at=expires_at,
                            revision=revision, lookup=bytes(found_by) if found_by is not None else None)
@@ -189,11 +192,11 @@ def open_conversation(
 
     row = find()
     if row is not None:  # the common case: a conversation in progress
-        return _row(boxes, row), False
+        return row_of(boxes, row), False
     created_id = new_id()
     conn.execute(_CREATE, {"id": created_id, "lookup": lookup.current, "channel": channel, "state": b"",
                            "status": RowStatus.NEW.value, **_times(now, idle_seconds, retain_seconds)})
-    conv = _row(boxes, find())
+    conv = row_of(boxes, find())
     return conv, conv.id == created_id
 
 
@@ -244,7 +247,7 @@ def lock_idle(conn: Connection, *, boxes: StateBoxes, now: float, limit: int = 1
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [_row(boxes, row) for row in conn.execute(query)]
+    return [row_of(boxes, row) for row in conn.execute(query)]
 
 
 def purge_finished(conn: Connection, *, now: float) -> int:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Connection, LargeBinary, func, select
 from sqlmodel import Field, SQLModel
 
-from storage import throttle
 from storage.fastsql import Statement
+from storage.lookups import in_list
 
 
 class HeldMessage(SQLModel, table=True):
@@ -56,28 +56,21 @@ def any_held(conn: Connection, keys: list[bytes]) -> bool:
     return statement.first(conn, {f"k{i}": key for i, key in enumerate(keys)}) is not None
 
 
-# The abuse gate's one read per webhook (issue 11): the sender's count in the window running and
-# whether they have messages held, in one statement instead of two.
-_SCREEN: dict[int, Statement] = {}
+# The abuse gate's numbers (issue 11): the sender's count in the window running and whether they
+# have messages held, read with their conversation in one statement (``storage.first_read``).
+def screen_columns(n: int) -> str:
+    """The gate's two columns, ``counted`` and ``held``, over ``n`` open rate epochs (``screen_params``
+    binds them).  With no open epoch nothing is held (as ``any_held([])``)."""
+    held_any = f"EXISTS (SELECT 1 FROM held_message WHERE rate_key IN ({in_list(n, 'k')}))" if n else "1 = 0"
+    return ("(SELECT CASE WHEN window_start > :cutoff THEN count ELSE 0 END FROM throttle WHERE key = :key)"
+            f" AS counted, {held_any} AS held")
 
 
-def count_and_held(conn: Connection, *, key: bytes, keys: list[bytes], window_seconds: float,
-                   now: float) -> tuple[int, bool]:
-    """(messages counted for ``key`` in the window still running, whether any of ``keys`` has
-    messages held): ``throttle.failures`` and ``any_held`` in one read."""
-    if not keys:
-        return throttle.failures(conn, key=key, window_seconds=window_seconds, now=now), False
-    statement = _SCREEN.get(len(keys))
-    if statement is None:
-        names = ", ".join(f":k{i}" for i in range(len(keys)))
-        statement = _SCREEN[len(keys)] = Statement(
-            "SELECT (SELECT CASE WHEN window_start > :cutoff THEN count ELSE 0 END FROM throttle WHERE key = :key),"
-            f" EXISTS (SELECT 1 FROM held_message WHERE rate_key IN ({names}))")
+def screen_params(*, key: bytes, keys: list[bytes], window_seconds: float, now: float) -> dict[str, object]:
+    """``key``'s count (the current rate epoch's) in the window ending at ``now``; ``keys``' held messages."""
     params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
     params.update(key=key, cutoff=now - window_seconds)
-    row = statement.first(conn, params)
-    assert row is not None  # a SELECT without FROM gives one row
-    return int(row[0] or 0), bool(row[1])
+    return params
 
 
 def next_round(conn: Connection, *, before: float, senders: int) -> list[Held]:

@@ -66,12 +66,13 @@ class IntakeService(IntakeBase):
         sender: Callable[[], Keyed] = cache(partial(self.followups.sender, msg.channel, msg.address))
         with self.db.connect() as conn:
             start_plain_reads(conn)  # the slow work below runs while other reporters write
-            if self.gate is not None and screen:
-                screened = self.gate.screen(conn, msg, lookup=lookup, inline=inline, also=also, now=now)
+            if self.gate is not None and screen:  # the limits' read brings the conversation too
+                screened, conv = self.gate.screen(conn, msg, lookup=lookup, inline=inline, also=also, now=now)
                 if isinstance(screened, Handled):
                     return screened
                 also = screened
-            conv = conversations.find(conn, boxes=self._states, lookup=lookup)
+            else:
+                conv = conversations.find(conn, boxes=self._states, lookup=lookup)
             codes = self.followups.prepare(conn, text=msg.text or "", sender=sender, now=now)
             supply = CodeSupply(self.sealer.code_hash)
             fast = self._try_fast(conn, conv, msg, lookup=lookup, sender=sender, codes=codes, supply=supply,

@@ -1,6 +1,7 @@
 """Abuse limits on the public path: per-sender rate limits and a per-process flood guard.
 
-The check is one plain read (the sender's counter and whether they have messages held back),
+The check is one plain read (the sender's counter and whether they have messages held back,
+in the same statement as their conversation row, which the intake goes on from: issue 11),
 made before any slow work (Argon2, sealing) and before the write lock, so a flooding sender
 costs the others one indexed read per message and no wait.  A sender under the limit is
 counted in the message's own transaction (the edge's ``also`` hook): no extra transaction.
@@ -22,8 +23,11 @@ from typing import Callable
 from sqlalchemy import Connection
 
 from bot.types import InboundMessage
-from storage import held, throttle
+from storage import first_read, held, throttle
+from storage.conversation_state import StateBoxes
+from storage.conversations import ConversationRow
 from storage.epochs import EpochKeys
+from storage.lookups import Keyed
 from storage.purposes import Purpose
 
 # The one polite reply a sender over the limit gets (then silence until the window passes).
@@ -91,14 +95,19 @@ class SenderLimits:
         """Messages of this sender still held back, under any rate epoch still open."""
         return held.any_held(conn, self.epochs.macs(Purpose.RATE, self._sender(msg)))
 
-    def check(self, conn: Connection, msg: InboundMessage, now: float) -> Verdict:
-        """Whether to hold this message back; a plain read, no write and no lock."""
-        s = self.settings
-        key, keys = self.epochs.current_and_macs(Purpose.RATE, self._sender(msg))  # ``key`` and each open epoch's
-        counted, has_held = held.count_and_held(conn, key=key, keys=list(keys), window_seconds=s.window_seconds,
-                                                now=now)
+    def check_and_find(
+        self, conn: Connection, msg: InboundMessage, *, boxes: StateBoxes, lookup: Keyed, now: float,
+    ) -> tuple[Verdict, ConversationRow | None]:
+        """Whether to hold this message back, and the sender's conversation: one plain read, no write,
+        no lock (issue 11: the limits' numbers and the row the intake goes on from, one statement)."""
+        key, keys = self.epochs.current_and_macs(Purpose.RATE, self._sender(msg))
+        got = first_read.gate_and_conversation(conn, boxes=boxes, lookup=lookup, rate_key=key, rate_keys=list(keys),
+                                               window_seconds=self.settings.window_seconds, now=now)
+        return self._judge(key, counted=got.counted, has_held=got.held, now=now), got.conversation
+
+    def _judge(self, key: bytes, *, counted: int, has_held: bool, now: float) -> Verdict:
         # Earlier messages still waiting go first: a sender back under the limit waits for them.
-        if counted >= s.per_sender or has_held:
+        if counted >= self.settings.per_sender or has_held:
             return Verdict(key, hold=True)
         if not self.flood.admit(now):
             return Verdict(key, hold=True, flood=True)

@@ -54,20 +54,23 @@ class Gate:
 
     def screen(
         self, conn: Connection, msg: InboundMessage, *, lookup: Keyed, inline: bool, also: Also | None, now: float,
-    ) -> Handled | Also:
-        """Handled (held) when over a limit; otherwise the ``also`` that counts the message.
+    ) -> tuple[Handled | Also, conversations.ConversationRow | None]:
+        """(Handled (held) when over a limit, otherwise the ``also`` that counts the message; the
+        sender's conversation, which the intake goes on from).
 
         ``conn`` is the intake's plain-read connection (issue 11: one connection per message, not
-        two); a held message ends its read snapshot before the hold's own write transaction.
+        two, and one statement: the limits' numbers and the conversation are read together); a
+        held message ends its read snapshot before the hold's own write transaction.
         """
-        if carrier_action(msg.channel, msg.text or "") is not None:
-            return self.limits.counting(self._verdict_for(msg), also)
-        verdict = self.limits.check(conn, msg, now)
+        boxes = self.intake._states
+        if carrier_action(msg.channel, msg.text or "") is not None:  # consent is never held: the row alone
+            return self.limits.counting(self._verdict_for(msg), also), conversations.find(
+                conn, boxes=boxes, lookup=lookup)
+        verdict, conv = self.limits.check_and_find(conn, msg, boxes=boxes, lookup=lookup, now=now)
         if not verdict.hold:
-            return self.limits.counting(verdict, also)
-        conv = conversations.find(conn, boxes=self.intake._states, lookup=lookup)
+            return self.limits.counting(verdict, also), conv
         end_read_snapshot(conn)
-        return self._hold(msg, verdict, conv, inline=inline, now=now)
+        return self._hold(msg, verdict, conv, inline=inline, now=now), conv
 
     def _verdict_for(self, msg: InboundMessage) -> Verdict:
         return Verdict(self.limits.key(msg), hold=False)
