@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 from storage.fastsql import driver_execute
 
@@ -225,5 +226,11 @@ def end_read_snapshot(conn: Connection) -> None:
     """
     if conn.in_transaction():  # Core reads (keys, tips, throttle) autobegan one of SQLAlchemy's own
         conn.rollback()
-    conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+    except dbapi.Error as exc:
+        # A server gone since the read: raised as SQLAlchemy's DBAPIError, which the edges catch
+        # (the message is spooled), not as the driver's own error, which became a 500.
+        raise DBAPIError.instance("ROLLBACK", None, exc, dbapi.Error, hide_parameters=True) from exc
     conn.execution_options(tipline_read_only=False)
