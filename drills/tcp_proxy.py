@@ -33,6 +33,12 @@ class TcpProxy:
         """Refuse new connections and cut every open one."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            # shutdown first: a close alone leaves the socket listening while the accept thread is
+            # blocked in accept() on it (Linux), so a "refused" connection was still accepted.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
         with self._lock:
             conns, self._conns = self._conns, set()
