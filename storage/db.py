@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
 
-from storage.fastsql import driver_execute
+from storage.fastsql import driver_execute, driver_rollback
 
 
 class DatabaseError(Exception):
@@ -226,11 +225,7 @@ def end_read_snapshot(conn: Connection) -> None:
     """
     if conn.in_transaction():  # Core reads (keys, tips, throttle) autobegan one of SQLAlchemy's own
         conn.rollback()
-    dbapi = conn.dialect.loaded_dbapi
-    try:
-        conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
-    except dbapi.Error as exc:
-        # A server gone since the read: raised as SQLAlchemy's DBAPIError, which the edges catch
-        # (the message is spooled), not as the driver's own error, which became a 500.
-        raise DBAPIError.instance("ROLLBACK", None, exc, dbapi.Error, hide_parameters=True) from exc
+    # A server gone since the read raises DBAPIError, which the edges catch (the message is
+    # spooled), not the driver's own error, which became a 500.
+    driver_rollback(conn)
     conn.execution_options(tipline_read_only=False)

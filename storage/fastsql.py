@@ -14,7 +14,7 @@ import re
 from typing import Any, Mapping
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 _NAMED = re.compile(r"(?<!:):([A-Za-z_]\w*)")
 
@@ -55,5 +55,18 @@ def driver_execute(conn: Connection, sql: str, params: Mapping[str, Any] | tuple
     try:
         return raw.execute(sql, params) if params is not None else raw.execute(sql)  # type: ignore[union-attr]
     except conn.dialect.loaded_dbapi.Error as exc:
-        # No parameters in the error: they would reach tracebacks and logs.
-        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True) from exc
+        raise as_dbapi_error(conn, sql, exc) from exc
+
+
+def driver_rollback(conn: Connection) -> None:
+    """Roll back the driver connection's own transaction (a no-op without one), errors wrapped."""
+    try:
+        conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise as_dbapi_error(conn, "ROLLBACK", exc) from exc
+
+
+def as_dbapi_error(conn: Connection, sql: str, exc: Exception) -> StatementError:
+    """The driver's error as SQLAlchemy's ``DBAPIError`` family, which the edges catch (503 or the
+    spool); no parameters in it: they would reach tracebacks and logs."""
+    return DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True)
