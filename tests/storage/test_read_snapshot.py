@@ -28,7 +28,7 @@ def test_a_server_gone_since_the_read_is_a_dbapi_error(engine: Engine) -> None:
         conn.invalidate()
 
 
-def test_ending_a_snapshot_lets_the_connection_write(engine: Engine) -> None:
+def test_after_ending_a_snapshot_the_connection_opens_a_transaction(engine: Engine) -> None:
     with engine.connect() as conn:
         start_plain_reads(conn)
         assert driver_execute(conn, "SELECT 1").fetchone()[0] == 1
