@@ -93,12 +93,12 @@ def _check_ok(code: str) -> bool:
 
 def new_code() -> str:
     """A fresh code, canonical and without separators (use ``display`` to show it)."""
-    # One draw of 60 bits from ``secrets``, five bits a character: the alphabet has 32 = 2**5
-    # characters, so each is as uniform and independent as twelve ``secrets.choice`` calls
-    # (which cost an os.urandom call each, on every interview's closing message).
-    bits = _secrets.randbits(_BITS * DATA_CHARS)
-    data = "".join(ALPHABET[(bits >> (_BITS * i)) & _MASK] for i in range(DATA_CHARS))
-    return data + check_character(data)
+    # 60 bits, 5 a character (32 = 2**5: uniform); no digit, drawn again (typed as one word it reads as words)
+    while True:
+        bits = _secrets.randbits(_BITS * DATA_CHARS)
+        data = "".join(ALPHABET[(bits >> (_BITS * i)) & _MASK] for i in range(DATA_CHARS))
+        if any(map(str.isdigit, data)):
+            return data + check_character(data)
 
 
 def display(code: str) -> str:
