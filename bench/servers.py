@@ -1,4 +1,5 @@
-"""The servers under test (gunicorn, 2 workers x 4 threads, gthread) and what /proc says of them."""
+"""The servers under test (gunicorn, 2 workers x 4 threads, the tip line's gthread worker class) and
+what /proc says of them."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ from pathlib import Path
 
 import httpx
 
+from tipline.gunicorn_worker import WORKER_CLASS
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS, THREADS = 2, 4
-# The options tipline/server.py gives gunicorn, for the baselines too.
-GUNICORN_ARGS = ["--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
+# The options tipline/server.py gives gunicorn, for the baselines too: its worker class is gthread
+# taking a new connection only with a thread free (tipline/gunicorn_worker.py); with gunicorn's stock
+# gthread, one worker took 5 to 8 of wrk's 8 connections, which cost the tip line 7-18% and sometimes
+# half, and the durable baseline nothing (bench/RESULTS.md, issue 11).
+WORKER_CLASS_NAME = "gthread, taking connections only with a thread free (tipline/gunicorn_worker.py)"
+GUNICORN_ARGS = ["--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", WORKER_CLASS,
                  "--timeout", "30", "--log-level", "warning"]
 
 

@@ -1,6 +1,7 @@
 """The public app under gunicorn, driven by wrk with pre-signed Twilio webhooks, against two baselines.
 
-Three apps run under the same gunicorn settings (2 workers x 4 threads, gthread):
+Three apps run under the same gunicorn settings (2 workers x 4 threads, the tip line's gthread worker
+class, tipline/gunicorn_worker.py):
   tipline   ``tipline serve --no-jobs`` (signature check, intake service, TwiML), SQLite WAL,
             synchronous=FULL; the outbox sender runs in 'tipline worker' in such a deployment
   durable   one SQLite insert + commit per webhook (same pragmas), TwiML out (bench/baselines.py)
@@ -219,8 +220,8 @@ def telegram_lines(args: argparse.Namespace) -> list[str]:
 
 
 def settings_line(args: argparse.Namespace, wrk_version: str) -> str:
-    return (f"Settings: gunicorn {servers.WORKERS} workers x {servers.THREADS} threads (gthread), timeout 30 s, "
-            f"no access log, for all three apps; {wrk_version}, {args.wrk_threads} thread, {args.connections} "
+    return (f"Settings: gunicorn {servers.WORKERS} workers x {servers.THREADS} threads "
+            f"({servers.WORKER_CLASS_NAME}), timeout 30 s, no access log, for all three apps; {wrk_version}, {args.wrk_threads} thread, {args.connections} "
             f"connections, {args.seconds:g} s per run, pre-signed requests replayed by bench/replay.lua; "
             f"apps interleaved, {args.rounds} round(s), medians; SQLite WAL, synchronous=FULL; the code KDF "
             f"at its default (Argon2id t={CODE_KDF_DEFAULT.time_cost}, {CODE_KDF_DEFAULT.memory_cost_kib // 1024} MiB) "

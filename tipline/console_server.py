@@ -17,6 +17,7 @@ from tipline.oncall_reach import unreachable
 from tipline.runtime import Runtime
 from tipline.server import refusals_in_one_line
 from tipline.gunicorn_logs import LineLogger
+from tipline.gunicorn_worker import WORKER_CLASS
 from tipline.settings import Settings
 from tipline.training import is_sandbox
 from triage.console import create_console_app
@@ -89,7 +90,7 @@ def run_console(settings: Settings, *, host: str, port: int, workers: int) -> No
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": CONSOLE_THREADS,
-        "worker_class": "gthread",
+        "worker_class": WORKER_CLASS,  # gthread, new connections to a worker with a thread free
         "timeout": 60,  # a login runs Argon2id
         # A stopping worker finishes its requests (a login's Argon2id, a page's send, 10 s at most).
         "graceful_timeout": 20,

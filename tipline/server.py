@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from storage.db_errors import operator_line
 
 from tipline.gunicorn_logs import LineLogger
+from tipline.gunicorn_worker import WORKER_CLASS
 from tipline.settings import Settings
 
 if TYPE_CHECKING:
@@ -90,7 +91,9 @@ def run_public(settings: Settings, *, host: str, port: int, workers: int, thread
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync",
+        # gthread, taking a new connection only with a thread free: kept-alive connections spread
+        # over the workers instead of piling on one (tipline/gunicorn_worker.py, issue 11).
+        "worker_class": WORKER_CLASS if threads > 1 else "sync",
         "timeout": 30,
         "graceful_timeout": GRACEFUL,
         "accesslog": None,  # access logs would carry timing per sender; keep them off

@@ -12,6 +12,7 @@ import pytest
 
 from tests.serving import free_port, ready, start, stop
 from tests.tipline.test_cli import run
+from tipline.gunicorn_worker import WORKER_CLASS
 
 PASSPHRASE = "correct horse battery staple"
 REAL_COSTS = ("STAFF_KDF_TIME", "STAFF_KDF_MEMORY_KIB", "CODE_KDF_TIME", "CODE_KDF_MEMORY_KIB", "TEST_ONLY_CHEAP_KDF")
@@ -56,6 +57,7 @@ def test_gunicorns_own_lines_are_json_like_the_rest(env: dict[str, str], command
     gunicorn = [line["message"] for line in lines if line["logger"] == "gunicorn.error"]
     assert any(m.startswith("Listening at: http://") for m in gunicorn), gunicorn
     assert sum(m.startswith("Booting worker with pid") for m in gunicorn) == 2, gunicorn
+    assert f"Using worker: {WORKER_CLASS}" in gunicorn  # kept-alive connections spread over the workers
     assert "Handling signal: term" in gunicorn
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     # Routine probes log nothing at INFO: alembic's revision reads are DEBUG lines now.
