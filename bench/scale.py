@@ -179,7 +179,8 @@ def paced_lines(args: argparse.Namespace, line: Line, telegram: FakeTelegram, tw
 
 def settings_line(args: argparse.Namespace, wrk_version: str) -> str:
     return (f"Settings: gunicorn W workers x {servers.THREADS} threads ({servers.WORKER_CLASS_NAME}), timeout "
-            f"30 s, for the tip line and its durable baseline alike; {wrk_version}, 1 thread, {args.connections} connections, "
+            f"30 s, for the tip line and its durable baseline alike; {wrk_version}, 1 thread, "
+            f"{args.connections} connections, "
             f"{args.seconds:g} s per run, whole typical interviews (12 messages, 50 reporters at a time) "
             f"pre-signed and replayed by bench/replay.lua; interleaved, {args.rounds} round(s), medians; SQLite WAL, "
             f"synchronous=FULL; PostgreSQL on this machine, synchronous_commit as the server has it; code KDF "

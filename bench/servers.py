@@ -22,7 +22,7 @@ WORKERS, THREADS = 2, 4
 # taking a new connection only with a thread free (tipline/gunicorn_worker.py); with gunicorn's stock
 # gthread, one worker took 5 to 8 of wrk's 8 connections, which cost the tip line 7-18% and sometimes
 # half, and the durable baseline nothing (bench/RESULTS.md, issue 11).
-WORKER_CLASS_NAME = "gthread, taking connections only with a thread free (tipline/gunicorn_worker.py)"
+WORKER_CLASS_NAME = "gthread taking connections only with a thread free: tipline/gunicorn_worker.py"
 GUNICORN_ARGS = ["--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", WORKER_CLASS,
                  "--timeout", "30", "--log-level", "warning"]
 

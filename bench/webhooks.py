@@ -222,7 +222,8 @@ def telegram_lines(args: argparse.Namespace) -> list[str]:
 def settings_line(args: argparse.Namespace, wrk_version: str) -> str:
     return (f"Settings: gunicorn {servers.WORKERS} workers x {servers.THREADS} threads "
             f"({servers.WORKER_CLASS_NAME}), timeout 30 s, no access log, for all three apps; {wrk_version}, "
-            f"{args.wrk_threads} thread, {args.connections} connections, {args.seconds:g} s per run, pre-signed requests replayed by bench/replay.lua; "
+            f"{args.wrk_threads} thread, {args.connections} connections, {args.seconds:g} s per run, "
+            f"pre-signed requests replayed by bench/replay.lua; "
             f"apps interleaved, {args.rounds} round(s), medians; SQLite WAL, synchronous=FULL; the code KDF "
             f"at its default (Argon2id t={CODE_KDF_DEFAULT.time_cost}, {CODE_KDF_DEFAULT.memory_cost_kib // 1024} MiB) "
             f"unless TIPLINE_CODE_KDF_* says otherwise.")
