@@ -41,10 +41,10 @@ def register_channels(
     else:
         from webhooks import twilio_sms
 
-        app.register_blueprint(twilio_sms.blueprint(
-            intake=intake, auth_token=twilio_auth_token, public_base_url=public_base_url, db=db, secrets=secrets,
+        twilio_sms.register(
+            app, intake=intake, auth_token=twilio_auth_token, public_base_url=public_base_url, db=db, secrets=secrets,
             spool=spool, spooled_reply=spooled_reply,
-        ))
+        )
         log.info("SMS channel on: POST /webhooks/twilio/sms")
     if not (telegram_bot_token and telegram_webhook_secret):
         log.warning(

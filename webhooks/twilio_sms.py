@@ -26,9 +26,10 @@ import hmac
 import logging
 import re
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from twilio.request_validator import RequestValidator
@@ -40,11 +41,14 @@ from storage import inbound, lookups, opt_outs, provider_copies
 from storage.crypto import ServerSecrets
 from triage.intake import IntakeService
 from webhooks.twilio_channel import OPTED_OUT
-from webhooks import probe, reply_window
+from webhooks import plain_route, probe, reply_window
 from webhooks.rejections import RejectionLog
 from webhooks.responses import database_unavailable, no_content, plain
 from webhooks.spooling import Keep
 from webhooks.twilio_body import decode_possible_base64
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -116,25 +120,24 @@ class TwilioEdge:
 
     # -- shared checks -------------------------------------------------------------
 
-    def authenticate(self, path: str) -> MultiDict[str, str] | Response:
+    def authenticate(self, path: str, environ: WSGIEnvironment) -> MultiDict[str, str] | Response:
         """The signed form, or the 4xx to answer with; nothing is stored before this passes."""
-        signature = request.headers.get("X-Twilio-Signature")
+        signature = environ.get("HTTP_X_TWILIO_SIGNATURE")
         if not signature:
             return plain(403, "forbidden")
-        length = request.content_length
+        length = plain_route.content_length(environ)
         if length is not None and length > MAX_BODY:
             return plain(413, "too large")
-        if request.mimetype != FORM:
+        if plain_route.mimetype(environ) != FORM:
             return plain(415, "form body expected")
-        raw = request.get_data(cache=False)
-        if len(raw) > MAX_BODY:
-            return plain(413, "too large")
         try:
-            pairs = parse_form(raw.decode("utf-8"))
+            pairs = parse_form(plain_route.body(environ, MAX_BODY).decode("utf-8"))
+        except plain_route.TooLarge:
+            return plain(413, "too large")
         except (UnicodeDecodeError, ValueError):
             return plain(400, "malformed body")
         url = self.base + path
-        query = request.environ.get("QUERY_STRING")
+        query = environ.get("QUERY_STRING")
         if query:
             url += "?" + query
         if not self._valid(url, pairs, signature):
@@ -157,8 +160,8 @@ class TwilioEdge:
 
     # -- POST /webhooks/twilio/sms ------------------------------------------------------
 
-    def inbound(self) -> Response:
-        params = self.authenticate(SMS_PATH)
+    def inbound(self, environ: WSGIEnvironment) -> Response:
+        params = self.authenticate(SMS_PATH, environ)
         if isinstance(params, Response):
             return params
         if probe.FIELD in params and "MessageSid" not in params:  # tipline doctor's signed round trip
@@ -226,7 +229,7 @@ class TwilioEdge:
     # -- POST /webhooks/twilio/status ---------------------------------------------------
 
     def status(self) -> Response:
-        params = self.authenticate(STATUS_PATH)
+        params = self.authenticate(STATUS_PATH, request.environ)
         if isinstance(params, Response):
             return params
         sid = params.get("MessageSid") or params.get("SmsSid")
@@ -254,12 +257,17 @@ class TwilioEdge:
         return no_content()
 
 
-def blueprint(*, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
-              secrets: ServerSecrets, spool: Keep | None = None, spooled_reply: str = "") -> Blueprint:
-    """The two Twilio endpoints, checked against ``auth_token`` and the public address Twilio calls."""
+def register(app: Flask, *, intake: IntakeService, auth_token: str, public_base_url: str, db: Engine,
+             secrets: ServerSecrets, spool: Keep | None = None, spooled_reply: str = "") -> None:
+    """The two Twilio endpoints, checked against ``auth_token`` and the public address Twilio calls.
+
+    The SMS webhook, every reporter's every message, is a plain WSGI route in front of the app
+    (``webhooks.plain_route``: Flask's request machinery is a tenth of a message's CPU); the status
+    callbacks, one per reply, are a Flask route.
+    """
     edge = TwilioEdge(intake=intake, auth_token=auth_token, public_base_url=public_base_url, db=db, secrets=secrets,
                       spool=spool, spooled_reply=spooled_reply)
     bp = Blueprint("twilio", __name__)
-    bp.add_url_rule(SMS_PATH, "sms", edge.inbound, methods=["POST"])
     bp.add_url_rule(STATUS_PATH, "status", edge.status, methods=["POST"])
-    return bp
+    app.register_blueprint(bp)
+    plain_route.mount(app, SMS_PATH, edge.inbound)
