@@ -41,7 +41,8 @@ def test_a_chunked_webhook_over_http_is_answered_like_a_sized_one(live: str, rt:
         assert chunked.status_code == 200 and "<Message" in chunked.text
         # And the same conversation goes on with a sized body
         params = sms_params("2", sender="+14155550301")
-        sized = http.post(live + SMS_PATH, content=urlencode(params), headers={**headers, "X-Twilio-Signature": sign(params)})
+        sized = http.post(live + SMS_PATH, content=urlencode(params),
+                          headers={**headers, "X-Twilio-Signature": sign(params)})
     assert sized.status_code == 200 and "<Message" in sized.text and sized.text != chunked.text
 
 
