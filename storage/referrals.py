@@ -29,6 +29,13 @@ class Referral:
     override: str | None
     created_at: float
 
+    @property
+    def shared(self) -> str:
+        """What went, in words: "version 1 (no notes)", "versions 1, 2 (3 notes)"."""
+        versions = ("version " if len(self.versions) == 1 else "versions ") + ", ".join(map(str, self.versions))
+        notes = "no notes" if self.notes == 0 else "1 note" if self.notes == 1 else f"{self.notes} notes"
+        return f"{versions} ({notes})"
+
 
 def record(conn: Connection, *, tip_id: str, to_queue: str, staff_id: str, versions: Sequence[int], notes: int,
            reason_note: str, override: str | None, now: float) -> None:

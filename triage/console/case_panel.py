@@ -93,8 +93,7 @@ def _history(conn: Connection, tip_id: str, notes: list[Note], sent: list[Referr
         elif entry.action not in _QUIET:
             events.append(Event(entry.at, entry.actor, _ACTIONS.get(entry.action, entry.action)))
     events += [Event(n.created_at, n.author, _wrote(n.kind), n.text) for n in notes]
-    events += [Event(r.created_at, r.by, f"referred versions {', '.join(map(str, r.versions))} and {r.notes} "
-                     f"notes to {r.to_queue}") for r in sent]
+    events += [Event(r.created_at, r.by, f"referred {r.shared} to {r.to_queue}") for r in sent]
     return tuple(sorted(events, key=lambda e: e.at))
 
 

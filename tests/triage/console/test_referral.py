@@ -41,7 +41,7 @@ def test_referral_seals_the_tip_and_its_notes_anew_for_the_other_queue(
     assert "Open <span" in police.client.get("/").get_data(as_text=True)  # in the police queue now
     ngo_page = page_of(ngo, tip_id)
     assert "PANGOLINNOTE" in ngo_page and "PANGOLINWHY" in ngo_page and "referred" in ngo_page
-    assert "ngo1 shared versions 1 and 1 notes with police" in html.unescape(ngo_page)
+    assert "ngo1 shared version 1 (1 note) with police" in html.unescape(ngo_page)
     with rt.db.connect() as conn:
         [record] = referrals.of_tip(conn, tip_id)
     assert (record.by, record.to_queue, record.versions, record.notes, record.override) == \
