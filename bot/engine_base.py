@@ -73,6 +73,16 @@ class EngineBase:
         (a Spanish "están en peligro" after the close is danger as "they are in danger" is)."""
         return self._vocab_of(locale).alarm(canon_tokens(text), emergency)
 
+    def added_words_alarm(self, locale: str, text: str, ctx: Context) -> tuple[str | None, bool]:
+        """Words a reporter adds to a tip by reference code, read as words after the close are:
+        the emergency reply in ``locale`` when they hold emergency words, and whether they say
+        danger ("sos", "he came back with a gun": the tip's alert and P1)."""
+        alarm = self.alarm_in(locale, text, ctx.region.emergency)
+        if alarm is Alarm.NONE:
+            return None, False
+        notice = self.render.text(locale, m.EMERGENCY, **self._params_in(locale, ctx))
+        return notice, alarm in (Alarm.DANGER, Alarm.NUMBER)
+
     def emergency_notice(self, text: str, ctx: Context) -> str | None:
         """The fixed emergency reply (INTAKE decision 12) when ``text`` holds emergency words in any
         enabled locale, in the first locale that reads them (the default first); None without.

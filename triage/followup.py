@@ -23,7 +23,7 @@ from bot import Engine as ConversationEngine
 from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.signs import SUMMARY
-from bot.types import ConversationState, InboundMessage, Outcome, Status
+from bot.types import Context, ConversationState, InboundMessage, Outcome, Status
 from storage import audit, cases, lookups, questions, referrals, refcodes, sealing, throttle, tip_mac, tips
 from storage.crypto import ServerSecrets
 from storage.crypto import KdfParams
@@ -76,6 +76,7 @@ class FollowUpResult:
     messages: list[tuple[str, dict[str, str]]]  # (msgid, params) to render in the reporter's language
     state: ConversationState
     tip_id: str | None = None
+    first: tuple[str, ...] = ()  # already in the reporter's language, before the messages: the emergency reply
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,13 @@ class Codes:
     hashes: tuple[bytes, ...] = field(default=(), repr=False)
     blocked: bool = False
     typo: bool = False  # the whole message is a code with a wrong check character
+    # Codes typed with a mistake among other words: never kept (a near miss gives the code away).
+    near: tuple[refcodes.Candidate, ...] = ()
+
+    def kept(self, text: str) -> str:
+        """``text`` without its near misses, for a message with no valid code in it (the intake
+        cuts them before anything reads the text; with valid codes ``FollowUps.answer`` does)."""
+        return refcodes.without(text, list(self.near)) if self.near else text
 
     @property
     def any(self) -> bool:
@@ -116,7 +124,7 @@ class FollowUpAnswer:
 class FollowUps:
     def __init__(
         self, *, secrets: ServerSecrets, epochs: EpochKeys, kdf: KdfParams, question_box: Sealer,
-        engine: ConversationEngine, default_locale: str,
+        engine: ConversationEngine, default_locale: str, context: Context | None = None,
     ) -> None:
         self.secrets = secrets
         self.epochs = epochs
@@ -124,6 +132,7 @@ class FollowUps:
         self.question_box = question_box
         self.engine = engine
         self.default_locale = default_locale
+        self.context = context  # the region's emergency number, for danger words added by code
         # The slow keyed hash of a candidate (Argon2id); tests may put a recording fake here.
         self.hasher: Callable[[str], bytes] = lambda code: refcodes.code_hash(code, secrets=secrets, kdf=kdf)
 
@@ -139,12 +148,13 @@ class FollowUps:
         ``sender`` gives the sender's counter key (``sender``): only a message with a candidate needs it.
         """
         found = tuple(refcodes.candidates(text))
+        near = tuple(refcodes.near_misses(text, besides=found))
         if not found:
-            return Codes(typo=is_mistyped_code(text))
+            return Codes(typo=is_mistyped_code(text), near=near)
         if self._must_wait(conn, sender(), now):
-            return Codes(candidates=found, blocked=True)
+            return Codes(candidates=found, blocked=True, near=near)
         hashes = tuple(self.hasher(c.code) for c in found)
-        return Codes(candidates=found, hashes=hashes)
+        return Codes(candidates=found, hashes=hashes, near=near)
 
     def answer(
         self, conn: Connection, *, msg: InboundMessage, sender: Callable[[], Keyed],
@@ -156,7 +166,8 @@ class FollowUps:
             return FollowUpAnswer(msg)  # carrier words keep their meaning; buttons belong to the interview
         base = state or ConversationState(locale=self.default_locale)
         meta = self.match(conn, codes)
-        kept = refcodes.without(text, [c for c in codes.candidates if meta is not None or codes.blocked])
+        kept = refcodes.without(text, [c for c in codes.candidates if meta is not None or codes.blocked]
+                                + list(codes.near))
         if meta is not None:
             interrupted = state if state is not None and state.status in (Status.NEW, Status.ACTIVE) else None
             result = self.open(conn, tip_id=meta.id, remainder=kept, state=base, now=now)
@@ -180,7 +191,8 @@ class FollowUps:
 
     def _render(self, result: FollowUpResult) -> Outcome:
         render = self.engine.render
-        parts = [render.text(result.state.locale, msgid, **params) for msgid, params in result.messages]
+        parts = [*result.first, *(render.text(result.state.locale, msgid, **params)
+                                  for msgid, params in result.messages)]
         return Outcome(replies=pack(parts), state=result.state, events=[])
 
     @staticmethod
@@ -218,10 +230,27 @@ class FollowUps:
         if self.engine.only_asks_signs(state.locale, remainder):  # "my code is X, what are the signs?"
             messages.extend((msgid, {}) for msgid in SUMMARY)
         elif len(remainder.split()) >= ADDED_WITH_CODE_MIN_WORDS:
-            seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=[remainder], now=now)
+            first = self._seal_added(conn, tip_id=tip_id, text=remainder, locale=state.locale, now=now)
             messages.append(("followup.added", {}))
+            log.info("follow-up opened", extra={"tip": tip_id})
+            return FollowUpResult(messages, state, tip_id, first=first or ())
         log.info("follow-up opened", extra={"tip": tip_id})
         return FollowUpResult(messages, state, tip_id)
+
+    def _seal_added(
+        self, conn: Connection, *, tip_id: str, text: str, locale: str, now: float
+    ) -> tuple[str, ...] | None:
+        """Seal added words into the tip; danger in them raises its alert and makes it P1, as danger
+        words after the close do from the reporter's own phone.  The emergency reply, if any; None
+        when the tip is gone (deleted under retention rules)."""
+        notice, danger = (self.engine.added_words_alarm(locale, text, self.context) if self.context is not None
+                          else (None, False))
+        if not seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=[text], now=now,
+                             raise_to=DANGER_PRIORITY if danger else None):
+            return None
+        if danger:
+            raise_danger_alert(conn, secrets=self.secrets, tip_id=tip_id, now=now)
+        return (notice,) if notice else ()
 
     @staticmethod
     def _must_wait(conn: Connection, sender: Keyed, now: float) -> bool:
@@ -248,11 +277,20 @@ class FollowUps:
             return FollowUpResult([*((msgid, {}) for msgid in SUMMARY), ("followup.welcome", {})], state, tip_id)
         if command is not None or not text.strip():
             return FollowUpResult([("followup.welcome", {})], state, tip_id)
-        # False: the tip was deleted under retention rules
-        if not seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=[text], now=now):
+        first = self._seal_added(conn, tip_id=tip_id, text=text, locale=state.locale, now=now)
+        if first is None:  # the tip was deleted under retention rules
             ended = ConversationState(locale=state.locale, status=Status.ENDED)
             return FollowUpResult([("followup.unknown", {})], ended)
-        return FollowUpResult([("followup.added", {})], state, tip_id)
+        return FollowUpResult([("followup.added", {})], state, tip_id, first=first)
+
+
+DANGER_PRIORITY = "P1"  # danger words make a tip P1 (never lowered) and raise its alert
+
+
+def raise_danger_alert(conn: Connection, *, secrets: ServerSecrets, tip_id: str, now: float) -> None:
+    """The tip's alert for danger said again (one open alert per tip, repeats counted)."""
+    tips.raise_alert(conn, tip_id=tip_id, priority=DANGER_PRIORITY, reason="danger", now=now)
+    tip_mac.refresh(conn, secrets=secrets, tip_id=tip_id)  # the alert count is covered
 
 
 def seal_addendum(

@@ -74,6 +74,8 @@ class IntakeService(IntakeBase):
             else:
                 conv = conversations.find(conn, boxes=self._states, lookup=lookup)
             codes = self.followups.prepare(conn, text=msg.text or "", sender=sender, now=now)
+            if codes.near and not codes.candidates:  # near misses of a code are never kept, nor read
+                msg, codes = replace(msg, text=codes.kept(msg.text or "")), replace(codes, near=())
             supply = CodeSupply(self.sealer.code_hash)
             fast = self._try_fast(conn, conv, msg, lookup=lookup, sender=sender, codes=codes, supply=supply,
                                   inline=inline, also=also, now=now)

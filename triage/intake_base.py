@@ -82,9 +82,9 @@ class IntakeBase:
         self.sealer = TipSealer(secrets=secrets, rules=rules, routing=routing, region=region, code_kdf=code_kdf)
         # Staff questions from before the epoch keys still open (read only) during the transition.
         questions = UpgradeBox(epochs.box(Purpose.STAFF_QUESTIONS), secrets.box(Purpose.STAFF_QUESTIONS))
-        self.followups = FollowUps(secrets=secrets, epochs=epochs, kdf=code_kdf, question_box=questions,
-                                   engine=engine, default_locale=default_locale)
         self._context = Context(region=region, new_code=_display_code, partners=partner_kinds(routing))
+        self.followups = FollowUps(secrets=secrets, epochs=epochs, kdf=code_kdf, question_box=questions,
+                                   engine=engine, default_locale=default_locale, context=self._context)
         # States before the epoch keys still open (read only) during the transition.
         self._states = StateBoxes(epochs, legacy=secrets.box(Purpose.CONVERSATION_STATE))
         self._outbox_box: Sealer = outbox.box(epochs, secrets)

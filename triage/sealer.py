@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from bot.types import ConversationState, Event, EventKind, Region, Status
 from storage import referrals, refcodes, sealing, tip_mac, tips
 from storage.crypto import KdfParams, ServerSecrets
-from triage.followup import seal_addendum
+from triage.followup import DANGER_PRIORITY, raise_danger_alert, seal_addendum
 from triage.routing import Routing, route_explained
 from triage.rules import Rules
 from triage.scoring import Assessment, assess
@@ -31,7 +31,7 @@ SEALING = (EventKind.URGENT, EventKind.COMPLETE, EventKind.INCOMPLETE, EventKind
 # The engine's UPDATED for words added after the close; any other UPDATED reason is an
 # urgent answer coming back (the engine counts it in answers["urgent_repeats"]).
 ADDED_WORDS = "more"
-ALARM_PRIORITY = "P1"
+ALARM_PRIORITY = DANGER_PRIORITY
 
 CodeHash = Callable[[str], bytes]
 
@@ -165,8 +165,7 @@ class TipSealer:
             seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=texts, now=now,
                           raise_to=ALARM_PRIORITY if alarm else None)
         if alarm:
-            tips.raise_alert(conn, tip_id=tip_id, priority=ALARM_PRIORITY, reason="danger", now=now)
-            tip_mac.refresh(conn, secrets=self.secrets, tip_id=tip_id)  # the alert count is covered
+            raise_danger_alert(conn, secrets=self.secrets, tip_id=tip_id, now=now)
         return tip_id
 
     def _score(

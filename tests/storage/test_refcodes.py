@@ -242,3 +242,25 @@ def test_every_new_code_typed_as_one_lower_case_word_is_read_as_a_code() -> None
     for _ in range(5000):
         code = refcodes.new_code()
         assert refcodes.typed_as_code(code.lower()), code
+
+
+def test_near_misses_are_the_typed_codes_with_a_mistake_and_never_a_longer_number() -> None:
+    """What is cut from kept text: a code with a wrong, missing or extra character among other
+    words; a card number, an IBAN or a valid code never."""
+    code = display(new_code())
+    wrong = code[:-1] + next(c for c in "23456789" if c != code[-1])  # the check character wrong
+
+    def cut(text: str) -> list[str]:
+        return [text[c.start:c.end] for c in refcodes.near_misses(text)]
+
+    assert cut(f"my code is {wrong} MARKER88 and more") == [wrong]
+    assert cut(f"my code {wrong} 10 people") == [wrong]  # "code" next to it is a word, "10" no group
+    short = code.lower().replace("-", " ")[:-1]  # the last character missing: groups 4-4-4
+    assert cut(f"two {wrong} and {short} here") == [wrong, short]
+    assert cut(f"code {code} ok") == [] and cut(code) == []  # a valid code is a candidate, not a near miss
+    for number in ("card 4111 1111 1111 1111 was used", "IBAN DE89 3704 0044 0532 0130 00 please",
+                   "call +44 7700 900 999", "it was 2024 or 2025", "Workers at the farm never leave"):
+        assert cut(number) == [], number
+    # Cutting keeps every other word
+    found = refcodes.near_misses(f"my code is {wrong} MARKER88")
+    assert refcodes.without(f"my code is {wrong} MARKER88", found) == "my code is MARKER88"

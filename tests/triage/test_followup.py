@@ -109,6 +109,52 @@ def test_a_typo_is_caught_and_does_not_count(rt: Runtime, service: IntakeService
     assert "add" in reporter.last.lower() and "too many" not in reporter.last.lower()
 
 
+def test_a_mistyped_code_among_words_is_cut_from_what_is_kept(rt: Runtime, service: IntakeService) -> None:
+    """A near miss of a real code gives the code away to whoever reads the text (the check
+    character is recomputed): the words are kept, the near miss never is."""
+    code = finished_tip(service)
+    wrong = code[:-1] + ("2" if code[-1] != "2" else "3")
+    first = the_tip(rt).id
+    other = Reporter(service, "+15550177")
+    other.send(f"my code is {wrong} they moved the workers to the river house")
+    assert "typo" not in other.last.lower()  # more than a code: an account, read by the interview
+    other.send("DONE")
+    with rt.db.connect() as conn:
+        [new] = [t for t in tips.list_tips(conn) if t.id != first]
+    kept = json.dumps(opened_versions(rt, new.id))
+    assert "river house" in kept
+    assert wrong not in kept and wrong.replace("-", "") not in kept and code[:9] not in kept
+
+
+def test_danger_added_by_code_from_another_phone_brings_the_number_p1_and_the_alert(
+    rt: Runtime, service: IntakeService
+) -> None:
+    """"sos, he came back with a gun" added by reference code is danger as it is from the reporter's
+    own phone: the emergency number first, the tip P1 and its alert raised (triage trial, issue 11)."""
+    code = finished_tip(service)
+    before = the_tip(rt)
+    assert before.priority != "P1"
+    with rt.db.connect() as conn:
+        assert tips.open_alerts(conn) == []
+    other = Reporter(service, "+15550188")
+    other.send(code)
+    other.send("sos help, he came back with a gun and is beating them")
+    notice = service.emergency_notice("sos")
+    assert notice and other.transcript[-1][1][0].startswith(notice[:40])  # the number comes first
+    assert "added" in other.last.lower()
+    after = the_tip(rt)
+    assert after.priority == "P1" and after.version == before.version + 1
+    with rt.db.connect() as conn:
+        assert [(tip_id, priority, reason) for _, tip_id, priority, reason, _ in tips.open_alerts(conn)] == [
+            (before.id, "P1", "danger")]
+    # Words without danger add to the tip and raise nothing more; with the code, danger counts too
+    other.send("The van is grey")
+    assert "911" not in other.last and "added" in other.last.lower()
+    third = Reporter(service, "+15550189")
+    third.send(f"{code} they are in danger right now, please")
+    assert "911" in third.last and the_tip(rt).version == before.version + 3
+
+
 def test_wrong_codes_are_throttled_per_sender(rt: Runtime, service: IntakeService) -> None:
     code = finished_tip(service)
     guesser = Reporter(service, "+15550103")
