@@ -22,6 +22,12 @@ from bot.words import AMBIGUOUS, Lookup, Vocabulary, canon_tokens, fold_digits
 MAX_DIGITS = 12  # a longer run of digits is not a list of choices
 # A leading run of numbers with any separators ("1, 3 and 5", "1-3-5", "2)"), then the rest.
 _LEADING_NUMBERS = re.compile(r"^\s*((?:\d+(?:\s*(?:[^\w\s]|\band\b|&)+\s*|\s+))*\d+)(?![\w])[\s\W]*(.*)$", re.S)
+# The same, with a word of 1-3 letters of any script between two numbers: "and" in the reporter's
+# language ("1 4 5 y 7", "2 si 5", "1 و 5", "1 và 2"), whose last number was lost before (reporter
+# trial).  A negation there ("1 2 not 4", "3 ni 4") falls back to the strict reading.
+_LEADING_NUMBERS_JOINED = re.compile(
+    r"^\s*((?:\d+(?:\s*(?:[^\w\s]|(?<![^\W\d_])[^\W\d_]{1,3}(?![^\W\d_]))+\s*|\s+))*\d+)(?![\w])[\s\W]*(.*)$", re.S)
+_LETTERS = re.compile(r"[^\W\d_]+")
 _EMPTY = Vocabulary()
 
 
@@ -143,7 +149,11 @@ def _checklist(step: Step, text: str, options: tuple[Option, ...], lookup: Looku
         return Parsed(miss=Miss.CONFLICT)
     if whole is not None:
         return checked(step, [whole], options)
-    leading = _LEADING_NUMBERS.match(fold_digits(text))
+    folded = fold_digits(text)
+    leading = _LEADING_NUMBERS_JOINED.match(folded)
+    if leading is not None and any(canon_tokens(w)[:1] and canon_tokens(w)[0] in vocab.negations
+                                   for w in _LETTERS.findall(leading.group(1))):
+        leading = _LEADING_NUMBERS.match(folded)
     if leading is not None:
         picked: list[str] = []
         for run in re.findall(r"\d+", leading.group(1)):

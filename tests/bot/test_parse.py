@@ -38,6 +38,26 @@ def test_checklist_variants(bot_engine: Engine, us: Region, text: str, expected:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 3 y 5", ["leave", "speak", "pay"]),  # Spanish "and": the 5 was lost before (reporter trial)
+        ("1 si 5", ["leave", "pay"]),  # Romanian
+        ("1 și 5", ["leave", "pay"]),
+        ("١ و ٥", ["leave", "pay"]),  # Arabic, its digits and its "and"
+        ("1 và 5", ["leave", "pay"]),  # Vietnamese
+        ("1和5", ["leave", "pay"]),  # Chinese, no spaces
+        ("1 3 not 5", ["leave", "speak"]),  # a negation is no "and": the 5 is not chosen
+        ("1 3 but not 5", ["leave", "speak"]),
+    ],
+)
+def test_checklist_numbers_joined_by_and_in_any_language(
+    bot_engine: Engine, us: Region, text: str, expected: list[str]
+) -> None:
+    result = parse(bot_engine, us, "C", text)
+    assert result.ok and result.value == expected, result
+
+
+@pytest.mark.parametrize(
     ("step", "text", "miss"),
     [
         ("C", "1 10", Miss.NONE_WITH_OTHERS),
