@@ -75,7 +75,7 @@ class Engine(EngineSigns):
             state.locale = self.default_locale
         carrier = None if msg.button else carrier_action(msg.channel, text)
         if state.status == Status.OPTED_OUT:
-            return self._opted_out(state, carrier)
+            return self._opted_out(state, carrier, text, ctx)
         if carrier is not None:
             return self._carrier(state, carrier)
         if state.status == Status.NEW:

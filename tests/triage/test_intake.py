@@ -203,6 +203,37 @@ def test_sms_opt_out_means_nothing_is_sent_until_start(rt: Runtime, clock: FakeC
     assert count_rows(rt, OptOut) == 0
 
 
+def test_danger_written_after_stop_still_makes_a_p1_tip_and_alert_with_nothing_sent(
+    rt: Runtime, clock: FakeClock
+) -> None:
+    """STOP stops the line's messages, not the reporter's: danger written after it is no less danger
+    (reporter trial: it was dropped, no tip and no alert)."""
+    service = service_with_clock(rt, clock)
+    reporter = Reporter(service, "+15550013")
+    reporter.send("hi")
+    reporter.send("STOP")
+    quiet = reporter.send("ok")  # anything else stays unanswered and unkept
+    assert quiet.replies == [] and all_tips(rt) == []
+    danger = reporter.send("a man is beating a girl at 5 Elm st right now, she is 12, she is in danger")
+    assert danger.replies == [] and not danger.send  # still nothing sent: the number opted out
+    [tip] = all_tips(rt)
+    assert tip.priority == "P1"
+    assert "5 Elm st" in json.dumps(open_latest(rt, tip.id))
+    with rt.db.connect() as conn:
+        assert [(a[1], a[2]) for a in tips.open_alerts(conn)] == [(tip.id, "P1")]
+    assert count_rows(rt, OptOut) == 1  # and the number stays opted out
+    # After a finished interview too: an opted-out conversation keeps no link to its tip (plan.at_rest),
+    # so the danger makes a P1 tip of its own, with its words
+    other = Reporter(service, "+15550014")
+    for line in WITNESS:
+        other.send(line)
+    before = {t.id for t in all_tips(rt)}
+    other.send("STOP")
+    assert other.send("they are in danger right now, he has a gun").replies == []
+    [new] = [t for t in all_tips(rt) if t.id not in before]
+    assert new.priority == "P1" and "he has a gun" in json.dumps(open_latest(rt, new.id))
+
+
 def test_reporter_who_comes_back_after_finishing_adds_to_the_same_tip(rt: Runtime, clock: FakeClock) -> None:
     reporter = Reporter(service_with_clock(rt, clock), "+15550011")
     for line in WITNESS:
