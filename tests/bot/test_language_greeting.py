@@ -32,6 +32,13 @@ def test_hola_alone_is_spanish(c: Chat) -> None:
     assert c.state is not None and c.state.locale == "es"
 
 
+@pytest.mark.parametrize("first", ["kumusta po", "Kamusta po kayo", "magandang gabi po", "kumusta"])
+def test_a_polite_tagalog_greeting_is_tagalog(c: Chat, first: str) -> None:
+    """"po" and "kayo" are how people greet politely (reporter trial: "kumusta po" got English)."""
+    c.say(first)
+    assert c.state is not None and c.state.locale == "tl"
+
+
 @pytest.mark.parametrize("word", ["hi", "no", "so", "to", "am", "it", "id", "de", "es", "ti"])
 def test_a_code_that_is_a_word_typed_at_the_menu_chooses_no_language(c: Chat, word: str) -> None:
     c.say("ok")  # too short to read: the danger question and the menu
