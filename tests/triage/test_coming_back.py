@@ -242,3 +242,19 @@ def test_words_sealed_twice_in_one_interview_are_shown_once(rt: Runtime, service
     view, _ = shown_tip(rt, tip)
     [kept] = [a.words for a in view.answers if a.step_id == "V1:words"]
     assert kept == f"{PASSPORT}\nsomeone is hurt now\nhe comes back at night"
+
+
+def test_a_tip_raised_by_danger_added_later_says_why_it_is_p1_and_which_version_the_answers_are(
+    rt: Runtime, service: IntakeService
+) -> None:
+    """Triage trial: a tip made P1 by danger words added after the close explained itself with the
+    snapshot's P2 reasons, and its header named the snapshot's version beside later additions."""
+    reporter, _ = finished(service)
+    reporter.send("he came back, they are in danger right now")
+    [tip] = all_tips(rt)
+    assert tip.priority == "P1"
+    view, printed = shown_tip(rt, tip)
+    added = max(v for v, _ in view.additions)
+    assert view.reasons[0] == f"P1: danger in words added later (version {added})"
+    assert f"danger in words added later (version {added})" in printed
+    assert view.version < tip.version == added

@@ -101,8 +101,9 @@ def render(view: TipView, panel: CasePanel | None, marking: Marking, *, locale: 
     pdf.add_page()
     write = _Writer(pdf, locale, scripts)
     write.heading(f"Tip {view.meta.id[:8]} - priority {view.meta.priority}", size=16)
+    latest = f" (latest version {view.meta.version})" if view.meta.version != view.version else ""
     write.pairs([("Categories", ", ".join(view.meta.categories) or "-"),
-                 ("Interview", f"{view.meta.status} ({view.meta.reason}), version {view.version}"),
+                 ("Interview", f"{view.meta.status} ({view.meta.reason}), answers of version {view.version}{latest}"),
                  ("Received", _clock(view.meta.created_at)), ("Updated", _clock(view.meta.updated_at)),
                  ("Reporter wrote in", view.reporter_language)])
     write.heading("Answers")

@@ -192,7 +192,9 @@ def build(meta: TipMeta, versions: Sequence[dict[str, Any]], *, flow: Flow, cata
         meta=meta, version=int(latest.get("version", meta.version)),
         reporter_language=language_name(str(latest.get("locale", "und")), in_locale=locale),
         answers=tuple(a for a in (_answer(s, answers[s], words) for s in in_flow_order) if a is not None),
-        reasons=tuple(r for r in (_reason(str(r), words) for r in assessment.get("reasons", [])) if r is not None),
+        reasons=(*(f"P1: danger in words added later (version {int(v.get('version', 0))})"
+                   for v in versions if v.get("kind") == "addendum" and v.get("danger")),
+                 *(r for r in (_reason(str(r), words) for r in assessment.get("reasons", [])) if r is not None)),
         routing=tuple(_cited(str(r), words) for r in assessment.get("routing", [])),
         additions=tuple((int(v.get("version", 0)), tuple(str(t) for t in v.get("texts", [])))
                         for v in versions if v.get("kind") == "addendum"),
