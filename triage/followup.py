@@ -12,7 +12,6 @@ once and not counted.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -24,13 +23,14 @@ from bot.commands import Command, carrier_action
 from bot.render import pack
 from bot.signs import SUMMARY
 from bot.types import Context, ConversationState, InboundMessage, Outcome, Status
-from storage import audit, cases, lookups, questions, referrals, refcodes, sealing, throttle, tip_mac, tips
+from storage import lookups, questions, refcode_near, refcodes, throttle, tips
 from storage.crypto import ServerSecrets
 from storage.crypto import KdfParams
 from storage.epoch_blobs import Sealer
 from storage.epochs import EpochKeys
 from storage.lookups import Keyed
 from storage.purposes import Purpose
+from triage.addenda import DANGER_PRIORITY, raise_danger_alert, seal_addendum
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ WINDOW = 3600.0
 _GLOBAL_KEY = b"global:refcode"
 # Words sent with a code ("my code is ..." is three) join the tip only when they say more.
 ADDED_WITH_CODE_MIN_WORDS = 4
-REOPENED = "in_review"  # triage.casework.CaseStatus.IN_REVIEW: a closed case the reporter added to
 
 
 # A code is tried only from a conversation with no interview in progress.
@@ -111,6 +110,14 @@ class Codes:
 NO_CODES = Codes()
 
 
+def without_near_misses(msg: InboundMessage, codes: Codes) -> tuple[InboundMessage, Codes]:
+    """``msg`` without the near misses of a code when it holds no valid one (with valid codes,
+    ``FollowUps.answer`` cuts both, at the offsets found in the same text)."""
+    if codes.near and not codes.candidates:
+        return replace(msg, text=codes.kept(msg.text or "")), replace(codes, near=())
+    return msg, codes
+
+
 @dataclass(frozen=True)
 class FollowUpAnswer:
     """A follow-up reply (``outcome``), or the message the engine answers (codes cut out)."""
@@ -148,7 +155,7 @@ class FollowUps:
         ``sender`` gives the sender's counter key (``sender``): only a message with a candidate needs it.
         """
         found = tuple(refcodes.candidates(text))
-        near = tuple(refcodes.near_misses(text, besides=found))
+        near = tuple(refcode_near.near_misses(text, besides=found))
         if not found:
             return Codes(typo=is_mistyped_code(text), near=near)
         if self._must_wait(conn, sender(), now):
@@ -282,52 +289,3 @@ class FollowUps:
             ended = ConversationState(locale=state.locale, status=Status.ENDED)
             return FollowUpResult([("followup.unknown", {})], ended)
         return FollowUpResult([("followup.added", {})], state, tip_id, first=first)
-
-
-DANGER_PRIORITY = "P1"  # danger words make a tip P1 (never lowered) and raise its alert
-
-
-def raise_danger_alert(conn: Connection, *, secrets: ServerSecrets, tip_id: str, now: float) -> None:
-    """The tip's alert for danger said again (one open alert per tip, repeats counted)."""
-    tips.raise_alert(conn, tip_id=tip_id, priority=DANGER_PRIORITY, reason="danger", now=now)
-    tip_mac.refresh(conn, secrets=secrets, tip_id=tip_id)  # the alert count is covered
-
-
-def seal_addendum(
-    conn: Connection, *, secrets: ServerSecrets, tip_id: str, texts: list[str], now: float,
-    raise_to: str | None = None,
-) -> bool:
-    """Seal texts a reporter added after the interview as a new version of the tip.
-
-    Sealed to the queues the tip already reached; priority and categories stay as they
-    are (the public app cannot open the tip to re-score it; staff re-rank on reading),
-    except ``raise_to``: danger words after the close make the tip P1 (never lowered).
-    Returns False if the tip no longer exists.
-    """
-    meta = tips.get_tip(conn, tip_id, for_update=True)
-    if meta is None:
-        return False
-    version = meta.version + 1
-    priority = min(meta.priority, raise_to) if raise_to else meta.priority  # "P1" < "P2": higher
-    payload = {"kind": "addendum", "tip_id": tip_id, "version": version, "texts": texts, "sealed_at": now,
-               "danger": raise_to is not None}
-    sealing.seal_tip(conn, tip_id=tip_id, version=version,
-                     payload=json.dumps(payload, separators=(",", ":")).encode(),
-                     queues=referrals.with_referred(conn, tip_id, meta.queues), now=now)
-    tips.record_seal(
-        conn, tip_id=tip_id, version=version, status=meta.status, reason="follow-up",
-        priority=priority, categories=meta.categories, rules_version=meta.rules_version,
-        queues=meta.queues, now=now,
-    )
-    _reopen(conn, secrets=secrets, tip_id=tip_id, now=now)
-    tip_mac.refresh(conn, secrets=secrets, tip_id=tip_id)
-    return True
-
-
-def _reopen(conn: Connection, *, secrets: ServerSecrets, tip_id: str, now: float) -> None:
-    """New words on a closed or duplicate case reopen it ("in review") so the queue pulls it again;
-    the line's action is audited like a member's."""
-    left = cases.reopen(conn, tip_id=tip_id, status=REOPENED, now=now)
-    if left is not None:
-        audit.append(conn, secrets=secrets, actor="line", action="case.reopened", subject=tip_id, now=now)
-        log.info("case reopened by a follow-up", extra={"tip": tip_id})

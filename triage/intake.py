@@ -26,7 +26,7 @@ from storage.conversations import ConversationRow, RowStatus
 from storage.db import end_read_snapshot, start_plain_reads
 from storage.lookups import Keyed
 from triage.codesupply import CodeSupply
-from triage.followup import FOLLOWUP, Codes
+from triage.followup import FOLLOWUP, Codes, without_near_misses
 from triage.intake_base import CARRIER_CHANNELS, Also, Handled, IntakeBase
 from triage.plan import Plan, Reading, read
 from triage.sealer import Sealing, is_addendum
@@ -74,8 +74,7 @@ class IntakeService(IntakeBase):
             else:
                 conv = conversations.find(conn, boxes=self._states, lookup=lookup)
             codes = self.followups.prepare(conn, text=msg.text or "", sender=sender, now=now)
-            if codes.near and not codes.candidates:  # near misses of a code are never kept, nor read
-                msg, codes = replace(msg, text=codes.kept(msg.text or "")), replace(codes, near=())
+            msg, codes = without_near_misses(msg, codes)  # never kept, nor read
             supply = CodeSupply(self.sealer.code_hash)
             fast = self._try_fast(conn, conv, msg, lookup=lookup, sender=sender, codes=codes, supply=supply,
                                   inline=inline, also=also, now=now)

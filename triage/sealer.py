@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from bot.types import ConversationState, Event, EventKind, Region, Status
 from storage import referrals, refcodes, sealing, tip_mac, tips
 from storage.crypto import KdfParams, ServerSecrets
-from triage.followup import DANGER_PRIORITY, raise_danger_alert, seal_addendum
+from triage.addenda import DANGER_PRIORITY, raise_danger_alert, seal_addendum
 from triage.routing import Routing, route_explained
 from triage.rules import Rules
 from triage.scoring import Assessment, assess

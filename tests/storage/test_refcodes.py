@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from storage import refcodes
+from storage import refcode_near, refcodes
 from storage.crypto import ServerSecrets
 from storage.refcodes import (
     ALPHABET, CodeStatus, candidates, check, code_hash, display, mistyped, new_code, normalize, typed_as_code,
@@ -251,7 +251,7 @@ def test_near_misses_are_the_typed_codes_with_a_mistake_and_never_a_longer_numbe
     wrong = code[:-1] + next(c for c in "23456789" if c != code[-1])  # the check character wrong
 
     def cut(text: str) -> list[str]:
-        return [text[c.start:c.end] for c in refcodes.near_misses(text)]
+        return [text[c.start:c.end] for c in refcode_near.near_misses(text)]
 
     assert cut(f"my code is {wrong} MARKER88 and more") == [wrong]
     assert cut(f"my code {wrong} 10 people") == [wrong]  # "code" next to it is a word, "10" no group
@@ -262,5 +262,5 @@ def test_near_misses_are_the_typed_codes_with_a_mistake_and_never_a_longer_numbe
                    "call +44 7700 900 999", "it was 2024 or 2025", "Workers at the farm never leave"):
         assert cut(number) == [], number
     # Cutting keeps every other word
-    found = refcodes.near_misses(f"my code is {wrong} MARKER88")
+    found = refcode_near.near_misses(f"my code is {wrong} MARKER88")
     assert refcodes.without(f"my code is {wrong} MARKER88", found) == "my code is MARKER88"

@@ -22,7 +22,7 @@ from tipline.install import InstallError, prepare
 from tipline.runtime import Runtime
 from tipline.safe_text import json_shown, shown
 from tipline.settings import Settings, SettingsError, load_settings
-from triage.followup import seal_addendum
+from triage.addenda import seal_addendum
 
 CLEAR_AND_FAKE = "\x1b[2J\x1b[H\x1b]0;owned\x07\rPriority P4\u202etxt.exe\u2066"
 MEMBER_PASSPHRASE = "maria's own passphrase"
