@@ -137,6 +137,11 @@ def test_new_information_shows_until_the_member_opens_the_tip_again(
     assert "new information" not in admin.client.get("/").get_data(as_text=True)  # the admin never opened it
     page = page_of(ngo, tip_id)
     assert "New information" in page and "The van is white" in page
+    # At the top of the page, before the answers, with a link to what was added (triage trial: it sat
+    # at the foot of the case section, 2,600 px down)
+    assert page.index("New information") < page.index("<h2")
+    last = page[page.index("New information"):].split('href="#', 1)[1].split('"', 1)[0]
+    assert f'id="{last}"' in page and page.index(f'id="{last}"') < page.index("The van is white")
     assert "new information" not in ngo.client.get("/").get_data(as_text=True)
 
 
