@@ -264,3 +264,44 @@ def test_near_misses_are_the_typed_codes_with_a_mistake_and_never_a_longer_numbe
     # Cutting keeps every other word
     found = refcode_near.near_misses(f"my code is {wrong} MARKER88")
     assert refcodes.without(f"my code is {wrong} MARKER88", found) == "my code is MARKER88"
+
+
+def _near_misses_suffix_by_suffix(text: str) -> list[tuple[int, int]]:
+    """``near_misses`` as first written: ``mistyped`` again on the rest of the text after each span
+    (quadratic: a long message of digit groups cost seconds), kept as the reference."""
+    found: list[tuple[int, int]] = []
+    at = 0
+    while len(found) < refcodes.MAX_CANDIDATES:
+        near = refcodes.mistyped(text[at:])
+        if near is None:
+            return found
+        start, end = at + near.start, at + near.end
+        left, right = text[:start].rstrip(" \t\r\n-.\u2010\u2011\u2012\u2013\u2014\u2212\u00a0"), text[end:]
+        before = re.search(r"[0-9A-Za-z]+\Z", left) if len(left) < start else None
+        gap = len(right) - len(right.lstrip(" \t\r\n-.\u2010\u2011\u2012\u2013\u2014\u2212\u00a0"))
+        after = re.compile(r"[0-9A-Za-z]+").match(right, gap) if gap else None
+        if any(m is not None and 3 <= len(m.group()) <= 6 and re.search(r"\d", m.group()) for m in (before, after)):
+            at = re.compile(r"[0-9A-Za-z]+").match(text, start).end()  # type: ignore[union-attr]
+            continue
+        found.append((start, end))
+        at = end
+    return found
+
+
+def test_near_misses_are_found_in_one_pass_as_the_suffix_by_suffix_reading_finds_them() -> None:
+    rng = __import__("random").Random(13)
+    seps = [" ", "-", ".", " - ", ", ", "/", " and "]
+    texts = ["card 4111 1111 1111 1111 was used", "code 7KQ2 M9XD 4TRW6 ok", "1111 " * 300]
+    for _ in range(3000):
+        words = []
+        for _ in range(rng.randint(1, 8)):
+            code = display(new_code()).replace("-", "")
+            cut = rng.randint(1, 9)
+            words.append(rng.choice([code[:cut], code[cut:], code, code[:4], "1111", "code", "ab12", "10", "2024"]))
+        texts.append("".join(w + rng.choice(seps) for w in words).strip())
+    found = 0
+    for text in texts:
+        spans = [(c.start, c.end) for c in refcode_near.near_misses(text)]
+        assert spans == _near_misses_suffix_by_suffix(text), text
+        found += len(spans)
+    assert found > 300
