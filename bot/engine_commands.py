@@ -12,7 +12,7 @@ from bot.options import options_for
 from bot.parse import checked
 from bot.render import DONE_DATA, TOGGLE, pack
 from bot.types import TELEGRAM, Button, Context, ConversationState, Event, EventKind, Outcome, Reply, Status
-from bot.words import Alarm, canon_tokens
+from bot.words import Alarm
 
 
 class EngineCommands(EngineLanguage):
@@ -33,8 +33,7 @@ class EngineCommands(EngineLanguage):
             if state.status == Status.OPTED_OUT:
                 state.status = Status.ACTIVE
             return Outcome(replies=[], state=state, events=[Event(EventKind.OPTED_IN, "carrier")], send=False)
-        if carrier is None and self._vocab_of(state.locale).alarm(canon_tokens(text), ctx.region.emergency) in (
-                Alarm.DANGER, Alarm.NUMBER):
+        if carrier is None and self.alarm_in(state.locale, text, ctx.region.emergency) in (Alarm.DANGER, Alarm.NUMBER):
             # STOP stops the line's messages, not the reporter's: danger written after it still makes
             # the tip (P1, the on-call alert), with nothing sent (reporter trial: "a man is beating a
             # girl ... right now, she is 12" after STOP was dropped).

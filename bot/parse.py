@@ -151,8 +151,8 @@ def _checklist(step: Step, text: str, options: tuple[Option, ...], lookup: Looku
         return checked(step, [whole], options)
     folded = fold_digits(text)
     leading = _LEADING_NUMBERS_JOINED.match(folded)
-    if leading is not None and any(canon_tokens(w)[:1] and canon_tokens(w)[0] in vocab.negations
-                                   for w in _LETTERS.findall(leading.group(1))):
+    if leading is not None and any(t in vocab.negations for w in _LETTERS.findall(leading.group(1))
+                                   for t in canon_tokens(w)):
         leading = _LEADING_NUMBERS.match(folded)
     if leading is not None:
         picked: list[str] = []

@@ -93,11 +93,6 @@ class Codes:
     # Codes typed with a mistake among other words: never kept (a near miss gives the code away).
     near: tuple[refcodes.Candidate, ...] = ()
 
-    def kept(self, text: str) -> str:
-        """``text`` without its near misses, for a message with no valid code in it (the intake
-        cuts them before anything reads the text; with valid codes ``FollowUps.answer`` does)."""
-        return refcodes.without(text, list(self.near)) if self.near else text
-
     @property
     def any(self) -> bool:
         return bool(self.candidates) or self.typo
@@ -114,7 +109,7 @@ def without_near_misses(msg: InboundMessage, codes: Codes) -> tuple[InboundMessa
     """``msg`` without the near misses of a code when it holds no valid one (with valid codes,
     ``FollowUps.answer`` cuts both, at the offsets found in the same text)."""
     if codes.near and not codes.candidates:
-        return replace(msg, text=codes.kept(msg.text or "")), replace(codes, near=())
+        return replace(msg, text=refcodes.without(msg.text or "", list(codes.near))), replace(codes, near=())
     return msg, codes
 
 
@@ -131,7 +126,7 @@ class FollowUpAnswer:
 class FollowUps:
     def __init__(
         self, *, secrets: ServerSecrets, epochs: EpochKeys, kdf: KdfParams, question_box: Sealer,
-        engine: ConversationEngine, default_locale: str, context: Context | None = None,
+        engine: ConversationEngine, default_locale: str, context: Context,
     ) -> None:
         self.secrets = secrets
         self.epochs = epochs
@@ -234,15 +229,14 @@ class FollowUps:
         messages: list[tuple[str, dict[str, str]]] = [("followup.welcome", {})]
         for question in questions.take_undelivered(conn, box=self.question_box, tip_id=tip_id, now=now):
             messages.append(("followup.question", {"question": question}))
+        first: tuple[str, ...] | None = ()
         if self.engine.only_asks_signs(state.locale, remainder):  # "my code is X, what are the signs?"
             messages.extend((msgid, {}) for msgid in SUMMARY)
         elif len(remainder.split()) >= ADDED_WITH_CODE_MIN_WORDS:
             first = self._seal_added(conn, tip_id=tip_id, text=remainder, locale=state.locale, now=now)
             messages.append(("followup.added", {}))
-            log.info("follow-up opened", extra={"tip": tip_id})
-            return FollowUpResult(messages, state, tip_id, first=first or ())
         log.info("follow-up opened", extra={"tip": tip_id})
-        return FollowUpResult(messages, state, tip_id)
+        return FollowUpResult(messages, state, tip_id, first=first or ())
 
     def _seal_added(
         self, conn: Connection, *, tip_id: str, text: str, locale: str, now: float
@@ -250,8 +244,7 @@ class FollowUps:
         """Seal added words into the tip; danger in them raises its alert and makes it P1, as danger
         words after the close do from the reporter's own phone.  The emergency reply, if any; None
         when the tip is gone (deleted under retention rules)."""
-        notice, danger = (self.engine.added_words_alarm(locale, text, self.context) if self.context is not None
-                          else (None, False))
+        notice, danger = self.engine.added_words_alarm(locale, text, self.context)
         if not seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=[text], now=now,
                              raise_to=DANGER_PRIORITY if danger else None):
             return None

@@ -31,7 +31,6 @@ SEALING = (EventKind.URGENT, EventKind.COMPLETE, EventKind.INCOMPLETE, EventKind
 # The engine's UPDATED for words added after the close; any other UPDATED reason is an
 # urgent answer coming back (the engine counts it in answers["urgent_repeats"]).
 ADDED_WORDS = "more"
-ALARM_PRIORITY = DANGER_PRIORITY
 
 CodeHash = Callable[[str], bytes]
 
@@ -163,7 +162,7 @@ class TipSealer:
         alarm = any(e.kind is EventKind.URGENT for e in events)
         if texts or alarm:
             seal_addendum(conn, secrets=self.secrets, tip_id=tip_id, texts=texts, now=now,
-                          raise_to=ALARM_PRIORITY if alarm else None)
+                          raise_to=DANGER_PRIORITY if alarm else None)
         if alarm:
             raise_danger_alert(conn, secrets=self.secrets, tip_id=tip_id, now=now)
         return tip_id

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from flask import Flask, Response
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
-from werkzeug.wsgi import get_content_length, get_input_stream
+from werkzeug.wsgi import get_input_stream
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -27,11 +27,6 @@ View = Callable[["WSGIEnvironment"], Response]
 
 class TooLarge(Exception):
     """The body is longer than the caller's limit."""
-
-
-def content_length(environ: WSGIEnvironment) -> int | None:
-    """Content-Length as werkzeug reads it: None when absent or chunked, 0 when not a number."""
-    return get_content_length(environ)
 
 
 def mimetype(environ: WSGIEnvironment) -> str:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
+from werkzeug.wsgi import get_content_length
 
 from bot.types import SMS, WHATSAPP, Hints, InboundMessage
 from storage import inbound, lookups, opt_outs, provider_copies
@@ -125,7 +126,7 @@ class TwilioEdge:
         signature = environ.get("HTTP_X_TWILIO_SIGNATURE")
         if not signature:
             return plain(403, "forbidden")
-        length = plain_route.content_length(environ)
+        length = get_content_length(environ)
         if length is not None and length > MAX_BODY:
             return plain(413, "too large")
         if plain_route.mimetype(environ) != FORM:
